@@ -1,0 +1,145 @@
+/**
+ * The resolved configuration the engine runs with: iplog 2.2.3's flag word plus the
+ * string options and the filter rules. Produced by config/ (iplog.conf, then the
+ * command line, then check_options), consumed by pipeline.ts. Plain data, no methods.
+ */
+
+/** iplog's boolean flags (spec §1.2, §1.3), named as in `set <keyword>` of iplog.conf. */
+export interface Flags {
+  tcp: boolean;
+  udp: boolean;
+  icmp: boolean;
+  smurf: boolean;
+  portscan: boolean;
+  dns_cache: boolean;
+  tcp_resolve: boolean;
+  udp_resolve: boolean;
+  icmp_resolve: boolean;
+  traceroute: boolean;
+  bogus: boolean;
+  fin_scan: boolean;
+  null_scan: boolean;
+  xmas_scan: boolean;
+  syn_scan: boolean;
+  syn_flood: boolean;
+  ping_flood: boolean;
+  udp_scan: boolean;
+  frag: boolean;
+  get_ident: boolean;
+  disable_resolver: boolean;
+  fool_nmap: boolean;
+  no_fork: boolean;
+  verbose: boolean;
+  stdout: boolean;
+  ignore_dns: boolean;
+  log_ip: boolean;
+  promisc: boolean;
+  log_dest: boolean;
+  scans_only: boolean;
+}
+
+export type FlagName = keyof Flags;
+
+/** Spec §1.3: everything on except these. */
+export function defaultFlags(): Flags {
+  return {
+    tcp: true,
+    udp: true,
+    icmp: true,
+    smurf: true,
+    portscan: true,
+    dns_cache: true,
+    tcp_resolve: true,
+    udp_resolve: true,
+    icmp_resolve: true,
+    traceroute: true,
+    bogus: true,
+    fin_scan: true,
+    null_scan: true,
+    xmas_scan: true,
+    syn_scan: true,
+    syn_flood: true,
+    ping_flood: true,
+    udp_scan: true,
+    frag: true,
+    get_ident: false,
+    disable_resolver: false,
+    fool_nmap: false,
+    no_fork: false,
+    verbose: false,
+    stdout: false,
+    ignore_dns: false,
+    log_ip: false,
+    promisc: false,
+    log_dest: false,
+    scans_only: false,
+  };
+}
+
+export type Profile = 'compat' | 'modern';
+
+/**
+ * One address test of a filter rule (spec §2.5 ADDR). Addresses are host-order uint32
+ * numbers (a.b.c.d = a<<24 | b<<16 | c<<8 | d, as `>>> 0`).
+ */
+export interface AddrTest {
+  any: boolean;
+  negate: boolean;
+  addr: number;
+  /** netmask as a host-order uint32 (/32 = 0xffffffff) */
+  mask: number;
+}
+
+/** One port test (spec §2.5 PORTS): lo..hi with iplog's 0-means-open-end rules. */
+export interface PortTest {
+  lo: number;
+  hi: number;
+  negate: boolean;
+}
+
+export interface Rule {
+  action: 'log' | 'ignore';
+  proto: 'tcp' | 'udp' | 'icmp';
+  from: AddrTest;
+  to: AddrTest;
+  sport: PortTest;
+  dport: PortTest;
+  /** ICMP type, or -1 for any */
+  icmpType: number;
+  icmpNegate: boolean;
+  /** config line the rule came from (0 for generated rules such as -d) */
+  line: number;
+}
+
+/** Rule lists in evaluation order (log rules reversed, then ignore rules; spec §2.5). */
+export interface RuleLists {
+  tcp: Rule[];
+  udp: Rule[];
+  icmp: Rule[];
+}
+
+export interface Settings {
+  profile: Profile;
+  flags: Flags;
+  user?: string;
+  group?: string;
+  /** -l / logfile */
+  logfile?: string;
+  pidFile: string;
+  /** syslog facility code (daemon = 3) and priority (notice = 5) */
+  facility: number;
+  priority: number;
+  /** -i list, undefined = all */
+  interfaces?: string[];
+  /** -a list of networks, verbatim BPF text, split at commas */
+  promiscNets?: string[];
+  /** -r FILE or '-' */
+  replayFile?: string;
+  /** config file that was read (or would have been) */
+  configFile: string;
+  rules: RuleLists;
+  /** reverse-DNS servers (`--dns-server`, repeatable); default: nameservers of /etc/resolv.conf */
+  dnsServers?: string[];
+  /** per-lookup timeout in milliseconds (`--dns-timeout`) */
+  dnsTimeoutMs: number;
+}

@@ -1,0 +1,117 @@
+/**
+ * Named anomaly counters (Suricata's decoder events, Zeek's weirds).
+ *
+ * Every malformed or unexpected input that a decoder or reader meets becomes one
+ * increment of a counter named `<layer>.<problem>`, never an exception. The table is
+ * a fixed set of numeric slots so the hot path increments an array element.
+ *
+ * Adding a counter: append a name to ANOMALY_NAMES; the index is its position.
+ */
+export const ANOMALY_NAMES = [
+  // link layer
+  'link.unsupported_type',
+  'link.truncated',
+  'link.not_ipv4',
+  'ethernet.truncated',
+  'vlan.truncated',
+  'sll.truncated',
+  'sll2.truncated',
+  'null.truncated',
+  // IPv4
+  'ipv4.truncated',
+  'ipv4.hlen_too_small',
+  'ipv4.total_len_too_small',
+  'ipv4.bad_checksum',
+  'ipv4.version_not_4',
+  'ipv4.caplen_short_of_total_len',
+  'ipv4.other_protocol',
+  // fragments
+  'frag.oversized',
+  'frag.duplicate',
+  'frag.overlap',
+  'frag.evicted',
+  'frag.expired',
+  'frag.reassembled',
+  // transport
+  'tcp.truncated',
+  'udp.truncated',
+  'udp.len_too_small',
+  'icmp.truncated',
+  // capture records
+  'capture.caplen_exceeds_snaplen',
+  'capture.caplen_exceeds_len',
+  'capture.packet_too_large',
+  // detector tables
+  'scan.evicted',
+  'scan.evicted_in_mode',
+  // link layer (appended)
+  'vlan.too_deep',
+] as const;
+
+export type AnomalyName = (typeof ANOMALY_NAMES)[number];
+
+const INDEX: Record<string, number> = Object.create(null);
+ANOMALY_NAMES.forEach((n, i) => (INDEX[n] = i));
+
+/** Index of a counter, for hot paths that increment `counters[i]` directly. */
+export function anomalyIndex(name: AnomalyName): number {
+  return INDEX[name]!;
+}
+
+export class Anomalies {
+  readonly counts = new Float64Array(ANOMALY_NAMES.length);
+
+  inc(i: number, n = 1): void {
+    this.counts[i] += n;
+  }
+
+  get(name: AnomalyName): number {
+    return this.counts[INDEX[name]!]!;
+  }
+
+  /** Non-zero counters, sorted by name: the `# counters` section of a golden. */
+  nonZero(): [string, number][] {
+    const out: [string, number][] = [];
+    for (let i = 0; i < ANOMALY_NAMES.length; i++) if (this.counts[i]) out.push([ANOMALY_NAMES[i]!, this.counts[i]!]);
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+  }
+}
+
+// Hot-path indices, resolved once.
+export const A = {
+  linkUnsupported: anomalyIndex('link.unsupported_type'),
+  linkTruncated: anomalyIndex('link.truncated'),
+  linkNotIpv4: anomalyIndex('link.not_ipv4'),
+  ethTruncated: anomalyIndex('ethernet.truncated'),
+  vlanTruncated: anomalyIndex('vlan.truncated'),
+  sllTruncated: anomalyIndex('sll.truncated'),
+  sll2Truncated: anomalyIndex('sll2.truncated'),
+  nullTruncated: anomalyIndex('null.truncated'),
+  ipTruncated: anomalyIndex('ipv4.truncated'),
+  ipHlenSmall: anomalyIndex('ipv4.hlen_too_small'),
+  ipTotalSmall: anomalyIndex('ipv4.total_len_too_small'),
+  ipBadSum: anomalyIndex('ipv4.bad_checksum'),
+  ipVersion: anomalyIndex('ipv4.version_not_4'),
+  ipCaplenShort: anomalyIndex('ipv4.caplen_short_of_total_len'),
+  ipOtherProto: anomalyIndex('ipv4.other_protocol'),
+  fragOversized: anomalyIndex('frag.oversized'),
+  fragDuplicate: anomalyIndex('frag.duplicate'),
+  fragOverlap: anomalyIndex('frag.overlap'),
+  fragEvicted: anomalyIndex('frag.evicted'),
+  fragExpired: anomalyIndex('frag.expired'),
+  fragReassembled: anomalyIndex('frag.reassembled'),
+  tcpTruncated: anomalyIndex('tcp.truncated'),
+  udpTruncated: anomalyIndex('udp.truncated'),
+  udpLenSmall: anomalyIndex('udp.len_too_small'),
+  icmpTruncated: anomalyIndex('icmp.truncated'),
+  capCaplenSnaplen: anomalyIndex('capture.caplen_exceeds_snaplen'),
+  capCaplenLen: anomalyIndex('capture.caplen_exceeds_len'),
+  capTooLarge: anomalyIndex('capture.packet_too_large'),
+  scanEvicted: anomalyIndex('scan.evicted'),
+  scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),
+  vlanTooDeep: anomalyIndex('vlan.too_deep'),
+} as const;

@@ -1,0 +1,82 @@
+/**
+ * DecodedPacket: the ONE packet object the pipeline reuses for every frame (Zeek's
+ * current_packet, Suricata's Packet). Fixed shape, numbers only, so the hot path stays
+ * monomorphic and allocation-free. Addresses are host-order uint32 (a.b.c.d =
+ * a<<24|b<<16|c<<8|d). Payload is referenced by offset into `buf`, never copied; `buf`
+ * belongs to the capture source and is reused, so nothing may keep a reference to it
+ * after the packet has been handled.
+ */
+export class DecodedPacket {
+  /** network time of the packet: whole seconds and the nanoseconds within */
+  tsSec = 0;
+  tsNsec = 0;
+
+  /** bytes the packet lives in, and the IPv4 header offset / bytes available from it */
+  buf: Buffer = Buffer.alloc(0);
+  ipOff = 0;
+  /** captured bytes from ipOff to the end of the frame */
+  avail = 0;
+
+  // IPv4 header
+  hlen = 0;
+  totalLen = 0;
+  tos = 0;
+  id = 0;
+  /** raw ip_off field: flags (RF 0x8000, DF 0x4000, MF 0x2000) and offset in 8-byte units */
+  frag = 0;
+  ttl = 0;
+  proto = 0;
+  src = 0;
+  dst = 0;
+
+  /** offset of the transport header in buf, and captured bytes from there */
+  l4Off = 0;
+  l4Avail = 0;
+  /** IP payload length by the header: totalLen - hlen (iplog's `len`) */
+  l4Len = 0;
+
+  reset(buf: Buffer, ipOff: number, avail: number, tsSec: number, tsNsec: number): void {
+    this.buf = buf;
+    this.ipOff = ipOff;
+    this.avail = avail;
+    this.tsSec = tsSec;
+    this.tsNsec = tsNsec;
+  }
+}
+
+export const IP_RF = 0x8000;
+export const IP_DF = 0x4000;
+export const IP_MF = 0x2000;
+export const IP_OFFMASK = 0x1fff;
+
+export const TH_FIN = 0x01;
+export const TH_SYN = 0x02;
+export const TH_RST = 0x04;
+export const TH_PUSH = 0x08;
+export const TH_ACK = 0x10;
+export const TH_URG = 0x20;
+/** ECE and CWR: iplog 2.2.3 calls these "bogus" */
+export const TH_BOG = 0xc0;
+
+/** Big-endian 16-bit read without bounds checks; callers check lengths first. */
+export function be16(b: Buffer, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+/** Big-endian 32-bit read as an unsigned number; callers check lengths first. */
+export function be32(b: Buffer, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/** Byte at o, or 0 past `end`: for fields the original read from whatever followed. */
+export function byteOr0(b: Buffer, o: number, end: number): number {
+  return o < end ? b[o]! : 0;
+}
+
+export function be16Or0(b: Buffer, o: number, end: number): number {
+  return (byteOr0(b, o, end) << 8) | byteOr0(b, o + 1, end);
+}
+
+export function be32Or0(b: Buffer, o: number, end: number): number {
+  return ((byteOr0(b, o, end) << 24) | (byteOr0(b, o + 1, end) << 16) | (byteOr0(b, o + 2, end) << 8) | byteOr0(b, o + 3, end)) >>> 0;
+}

@@ -1,0 +1,25 @@
+/** DETECTORS: the registry of scan/flood detectors, one line each, in iplog's scan[] order. */
+import type { DetectorDef } from './define';
+import portScan from './port-scan';
+import nullScan from './null-scan';
+import finScan from './fin-scan';
+import synScan from './syn-scan';
+import xmasScan from './xmas-scan';
+import udpScan from './udp-scan';
+import smurf from './smurf';
+import pingFlood from './ping-flood';
+
+export const DETECTORS: readonly DetectorDef[] = [portScan, nullScan, finScan, synScan, xmasScan, udpScan, smurf, pingFlood];
+DETECTORS.forEach((d, i) => {
+  if (d.index !== i) throw new Error(`detector ${d.name} registered at ${i} but declares index ${d.index}`);
+});
+
+export const SCAN_PORT = 0;
+export const SCAN_NULL = 1;
+export const SCAN_FIN = 2;
+export const SCAN_SYN = 3;
+export const SCAN_XMAS = 4;
+export const SCAN_UDP = 5;
+export const SCAN_SMURF = 6;
+export const SCAN_PING = 7;
+export const SCAN_TOTAL = 8;

@@ -1,0 +1,276 @@
+/**
+ * The scan/flood table of iplog 2.2.3 (iplog_scan.c check_scan(), expire_scans()),
+ * in typed arrays: no allocation per packet, a fixed memory bound.
+ *
+ * State is kept per (source, destination) pair, with one sub-record per detector.
+ * Geometry (compat): B buckets (128, or 256 in promiscuous mode) of at most 4 pairs; the
+ * bucket is (first octet of src) XOR (first octet of dst) — what (src ^ dst) & (B-1)
+ * gives on the raw network-order words of a little-endian host. Each bucket is a list:
+ * new pairs are prepended; when a fifth pair arrives, the pair with the oldest "last
+ * packet" time is evicted (the last such in list order) and any of its sub-records that
+ * were in mode are reported as ended at once. Every packet of a pair refreshes the
+ * deadline of its sub-record (sliding timeout), and a sub-record whose count reaches the
+ * threshold is "in mode": its first such packet produces the detection line, later ones
+ * are silent. The expiry sweep (once per second of packet time) deletes sub-records
+ * whose deadline has come, reporting those that were in mode; a pair is unlinked when
+ * it has no live sub-record — except that, as in the original, once a bucket's walk has
+ * met a pair with a live sub-record, later empty pairs of that bucket linger until a
+ * later sweep.
+ *
+ * Counters are doubles: unlike the original's 16-bit counter they never wrap (a fix
+ * applied in every profile).
+ *
+ * Bounds: B x 4 pairs; per sub-record 5 source and 10 destination ports. Memory for
+ * B = 256: about 1024 pairs x 8 sub-records x ~70 bytes.
+ */
+import { A, Anomalies } from '../decode/anomalies';
+import { DETECTORS, SCAN_TOTAL } from './index';
+import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
+
+export interface ScanReporter {
+  /** a pair's sub-record reached its threshold (the packet that did it is `now`) */
+  detected(type: number, src: number, dst: number, dports: string, sports: string, now: number): void;
+  /** an in-mode sub-record ended (expiry or eviction) */
+  ended(type: number, src: number, dst: number, count: number, bytes: number, now: number): void;
+}
+
+const PER_BUCKET = 4;
+const NO_PORT = -1;
+
+export class ScanTable {
+  readonly buckets: number;
+  private readonly mask: number;
+  /** list order per bucket: slot numbers, head first */
+  private readonly order: Int16Array;
+  private readonly cnt: Uint8Array;
+  private readonly used: Uint8Array;
+  private readonly src: Uint32Array;
+  private readonly dst: Uint32Array;
+  private readonly last: Float64Array;
+  // sub-records, index slot * SCAN_TOTAL + type
+  private readonly present: Uint8Array;
+  private readonly logged: Uint8Array;
+  private readonly count: Float64Array;
+  private readonly bytes: Float64Array;
+  private readonly expire: Float64Array;
+  private readonly nSports: Uint8Array;
+  private readonly nDports: Uint8Array;
+  private readonly sports: Uint16Array;
+  private readonly dports: Uint16Array;
+  private readonly thresholds: Float64Array;
+  private readonly timeouts: Float64Array;
+  /** no deadline is earlier than this (a lower bound; exact after each sweep) */
+  private nextDue = Infinity;
+
+  constructor(
+    buckets: number,
+    private readonly reporter: ScanReporter,
+    private readonly an: Anomalies,
+  ) {
+    if ((buckets & (buckets - 1)) !== 0 || buckets < 1) throw new Error('scan table size must be a power of two');
+    this.buckets = buckets;
+    this.mask = buckets - 1;
+    const slots = buckets * PER_BUCKET;
+    const subs = slots * SCAN_TOTAL;
+    this.order = new Int16Array(slots);
+    this.cnt = new Uint8Array(buckets);
+    this.used = new Uint8Array(slots);
+    this.src = new Uint32Array(slots);
+    this.dst = new Uint32Array(slots);
+    this.last = new Float64Array(slots);
+    this.present = new Uint8Array(subs);
+    this.logged = new Uint8Array(subs);
+    this.count = new Float64Array(subs);
+    this.bytes = new Float64Array(subs);
+    this.expire = new Float64Array(subs);
+    this.nSports = new Uint8Array(subs);
+    this.nDports = new Uint8Array(subs);
+    this.sports = new Uint16Array(subs * SCAN_SRC_PORTS);
+    this.dports = new Uint16Array(subs * SCAN_DST_PORTS);
+    this.thresholds = Float64Array.from(DETECTORS, (d) => d.threshold);
+    this.timeouts = Float64Array.from(DETECTORS, (d) => d.timeoutSec);
+  }
+
+  /** Pairs currently linked (for tests and stats). */
+  size(): number {
+    let n = 0;
+    for (let i = 0; i < this.buckets; i++) n += this.cnt[i]!;
+    return n;
+  }
+
+  /**
+   * Count one packet for detector `type`; returns true when the pair is in mode for it
+   * (the caller then suppresses the packet's own line). `sport`/`dport` = -1: no ports.
+   */
+  check(type: number, src: number, dst: number, len: number, sport: number, dport: number, now: number): boolean {
+    const h = ((src >>> 24) ^ (dst >>> 24)) & this.mask;
+    const base = h * PER_BUCKET;
+    const n = this.cnt[h]!;
+    let slot = -1;
+    for (let k = 0; k < n; k++) {
+      const s = this.order[base + k]!;
+      if (this.src[s] === src && this.dst[s] === dst) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot < 0) slot = this.insert(h, src, dst, now);
+    this.last[slot] = now;
+    const i = slot * SCAN_TOTAL + type;
+    if (this.present[i] === 0) {
+      this.present[i] = 1;
+      this.logged[i] = 0;
+      this.count[i] = 0;
+      this.bytes[i] = 0;
+      this.nSports[i] = 0;
+      this.nDports[i] = 0;
+    }
+    const exp = now + this.timeouts[type]!;
+    this.expire[i] = exp;
+    if (exp < this.nextDue) this.nextDue = exp;
+    this.bytes[i] += len;
+    if (sport !== NO_PORT) {
+      const ns = this.nSports[i]!;
+      if (ns < SCAN_SRC_PORTS) {
+        const pb = i * SCAN_SRC_PORTS;
+        let k = 0;
+        while (k < ns && this.sports[pb + k] !== sport) k++;
+        if (k === ns) {
+          this.sports[pb + ns] = sport;
+          this.nSports[i] = ns + 1;
+        }
+      }
+    }
+    if (dport !== NO_PORT) {
+      const nd = this.nDports[i]!;
+      if (nd < SCAN_DST_PORTS) {
+        const pb = i * SCAN_DST_PORTS;
+        let k = 0;
+        while (k < nd && this.dports[pb + k] !== dport) k++;
+        if (k === nd) {
+          this.dports[pb + nd] = dport;
+          this.nDports[i] = nd + 1;
+        }
+      }
+    }
+    const c = ++this.count[i]!;
+    if (c < this.thresholds[type]!) return false;
+    if (this.logged[i] === 0) {
+      this.logged[i] = 1;
+      this.reporter.detected(
+        type,
+        src,
+        dst,
+        this.portList(this.dports, i * SCAN_DST_PORTS, this.nDports[i]!, SCAN_DST_PORTS),
+        this.portList(this.sports, i * SCAN_SRC_PORTS, this.nSports[i]!, SCAN_SRC_PORTS),
+        now,
+      );
+    }
+    return true;
+  }
+
+  /** ` [port N]`, ` [ports a,b,...]` (`,...]` once the list is full), or empty. */
+  private portList(ports: Uint16Array, off: number, n: number, max: number): string {
+    if (n === 0) return '';
+    if (n === 1) return ` [port ${ports[off]}]`;
+    let s = ` [ports ${ports[off]}`;
+    for (let k = 1; k < n; k++) s += `,${ports[off + k]}`;
+    return s + (n >= max ? ',...]' : ']');
+  }
+
+  /** Link a new pair at the head of bucket h, evicting the oldest if the bucket is full. */
+  private insert(h: number, src: number, dst: number, now: number): number {
+    const base = h * PER_BUCKET;
+    let n = this.cnt[h]!;
+    if (n >= PER_BUCKET) {
+      // the oldest "last packet" time; `<=` makes the last such in list order win
+      let victimPos = 0;
+      let oldest = Infinity;
+      for (let k = 0; k < n; k++) {
+        const t = this.last[this.order[base + k]!]!;
+        if (t <= oldest) {
+          oldest = t;
+          victimPos = k;
+        }
+      }
+      const victim = this.order[base + victimPos]!;
+      this.an.counts[A.scanEvicted]++;
+      let inMode = false;
+      for (let t = 0; t < SCAN_TOTAL; t++) {
+        const i = victim * SCAN_TOTAL + t;
+        if (this.present[i] === 0) continue;
+        if (this.count[i]! >= this.thresholds[t]!) {
+          inMode = true;
+          this.reporter.ended(t, this.src[victim]!, this.dst[victim]!, this.count[i]!, this.bytes[i]!, now);
+        }
+        this.present[i] = 0;
+      }
+      if (inMode) this.an.counts[A.scanEvictedInMode]++;
+      this.unlink(h, victimPos);
+      n--;
+    }
+    // a free slot of this bucket's region
+    let slot = base;
+    while (this.used[slot] === 1) slot++;
+    this.used[slot] = 1;
+    this.src[slot] = src;
+    this.dst[slot] = dst;
+    for (let k = n; k > 0; k--) this.order[base + k] = this.order[base + k - 1]!;
+    this.order[base] = slot;
+    this.cnt[h] = n + 1;
+    return slot;
+  }
+
+  private unlink(h: number, pos: number): void {
+    const base = h * PER_BUCKET;
+    const n = this.cnt[h]!;
+    const slot = this.order[base + pos]!;
+    this.used[slot] = 0;
+    for (let t = 0; t < SCAN_TOTAL; t++) this.present[slot * SCAN_TOTAL + t] = 0;
+    for (let k = pos; k < n - 1; k++) this.order[base + k] = this.order[base + k + 1]!;
+    this.cnt[h] = n - 1;
+  }
+
+  /** Earliest time at which a sweep may have work (Infinity when the table is empty). */
+  due(): number {
+    return this.nextDue;
+  }
+
+  /** The once-per-second expiry pass at network time `now`. */
+  sweep(now: number): void {
+    if (now < this.nextDue) return;
+    let next = Infinity;
+    for (let h = 0; h < this.buckets; h++) {
+      const base = h * PER_BUCKET;
+      // iplog's remove_entry flag is per bucket walk, not per pair (see the file comment)
+      let removeEntry = true;
+      let pos = 0;
+      while (pos < this.cnt[h]!) {
+        const slot = this.order[base + pos]!;
+        let live = false;
+        for (let t = 0; t < SCAN_TOTAL; t++) {
+          const i = slot * SCAN_TOTAL + t;
+          if (this.present[i] === 0) continue;
+          const exp = this.expire[i]!;
+          if (now >= exp) {
+            if (this.count[i]! >= this.thresholds[t]!) {
+              this.reporter.ended(t, this.src[slot]!, this.dst[slot]!, this.count[i]!, this.bytes[i]!, now);
+            }
+            this.present[i] = 0;
+          } else {
+            removeEntry = false;
+            live = true;
+            if (exp < next) next = exp;
+          }
+        }
+        if (removeEntry) this.unlink(h, pos);
+        else {
+          // a lingering empty pair is unlinked by a later sweep: come back next second
+          if (!live && now + 1 < next) next = now + 1;
+          pos++;
+        }
+      }
+    }
+    this.nextDue = next;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * TCP handler (iplog_tcp.c tcp_parser()), in the original's exact order:
+ *  1 filter rules; 2 fool_nmap (live only); 3 SYN-flood bookkeeping; 4 null scan;
+ *  5 Xmas scan; 6 FIN scan; 7 bogus flags (ECE/CWR) — logged once per change of source,
+ *  then stop; 8 SYN without ACK: SYN scan (DF clear) or port scan, SYN-flood count,
+ *  scans_only, the connection-attempt line. Everything else is not logged.
+ * A scan step that finds the pair in mode stops the packet (its line is suppressed).
+ */
+import type { Engine } from '../pipeline';
+import { A } from '../decode/anomalies';
+import { DecodedPacket, IP_DF, TH_ACK, TH_BOG, TH_FIN, TH_PUSH, TH_SYN, TH_URG, be16 } from '../decode/packet';
+import { SCAN_FIN, SCAN_NULL, SCAN_PORT, SCAN_SYN, SCAN_XMAS } from './index';
+import { serviceName } from '../output/services';
+
+const XMAS = new Uint8Array(64);
+for (const f of [TH_FIN | TH_URG | TH_PUSH, TH_URG, TH_PUSH, TH_FIN | TH_URG, TH_FIN | TH_PUSH, TH_URG | TH_PUSH]) XMAS[f] = 1;
+
+export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
+  if (p.l4Avail < 14) {
+    e.an.counts[A.tcpTruncated]++;
+    return;
+  }
+  const b = p.buf;
+  const o = p.l4Off;
+  const sport = be16(b, o);
+  const dport = be16(b, o + 2);
+  const rawFlags = b[o + 13]!;
+  const f = e.flags;
+  if (e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
+
+  // SYN-flood resolver suppression: C decays by the seconds since the last TCP packet
+  if (f.syn_flood) e.synFlood.decay(now);
+
+  const len = p.l4Len;
+  const flags = rawFlags & ~TH_BOG & 0xff;
+  const st = e.scans;
+  if (f.null_scan && flags === 0 && st.check(SCAN_NULL, p.src, p.dst, len, sport, dport, now)) return;
+  if (f.xmas_scan && XMAS[flags] === 1 && st.check(SCAN_XMAS, p.src, p.dst, len, sport, dport, now)) return;
+  if (f.fin_scan && flags === TH_FIN && st.check(SCAN_FIN, p.src, p.dst, len, sport, dport, now)) return;
+
+  if (f.bogus && (rawFlags & TH_BOG) !== 0) {
+    if (e.lastBogus !== p.src) {
+      e.lastBogus = p.src;
+      const res = e.tcpRes();
+      const s = e.out.host(p.src, res, now);
+      if (f.log_dest) {
+        e.out.line(now, (sh, dh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest ${dh}:${dport})`, s, e.out.host(p.dst, res, now));
+      } else {
+        e.out.line(now, (sh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest port ${dport})`, s);
+      }
+    }
+    return;
+  }
+
+  if ((rawFlags & TH_SYN) !== 0 && (rawFlags & TH_ACK) === 0) {
+    if (f.syn_scan && (p.frag & IP_DF) === 0 && st.check(SCAN_SYN, p.src, p.dst, len, sport, dport, now)) return;
+    else if (f.portscan && st.check(SCAN_PORT, p.src, p.dst, len, sport, dport, now)) return;
+    if (f.syn_flood) e.synFlood.syn();
+    if (f.scans_only) return;
+    const svc = serviceName(dport, 'tcp');
+    const res = e.tcpRes();
+    const s = e.out.host(p.src, res, now);
+    if (f.log_dest) {
+      e.out.line(now, (sh, dh) => `TCP: ${svc} connection attempt to ${dh} from ${sh}:${sport}`, s, e.out.host(p.dst, res, now));
+    } else {
+      e.out.line(now, (sh) => `TCP: ${svc} connection attempt from ${sh}:${sport}`, s);
+    }
+  }
+}
+
+/**
+ * iplog's SYN-flood state (§4.9): a counter C in 0..20 and a time T. Every TCP packet:
+ * if C > 0, C -= now - T, a negative result becomes 1 (sic), T = now; else T = now.
+ * Every logged-path SYN: C += 1 up to 20. While C = 20, TCP lines use dotted quads.
+ */
+export class SynFlood {
+  count = 0;
+  last = 0;
+  decay(now: number): void {
+    if (this.count > 0) {
+      this.count -= now - this.last;
+      if (this.count < 0) this.count = 1;
+    }
+    this.last = now;
+  }
+  syn(): void {
+    if (this.count < 20) this.count++;
+  }
+  flooding(): boolean {
+    return this.count === 20;
+  }
+}

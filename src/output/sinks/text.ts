@@ -1,0 +1,118 @@
+/**
+ * The stdout and log-file sink of iplog 2.2.3 (iplog_syslog.c mysyslog()):
+ * `Mmm dd HH:MM:SS text`, with its repeat compression exactly as the original does it:
+ *
+ *  - a text different from the last one first flushes `last message repeated R times`
+ *    (always "times") when R > 0, then is written; the deadline E becomes now + 60;
+ *  - the same text again only counts (R += 1) — but if now >= E and R > 0 at that moment,
+ *    the repeat line is written first and the memory of the last text is cleared, so
+ *    the next occurrence prints "repeated 1 times" and the text once more;
+ *  - pending repeats are written when the sink closes (end of replay, restart).
+ *
+ * Output is buffered in memory and written with writeSync in large pieces (flushed at
+ * every chunk boundary of the reader and at close), so one write per many lines.
+ */
+import { writeSync, openSync, closeSync } from 'node:fs';
+import { stamp } from '../timestamp';
+import type { LineSink } from './sink';
+
+const FLUSH_AT = 1 << 16;
+
+export class BrokenPipeError extends Error {
+  constructor() {
+    super('output closed (EPIPE)');
+  }
+}
+
+export class TextSink implements LineSink {
+  private last = '';
+  private times = 0;
+  private expire = 0;
+  private pending = '';
+  private closed = false;
+
+  /** `emit` receives framed text in large pieces (see fdWriter for files and stdout). */
+  constructor(
+    private readonly emit: (chunk: string) => void,
+    private readonly onClose: () => void = () => {},
+  ) {}
+
+  /** Standard output (fd 1). */
+  static stdout(): TextSink {
+    return new TextSink(fdWriter(1));
+  }
+
+  /** A log file opened for appending, mode 0644, as -l does. */
+  static openFile(path: string): TextSink {
+    const fd = openSync(path, 'a', 0o644);
+    return new TextSink(fdWriter(fd), () => closeSync(fd));
+  }
+
+  /** Collects the framed output in memory (tests, benchmarks). */
+  static memory(): { sink: TextSink; text: () => string } {
+    let acc = '';
+    const sink = new TextSink((c) => (acc += c));
+    return { sink, text: () => acc };
+  }
+
+  write(now: number, text: string): void {
+    if (text === this.last) {
+      if (now >= this.expire && this.times > 0) {
+        this.out(now, `last message repeated ${this.times} times`);
+        this.last = '';
+        this.times = 0;
+        this.expire = 0;
+      }
+      this.times++;
+      return;
+    }
+    if (this.times > 0) {
+      this.out(now, `last message repeated ${this.times} times`);
+      this.times = 0;
+    }
+    this.out(now, text);
+    this.expire = now + 60;
+    this.last = text;
+  }
+
+  private out(now: number, text: string): void {
+    this.pending += `${stamp(now)} ${text}\n`;
+    if (this.pending.length >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending;
+    this.pending = '';
+    this.emit(chunk);
+  }
+
+  close(now: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.times > 0) {
+      this.out(now, `last message repeated ${this.times} times`);
+      this.times = 0;
+    }
+    this.flush();
+    this.onClose();
+  }
+}
+
+/** Writes whole chunks to a file descriptor; EAGAIN waits, EPIPE becomes BrokenPipeError. */
+export function fdWriter(fd: number): (chunk: string) => void {
+  return (chunk) => {
+    const data = Buffer.from(chunk, 'utf8');
+    let off = 0;
+    while (off < data.length) {
+      try {
+        off += writeSync(fd, data, off, data.length - off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue; // a non-blocking pipe: wait for room
+        if (code === 'EPIPE') throw new BrokenPipeError();
+        throw e;
+      }
+    }
+  };
+}

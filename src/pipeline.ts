@@ -1,0 +1,251 @@
+/**
+ * The iplog pipeline: frames -> link -> IPv4 (fragments) -> TCP/UDP/ICMP handlers ->
+ * scan table and line output. `Engine` holds all state of one run; `replay()` drives it
+ * from a capture file. Time is packet time (the network clock): whole seconds of the
+ * packet timestamp, the 1-second resolution of the original's time(NULL). Before a
+ * packet of a later second is handled, the once-per-second expiry sweeps that the
+ * original's expiry thread would have run in between are run, at the seconds at which
+ * something is due; at the end of a replay every pending deadline is drained in order.
+ */
+import type { Settings, Flags } from './config/settings';
+import { Anomalies, A } from './decode/anomalies';
+import { DecodedPacket, IP_DF } from './decode/packet';
+import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
+import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
+import { ipv4Offset } from './decode/link';
+import { ScanTable } from './detect/scan-table';
+import { DETECTORS } from './detect/index';
+import { handleTcp, SynFlood } from './detect/tcp';
+import { handleUdp } from './detect/udp';
+import { handleIcmp } from './detect/icmp';
+import { Emitter } from './output/emitter';
+import type { HostRenderer } from './output/resolve-api';
+import type { LineSink } from './output/sinks/sink';
+import { compileRules } from './rules/compile';
+import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
+import { readCapture } from './capture/read';
+import type { ReadSummary } from './capture/source';
+
+export type RuleMatcher = ReturnType<typeof compileRules>;
+
+export class Engine {
+  readonly an: Anomalies;
+  readonly flags: Flags;
+  readonly out: Emitter;
+  readonly scans: ScanTable;
+  readonly frags: FragmentTable;
+  readonly rules: RuleMatcher | null;
+  readonly synFlood = new SynFlood();
+  private readonly dstNets: NetMatcher | null;
+  /** protocols the live BPF filter would pass (tcp/udp/icmp flags), by protocol number */
+  private readonly bpfProto = new Uint8Array(256);
+  private readonly pkt = new DecodedPacket();
+  /** iplog's global "last bogus source" (never expires) */
+  lastBogus = 0;
+  /** iplog's traceroute memory: last logged host and time */
+  traceHost = 0;
+  traceTime = 0;
+  /** network clock: the second of the last sweep, and of the last packet */
+  private lastTick = -Infinity;
+  now = 0;
+  packets = 0;
+  ipv4Packets = 0;
+
+  constructor(
+    readonly settings: Settings,
+    sink: LineSink,
+    renderer: HostRenderer | null,
+    an?: Anomalies,
+  ) {
+    this.an = an ?? new Anomalies();
+    this.flags = settings.flags;
+    this.out = new Emitter(sink, renderer);
+    const buckets = this.flags.promisc ? 256 : 128;
+    this.scans = new ScanTable(buckets, this.scanReporter(), this.an);
+    this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
+    const r = settings.rules;
+    this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r) : null;
+    this.bpfProto[6] = this.flags.tcp ? 1 : 0;
+    this.bpfProto[17] = this.flags.udp ? 1 : 0;
+    this.bpfProto[1] = this.flags.icmp ? 1 : 0;
+    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets) : null;
+  }
+
+  /** Resolve TCP hosts? (tcp_resolve, and not during a SYN flood) */
+  tcpRes(): boolean {
+    return this.flags.tcp_resolve && !(this.flags.syn_flood && this.synFlood.flooding());
+  }
+
+  private resolveFor(kind: string): boolean {
+    switch (kind) {
+      case 'tcp':
+        return this.tcpRes();
+      case 'udp':
+        return this.flags.udp_resolve;
+      case 'icmp':
+        return this.flags.icmp_resolve;
+      default:
+        return false;
+    }
+  }
+
+  private scanReporter() {
+    return {
+      detected: (type: number, src: number, dst: number, dports: string, sports: string, now: number) => {
+        const d = DETECTORS[type]!;
+        const res = this.resolveFor(d.resolve);
+        const s = this.out.host(src, res, now);
+        if (this.flags.log_dest) {
+          this.out.line(now, (sh, dh) => `${d.title} detected to ${dh}${dports} from ${sh}${sports}`, s, this.out.host(dst, res, now));
+        } else {
+          this.out.line(now, (sh) => `${d.title} detected${dports} from ${sh}${sports}`, s);
+        }
+      },
+      ended: (type: number, src: number, dst: number, count: number, bytes: number, now: number) => {
+        const d = DETECTORS[type]!;
+        const res = this.resolveFor(d.resolve);
+        const s = this.out.host(src, res, now);
+        const tail = ` - received a total of ${count} packets (${bytes} bytes).`;
+        if (this.flags.log_dest) {
+          this.out.line(now, (sh, dh) => `${d.title} mode to ${dh} expired for ${sh}${tail}`, s, this.out.host(dst, res, now));
+        } else {
+          this.out.line(now, (sh) => `${d.title} mode expired for ${sh}${tail}`, s);
+        }
+      },
+    };
+  }
+
+  /** any_res(): fragment and verbose lines resolve unless the resolver is disabled */
+  private anyRes(): boolean {
+    return !this.flags.disable_resolver;
+  }
+
+  private fragLine(kind: number, src: number, dst: number, now: number): void {
+    if (!this.flags.frag) return;
+    const what =
+      kind === FRAG_OVERSIZED ? 'Oversized IP fragment' : kind === FRAG_DUPLICATE ? 'Duplicate IP fragments' : 'Overlapping IP fragments';
+    this.ipLine(what, kind === FRAG_OVERLAP_MID ? 'Overlapping IP frags' : what, src, dst, now);
+  }
+
+  private ipLine(what: string, whatDest: string, src: number, dst: number, now: number): void {
+    const res = this.anyRes();
+    const s = this.out.host(src, res, now);
+    if (this.flags.log_dest) this.out.line(now, (sh, dh) => `${whatDest} to ${dh} from ${sh}`, s, this.out.host(dst, res, now));
+    else this.out.line(now, (sh) => `${what} from ${sh}`, s);
+  }
+
+  /** Advance the network clock to second `now`, running the sweeps due on the way. */
+  advance(now: number): void {
+    if (now <= this.lastTick) return;
+    for (;;) {
+      const due = Math.min(this.scans.due(), this.frags.due());
+      const t = Math.max(this.lastTick + 1, due);
+      if (t > now) break;
+      this.frags.sweep(t);
+      this.scans.sweep(t);
+      this.lastTick = t;
+    }
+    this.lastTick = now;
+    this.now = now;
+  }
+
+  /** End of input: fire every pending deadline in order. */
+  drain(): void {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const due = Math.min(this.scans.due(), this.frags.due());
+      if (due === Infinity) break;
+      const t = Math.max(this.lastTick + 1, due);
+      this.frags.sweep(t);
+      this.scans.sweep(t);
+      this.lastTick = t;
+      this.now = t;
+    }
+  }
+
+  /** FrameHandler: one captured frame. */
+  readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
+    this.packets++;
+    const ip = ipv4Offset(buf, off, caplen, linktype, this.an);
+    if (ip < 0) return;
+    const p = this.pkt;
+    p.reset(buf, ip, caplen - (ip - off), tsSec, tsNsec);
+    if (tsSec > this.lastTick) this.advance(tsSec);
+    this.handleIp(p, tsSec);
+  };
+
+  handleIp(p: DecodedPacket, now: number): void {
+    const st = decodeIpv4(p, this.an);
+    // -a: the live BPF filter `ip and (<enabled protocols>) and dst net (...)`, in software
+    if (this.dstNets !== null && (st === IPV4_TRUNCATED || !this.bpfProto[p.proto] || !netMatch(this.dstNets, p.dst))) return;
+    if (st !== IPV4_OK) {
+      if (this.flags.verbose && st !== IPV4_TRUNCATED) {
+        const what = st === IPV4_SHORT ? 'Short IP packet' : 'IP packet with invalid checksum';
+        this.ipLine(what, what, p.src, p.dst, now);
+      }
+      return;
+    }
+    this.ipv4Packets++;
+    if ((p.frag & ~IP_DF & 0xffff) !== 0) {
+      const whole = this.frags.add(p.buf, p.ipOff, p.hlen, p.avail, p.totalLen, p.frag, p.id, p.proto, p.src, p.dst, now);
+      if (whole === null) return;
+      // the rebuilt datagram: 20-byte header of the first fragment, its flags kept
+      p.buf = whole;
+      p.ipOff = 0;
+      p.avail = whole.length;
+      p.hlen = 20;
+      p.totalLen = whole.length;
+      p.tos = whole[1]!;
+      p.frag = (whole[6]! << 8) | whole[7]!;
+      p.ttl = whole[8]!;
+      p.l4Off = 20;
+      p.l4Len = whole.length - 20;
+      p.l4Avail = p.l4Len;
+    }
+    switch (p.proto) {
+      case 6:
+        handleTcp(this, p, now);
+        break;
+      case 17:
+        handleUdp(this, p, now);
+        break;
+      case 1:
+        handleIcmp(this, p, now);
+        break;
+      default:
+        this.an.counts[A.ipOtherProto]++;
+    }
+  }
+
+  /** End of run: drain deadlines, wait for queued lines, close the sink. */
+  async finish(): Promise<void> {
+    this.drain();
+    await this.out.idle();
+    this.out.sink.close(this.now);
+  }
+}
+
+export interface ReplayResult {
+  engine: Engine;
+  summary: ReadSummary | null;
+  error: Error | null;
+}
+
+/** Replay a capture file (or '-' for standard input) through the pipeline. */
+export async function replay(settings: Settings, path: string, sink: LineSink, renderer: HostRenderer | null, an?: Anomalies): Promise<ReplayResult> {
+  const engine = new Engine(settings, sink, renderer, an);
+  let summary: ReadSummary | null = null;
+  let error: Error | null = null;
+  try {
+    summary = await readCapture(path, engine.onFrame, engine.an, {
+      between: () => {
+        sink.flush();
+        if (engine.out.pending() > 0) return engine.out.idle();
+        return undefined;
+      },
+    });
+  } catch (e) {
+    error = e as Error;
+  }
+  await engine.finish();
+  return { engine, summary, error };
+}

@@ -1,0 +1,57 @@
+/**
+ * The `-a NETS` destination filter. Live, iplog compiles `dst net (N1 or N2 ...)` into
+ * the BPF filter; in replay the same networks select packets in software so that a
+ * replay and a live capture of the same traffic give the same lines. Each network is
+ * BPF `net` syntax: `a.b.c.d/len`, `a.b.c.d mask m.m.m.m`, or 1-3 leading octets
+ * (`10`, `192.168`, `192.168.1`: /8, /16, /24). Compiled once to (base, mask) pairs.
+ */
+export interface NetMatcher {
+  readonly bases: Uint32Array;
+  readonly masks: Uint32Array;
+}
+
+export class NetSyntaxError extends Error {}
+
+function parseQuad(s: string): number | null {
+  const parts = s.split('.');
+  if (parts.length < 1 || parts.length > 4) return null;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return null;
+    const n = Number(p);
+    if (n > 255) return null;
+    v = v * 256 + n;
+  }
+  return v * 256 ** (4 - parts.length);
+}
+
+export function parseNet(text: string): { base: number; mask: number } {
+  const t = text.trim();
+  let m = /^([\d.]+)\s+mask\s+([\d.]+)$/.exec(t);
+  if (m) {
+    const a = parseQuad(m[1]!);
+    const k = parseQuad(m[2]!);
+    if (a === null || k === null || m[2]!.split('.').length !== 4) throw new NetSyntaxError(`invalid network "${text}"`);
+    return { base: (a & k) >>> 0, mask: k >>> 0 };
+  }
+  m = /^([\d.]+)(?:\/(\d{1,2}))?$/.exec(t);
+  if (!m) throw new NetSyntaxError(`invalid network "${text}"`);
+  const a = parseQuad(m[1]!);
+  if (a === null) throw new NetSyntaxError(`invalid network "${text}"`);
+  const octets = m[1]!.split('.').length;
+  const len = m[2] !== undefined ? Number(m[2]) : octets * 8;
+  if (len > 32) throw new NetSyntaxError(`invalid network "${text}": prefix length above 32`);
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  if (((a & ~mask) >>> 0) !== 0) throw new NetSyntaxError(`invalid network "${text}": non-network bits set (mask /${len})`);
+  return { base: a >>> 0, mask };
+}
+
+export function compileNets(list: string[]): NetMatcher {
+  const nets = list.map(parseNet);
+  return { bases: Uint32Array.from(nets, (n) => n.base), masks: Uint32Array.from(nets, (n) => n.mask) };
+}
+
+export function netMatch(m: NetMatcher, addr: number): boolean {
+  for (let i = 0; i < m.bases.length; i++) if (((addr & m.masks[i]!) >>> 0) === m.bases[i]) return true;
+  return false;
+}
