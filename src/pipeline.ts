@@ -237,6 +237,8 @@ export async function replay(settings: Settings, path: string, sink: LineSink, r
   let error: Error | null = null;
   try {
     summary = await readCapture(path, engine.onFrame, engine.an, {
+      // an unsupported link type is a clear error naming it, not a stream of counters
+      strictLinktype: true,
       between: () => {
         sink.flush();
         if (engine.out.pending() > 0) return engine.out.idle();
