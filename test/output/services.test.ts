@@ -1,0 +1,132 @@
+/**
+ * Service and protocol names (src/output/services.ts): getservbyport / getservbyname /
+ * getprotobynumber semantics. The system tests expect Debian's netbase files (as on the oracle
+ * machine, Debian 12); they are skipped when /etc/services or /etc/protocols is absent.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import {
+  MAX_PROTO_NAME,
+  MAX_SERVICE_NAME,
+  createServiceDb,
+  protoName,
+  serviceName,
+  servicePort,
+  systemServiceDb,
+} from '../../src/output/services';
+
+const haveFiles = existsSync('/etc/services') && existsSync('/etc/protocols');
+
+describe('system databases (Debian netbase)', { skip: haveFiles ? false : 'no /etc/services or /etc/protocols' }, () => {
+  it('names ports like getservbyport', () => {
+    assert.equal(serviceName(22, 'tcp'), 'ssh');
+    assert.equal(serviceName(23, 'tcp'), 'telnet');
+    assert.equal(serviceName(80, 'tcp'), 'http');
+    assert.equal(serviceName(9, 'udp'), 'discard');
+    assert.equal(serviceName(53, 'udp'), 'domain');
+    assert.equal(serviceName(111, 'udp'), 'sunrpc');
+    assert.equal(serviceName(123, 'udp'), 'ntp');
+    assert.equal(serviceName(1, 'tcp'), 'tcpmux');
+  });
+
+  it('falls back to `port N`', () => {
+    assert.equal(serviceName(40, 'tcp'), 'port 40');
+    assert.equal(serviceName(31337, 'tcp'), 'port 31337');
+    assert.equal(serviceName(0, 'udp'), 'port 0');
+    assert.equal(serviceName(22, 'udp'), 'port 22'); // ssh is tcp only in netbase
+    assert.equal(serviceName(1, 'udp'), 'port 1'); // 1/ddp is another protocol
+    assert.equal(serviceName(65535, 'udp'), 'port 65535');
+    assert.equal(serviceName(40, 'tcp'), 'port 40'); // memoised, same text
+  });
+
+  it('finds ports by name or alias, case-sensitively', () => {
+    assert.equal(servicePort('ssh', 'tcp'), 22);
+    assert.equal(servicePort('www', 'tcp'), 80);
+    assert.equal(servicePort('portmapper', 'udp'), 111);
+    assert.equal(servicePort('SSH', 'tcp'), -1);
+    assert.equal(servicePort('ssh', 'udp'), -1);
+    assert.equal(servicePort('no-such-service', 'tcp'), -1);
+  });
+
+  it('names protocols like getprotobynumber', () => {
+    assert.equal(protoName(6), 'tcp');
+    assert.equal(protoName(17), 'udp');
+    assert.equal(protoName(1), 'icmp');
+    assert.equal(protoName(0), 'ip'); // first line wins over hopopt
+    assert.equal(protoName(255), 'proto 255');
+    assert.equal(protoName(253), 'proto 253');
+  });
+
+  it('reports no missing files', () => {
+    assert.deepEqual(systemServiceDb().missing, []);
+  });
+});
+
+describe('createServiceDb', () => {
+  const services = [
+    '# comment line',
+    'first\t\t7/tcp\t\talias1 alias2\t# trailing comment',
+    'second\t\t7/tcp\t\talias3',
+    'udponly\t\t7/udp',
+    'hexport\t\t0x16/tcp',
+    'octport\t\t026/udp',
+    'badport\t\t08/tcp',
+    'noslash\t\t99 tcp',
+    'other\t\t100/sctp',
+    'later\t\t200/tcp\t\tfirst',
+    '  indented\t300/tcp',
+    'wrapped\t\t65561/tcp',
+    `${'l'.repeat(200)}\t400/tcp`,
+    'glued\t\t500/tcp#comment',
+  ].join('\n');
+  const protocols = ['ip\t0\tIP', 'hopopt\t0\tHOPOPT', 'tcp\t6\tTCP\t# comment', 'bad\tx6', 'junk\t7x', `${'p'.repeat(40)}\t50`].join('\n');
+  const db = createServiceDb(services, protocols);
+
+  it('first line per (port, protocol) wins', () => {
+    assert.equal(db.serviceName(7, 'tcp'), 'first');
+    assert.equal(db.serviceName(7, 'udp'), 'udponly');
+  });
+
+  it('reads ports as strtoul(…, 0) truncated to 16 bits', () => {
+    assert.equal(db.serviceName(22, 'tcp'), 'hexport');
+    assert.equal(db.serviceName(22, 'udp'), 'octport');
+    assert.equal(db.serviceName(8, 'tcp'), 'port 8');
+    assert.equal(db.serviceName(0, 'tcp'), 'port 0');
+    assert.equal(db.serviceName(99, 'tcp'), 'port 99');
+    assert.equal(db.serviceName(25, 'tcp'), 'wrapped');
+    assert.equal(db.serviceName(300, 'tcp'), 'indented');
+    assert.equal(db.serviceName(500, 'tcp'), 'glued');
+    assert.equal(db.serviceName(100, 'tcp'), 'port 100');
+  });
+
+  it('masks the port to 16 bits and cuts long names like iplog', () => {
+    assert.equal(db.serviceName(7 + 65536, 'tcp'), 'first');
+    assert.equal(db.serviceName(400, 'tcp'), 'l'.repeat(MAX_SERVICE_NAME));
+    assert.equal(db.protoName(50), 'p'.repeat(MAX_PROTO_NAME));
+  });
+
+  it('resolves names and aliases to the first line carrying them', () => {
+    assert.equal(db.servicePort('first', 'tcp'), 7);
+    assert.equal(db.servicePort('alias2', 'tcp'), 7);
+    assert.equal(db.servicePort('second', 'tcp'), 7);
+    assert.equal(db.servicePort('later', 'tcp'), 200);
+    assert.equal(db.servicePort('udponly', 'tcp'), -1);
+    assert.equal(db.servicePort('other', 'tcp'), -1);
+  });
+
+  it('protocol numbers: first line wins, malformed lines ignored', () => {
+    assert.equal(db.protoName(0), 'ip');
+    assert.equal(db.protoName(6), 'tcp');
+    assert.equal(db.protoName(7), 'proto 7');
+    assert.equal(db.protoName(300), 'proto 300');
+  });
+
+  it('without the files everything is numeric', () => {
+    const empty = createServiceDb(undefined, undefined, ['/etc/services', '/etc/protocols']);
+    assert.equal(empty.serviceName(22, 'tcp'), 'port 22');
+    assert.equal(empty.servicePort('ssh', 'tcp'), -1);
+    assert.equal(empty.protoName(6), 'proto 6');
+    assert.deepEqual(empty.missing, ['/etc/services', '/etc/protocols']);
+  });
+});
