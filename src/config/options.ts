@@ -1,0 +1,511 @@
+/**
+ * THE option table (STYLE §4 habit 12): every command-line option of iplog 2.2.3
+ * (spec §1.2) plus the options added by this reimplementation, with the `set` keyword
+ * or simple statement that sets the same thing from iplog.conf (spec §2.3, §2.4).
+ *
+ * One table drives:
+ * - the command line (cli/program.ts): getopt's short-option string and long-option
+ *   list (in the original's `longopts[]` order, which shows in getopt's "ambiguous"
+ *   message), the commander options, and which letters exist in which profile;
+ * - the iplog.conf parser (config/conf-parser.ts): the `set` keywords and the simple
+ *   statements with their "Missing ..." texts;
+ * - docs/configuration.md (`renderConfigurationDoc()`, written by `npm run docs`).
+ *
+ * The table is data. What an option *does* lives in the two appliers (cli/program.ts
+ * for the command line, config/conf-parser.ts for the file), because the original gives
+ * the same setting slightly different semantics in the two places (e.g. `-l` warns about
+ * `-L`, the `logfile` statement does not).
+ */
+import { Validator } from 'ip-num';
+import { defaultFlags, type FlagName, type Profile, type Settings } from './settings';
+
+/** How an option takes its value on the command line. */
+export type OptionKind =
+  /** boolean with an optional `=yes|true|no|false|toggle` (long form only; short = on) */
+  | 'bool'
+  /** no argument; switches a flag on (`-d`, `-o`, `-L`, `-N`) */
+  | 'switch'
+  /** required argument (`--user NAME`, `--user=NAME`, `-u NAME`, `-uNAME`) */
+  | 'string'
+  /** no argument; does something at once (`-k`, `-R`, `-v`, `-h`) */
+  | 'action';
+
+/** Settings fields a `string` option writes. */
+export type SettingKey =
+  | 'user'
+  | 'group'
+  | 'logfile'
+  | 'pidFile'
+  | 'facility'
+  | 'priority'
+  | 'interfaces'
+  | 'promiscNets'
+  | 'replayFile'
+  | 'configFile'
+  | 'profile'
+  | 'dnsServers'
+  | 'dnsTimeoutMs';
+
+export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
+
+export interface OptionSpec {
+  /** long names, getopt style; [0] is the canonical one (used by commander and the docs) */
+  readonly long: readonly string[];
+  /** short letter, if any */
+  readonly short?: string;
+  /** the short letter exists only in this profile (`-q`: advertised by 2.2.3 but missing) */
+  readonly shortOnlyIn?: Profile;
+  readonly kind: OptionKind;
+  /** the flag a bool/switch option drives */
+  readonly flag?: FlagName;
+  /** the setting a string option writes */
+  readonly setting?: SettingKey;
+  readonly action?: ActionKey;
+  /** `set <keyword> [true|false]` in iplog.conf */
+  readonly setKeyword?: string;
+  /** simple statement `<keyword> <value>` in iplog.conf */
+  readonly statement?: string;
+  /** the statement keyword is matched as a prefix (`interface`, `interfaces`, ...) */
+  readonly statementPrefix?: boolean;
+  /** what `[line N] Missing <missing>` names when the statement has no value */
+  readonly missing?: string;
+  /** placeholder of the argument in docs */
+  readonly arg?: string;
+  /** default as shown in docs; bool/switch defaults come from defaultFlags() */
+  readonly defaultText?: string;
+  /** the option can be given several times and accumulates */
+  readonly repeatable?: boolean;
+  /** '2.2.3' = the original's option; '3' = added here (prefix matching prefers originals) */
+  readonly origin: '2.2.3' | '3';
+  /** inserted into getopt's long-option list after the `log-*` aliases (see longOptionOrder) */
+  readonly afterAliases?: boolean;
+  /** one line for docs */
+  readonly doc: string;
+}
+
+// Defaults of the string settings (spec §1.2/§1.3, and the new options).
+export const DEFAULT_CONFIG_FILE = '/etc/iplog.conf';
+export const DEFAULT_PID_FILE = '/var/run/iplog.pid';
+export const DEFAULT_FACILITY = 3; // LOG_DAEMON
+export const DEFAULT_PRIORITY = 5; // LOG_NOTICE
+export const DEFAULT_DNS_TIMEOUT_MS = 1000;
+export const DEFAULT_PROFILE: Profile = 'compat';
+export const PROFILES: readonly Profile[] = ['compat', 'modern'];
+
+/**
+ * The table, in the order of iplog 2.2.3's `longopts[]` (iplog_options.c), then the new
+ * options. Aliased long names (`--detect-X` / `--log-X`) sit in one entry.
+ */
+export const OPTIONS: readonly OptionSpec[] = [
+  { long: ['tcp'], kind: 'bool', flag: 'tcp', setKeyword: 'tcp', origin: '2.2.3',
+    doc: 'Log TCP traffic. Off also turns off the port, null, FIN and Xmas scan detectors.' },
+  { long: ['udp'], kind: 'bool', flag: 'udp', setKeyword: 'udp', origin: '2.2.3',
+    doc: 'Log UDP traffic. Off also turns off UDP scan detection and --ignore.' },
+  { long: ['icmp'], kind: 'bool', flag: 'icmp', setKeyword: 'icmp', origin: '2.2.3',
+    doc: 'Log ICMP traffic. Off also turns off ping flood detection.' },
+  { long: ['facility'], kind: 'string', setting: 'facility', statement: 'facility',
+    missing: 'syslog facility parameter', arg: 'FACILITY', defaultText: 'daemon', origin: '2.2.3',
+    doc: 'Syslog facility: auth authpriv cron daemon ftp kern lpr mail news security syslog user uucp local0..local7 (case-insensitive, optional log_ prefix).' },
+  { long: ['priority'], kind: 'string', setting: 'priority', statement: 'priority',
+    missing: 'syslog priority parameter', arg: 'PRIORITY', defaultText: 'notice', origin: '2.2.3',
+    doc: 'Syslog priority: emerg panic alert crit err error warning warn notice info debug (case-insensitive, optional log_ prefix).' },
+  { long: ['pid-file'], kind: 'string', setting: 'pidFile', statement: 'pid-file',
+    missing: 'pid file parameter', arg: 'FILE', defaultText: DEFAULT_PID_FILE, origin: '2.2.3',
+    doc: 'Pid (lock) file. Give it before -k/-R, which act at once.' },
+  { long: ['kill'], short: 'k', kind: 'action', action: 'kill', origin: '2.2.3',
+    doc: 'Send SIGTERM to the running iplog (pid from the pid file) and exit.' },
+  { long: ['user'], short: 'u', kind: 'string', setting: 'user', statement: 'user',
+    missing: 'user parameter', arg: 'USER|UID', origin: '2.2.3',
+    doc: 'Run as this user after opening the interfaces.' },
+  { long: ['group'], short: 'g', kind: 'string', setting: 'group', statement: 'group',
+    missing: 'group parameter', arg: 'GROUP|GID', origin: '2.2.3',
+    doc: 'Run with this group (supplementary groups dropped).' },
+  { long: ['ignore'], short: 'd', kind: 'switch', flag: 'ignore_dns', setKeyword: 'ignore_dns', origin: '2.2.3',
+    doc: 'Ignore DNS replies (UDP, source port 53) from the nameservers in /etc/resolv.conf.' },
+  { long: ['restart'], short: 'R', kind: 'action', action: 'restart', origin: '2.2.3',
+    doc: 'Send SIGHUP to the running iplog (re-read iplog.conf) and exit.' },
+  { long: ['no-fork'], short: 'o', kind: 'switch', flag: 'no_fork', setKeyword: 'no_fork', origin: '2.2.3',
+    doc: 'Run in the foreground (SIGINT then also exits cleanly).' },
+  { long: ['stdout'], short: 'L', kind: 'switch', flag: 'stdout', setKeyword: 'stdout', origin: '2.2.3',
+    doc: 'Log to stdout with timestamps (overrides an earlier --logfile).' },
+  { long: ['promisc'], short: 'a', kind: 'string', setting: 'promiscNets', statement: 'promisc',
+    missing: 'network parameter', arg: 'NET[,NET...]', origin: '2.2.3',
+    doc: 'Capture promiscuously for traffic to these networks (BPF syntax); also turns on --log-dest.' },
+  { long: ['logfile'], short: 'l', kind: 'string', setting: 'logfile', statement: 'logfile',
+    missing: 'log file parameter', arg: 'FILE', defaultText: '(syslog)', origin: '2.2.3',
+    doc: 'Log to this file (appended) instead of syslog (overrides an earlier --stdout).' },
+  { long: ['verbose'], short: 'V', kind: 'bool', flag: 'verbose', setKeyword: 'verbose', origin: '2.2.3',
+    doc: 'Log short and bad-checksum IP packets.' },
+  { long: ['log-ip'], short: 'w', kind: 'bool', flag: 'log_ip', setKeyword: 'log_ip', origin: '2.2.3',
+    doc: 'Show hosts as "name (a.b.c.d)".' },
+  { long: ['log-dest'], short: 'D', kind: 'bool', flag: 'log_dest', setKeyword: 'log_dest', origin: '2.2.3',
+    doc: 'Add the destination host to each line.' },
+  { long: ['fool-nmap'], short: 'z', kind: 'bool', flag: 'fool_nmap', setKeyword: 'fool_nmap', origin: '2.2.3',
+    doc: "Answer nmap's OS-detection probes with forged replies (needs a raw socket)." },
+  { long: ['dns-cache'], short: 'c', kind: 'bool', flag: 'dns_cache', setKeyword: 'dns_cache', origin: '2.2.3',
+    doc: 'Use the built-in reverse-DNS cache.' },
+  { long: ['interface'], short: 'i', kind: 'string', setting: 'interfaces', statement: 'interface',
+    statementPrefix: true, missing: 'interface parameter', arg: 'IF[,IF...]',
+    defaultText: '(all up, non-loopback)', origin: '2.2.3',
+    doc: 'Listen on these interfaces only. In iplog.conf the keyword is matched as a prefix (interfaces works).' },
+  { long: ['get-ident'], short: 'e', kind: 'bool', flag: 'get_ident', setKeyword: 'get_ident', origin: '2.2.3',
+    doc: 'RFC 1413 ident lookups for connections to listening ports (Linux only; not with --promisc).' },
+  { long: ['scans-only'], short: 'm', kind: 'bool', flag: 'scans_only', setKeyword: 'scans_only', origin: '2.2.3',
+    doc: 'Log only detector lines (scans, floods, attacks).' },
+  { long: ['tcp-resolve'], short: 'T', kind: 'bool', flag: 'tcp_resolve', setKeyword: 'tcp_resolve', origin: '2.2.3',
+    doc: 'Reverse-resolve hosts in TCP lines.' },
+  { long: ['udp-resolve'], short: 'U', kind: 'bool', flag: 'udp_resolve', setKeyword: 'udp_resolve', origin: '2.2.3',
+    doc: 'Reverse-resolve hosts in UDP lines.' },
+  { long: ['icmp-resolve'], short: 'I', kind: 'bool', flag: 'icmp_resolve', setKeyword: 'icmp_resolve', origin: '2.2.3',
+    doc: 'Reverse-resolve hosts in ICMP lines.' },
+  { long: ['disable-resolver'], short: 'N', kind: 'switch', flag: 'disable_resolver', setKeyword: 'disable_resolver', origin: '2.2.3',
+    doc: 'No reverse DNS at all.' },
+  { long: ['detect-syn-flood'], short: 's', kind: 'bool', flag: 'syn_flood', setKeyword: 'syn_flood', origin: '2.2.3',
+    doc: 'Stop resolving TCP hosts while a SYN flood is going on.' },
+  { long: ['detect-frag', 'log-frag'], short: 'y', kind: 'bool', flag: 'frag', setKeyword: 'frag', origin: '2.2.3',
+    doc: 'Log fragment attacks.' },
+  { long: ['detect-smurf', 'log-smurf'], short: 'S', kind: 'bool', flag: 'smurf', setKeyword: 'smurf', origin: '2.2.3',
+    doc: 'Detect smurf attacks.' },
+  { long: ['detect-bogus', 'log-bogus'], short: 'b', kind: 'bool', flag: 'bogus', setKeyword: 'bogus', origin: '2.2.3',
+    doc: 'Log bogus TCP flags.' },
+  { long: ['detect-portscan', 'log-portscan'], short: 'p', kind: 'bool', flag: 'portscan', setKeyword: 'portscan', origin: '2.2.3',
+    doc: 'Detect TCP port scans.' },
+  { long: ['detect-udp-scan', 'log-udp-scan'], short: 'F', kind: 'bool', flag: 'udp_scan', setKeyword: 'udp_scan', origin: '2.2.3',
+    doc: 'Detect UDP scans and floods.' },
+  { long: ['detect-ping-flood', 'log-ping-flood'], short: 'P', kind: 'bool', flag: 'ping_flood', setKeyword: 'ping_flood', origin: '2.2.3',
+    doc: 'Detect ICMP ping floods.' },
+  { long: ['detect-fin-scan', 'log-fin-scan'], short: 'f', kind: 'bool', flag: 'fin_scan', setKeyword: 'fin_scan', origin: '2.2.3',
+    doc: 'Detect FIN scans.' },
+  { long: ['detect-syn-scan', 'log-syn-scan'], short: 'q', shortOnlyIn: 'modern', kind: 'bool', flag: 'syn_scan',
+    setKeyword: 'syn_scan', origin: '2.2.3',
+    doc: 'Detect SYN (half-open) scans. -q works only in the modern profile (2.2.3 advertised it but rejected it).' },
+  { long: ['detect-xmas-scan', 'log-xmas-scan'], short: 'x', kind: 'bool', flag: 'xmas_scan', setKeyword: 'xmas_scan', origin: '2.2.3',
+    doc: 'Detect Xmas scans.' },
+  { long: ['detect-null-scan', 'log-null-scan'], short: 'n', kind: 'bool', flag: 'null_scan', setKeyword: 'null_scan', origin: '2.2.3',
+    doc: 'Detect null scans.' },
+  { long: ['detect-traceroute', 'log-traceroute'], short: 't', kind: 'bool', flag: 'traceroute', setKeyword: 'traceroute', origin: '2.2.3',
+    doc: 'Log UDP traceroutes.' },
+  { long: ['version'], short: 'v', kind: 'action', action: 'version', origin: '2.2.3', afterAliases: true,
+    doc: 'Print version information and exit.' },
+  { long: ['help'], short: 'h', kind: 'action', action: 'help', origin: '2.2.3',
+    doc: 'Print the usage ("*" marks what is on at that point) and exit.' },
+  // ---- added by this reimplementation ----
+  { long: ['read'], short: 'r', kind: 'string', setting: 'replayFile', arg: 'FILE', origin: '3',
+    doc: 'Replay a pcap/pcapng capture instead of listening ("-" = stdin); time follows the packets.' },
+  { long: ['config'], kind: 'string', setting: 'configFile', arg: 'FILE', defaultText: DEFAULT_CONFIG_FILE, origin: '3',
+    doc: 'Read this configuration file instead of /etc/iplog.conf (command line only; it must exist).' },
+  { long: ['profile'], kind: 'string', setting: 'profile', statement: 'profile', missing: 'profile parameter',
+    arg: 'compat|modern', defaultText: DEFAULT_PROFILE, origin: '3',
+    doc: 'compat: behave like iplog 2.2.3 (docs/compat.md lists the few fixed bugs); modern: fixed rule matching and -q.' },
+  { long: ['dns-server'], kind: 'string', setting: 'dnsServers', statement: 'dns_server', missing: 'DNS server parameter',
+    arg: 'ADDR[,ADDR...]', defaultText: '(nameservers of /etc/resolv.conf)', repeatable: true, origin: '3',
+    doc: 'Reverse-DNS servers (IPv4 or IPv6, optional :port or [v6]:port); repeatable, or a comma list.' },
+  { long: ['dns-timeout'], kind: 'string', setting: 'dnsTimeoutMs', statement: 'dns_timeout', missing: 'DNS timeout parameter',
+    arg: 'MS', defaultText: String(DEFAULT_DNS_TIMEOUT_MS), origin: '3',
+    doc: 'Timeout of one reverse lookup, in milliseconds.' },
+];
+
+/** One getopt `struct option`: a long name and the spec it belongs to. */
+export interface LongOption {
+  readonly name: string;
+  readonly spec: OptionSpec;
+  /** 0 no_argument, 1 required_argument, 2 optional_argument */
+  readonly hasArg: 0 | 1 | 2;
+}
+
+export function hasArgOf(spec: OptionSpec): 0 | 1 | 2 {
+  return spec.kind === 'string' ? 1 : spec.kind === 'bool' ? 2 : 0;
+}
+
+/**
+ * getopt's long-option list in the original's order: every canonical name in table
+ * order, with the `log-*` aliases inserted before `version` (where 2.2.3 lists them).
+ */
+export function longOptionOrder(): LongOption[] {
+  const out: LongOption[] = [];
+  const aliases: LongOption[] = [];
+  for (const spec of OPTIONS) {
+    if (spec.afterAliases) out.push(...aliases.splice(0));
+    out.push({ name: spec.long[0], spec, hasArg: hasArgOf(spec) });
+    for (const alias of spec.long.slice(1)) aliases.push({ name: alias, spec, hasArg: hasArgOf(spec) });
+  }
+  out.push(...aliases);
+  return out;
+}
+
+/**
+ * getopt's short-option string for a profile: letters in the original's order
+ * (`DFILNPRSTUVa:bcdefg:hi:kl:mnopstu:vwxyz` for 2.2.3), sorted like it (ASCII).
+ */
+export function shortOptionString(profile: Profile): string {
+  const letters = OPTIONS.filter((s) => s.short !== undefined && (s.shortOnlyIn === undefined || s.shortOnlyIn === profile))
+    .map((s) => s.short as string)
+    .sort();
+  return letters.map((c) => (hasArgOf(shortSpec(c) as OptionSpec) === 1 ? `${c}:` : c)).join('');
+}
+
+function shortSpec(c: string): OptionSpec | undefined {
+  return OPTIONS.find((s) => s.short === c);
+}
+
+/** The spec for a short letter in a profile, or undefined (getopt: "invalid option"). */
+export function findShort(c: string, profile: Profile): OptionSpec | undefined {
+  const spec = shortSpec(c);
+  if (spec === undefined || (spec.shortOnlyIn !== undefined && spec.shortOnlyIn !== profile)) return undefined;
+  return spec;
+}
+
+/** Lower-case ASCII letters only, like strcasecmp() in the C locale. */
+export function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+/** `set` keyword → flag (lower case keys; keywords are case-insensitive). */
+export const SET_KEYWORDS: ReadonlyMap<string, FlagName> = new Map(
+  OPTIONS.filter((s) => s.setKeyword !== undefined).map((s) => [s.setKeyword as string, s.flag as FlagName]),
+);
+
+/** Simple statements of iplog.conf, in the original's matching order (spec §2.3). */
+export const STATEMENTS: readonly OptionSpec[] = OPTIONS.filter((s) => s.statement !== undefined);
+
+/** The statement a (case-insensitive) first token names, if any. */
+export function findStatement(token: string): OptionSpec | undefined {
+  const t = asciiLower(token);
+  for (const s of STATEMENTS) {
+    const kw = s.statement as string;
+    if (s.statementPrefix ? t.startsWith(kw) : t === kw) return s;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Values shared by the command line and iplog.conf.
+
+/** Settings with every default (spec §1.3 flag word, §1.2 defaults). */
+export function defaultSettings(): Settings {
+  return {
+    profile: DEFAULT_PROFILE,
+    flags: defaultFlags(),
+    pidFile: DEFAULT_PID_FILE,
+    facility: DEFAULT_FACILITY,
+    priority: DEFAULT_PRIORITY,
+    configFile: DEFAULT_CONFIG_FILE,
+    rules: { tcp: [], udp: [], icmp: [] },
+    dnsTimeoutMs: DEFAULT_DNS_TIMEOUT_MS,
+  };
+}
+
+/** syslog(3) facility codes (not shifted), iplog_options.c:get_facility(). */
+export const FACILITIES: ReadonlyMap<string, number> = new Map([
+  ['auth', 4], ['authpriv', 10], ['cron', 9], ['daemon', 3], ['ftp', 11], ['kern', 0],
+  ['lpr', 6], ['mail', 2], ['news', 7], ['security', 4], ['syslog', 5], ['user', 1], ['uucp', 8],
+  ['local0', 16], ['local1', 17], ['local2', 18], ['local3', 19],
+  ['local4', 20], ['local5', 21], ['local6', 22], ['local7', 23],
+]);
+
+/** syslog(3) priorities, iplog_options.c:get_priority(). */
+export const PRIORITIES: ReadonlyMap<string, number> = new Map([
+  ['alert', 1], ['crit', 2], ['debug', 7], ['emerg', 0], ['err', 3], ['error', 3],
+  ['info', 6], ['notice', 5], ['panic', 0], ['warn', 4], ['warning', 4],
+]);
+
+/** Strip an optional, case-insensitive `log_` prefix, as the original does before both lookups. */
+function stripLogPrefix(name: string): string {
+  return asciiLower(name.slice(0, 4)) === 'log_' ? name.slice(4) : name;
+}
+
+/**
+ * Facility by name. An unknown name is reported and gives the *default* (not the previous
+ * value), and the report shows the name without its `log_` prefix, like the original.
+ */
+export function parseFacility(name: string, diag: (msg: string) => void): number {
+  const bare = stripLogPrefix(name);
+  const code = FACILITIES.get(asciiLower(bare));
+  if (code !== undefined) return code;
+  diag(`Invalid facility: "${bare}" - falling back to default.`);
+  return DEFAULT_FACILITY;
+}
+
+/** Priority by name; same rules as parseFacility(). */
+export function parsePriority(name: string, diag: (msg: string) => void): number {
+  const bare = stripLogPrefix(name);
+  const code = PRIORITIES.get(asciiLower(bare));
+  if (code !== undefined) return code;
+  diag(`Invalid priority: "${bare}" - falling back to default.`);
+  return DEFAULT_PRIORITY;
+}
+
+/** A comma list as strtok(",") splits it: empty items vanish. */
+export function splitList(text: string): string[] {
+  return text.split(',').filter((s) => s !== '');
+}
+
+/** `compat` / `modern`, case-insensitive; undefined if neither. */
+export function parseProfile(text: string): Profile | undefined {
+  const t = asciiLower(text);
+  return t === 'compat' || t === 'modern' ? t : undefined;
+}
+
+/**
+ * One DNS server: `a.b.c.d`, `a.b.c.d:port`, an IPv6 address, or `[v6]:port` (the forms
+ * node's dns.Resolver#setServers takes). Validated with ip-num (config time only).
+ */
+export function isValidDnsServer(text: string): boolean {
+  let host = text;
+  let port: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1];
+    port = bracket[2];
+    if (!Validator.isValidIPv6String(host)[0]) return false;
+  } else if (/^[0-9.]+:\d+$/.test(text)) {
+    const i = text.lastIndexOf(':');
+    host = text.slice(0, i);
+    port = text.slice(i + 1);
+    if (!Validator.isValidIPv4String(host)[0]) return false;
+  } else if (!Validator.isValidIPv4String(host)[0] && !(host.includes(':') && Validator.isValidIPv6String(host)[0])) {
+    return false;
+  }
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) return false;
+  }
+  return true;
+}
+
+/** Milliseconds, a positive decimal integer up to 600 000 (ten minutes); undefined if not. */
+export function parseDnsTimeout(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= 600_000 ? n : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// docs/configuration.md
+
+export const DOC_MARKER =
+  '<!-- Generated by scripts/gen-config-doc.mjs from src/config/options.ts. Do not edit by hand: run `npm run docs`. -->';
+
+function mdEscape(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function defaultOf(spec: OptionSpec): string {
+  if (spec.flag !== undefined) return defaultFlags()[spec.flag] ? 'on' : 'off';
+  return spec.defaultText ?? '–';
+}
+
+function cliForms(spec: OptionSpec): string {
+  const forms: string[] = [];
+  for (const name of spec.long) {
+    if (spec.kind === 'bool') forms.push(`\`--${name}[=BOOL]\``);
+    else if (spec.kind === 'string') forms.push(`\`--${name} ${spec.arg ?? 'VALUE'}\``);
+    else forms.push(`\`--${name}\``);
+  }
+  if (spec.short !== undefined) {
+    const s = spec.kind === 'string' ? `\`-${spec.short} ${spec.arg ?? 'VALUE'}\`` : `\`-${spec.short}\``;
+    forms.push(spec.shortOnlyIn ? `${s} (${spec.shortOnlyIn} only)` : s);
+  }
+  return forms.join(', ');
+}
+
+function confForm(spec: OptionSpec): string {
+  if (spec.setKeyword !== undefined) return `\`set ${spec.setKeyword} [true|false]\``;
+  if (spec.statement !== undefined) return `\`${spec.statement}${spec.statementPrefix ? '*' : ''} ${spec.arg ?? 'VALUE'}\``;
+  return '–';
+}
+
+/** The whole of docs/configuration.md. */
+export function renderConfigurationDoc(): string {
+  const lines: string[] = [];
+  lines.push('# Configuration reference', '', DOC_MARKER, '');
+  lines.push(
+    'Settings come from three places, applied in this order: the built-in defaults, the',
+    'configuration file (`/etc/iplog.conf`, or the file named by `--config`), then the',
+    'command line, left to right. Then the options are normalised (iplog 2.2.3\'s',
+    '`check_options()`: e.g. `--tcp=false` turns the TCP scan detectors off). The behaviour',
+    'of every option is that of iplog 2.2.3 unless `docs/compat.md` says otherwise.',
+    '',
+    '## Options',
+    '',
+    '`BOOL` is `yes`, `true`, `no`, `false` or `toggle` (case-insensitive); without a value the',
+    'option is turned on. A value is only taken with `=` (`--tcp=false`, never `--tcp false`),',
+    'and short forms never take one (`-w` always means on). Long options may be abbreviated to',
+    'any unambiguous prefix; the options of iplog 2.2.3 win over the ones added here, so every',
+    'abbreviation the original accepted still means what it meant (`--re` is `--restart`).',
+    '',
+    '| Command line | iplog.conf | Default | Description |',
+    '|---|---|---|---|',
+  );
+  for (const spec of OPTIONS) {
+    lines.push(`| ${mdEscape(cliForms(spec))} | ${mdEscape(confForm(spec))} | ${mdEscape(defaultOf(spec))} | ${mdEscape(spec.doc)} |`);
+  }
+  lines.push(
+    '',
+    '`-k` and `-R` act when they are reached, so only options before them count (put',
+    '`--pid-file` first). An unknown option prints getopt\'s message on stderr and the usage on',
+    'stdout (exit status 0 in the compat profile, 2 in the modern profile).',
+    '',
+    '## `set` keywords',
+    '',
+    '`set KEYWORD [true|false]`: exactly one keyword; the value is `true` or `false`',
+    '(case-insensitive), and a missing value means `true`.',
+    '',
+    '| Keyword | Command line | Default |',
+    '|---|---|---|',
+  );
+  for (const spec of OPTIONS.filter((s) => s.setKeyword !== undefined)) {
+    const cli = spec.short !== undefined && spec.shortOnlyIn === undefined ? `-${spec.short}` : `--${spec.long[0]}`;
+    lines.push(`| \`${spec.setKeyword}\` | \`${cli}\` | ${defaultOf(spec)} |`);
+  }
+  lines.push(
+    '',
+    '## Simple statements',
+    '',
+    '`KEYWORD VALUE` on one line. Keywords are case-insensitive. A missing value is reported as',
+    '`[line N] Missing ...`.',
+    '',
+    '| Statement | Command line | Missing value reported as |',
+    '|---|---|---|',
+  );
+  for (const spec of STATEMENTS) {
+    const form = `\`${spec.statement}${spec.statementPrefix ? '*' : ''} ${spec.arg ?? 'VALUE'}\``;
+    lines.push(`| ${mdEscape(form)} | \`--${spec.long[0]}\` | \`Missing ${spec.missing}\` |`);
+  }
+  lines.push(
+    '',
+    '`promisc` also turns on `log_dest`. `dns_server` may be repeated (the addresses add up); a',
+    '`--dns-server` on the command line replaces the file\'s list.',
+    '',
+    '## Filter rules',
+    '',
+    '```',
+    '("log" | "ignore") ("tcp" | "udp") [from ADDR] [to ADDR] [sport PORTS] [dport PORTS]',
+    '("log" | "ignore") "icmp"          [from ADDR] [to ADDR] [type ITYPE]',
+    '```',
+    '',
+    '- `ADDR` = `[!]host[/mask]`: `*` is any host; `host` is a dotted quad (short forms are padded:',
+    '  `10` = `10.0.0.0`, `127.0.8` = `127.0.8.0`) or a name from /etc/hosts (a name with several',
+    '  addresses gives one rule per address); `mask` is a prefix length 1–32, a dotted quad, or',
+    '  `*` (any). An unknown host is an error and drops the rule.',
+    '- `PORTS` = `[!]start[:[end]]`: numbers, `*`, or service names from /etc/services (looked up',
+    '  for the rule\'s protocol); `6000:` is 6000–65535.',
+    '- `ITYPE` = `[!]type`: 0–18 or a name (`echo`, `echoreply`, `unreach`, `redirect`, `routeradvert`,',
+    '  `routersolicit`, `timxceed`, `paramprob`, `tstamp`, `timestamp_reply`, `ireq`, `ireqreply`,',
+    '  `maskreq`, `maskreply`, `sourcequench`, optionally prefixed `icmp_`), matched by prefix as in',
+    '  iplog 2.2.3: `ec` is echo, `tstampreply` is 13 (the timestamp request) and `maskreq` is 18',
+    '  (the mask reply; `mask` is the request).',
+    '- The first matching rule decides: `ignore` drops the packet before any detector sees it, `log`',
+    '  keeps it. All `log` rules are checked before all `ignore` rules (log rules in reverse file',
+    '  order, then ignore rules in file order).',
+    '- A rule with no clause (`ignore udp`) does not filter: it turns the protocol off (`log`: on).',
+    '- Comments: `#` to the end of the line (it also ends a rule), and `/* ... */` anywhere, across lines.',
+    '',
+    'In the compat profile two matching bugs of iplog 2.2.3 stay: `!` before a port flips the',
+    'port\'s lowest bit (`dport !22` matches only port 23), and a packet address 0.0.0.0 matches',
+    'every address test. The modern profile negates the port test and compares 0.0.0.0 like any',
+    'other address.',
+    '',
+  );
+  return lines.join('\n');
+}
