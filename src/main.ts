@@ -4,8 +4,10 @@
  * native addon. Exit statuses: 0 done, 1 bad input or runtime error, 255 for iplog's
  * own `Fatal:` start-up errors (as the original).
  */
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { parseCommandLine } from './cli/program';
+import { strerror } from './cli/kill';
+import { addNameserverRules } from './rules/compile';
 import { replay } from './pipeline';
 import { TextSink, BrokenPipeError } from './output/sinks/text';
 import type { LineSink } from './output/sinks/sink';
@@ -49,6 +51,14 @@ export async function main(argv: string[]): Promise<number> {
     const s = cli.settings;
     if (s.replayFile === undefined) {
       throw new IplogError('live capture is not available in this build yet; replay a capture with -r FILE', ERR.LIVE_UNAVAILABLE, 1);
+    }
+    if (s.flags.ignore_dns) {
+      // -d: ignore UDP from the resolv.conf nameservers with source port 53 (spec §2.6)
+      try {
+        addNameserverRules(s.rules, readFileSync('/etc/resolv.conf', 'utf8'));
+      } catch (e) {
+        out(1, `Unable to add dns ignore rules: ${strerror(e)}\n`);
+      }
     }
     const sink = openSink(s);
     const renderer = s.flags.disable_resolver ? null : createRenderer(s);

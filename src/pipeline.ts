@@ -64,7 +64,7 @@ export class Engine {
     this.scans = new ScanTable(buckets, this.scanReporter(), this.an);
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
     const r = settings.rules;
-    this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r) : null;
+    this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
