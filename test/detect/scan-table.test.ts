@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ScanTable } from '../../src/detect/scan-table';
+import { Anomalies } from '../../src/decode/anomalies';
+import { SCAN_FIN, SCAN_PING, SCAN_PORT } from '../../src/detect/index';
+import { ip4 } from '../helpers/packets';
+
+function table(buckets = 128) {
+  const events: string[] = [];
+  const an = new Anomalies();
+  const t = new ScanTable(
+    buckets,
+    {
+      detected: (type, src, dst, dp, sp, now) => events.push(`D ${type} ${src.toString(16)} ${dst.toString(16)}${dp}|${sp} @${now}`),
+      ended: (type, src, dst, c, b, now) => events.push(`E ${type} ${src.toString(16)} ${c} ${b} @${now}`),
+    },
+    an,
+  );
+  return { t, events, an };
+}
+
+const A1 = ip4('127.0.0.1');
+const A2 = ip4('127.0.0.2');
+
+test('threshold-th packet reports once, later packets are in mode and silent', () => {
+  const { t, events } = table();
+  const inMode: boolean[] = [];
+  for (let i = 0; i < 12; i++) inMode.push(t.check(SCAN_FIN, A2, A1, 20, 1000, 100 + i, 10));
+  assert.deepEqual(inMode, [false, false, false, false, false, false, false, false, false, true, true, true]);
+  assert.equal(events.length, 1);
+  assert.equal(events[0], 'D 2 7f000002 7f000001 [ports 100,101,102,103,104,105,106,107,108,109,...]| [port 1000] @10');
+});
+
+test('port lists end in ",...]" exactly when full, list distinct ports in first-seen order', () => {
+  const { t, events } = table();
+  for (let i = 0; i < 10; i++) t.check(SCAN_FIN, A2, A1, 20, 2000 + (i % 3), 7 + (i % 2), 0);
+  assert.equal(events[0], 'D 2 7f000002 7f000001 [ports 7,8]| [ports 2000,2001,2002] @0');
+});
+
+test('the deadline slides with every packet; expiry reports count and bytes at the deadline', () => {
+  const { t, events } = table();
+  for (let i = 0; i < 72; i++) t.check(SCAN_PING, A2, A1, 64, -1, -1, i * 2);
+  // 70th echo at t=138 crosses; last packet at 142, so the 60 s timeout ends at 202
+  assert.equal(events[0], 'D 7 7f000002 7f000001| @138');
+  t.sweep(201);
+  assert.equal(events.length, 1);
+  assert.equal(t.due(), 202);
+  t.sweep(202);
+  assert.equal(events[1], 'E 7 7f000002 72 4608 @202');
+  assert.equal(t.size(), 0);
+});
+
+test('below-threshold episodes expire silently and a new episode starts from 1', () => {
+  const { t, events } = table();
+  for (let i = 0; i < 9; i++) t.check(SCAN_FIN, A2, A1, 20, 1, 1, 0);
+  t.sweep(50);
+  assert.equal(events.length, 0);
+  for (let i = 0; i < 9; i++) assert.equal(t.check(SCAN_FIN, A2, A1, 20, 1, 1, 51), false);
+  assert.equal(t.check(SCAN_FIN, A2, A1, 20, 1, 1, 51), true);
+});
+
+test('a fifth pair in a bucket evicts the least recently active one, reporting its open episodes', () => {
+  const { t, events, an } = table();
+  // 127.0.2.1..5 -> 127.0.0.1 all hash to bucket 0 (127 ^ 127)
+  for (let s = 1; s <= 5; s++) for (let i = 0; i < 10; i++) t.check(SCAN_FIN, ip4(`127.0.2.${s}`), A1, 20, 1, i, s);
+  assert.equal(an.get('scan.evicted'), 1);
+  assert.deepEqual(
+    events.filter((e) => e.startsWith('E')),
+    ['E 2 7f000201 10 200 @5'],
+  );
+  assert.equal(t.size(), 4);
+});
+
+test('counters do not wrap at 65536 (fixed in every profile)', () => {
+  const { t, events } = table();
+  for (let i = 0; i < 70000; i++) t.check(SCAN_PORT, A2, A1, 1, -1, -1, 0);
+  t.sweep(1000);
+  assert.equal(events.at(-1), 'E 0 7f000002 70000 70000 @1000');
+});
