@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Writes docs/configuration.md from the option table (src/config/options.ts), through the
-// compiled output in dist/ (run `npm run docs`, which builds first).
-// `--check` only compares and exits 1 if the committed file is stale.
+// Writes docs/configuration.md and config/iplog.conf from the option table
+// (src/config/options.ts), through the compiled output in dist/ (run `npm run docs`, which
+// builds first). `--check` only compares and exits 1 if a committed file is stale.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -13,18 +13,23 @@ if (!existsSync(compiled)) {
   console.error(`gen-config-doc: ${compiled} is missing; build first (npx tsc -p tsconfig.json)`);
   process.exit(2);
 }
-const { renderConfigurationDoc } = createRequire(import.meta.url)(compiled);
-const target = resolve(root, 'docs/configuration.md');
-const text = renderConfigurationDoc();
+const { renderConfigurationDoc, renderExampleConf } = createRequire(import.meta.url)(compiled);
+const outputs = [
+  [resolve(root, 'docs/configuration.md'), renderConfigurationDoc()],
+  [resolve(root, 'config/iplog.conf'), renderExampleConf()],
+];
 
-if (process.argv.includes('--check')) {
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
-  if (current !== text) {
-    console.error('docs/configuration.md is out of date: run `npm run docs`');
-    process.exit(1);
+let stale = 0;
+for (const [target, text] of outputs) {
+  if (process.argv.includes('--check')) {
+    const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+    if (current !== text) {
+      console.error(`${target} is out of date: run \`npm run docs\``);
+      stale++;
+    }
+  } else {
+    writeFileSync(target, text);
+    console.log(`wrote ${target}`);
   }
-  console.log('docs/configuration.md is up to date');
-} else {
-  writeFileSync(target, text);
-  console.log(`wrote ${target}`);
 }
+process.exit(stale ? 1 : 0);

@@ -509,3 +509,53 @@ export function renderConfigurationDoc(): string {
   );
   return lines.join('\n');
 }
+
+/**
+ * config/iplog.conf: a commented example with every statement of the table, each at its
+ * default and commented out, so that the file as shipped changes nothing. Generated with
+ * docs/configuration.md by `npm run docs`.
+ */
+export function renderExampleConf(): string {
+  const flags = defaultFlags();
+  const out: string[] = [
+    '# iplog.conf - configuration of iplog (install as /etc/iplog.conf, or pass --config FILE).',
+    '#',
+    '# Generated from the option table (src/config/options.ts) by `npm run docs`; every',
+    '# statement is shown commented out at its default, so this file changes nothing as',
+    '# shipped. The command line overrides what is set here. Reference: docs/configuration.md.',
+    '#',
+    '# Syntax (iplog 2.2.3): one statement per line; `#` starts a comment; /* ... */ comments',
+    '# may span lines. `set KEYWORD [true|false]` (no value means true).',
+    '',
+    '# ---- switches --------------------------------------------------------------------',
+    '',
+  ];
+  for (const spec of OPTIONS) {
+    if (spec.setKeyword === undefined || spec.flag === undefined) continue;
+    out.push(`# ${spec.doc}`, `#set ${spec.setKeyword} ${flags[spec.flag] ? 'true' : 'false'}`, '');
+  }
+  out.push('# ---- values ----------------------------------------------------------------------', '');
+  for (const spec of OPTIONS) {
+    if (spec.statement === undefined) continue;
+    const value = spec.defaultText !== undefined && !spec.defaultText.startsWith('(') ? spec.defaultText : (spec.arg ?? 'VALUE');
+    out.push(`# ${spec.doc}`, `#${spec.statement} ${value}`, '');
+  }
+  out.push(
+    '# ---- filter rules ----------------------------------------------------------------',
+    '#',
+    '#   (log|ignore) (tcp|udp) [from [!]HOST[/MASK]] [to [!]HOST[/MASK]] [sport [!]PORTS] [dport [!]PORTS]',
+    '#   (log|ignore) icmp [from ...] [to ...] [type [!]TYPE]',
+    '#',
+    '# The first matching rule decides; all `log` rules are checked before all `ignore` rules,',
+    '# so `log` rules are exceptions to `ignore` rules. PORTS: N, N:M, N: (N and above), a',
+    '# service name or *. TYPE: 0-18 or a name such as echo, unreach, timxceed. A rule without',
+    '# clauses turns its protocol on (log) or off (ignore). Examples:',
+    '#',
+    '#ignore udp from 192.0.2.53 sport 53',
+    '#ignore tcp dport 80',
+    '#log tcp from 198.51.100.0/24 dport 80',
+    '#ignore icmp type echo-reply',
+    '',
+  );
+  return out.join('\n');
+}

@@ -19,8 +19,10 @@ import {
   parseFacility,
   parsePriority,
   renderConfigurationDoc,
+  renderExampleConf,
   shortOptionString,
 } from '../../src/config/options';
+import { parseConfig } from '../../src/config/conf-parser';
 import { defaultFlags, type FlagName } from '../../src/config/settings';
 import { ROOT } from './fixtures';
 
@@ -192,4 +194,21 @@ test('docs/configuration.md is the generator output (npm run docs)', () => {
   const committed = readFileSync(resolve(ROOT, 'docs/configuration.md'), 'utf8');
   assert.ok(committed.includes(DOC_MARKER));
   assert.equal(committed, renderConfigurationDoc());
+});
+
+test('config/iplog.conf is the generator output, and every statement in it is valid', () => {
+  const committed = readFileSync(resolve(ROOT, 'config/iplog.conf'), 'utf8');
+  assert.equal(committed, renderExampleConf());
+  // as shipped: nothing set, no diagnostics
+  const asShipped = defaultSettings();
+  const diags: string[] = [];
+  parseConfig(committed, 'iplog.conf', asShipped, (m) => diags.push(m));
+  assert.equal(diags.length, 0, diags.join('\n'));
+  assert.deepEqual(asShipped, defaultSettings());
+  // uncommented: every documented statement and example parses without a diagnostic
+  const enabled = committed.replace(/^#(set |log |ignore |[a-z-]+ )/gm, '$1');
+  const s = defaultSettings();
+  parseConfig(enabled, 'iplog.conf', s, (m) => diags.push(m));
+  assert.equal(diags.length, 0, diags.join('\n'));
+  assert.ok(s.rules.tcp.length >= 2 && s.rules.udp.length >= 1 && s.rules.icmp.length >= 1);
 });
