@@ -1,5 +1,5 @@
 /**
- * The real captures in shared/conformance/pcaps, and tool-made conversions of one of them,
+ * The real captures in pcaps/conformance (the project's copy of the shared corpus), and tool-made conversions of one of them,
  * read with our reader and checked against facts measured with tcpdump 4.99.3 /
  * Wireshark 4.0.17 tools (Debian bookworm):
  *
@@ -25,7 +25,7 @@ import { ipv4Offset } from '../../src/decode/link';
 import { collectFile, CollectedFrame } from '../helpers/capture-collect';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const CORPUS = path.resolve(ROOT, '../shared/conformance/pcaps');
+const CORPUS = path.resolve(ROOT, 'pcaps/conformance');
 const FIXTURES = path.join(ROOT, 'test/capture/fixtures');
 
 // name, frames, first ts, last ts, sum of caplen, IPv4 frames
