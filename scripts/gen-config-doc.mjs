@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes docs/configuration.md and config/iplog.conf from the option table
-// (src/config/options.ts), through the compiled output in dist/ (run `npm run docs`, which
+// (src/config/options.ts), and docs/detectors.md from the detector registry, through the compiled output in dist/ (run `npm run docs`, which
 // builds first). `--check` only compares and exits 1 if a committed file is stale.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,8 +13,11 @@ if (!existsSync(compiled)) {
   console.error(`gen-config-doc: ${compiled} is missing; build first (npx tsc -p tsconfig.json)`);
   process.exit(2);
 }
-const { renderConfigurationDoc, renderExampleConf } = createRequire(import.meta.url)(compiled);
+const req = createRequire(import.meta.url);
+const { renderConfigurationDoc, renderExampleConf } = req(compiled);
+const { renderDetectorsDoc } = req(resolve(root, 'dist/src/detect/doc.js'));
 const outputs = [
+  [resolve(root, 'docs/detectors.md'), renderDetectorsDoc()],
   [resolve(root, 'docs/configuration.md'), renderConfigurationDoc()],
   [resolve(root, 'config/iplog.conf'), renderExampleConf()],
 ];
