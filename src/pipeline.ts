@@ -9,7 +9,7 @@
  */
 import type { Settings, Flags } from './config/settings';
 import { Anomalies, A } from './decode/anomalies';
-import { DecodedPacket, IP_DF } from './decode/packet';
+import { DecodedPacket, Ip } from './decode/packet';
 import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
 import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
 import { ipv4Offset } from './decode/link';
@@ -185,7 +185,7 @@ export class Engine {
       return;
     }
     this.ipv4Packets++;
-    if ((p.frag & ~IP_DF & 0xffff) !== 0) {
+    if ((p.frag & ~Ip.DF & 0xffff) !== 0) {
       const whole = this.frags.add(p.buf, p.ipOff, p.hlen, p.avail, p.totalLen, p.frag, p.id, p.proto, p.src, p.dst, now);
       if (whole === null) return;
       // the rebuilt datagram: 20-byte header of the first fragment, its flags kept

@@ -47,9 +47,14 @@ export function decodeIpv4(p: DecodedPacket, an: Anomalies): number {
     an.counts[A.ipTruncated]++;
     return IPV4_TRUNCATED;
   }
-  // ones'-complement sum over the header must be 0xffff (in_cksum() == 0)
-  let sum = 0;
-  for (let i = o, e = o + p.hlen; i < e; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
+  // ones'-complement sum over the header must be 0xffff (in_cksum() == 0); the first 20
+  // bytes are summed from the fields already read, only options are read again
+  // (test/bench/run.ts: about 10 ns per packet less than a byte loop)
+  const src = p.src;
+  const dst = p.dst;
+  let sum = (vihl << 8) + p.tos + p.totalLen + p.id + p.frag + (p.ttl << 8) + p.proto + ((b[o + 10]! << 8) | b[o + 11]!);
+  sum += (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  for (let i = o + 20, e = o + p.hlen; i < e; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   if (sum !== 0xffff) {

@@ -44,6 +44,23 @@ export class DecodedPacket {
   }
 }
 
+/** Header bits as const enums, inlined by tsc on the per-packet path. */
+export const enum Ip {
+  RF = 0x8000,
+  DF = 0x4000,
+  MF = 0x2000,
+  OFFMASK = 0x1fff,
+}
+export const enum Th {
+  FIN = 0x01,
+  SYN = 0x02,
+  RST = 0x04,
+  PUSH = 0x08,
+  ACK = 0x10,
+  URG = 0x20,
+  BOG = 0xc0,
+}
+
 export const IP_RF = 0x8000;
 export const IP_DF = 0x4000;
 export const IP_MF = 0x2000;

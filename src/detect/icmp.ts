@@ -11,7 +11,7 @@
 import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
 import { DecodedPacket, be16Or0, be32Or0, byteOr0 } from '../decode/packet';
-import { SCAN_PING, SCAN_SMURF } from './index';
+import { Scan } from './index';
 import { protoName } from '../output/services';
 import { dottedQuad } from '../output/resolve-api';
 import { clockTime } from '../output/timestamp';
@@ -49,8 +49,8 @@ export function handleIcmp(e: Engine, p: DecodedPacket, now: number): void {
   const f = e.flags;
   if (e.rules !== null && e.rules.icmp(p.src, p.dst, type)) return;
   const len = p.l4Len;
-  if (f.smurf && type === 0 && e.scans.check(SCAN_SMURF, (p.src & 0xffffff00) >>> 0, p.dst, len, -1, -1, now)) return;
-  if (f.ping_flood && type === 8 && e.scans.check(SCAN_PING, p.src, p.dst, len, -1, -1, now)) return;
+  if (f.smurf && type === 0 && e.scans.check(Scan.SMURF, p.src & 0xffffff00, p.dst | 0, len, -1, -1, now)) return;
+  if (f.ping_flood && type === 8 && e.scans.check(Scan.PING, p.src | 0, p.dst | 0, len, -1, -1, now)) return;
   if (f.scans_only) return;
 
   const out = e.out;

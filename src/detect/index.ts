@@ -14,6 +14,22 @@ DETECTORS.forEach((d, i) => {
   if (d.index !== i) throw new Error(`detector ${d.name} registered at ${i} but declares index ${d.index}`);
 });
 
+/**
+ * Scan-table slots as a const enum: tsc inlines the numbers, so the per-packet handlers
+ * do not load them from the module object (test/bench/run.ts).
+ */
+export const enum Scan {
+  PORT = 0,
+  NULL = 1,
+  FIN = 2,
+  SYN = 3,
+  XMAS = 4,
+  UDP = 5,
+  SMURF = 6,
+  PING = 7,
+  TOTAL = 8,
+}
+
 export const SCAN_PORT = 0;
 export const SCAN_NULL = 1;
 export const SCAN_FIN = 2;

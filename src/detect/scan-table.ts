@@ -24,8 +24,15 @@
  * B = 256: about 1024 pairs x 8 sub-records x ~70 bytes.
  */
 import { A, Anomalies } from '../decode/anomalies';
-import { DETECTORS, SCAN_TOTAL } from './index';
-import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
+import { DETECTORS, Scan } from './index';
+
+const SCAN_TOTAL = Scan.TOTAL;
+const SCAN_EVICTED = A.scanEvicted;
+const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
+import { SCAN_DST_PORTS as DEF_DST_PORTS, SCAN_SRC_PORTS as DEF_SRC_PORTS } from './define';
+
+const SCAN_DST_PORTS = DEF_DST_PORTS;
+const SCAN_SRC_PORTS = DEF_SRC_PORTS;
 
 export interface ScanReporter {
   /** a pair's sub-record reached its threshold (the packet that did it is `now`) */
@@ -36,7 +43,19 @@ export interface ScanReporter {
 
 const PER_BUCKET = 4;
 const NO_PORT = -1;
+/** per sub-record numbers, one stride: packet count, byte count, deadline */
+const N_COUNT = 0;
+const N_BYTES = 1;
+const N_EXPIRE = 2;
+const N_STRIDE = 3;
 
+/*
+ * Layout, chosen by the benchmark (test/bench/run.ts, full pipeline on a spoofed flood,
+ * where every packet evicts a pair): addresses are int32 (callers pass `addr | 0`) so they
+ * are never boxed as doubles; which sub-records of a pair exist is one bitmask per pair,
+ * so eviction, unlinking and the sweep touch only live sub-records; a sub-record's numbers
+ * share one Float64Array stride.
+ */
 export class ScanTable {
   readonly buckets: number;
   private readonly mask: number;
@@ -44,15 +63,16 @@ export class ScanTable {
   private readonly order: Int16Array;
   private readonly cnt: Uint8Array;
   private readonly used: Uint8Array;
-  private readonly src: Uint32Array;
-  private readonly dst: Uint32Array;
+  private readonly src: Int32Array;
+  private readonly dst: Int32Array;
   private readonly last: Float64Array;
-  // sub-records, index slot * SCAN_TOTAL + type
-  private readonly present: Uint8Array;
+  /** bit t set: the pair has a sub-record for detector t */
+  private readonly live: Uint8Array;
+  /** bit t set: that sub-record has reached its threshold (an eviction must report it) */
+  private readonly inMode: Uint8Array;
+  // sub-records, index i = slot * SCAN_TOTAL + type
+  private readonly num: Float64Array;
   private readonly logged: Uint8Array;
-  private readonly count: Float64Array;
-  private readonly bytes: Float64Array;
-  private readonly expire: Float64Array;
   private readonly nSports: Uint8Array;
   private readonly nDports: Uint8Array;
   private readonly sports: Uint16Array;
@@ -75,14 +95,13 @@ export class ScanTable {
     this.order = new Int16Array(slots);
     this.cnt = new Uint8Array(buckets);
     this.used = new Uint8Array(slots);
-    this.src = new Uint32Array(slots);
-    this.dst = new Uint32Array(slots);
+    this.src = new Int32Array(slots);
+    this.dst = new Int32Array(slots);
     this.last = new Float64Array(slots);
-    this.present = new Uint8Array(subs);
+    this.live = new Uint8Array(slots);
+    this.inMode = new Uint8Array(slots);
+    this.num = new Float64Array(subs * N_STRIDE);
     this.logged = new Uint8Array(subs);
-    this.count = new Float64Array(subs);
-    this.bytes = new Float64Array(subs);
-    this.expire = new Float64Array(subs);
     this.nSports = new Uint8Array(subs);
     this.nDports = new Uint8Array(subs);
     this.sports = new Uint16Array(subs * SCAN_SRC_PORTS);
@@ -100,35 +119,49 @@ export class ScanTable {
 
   /**
    * Count one packet for detector `type`; returns true when the pair is in mode for it
-   * (the caller then suppresses the packet's own line). `sport`/`dport` = -1: no ports.
+   * (the caller then suppresses the packet's own line). Addresses as int32 (`addr | 0`);
+   * `sport`/`dport` = -1: no ports.
    */
   check(type: number, src: number, dst: number, len: number, sport: number, dport: number, now: number): boolean {
-    const h = ((src >>> 24) ^ (dst >>> 24)) & this.mask;
+    return this.count(this.slotFor(src, dst, now), type, len, sport, dport, now);
+  }
+
+  /**
+   * The pair's slot, linked (and another pair evicted) if it is new. For callers that count
+   * one packet for two detectors of the same pair (SYN scan, then port scan): one lookup.
+   */
+  slotFor(src: number, dst: number, now: number): number {
+    const h = ((src ^ dst) >>> 24) & this.mask;
     const base = h * PER_BUCKET;
     const n = this.cnt[h]!;
-    let slot = -1;
     for (let k = 0; k < n; k++) {
       const s = this.order[base + k]!;
-      if (this.src[s] === src && this.dst[s] === dst) {
-        slot = s;
-        break;
-      }
+      if (this.src[s] === src && this.dst[s] === dst) return s;
     }
-    if (slot < 0) slot = this.insert(h, src, dst, now);
+    return this.insert(h, src, dst, now);
+  }
+
+  /** count() of check(), on a slot from slotFor() taken for this same packet */
+  count(slot: number, type: number, len: number, sport: number, dport: number, now: number): boolean {
     this.last[slot] = now;
     const i = slot * SCAN_TOTAL + type;
-    if (this.present[i] === 0) {
-      this.present[i] = 1;
+    const j = i * N_STRIDE;
+    const num = this.num;
+    const bit = 1 << type;
+    const liveBits = this.live[slot]!;
+    if ((liveBits & bit) === 0) {
+      this.live[slot] = liveBits | bit;
+      this.inMode[slot] &= ~bit;
       this.logged[i] = 0;
-      this.count[i] = 0;
-      this.bytes[i] = 0;
       this.nSports[i] = 0;
       this.nDports[i] = 0;
+      num[j + N_COUNT] = 0;
+      num[j + N_BYTES] = 0;
     }
     const exp = now + this.timeouts[type]!;
-    this.expire[i] = exp;
+    num[j + N_EXPIRE] = exp;
     if (exp < this.nextDue) this.nextDue = exp;
-    this.bytes[i] += len;
+    num[j + N_BYTES] += len;
     if (sport !== NO_PORT) {
       const ns = this.nSports[i]!;
       if (ns < SCAN_SRC_PORTS) {
@@ -153,14 +186,15 @@ export class ScanTable {
         }
       }
     }
-    const c = ++this.count[i]!;
+    const c = (num[j + N_COUNT] += 1);
     if (c < this.thresholds[type]!) return false;
+    this.inMode[slot] |= bit;
     if (this.logged[i] === 0) {
       this.logged[i] = 1;
       this.reporter.detected(
         type,
-        src,
-        dst,
+        this.src[slot]! >>> 0,
+        this.dst[slot]! >>> 0,
         this.portList(this.dports, i * SCAN_DST_PORTS, this.nDports[i]!, SCAN_DST_PORTS),
         this.portList(this.sports, i * SCAN_SRC_PORTS, this.nSports[i]!, SCAN_SRC_PORTS),
         now,
@@ -176,6 +210,21 @@ export class ScanTable {
     let s = ` [ports ${ports[off]}`;
     for (let k = 1; k < n; k++) s += `,${ports[off + k]}`;
     return s + (n >= max ? ',...]' : ']');
+  }
+
+  /** Report the end of every in-mode sub-record of `slot` whose bit is in `bits`, lowest type first. */
+  private endEpisodes(slot: number, bits: number, now: number): boolean {
+    let any = false;
+    for (let m = bits; m !== 0; m &= m - 1) {
+      const t = 31 - Math.clz32(m & -m);
+      const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
+      const count = this.num[j + N_COUNT]!;
+      if (count >= this.thresholds[t]!) {
+        any = true;
+        this.reporter.ended(t, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, count, this.num[j + N_BYTES]!, now);
+      }
+    }
+    return any;
   }
 
   /** Link a new pair at the head of bucket h, evicting the oldest if the bucket is full. */
@@ -194,18 +243,10 @@ export class ScanTable {
         }
       }
       const victim = this.order[base + victimPos]!;
-      this.an.counts[A.scanEvicted]++;
-      let inMode = false;
-      for (let t = 0; t < SCAN_TOTAL; t++) {
-        const i = victim * SCAN_TOTAL + t;
-        if (this.present[i] === 0) continue;
-        if (this.count[i]! >= this.thresholds[t]!) {
-          inMode = true;
-          this.reporter.ended(t, this.src[victim]!, this.dst[victim]!, this.count[i]!, this.bytes[i]!, now);
-        }
-        this.present[i] = 0;
-      }
-      if (inMode) this.an.counts[A.scanEvictedInMode]++;
+      this.an.counts[SCAN_EVICTED]++;
+      // only sub-records that reached their threshold are reported (most evictions have none)
+      const bits = this.live[victim]! & this.inMode[victim]!;
+      if (bits !== 0 && this.endEpisodes(victim, bits, now)) this.an.counts[SCAN_EVICTED_IN_MODE]++;
       this.unlink(h, victimPos);
       n--;
     }
@@ -226,7 +267,8 @@ export class ScanTable {
     const n = this.cnt[h]!;
     const slot = this.order[base + pos]!;
     this.used[slot] = 0;
-    for (let t = 0; t < SCAN_TOTAL; t++) this.present[slot * SCAN_TOTAL + t] = 0;
+    this.live[slot] = 0;
+    this.inMode[slot] = 0;
     for (let k = pos; k < n - 1; k++) this.order[base + k] = this.order[base + k + 1]!;
     this.cnt[h] = n - 1;
   }
@@ -247,26 +289,26 @@ export class ScanTable {
       let pos = 0;
       while (pos < this.cnt[h]!) {
         const slot = this.order[base + pos]!;
-        let live = false;
-        for (let t = 0; t < SCAN_TOTAL; t++) {
-          const i = slot * SCAN_TOTAL + t;
-          if (this.present[i] === 0) continue;
-          const exp = this.expire[i]!;
+        let bits = this.live[slot]!;
+        for (let m = bits; m !== 0; m &= m - 1) {
+          const t = 31 - Math.clz32(m & -m);
+          const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
+          const exp = this.num[j + N_EXPIRE]!;
           if (now >= exp) {
-            if (this.count[i]! >= this.thresholds[t]!) {
-              this.reporter.ended(t, this.src[slot]!, this.dst[slot]!, this.count[i]!, this.bytes[i]!, now);
+            if (this.num[j + N_COUNT]! >= this.thresholds[t]!) {
+              this.reporter.ended(t, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, this.num[j + N_COUNT]!, this.num[j + N_BYTES]!, now);
             }
-            this.present[i] = 0;
+            bits &= ~(1 << t);
           } else {
             removeEntry = false;
-            live = true;
             if (exp < next) next = exp;
           }
         }
+        this.live[slot] = bits;
         if (removeEntry) this.unlink(h, pos);
         else {
           // a lingering empty pair is unlinked by a later sweep: come back next second
-          if (!live && now + 1 < next) next = now + 1;
+          if (bits === 0 && now + 1 < next) next = now + 1;
           pos++;
         }
       }

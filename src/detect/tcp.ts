@@ -8,8 +8,8 @@
  */
 import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
-import { DecodedPacket, IP_DF, TH_ACK, TH_BOG, TH_FIN, TH_PUSH, TH_SYN, TH_URG, be16 } from '../decode/packet';
-import { SCAN_FIN, SCAN_NULL, SCAN_PORT, SCAN_SYN, SCAN_XMAS } from './index';
+import { DecodedPacket, Ip, Th, TH_FIN, TH_PUSH, TH_URG, be16 } from '../decode/packet';
+import { Scan } from './index';
 import { serviceName } from '../output/services';
 
 const XMAS = new Uint8Array(64);
@@ -32,13 +32,16 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
   if (f.syn_flood) e.synFlood.decay(now);
 
   const len = p.l4Len;
-  const flags = rawFlags & ~TH_BOG & 0xff;
+  // the scan table takes addresses as int32 (never boxed as doubles)
+  const src = p.src | 0;
+  const dst = p.dst | 0;
+  const flags = rawFlags & ~Th.BOG & 0xff;
   const st = e.scans;
-  if (f.null_scan && flags === 0 && st.check(SCAN_NULL, p.src, p.dst, len, sport, dport, now)) return;
-  if (f.xmas_scan && XMAS[flags] === 1 && st.check(SCAN_XMAS, p.src, p.dst, len, sport, dport, now)) return;
-  if (f.fin_scan && flags === TH_FIN && st.check(SCAN_FIN, p.src, p.dst, len, sport, dport, now)) return;
+  if (f.null_scan && flags === 0 && st.check(Scan.NULL, src, dst, len, sport, dport, now)) return;
+  if (f.xmas_scan && XMAS[flags] === 1 && st.check(Scan.XMAS, src, dst, len, sport, dport, now)) return;
+  if (f.fin_scan && flags === Th.FIN && st.check(Scan.FIN, src, dst, len, sport, dport, now)) return;
 
-  if (f.bogus && (rawFlags & TH_BOG) !== 0) {
+  if (f.bogus && (rawFlags & Th.BOG) !== 0) {
     if (e.lastBogus !== p.src) {
       e.lastBogus = p.src;
       const res = e.tcpRes();
@@ -52,9 +55,15 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
     return;
   }
 
-  if ((rawFlags & TH_SYN) !== 0 && (rawFlags & TH_ACK) === 0) {
-    if (f.syn_scan && (p.frag & IP_DF) === 0 && st.check(SCAN_SYN, p.src, p.dst, len, sport, dport, now)) return;
-    else if (f.portscan && st.check(SCAN_PORT, p.src, p.dst, len, sport, dport, now)) return;
+  if ((rawFlags & Th.SYN) !== 0 && (rawFlags & Th.ACK) === 0) {
+    // SYN scan (DF clear), else — also while the SYN counter is below its threshold — port
+    // scan: one table lookup for both (they key the same pair)
+    const syn = f.syn_scan && (p.frag & Ip.DF) === 0;
+    if (syn || f.portscan) {
+      const slot = st.slotFor(src, dst, now);
+      if (syn && st.count(slot, Scan.SYN, len, sport, dport, now)) return;
+      else if (f.portscan && st.count(slot, Scan.PORT, len, sport, dport, now)) return;
+    }
     if (f.syn_flood) e.synFlood.syn();
     if (f.scans_only) return;
     const svc = serviceName(dport, 'tcp');

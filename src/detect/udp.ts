@@ -9,7 +9,7 @@
 import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
 import { DecodedPacket, be16 } from '../decode/packet';
-import { SCAN_SMURF, SCAN_UDP } from './index';
+import { Scan } from './index';
 import { serviceName } from '../output/services';
 
 function dataBytes(ulen: number): string {
@@ -28,7 +28,7 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
   const f = e.flags;
   if (e.rules !== null && e.rules.udp(p.src, p.dst, sport, dport)) return;
   const len = p.l4Len;
-  if (f.smurf && sport === 7 && e.scans.check(SCAN_SMURF, (p.src & 0xffffff00) >>> 0, p.dst, len, sport, dport, now)) return;
+  if (f.smurf && sport === 7 && e.scans.check(Scan.SMURF, p.src & 0xffffff00, p.dst | 0, len, sport, dport, now)) return;
 
   if (f.traceroute && p.ttl === 1) {
     if (e.traceHost !== p.src || now >= e.traceTime + 15) {
@@ -42,7 +42,7 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
     return;
   }
 
-  if (f.udp_scan && e.scans.check(SCAN_UDP, p.src, p.dst, len, sport, dport, now)) return;
+  if (f.udp_scan && e.scans.check(Scan.UDP, p.src | 0, p.dst | 0, len, sport, dport, now)) return;
   if (f.scans_only) return;
 
   const ulen = be16(b, o + 4);
