@@ -28,6 +28,8 @@ import type { ReadSummary } from './capture/source';
 
 export type RuleMatcher = ReturnType<typeof compileRules>;
 
+const EMPTY = Buffer.alloc(0);
+
 export class Engine {
   readonly an: Anomalies;
   readonly flags: Flags;
@@ -218,6 +220,8 @@ export class Engine {
 
   /** End of run: drain deadlines, wait for queued lines, close the sink. */
   async finish(): Promise<void> {
+    // the packet object must not keep the reader's last chunk alive
+    this.pkt.buf = EMPTY;
     this.drain();
     await this.out.idle();
     this.out.sink.close(this.now);
