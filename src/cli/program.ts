@@ -38,13 +38,9 @@ import {
   defaultSettings,
   findShort,
   hasArgOf,
-  isValidDnsServer,
+  applyValue,
   longOptionOrder,
-  parseDnsTimeout,
-  parseFacility,
-  parsePriority,
   parseProfile,
-  splitList,
   type LongOption,
   type OptionSpec,
 } from '../config/options';
@@ -305,72 +301,24 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
 
 function applySetting(ctx: Ctx, spec: OptionSpec, value: string): CliResult | undefined {
   const { settings, messages } = ctx;
-  switch (spec.setting) {
-    case 'user':
-      settings.user = value;
-      break;
-    case 'group':
-      settings.group = value;
-      break;
-    case 'pidFile':
-      settings.pidFile = value;
-      break;
-    case 'logfile':
-      if (settings.flags.stdout) {
-        messages.push('Warning: Overriding --stdout');
-        settings.flags.stdout = false;
-      }
-      settings.logfile = value;
-      break;
-    case 'facility':
-      settings.facility = parseFacility(value, (m) => messages.push(m));
-      break;
-    case 'priority':
-      settings.priority = parsePriority(value, (m) => messages.push(m));
-      break;
-    case 'interfaces':
-      settings.interfaces = splitList(value);
-      break;
-    case 'promiscNets':
-      settings.flags.promisc = true;
-      settings.flags.log_dest = true;
-      settings.promiscNets = splitList(value);
-      break;
-    case 'replayFile':
-      settings.replayFile = value;
-      break;
-    case 'configFile':
-      // Already read before the command line (pre-scan).
-      break;
-    case 'profile': {
-      const p = parseProfile(value);
-      if (p === undefined) {
-        return fatal(ctx, `Profile must be either "compat" or "modern".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_PROFILE');
-      }
-      settings.profile = p;
-      break;
-    }
-    case 'dnsServers': {
-      const list = splitList(value);
-      const bad = list.find((s) => !isValidDnsServer(s));
-      if (bad !== undefined || list.length === 0) {
-        return fatal(ctx, `Invalid DNS server: "${bad ?? value}"`, 'IPLOG_ERR_BAD_DNS_SERVER');
-      }
-      // The command line's servers replace the file's; repeated options add up.
-      settings.dnsServers = ctx.dnsFromCli ? [...(settings.dnsServers ?? []), ...list] : list;
-      ctx.dnsFromCli = true;
-      break;
-    }
-    case 'dnsTimeoutMs': {
-      const ms = parseDnsTimeout(value);
-      if (ms === undefined) {
-        return fatal(ctx, `Invalid DNS timeout: "${value}" (milliseconds, 1 - 600000)`, 'IPLOG_ERR_BAD_DNS_TIMEOUT');
-      }
-      settings.dnsTimeoutMs = ms;
-      break;
-    }
-    default:
-      break;
+  if (spec.setting === undefined) return undefined;
+  if (spec.setting === 'logfile' && settings.flags.stdout) {
+    messages.push('Warning: Overriding --stdout');
+    settings.flags.stdout = false;
+  }
+  const r = applyValue(settings, spec.setting, value, (m) => messages.push(m));
+  switch (r.error?.kind) {
+    case 'profile':
+      return fatal(ctx, `Profile must be either "compat" or "modern".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_PROFILE');
+    case 'dnsServer':
+      return fatal(ctx, `Invalid DNS server: "${r.error.text}"`, 'IPLOG_ERR_BAD_DNS_SERVER');
+    case 'dnsTimeout':
+      return fatal(ctx, `Invalid DNS timeout: "${value}" (milliseconds, 1 - 600000)`, 'IPLOG_ERR_BAD_DNS_TIMEOUT');
+  }
+  if (r.list !== undefined) {
+    // The command line's servers replace the file's; repeated options add up.
+    settings.dnsServers = ctx.dnsFromCli ? [...(settings.dnsServers ?? []), ...r.list] : r.list;
+    ctx.dnsFromCli = true;
   }
   return undefined;
 }

@@ -32,14 +32,9 @@
 import { readFileSync } from 'node:fs';
 import {
   asciiLower,
+  applyValue,
   findStatement,
-  isValidDnsServer,
-  parseDnsTimeout,
-  parseFacility,
-  parsePriority,
-  parseProfile,
   SET_KEYWORDS,
-  splitList,
   type OptionSpec,
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
@@ -486,58 +481,19 @@ export function parseConfig(
   };
 
   const applyStatement = (spec: OptionSpec, value: string): void => {
-    switch (spec.setting) {
-      case 'user':
-        settings.user = value;
-        break;
-      case 'group':
-        settings.group = value;
-        break;
-      case 'logfile':
-        settings.logfile = value;
-        break;
-      case 'pidFile':
-        settings.pidFile = value;
-        break;
-      case 'facility':
-        settings.facility = parseFacility(value, diag);
-        break;
-      case 'priority':
-        settings.priority = parsePriority(value, diag);
-        break;
-      case 'interfaces':
-        settings.interfaces = splitList(value);
-        break;
-      case 'promiscNets':
-        flags.promisc = true;
-        flags.log_dest = true;
-        settings.promiscNets = splitList(value);
-        break;
-      case 'profile': {
-        const p = parseProfile(value);
-        if (p === undefined) say(`Invalid profile: ${value}`);
-        else settings.profile = p;
-        break;
-      }
-      case 'dnsServers': {
-        const list = splitList(value);
-        const bad = list.find((s) => !isValidDnsServer(s));
-        if (bad !== undefined || list.length === 0) {
-          say(`Invalid DNS server: ${bad ?? value}`);
-        } else {
-          settings.dnsServers = dnsFromFile ? [...(settings.dnsServers ?? []), ...list] : list;
-          dnsFromFile = true;
-        }
-        break;
-      }
-      case 'dnsTimeoutMs': {
-        const ms = parseDnsTimeout(value);
-        if (ms === undefined) say(`Invalid DNS timeout: ${value}`);
-        else settings.dnsTimeoutMs = ms;
-        break;
-      }
-      default:
-        break;
+    if (spec.setting === undefined) return;
+    const r = applyValue(settings, spec.setting, value, diag);
+    switch (r.error?.kind) {
+      case 'profile':
+        return say(`Invalid profile: ${value}`);
+      case 'dnsServer':
+        return say(`Invalid DNS server: ${r.error.text}`);
+      case 'dnsTimeout':
+        return say(`Invalid DNS timeout: ${value}`);
+    }
+    if (r.list !== undefined) {
+      settings.dnsServers = dnsFromFile ? [...(settings.dnsServers ?? []), ...r.list] : r.list;
+      dnsFromFile = true;
     }
   };
 

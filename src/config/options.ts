@@ -340,6 +340,79 @@ export function splitList(text: string): string[] {
   return text.split(',').filter((s) => s !== '');
 }
 
+/** What was wrong with a value given to applyValue(); each caller words it its own way. */
+export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout'; text: string };
+
+/**
+ * Apply the value of a string option or statement, the same way from the command line and
+ * from iplog.conf. `warn` receives iplog's non-fatal messages (unknown facility/priority).
+ * An invalid value changes nothing and is returned for the caller to report (a fatal error
+ * on the command line, a `[line N]` diagnostic in the file). What differs by source stays
+ * with the callers: the -L/-l override warning, and how repeated DNS servers accumulate
+ * (`dnsServers` is returned as the validated list in `list`, not stored).
+ */
+export function applyValue(
+  settings: Settings,
+  setting: SettingKey,
+  value: string,
+  warn: (msg: string) => void,
+): { error?: ValueError; list?: string[] } {
+  switch (setting) {
+    case 'user':
+      settings.user = value;
+      break;
+    case 'group':
+      settings.group = value;
+      break;
+    case 'pidFile':
+      settings.pidFile = value;
+      break;
+    case 'logfile':
+      settings.logfile = value;
+      break;
+    case 'facility':
+      settings.facility = parseFacility(value, warn);
+      break;
+    case 'priority':
+      settings.priority = parsePriority(value, warn);
+      break;
+    case 'interfaces':
+      settings.interfaces = splitList(value);
+      break;
+    case 'promiscNets':
+      // -a turns on promiscuous capture and destination logging (spec §1.2)
+      settings.flags.promisc = true;
+      settings.flags.log_dest = true;
+      settings.promiscNets = splitList(value);
+      break;
+    case 'replayFile':
+      settings.replayFile = value;
+      break;
+    case 'configFile':
+      // read before everything else (the command line is pre-scanned for it)
+      break;
+    case 'profile': {
+      const p = parseProfile(value);
+      if (p === undefined) return { error: { kind: 'profile', text: value } };
+      settings.profile = p;
+      break;
+    }
+    case 'dnsServers': {
+      const list = splitList(value);
+      const bad = list.find((s) => !isValidDnsServer(s));
+      if (bad !== undefined || list.length === 0) return { error: { kind: 'dnsServer', text: bad ?? value } };
+      return { list };
+    }
+    case 'dnsTimeoutMs': {
+      const ms = parseDnsTimeout(value);
+      if (ms === undefined) return { error: { kind: 'dnsTimeout', text: value } };
+      settings.dnsTimeoutMs = ms;
+      break;
+    }
+  }
+  return {};
+}
+
 /** `compat` / `modern`, case-insensitive; undefined if neither. */
 export function parseProfile(text: string): Profile | undefined {
   const t = asciiLower(text);

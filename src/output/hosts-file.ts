@@ -30,8 +30,8 @@ function isSpaceCode(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
-/** Split on runs of C whitespace, dropping empty fields. */
-function fields(line: string): string[] {
+/** Split on runs of C whitespace, dropping empty fields (also used for /etc/services). */
+export function fields(line: string): string[] {
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i <= line.length; i++) {

@@ -25,6 +25,7 @@
  * names and aliases from the files. `port N` strings are created on first use and kept, so a
  * scan across all ports costs at most 65 536 small strings per protocol.
  */
+import { fields } from './hosts-file';
 import { readFileSync } from 'node:fs';
 
 export type ServiceProto = 'tcp' | 'udp';
@@ -42,24 +43,6 @@ export interface ServiceDb {
   protoName(n: number): string;
   /** Paths that could not be read (empty when both databases were loaded). */
   readonly missing: readonly string[];
-}
-
-function isSpaceCode(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let start = -1;
-  for (let i = 0; i <= line.length; i++) {
-    if (i === line.length || isSpaceCode(line.charCodeAt(i))) {
-      if (start >= 0) out.push(line.slice(start, i));
-      start = -1;
-    } else if (start < 0) {
-      start = i;
-    }
-  }
-  return out;
 }
 
 /** The text of each line before its first `#`. */
