@@ -28,7 +28,7 @@
  * packet bytes, and only for fragments.
  */
 import { A, Anomalies } from './anomalies';
-import { IP_MF, IP_OFFMASK } from './packet';
+import { Ip } from './packet';
 
 export const FRAG_TTL = 60;
 const FRAG_BUCKETS = 32;
@@ -107,7 +107,7 @@ export class FragmentTable {
       }
     }
     const found = cur !== undefined;
-    const off = (fragField & IP_OFFMASK) << 3;
+    const off = (fragField & Ip.OFFMASK) << 3;
     const len = totalLen - hlen;
     if (off + len > 0xffff) {
       this.an.counts[A.fragOversized]++;
@@ -129,7 +129,7 @@ export class FragmentTable {
       cur.header = copyBytes(buf, ipOff, 20, ipOff + avail);
       cur.rf++;
     }
-    if ((fragField & IP_MF) === 0) {
+    if ((fragField & Ip.MF) === 0) {
       cur.totalLen = off + len;
       cur.rf++;
     }

@@ -61,20 +61,6 @@ export const enum Th {
   BOG = 0xc0,
 }
 
-export const IP_RF = 0x8000;
-export const IP_DF = 0x4000;
-export const IP_MF = 0x2000;
-export const IP_OFFMASK = 0x1fff;
-
-export const TH_FIN = 0x01;
-export const TH_SYN = 0x02;
-export const TH_RST = 0x04;
-export const TH_PUSH = 0x08;
-export const TH_ACK = 0x10;
-export const TH_URG = 0x20;
-/** ECE and CWR: iplog 2.2.3 calls these "bogus" */
-export const TH_BOG = 0xc0;
-
 /** Big-endian 16-bit read without bounds checks; callers check lengths first. */
 export function be16(b: Buffer, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;

@@ -29,13 +29,3 @@ export const enum Scan {
   PING = 7,
   TOTAL = 8,
 }
-
-export const SCAN_PORT = 0;
-export const SCAN_NULL = 1;
-export const SCAN_FIN = 2;
-export const SCAN_SYN = 3;
-export const SCAN_XMAS = 4;
-export const SCAN_UDP = 5;
-export const SCAN_SMURF = 6;
-export const SCAN_PING = 7;
-export const SCAN_TOTAL = 8;

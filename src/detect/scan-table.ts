@@ -119,7 +119,8 @@ export class ScanTable {
 
   /**
    * Count one packet for detector `type`; returns true when the pair is in mode for it
-   * (the caller then suppresses the packet's own line). Addresses as int32 (`addr | 0`);
+   * (the caller then suppresses the packet's own line). Addresses as int32 (`addr | 0`:
+   * uint32 works too, int32 spares the conversion);
    * `sport`/`dport` = -1: no ports.
    */
   check(type: number, src: number, dst: number, len: number, sport: number, dport: number, now: number): boolean {
@@ -131,6 +132,9 @@ export class ScanTable {
    * one packet for two detectors of the same pair (SYN scan, then port scan): one lookup.
    */
   slotFor(src: number, dst: number, now: number): number {
+    // int32 whatever the caller passed (uint32 would never compare equal to the stored int32)
+    src |= 0;
+    dst |= 0;
     const h = ((src ^ dst) >>> 24) & this.mask;
     const base = h * PER_BUCKET;
     const n = this.cnt[h]!;

@@ -8,12 +8,12 @@
  */
 import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
-import { DecodedPacket, Ip, Th, TH_FIN, TH_PUSH, TH_URG, be16 } from '../decode/packet';
+import { DecodedPacket, Ip, Th, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
 
 const XMAS = new Uint8Array(64);
-for (const f of [TH_FIN | TH_URG | TH_PUSH, TH_URG, TH_PUSH, TH_FIN | TH_URG, TH_FIN | TH_PUSH, TH_URG | TH_PUSH]) XMAS[f] = 1;
+for (const f of [Th.FIN | Th.URG | Th.PUSH, Th.URG, Th.PUSH, Th.FIN | Th.URG, Th.FIN | Th.PUSH, Th.URG | Th.PUSH]) XMAS[f] = 1;
 
 export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
   if (p.l4Avail < 14) {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScanTable } from '../../src/detect/scan-table';
 import { Anomalies } from '../../src/decode/anomalies';
-import { SCAN_FIN, SCAN_PING, SCAN_PORT } from '../../src/detect/index';
+import { Scan } from '../../src/detect/index';
 import { ip4 } from '../helpers/packets';
 
 function table(buckets = 128) {
@@ -25,7 +25,7 @@ const A2 = ip4('127.0.0.2');
 test('threshold-th packet reports once, later packets are in mode and silent', () => {
   const { t, events } = table();
   const inMode: boolean[] = [];
-  for (let i = 0; i < 12; i++) inMode.push(t.check(SCAN_FIN, A2, A1, 20, 1000, 100 + i, 10));
+  for (let i = 0; i < 12; i++) inMode.push(t.check(Scan.FIN, A2, A1, 20, 1000, 100 + i, 10));
   assert.deepEqual(inMode, [false, false, false, false, false, false, false, false, false, true, true, true]);
   assert.equal(events.length, 1);
   assert.equal(events[0], 'D 2 7f000002 7f000001 [ports 100,101,102,103,104,105,106,107,108,109,...]| [port 1000] @10');
@@ -33,13 +33,13 @@ test('threshold-th packet reports once, later packets are in mode and silent', (
 
 test('port lists end in ",...]" exactly when full, list distinct ports in first-seen order', () => {
   const { t, events } = table();
-  for (let i = 0; i < 10; i++) t.check(SCAN_FIN, A2, A1, 20, 2000 + (i % 3), 7 + (i % 2), 0);
+  for (let i = 0; i < 10; i++) t.check(Scan.FIN, A2, A1, 20, 2000 + (i % 3), 7 + (i % 2), 0);
   assert.equal(events[0], 'D 2 7f000002 7f000001 [ports 7,8]| [ports 2000,2001,2002] @0');
 });
 
 test('the deadline slides with every packet; expiry reports count and bytes at the deadline', () => {
   const { t, events } = table();
-  for (let i = 0; i < 72; i++) t.check(SCAN_PING, A2, A1, 64, -1, -1, i * 2);
+  for (let i = 0; i < 72; i++) t.check(Scan.PING, A2, A1, 64, -1, -1, i * 2);
   // 70th echo at t=138 crosses; last packet at 142, so the 60 s timeout ends at 202
   assert.equal(events[0], 'D 7 7f000002 7f000001| @138');
   t.sweep(201);
@@ -52,17 +52,17 @@ test('the deadline slides with every packet; expiry reports count and bytes at t
 
 test('below-threshold episodes expire silently and a new episode starts from 1', () => {
   const { t, events } = table();
-  for (let i = 0; i < 9; i++) t.check(SCAN_FIN, A2, A1, 20, 1, 1, 0);
+  for (let i = 0; i < 9; i++) t.check(Scan.FIN, A2, A1, 20, 1, 1, 0);
   t.sweep(50);
   assert.equal(events.length, 0);
-  for (let i = 0; i < 9; i++) assert.equal(t.check(SCAN_FIN, A2, A1, 20, 1, 1, 51), false);
-  assert.equal(t.check(SCAN_FIN, A2, A1, 20, 1, 1, 51), true);
+  for (let i = 0; i < 9; i++) assert.equal(t.check(Scan.FIN, A2, A1, 20, 1, 1, 51), false);
+  assert.equal(t.check(Scan.FIN, A2, A1, 20, 1, 1, 51), true);
 });
 
 test('a fifth pair in a bucket evicts the least recently active one, reporting its open episodes', () => {
   const { t, events, an } = table();
   // 127.0.2.1..5 -> 127.0.0.1 all hash to bucket 0 (127 ^ 127)
-  for (let s = 1; s <= 5; s++) for (let i = 0; i < 10; i++) t.check(SCAN_FIN, ip4(`127.0.2.${s}`), A1, 20, 1, i, s);
+  for (let s = 1; s <= 5; s++) for (let i = 0; i < 10; i++) t.check(Scan.FIN, ip4(`127.0.2.${s}`), A1, 20, 1, i, s);
   assert.equal(an.get('scan.evicted'), 1);
   assert.deepEqual(
     events.filter((e) => e.startsWith('E')),
@@ -73,7 +73,17 @@ test('a fifth pair in a bucket evicts the least recently active one, reporting i
 
 test('counters do not wrap at 65536 (fixed in every profile)', () => {
   const { t, events } = table();
-  for (let i = 0; i < 70000; i++) t.check(SCAN_PORT, A2, A1, 1, -1, -1, 0);
+  for (let i = 0; i < 70000; i++) t.check(Scan.PORT, A2, A1, 1, -1, -1, 0);
   t.sweep(1000);
   assert.equal(events.at(-1), 'E 0 7f000002 70000 70000 @1000');
+});
+
+test('addresses above 2^31 are found again whether given as uint32 or int32', () => {
+  const { t, events } = table();
+  const src = ip4('198.18.0.1');
+  const dst = ip4('203.0.113.9');
+  for (let i = 0; i < 5; i++) t.check(Scan.FIN, src, dst, 20, 1, i, 0);
+  for (let i = 5; i < 10; i++) t.check(Scan.FIN, src | 0, dst | 0, 20, 1, i, 0);
+  assert.equal(t.size(), 1);
+  assert.match(events[0]!, /^D 2 c6120001 cb007109 /);
 });
