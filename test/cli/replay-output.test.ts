@@ -1,0 +1,67 @@
+/**
+ * Replay output through the real command: -l FILE appends to a file, -L and the default
+ * write to standard output, timestamps are the packet's in the local time zone (TZ), -a
+ * selects by destination network, and a reader that goes away (| head) ends the run
+ * quietly with status 0.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+const bin = join(root, 'bin', 'iplog');
+const pcap = (n: string) => join(root, 'pcaps', n);
+const dir = mkdtempSync(join(tmpdir(), 'iplog-out-'));
+
+function iplog(args: string[], tz = 'UTC') {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TZ: tz }, timeout: 30_000 });
+}
+
+test('-l FILE appends the lines to the file (mode 0644), nothing on stdout', () => {
+  const log = join(dir, 'iplog.log');
+  for (let i = 0; i < 2; i++) {
+    const r = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '-N', '-l', log]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+  }
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 6);
+  assert.equal(lines[0], 'Nov 14 22:13:20 TCP: ssh connection attempt from 192.0.2.10:40000');
+  assert.deepEqual(lines.slice(3), lines.slice(0, 3));
+});
+
+test('-l then -L: stdout wins with the original warning', () => {
+  const r = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '-N', '-l', join(dir, 'unused.log'), '-L']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^Warning: Overriding --logfile\nNov 14 22:13:20 TCP: ssh/);
+});
+
+test('timestamps are packet time in the local time zone', () => {
+  const r = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '-N'], 'Asia/Tokyo');
+  assert.match(r.stdout, /^Nov 15 07:13:20 TCP: ssh connection attempt/);
+});
+
+test('-a NETS: only packets to those networks, destinations shown', () => {
+  const r = iplog(['-r', pcap('scan/sweep-many-destinations.pcap'), '-N', '-a', '198.51.100.3/32,198.51.100.20']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => l.slice(16)), [
+    'TCP: microsoft-ds connection attempt to 198.51.100.3 from 192.0.2.40:50000',
+    'TCP: microsoft-ds connection attempt to 198.51.100.20 from 192.0.2.40:50000',
+  ]);
+  const bad = iplog(['-r', pcap('scan/sweep-many-destinations.pcap'), '-N', '-a', '10.0.0.1/8']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /^iplog: invalid network "10\.0\.0\.1\/8": non-network bits set/);
+});
+
+test('a reader that closes the pipe early ends the run quietly', async () => {
+  const child = spawn(process.execPath, [bin, '-r', pcap('conformance/ping_flood.pcap'), '-N'], { env: { ...process.env, TZ: 'UTC' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(code, 0);
+  assert.equal(stderr, '');
+});
