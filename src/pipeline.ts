@@ -19,6 +19,9 @@ import { handleTcp, SynFlood } from './detect/tcp';
 import { handleUdp } from './detect/udp';
 import { handleIcmp } from './detect/icmp';
 import { Emitter } from './output/emitter';
+import { event } from './output/event';
+import { portList } from './output/format';
+import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './detect/define';
 import type { HostRenderer } from './output/resolve-api';
 import type { LineSink } from './output/sinks/sink';
 import { compileRules } from './rules/compile';
@@ -93,25 +96,35 @@ export class Engine {
 
   private scanReporter() {
     return {
-      detected: (type: number, src: number, dst: number, dports: string, sports: string, now: number) => {
+      detected: (type: number, src: number, dst: number, dp: number[], sp: number[], count: number, bytes: number, now: number) => {
         const d = DETECTORS[type]!;
         const res = this.resolveFor(d.resolve);
+        const dports = portList(dp, SCAN_DST_PORTS);
+        const sports = portList(sp, SCAN_SRC_PORTS);
+        const ev = event('scan.detected', now, src, dst, -1, -1, d.name, count, bytes, {
+          title: d.title,
+          dports: dp,
+          dports_truncated: dp.length >= SCAN_DST_PORTS,
+          sports: sp,
+          sports_truncated: sp.length >= SCAN_SRC_PORTS,
+        });
         const s = this.out.host(src, res, now);
         if (this.flags.log_dest) {
-          this.out.line(now, (sh, dh) => `${d.title} detected to ${dh}${dports} from ${sh}${sports}`, s, this.out.host(dst, res, now));
+          this.out.line(ev, (sh, dh) => `${d.title} detected to ${dh}${dports} from ${sh}${sports}`, s, this.out.host(dst, res, now));
         } else {
-          this.out.line(now, (sh) => `${d.title} detected${dports} from ${sh}${sports}`, s);
+          this.out.line(ev, (sh) => `${d.title} detected${dports} from ${sh}${sports}`, s);
         }
       },
       ended: (type: number, src: number, dst: number, count: number, bytes: number, now: number) => {
         const d = DETECTORS[type]!;
         const res = this.resolveFor(d.resolve);
+        const ev = event('scan.expired', now, src, dst, -1, -1, d.name, count, bytes, { title: d.title });
         const s = this.out.host(src, res, now);
         const tail = ` - received a total of ${count} packets (${bytes} bytes).`;
         if (this.flags.log_dest) {
-          this.out.line(now, (sh, dh) => `${d.title} mode to ${dh} expired for ${sh}${tail}`, s, this.out.host(dst, res, now));
+          this.out.line(ev, (sh, dh) => `${d.title} mode to ${dh} expired for ${sh}${tail}`, s, this.out.host(dst, res, now));
         } else {
-          this.out.line(now, (sh) => `${d.title} mode expired for ${sh}${tail}`, s);
+          this.out.line(ev, (sh) => `${d.title} mode expired for ${sh}${tail}`, s);
         }
       },
     };
@@ -126,14 +139,16 @@ export class Engine {
     if (!this.flags.frag) return;
     const what =
       kind === FRAG_OVERSIZED ? 'Oversized IP fragment' : kind === FRAG_DUPLICATE ? 'Duplicate IP fragments' : 'Overlapping IP fragments';
-    this.ipLine(what, kind === FRAG_OVERLAP_MID ? 'Overlapping IP frags' : what, src, dst, now);
+    const evKind = kind === FRAG_OVERSIZED ? 'frag.oversized' : kind === FRAG_DUPLICATE ? 'frag.duplicate' : 'frag.overlap';
+    this.ipLine(evKind, what, kind === FRAG_OVERLAP_MID ? 'Overlapping IP frags' : what, src, dst, now);
   }
 
-  private ipLine(what: string, whatDest: string, src: number, dst: number, now: number): void {
+  private ipLine(kind: string, what: string, whatDest: string, src: number, dst: number, now: number): void {
     const res = this.anyRes();
+    const ev = event(kind, now, src, dst);
     const s = this.out.host(src, res, now);
-    if (this.flags.log_dest) this.out.line(now, (sh, dh) => `${whatDest} to ${dh} from ${sh}`, s, this.out.host(dst, res, now));
-    else this.out.line(now, (sh) => `${what} from ${sh}`, s);
+    if (this.flags.log_dest) this.out.line(ev, (sh, dh) => `${whatDest} to ${dh} from ${sh}`, s, this.out.host(dst, res, now));
+    else this.out.line(ev, (sh) => `${what} from ${sh}`, s);
   }
 
   /** Advance the network clock to second `now`, running the sweeps due on the way. */
@@ -182,7 +197,7 @@ export class Engine {
     if (st !== IPV4_OK) {
       if (this.flags.verbose && st !== IPV4_TRUNCATED) {
         const what = st === IPV4_SHORT ? 'Short IP packet' : 'IP packet with invalid checksum';
-        this.ipLine(what, what, p.src, p.dst, now);
+        this.ipLine(st === IPV4_SHORT ? 'ip.short' : 'ip.bad_checksum', what, what, p.src, p.dst, now);
       }
       return;
     }

@@ -16,6 +16,7 @@ import { protoName } from '../output/services';
 import { dottedQuad } from '../output/resolve-api';
 import { clockTime } from '../output/timestamp';
 import type { HostText } from '../output/emitter';
+import { event } from '../output/event';
 
 /** icmp_codes[] of iplog_icmp.h, by type (undefined: "undefined ICMP type") */
 const TYPE_TEXT: (string | undefined)[] = [
@@ -33,6 +34,13 @@ const QUOTED_NAME = [
 ];
 /** the original indexed past its table for quoted types >= 19; we name them plainly */
 const QUOTED_UNDEFINED = 'ICMP_UNDEFINED';
+
+/** event kinds by ICMP type (json-events.md) */
+const KIND: (string | undefined)[] = [
+  'icmp.echo_reply', undefined, undefined, 'icmp.unreachable', 'icmp.source_quench', 'icmp.redirect', undefined, undefined,
+  'icmp.echo', 'icmp.router_advertisement', 'icmp.router_solicitation', 'icmp.time_exceeded', 'icmp.parameter_problem',
+  'icmp.timestamp_request', 'icmp.timestamp_reply', 'icmp.info_request', 'icmp.info_reply', 'icmp.mask_request', 'icmp.mask_reply',
+];
 
 const REDIRECT_FMT = ['redirect', 'to network', 'redirect', 'to host', 'redirect-tos', 'to network', 'redirect-tos', 'to host'];
 
@@ -59,25 +67,28 @@ export function handleIcmp(e: Engine, p: DecodedPacket, now: number): void {
   const s = out.host(p.src, res, now);
   const d: HostText = dest ? out.host(p.dst, res, now) : '';
   if (o + 8 > end) e.an.counts[A.icmpTruncated]++;
+  const undefinedCode = (type === 3 && code >= 16) || (type === 5 && code > 3);
+  const kind = undefinedCode ? `${KIND[type]}_undefined_code` : ((type <= 18 ? KIND[type] : undefined) ?? 'icmp.undefined_type');
+  const ev = event(kind, now, p.src, p.dst, -1, -1, null, -1, len, { icmp_type: type, icmp_code: code });
 
   switch (type) {
     case 11: {
       const data = quotedData(b, o, end);
-      if (dest) out.line(now, (sh, dh) => `ICMP: ${sh} time exceeded to ${dh} (${data})`, s, d);
-      else out.line(now, (sh) => `ICMP: ${sh} time exceeded (${data})`, s);
+      if (dest) out.line(ev, (sh, dh) => `ICMP: ${sh} time exceeded to ${dh} (${data})`, s, d);
+      else out.line(ev, (sh) => `ICMP: ${sh} time exceeded (${data})`, s);
       return;
     }
     case 0:
     case 8: {
       const what = TYPE_TEXT[type]!;
-      if (dest) out.line(now, (sh, dh) => `ICMP: ${what} from ${sh} to ${dh} (${len} bytes)`, s, d);
-      else out.line(now, (sh) => `ICMP: ${what} from ${sh} (${len} bytes)`, s);
+      if (dest) out.line(ev, (sh, dh) => `ICMP: ${what} from ${sh} to ${dh} (${len} bytes)`, s, d);
+      else out.line(ev, (sh) => `ICMP: ${what} from ${sh} (${len} bytes)`, s);
       return;
     }
     case 3: {
       if (code >= 16) {
-        if (dest) out.line(now, (sh, dh) => `ICMP: undefined destination unreachable code (${code}) from ${sh} to ${dh}`, s, d);
-        else out.line(now, (sh) => `ICMP: undefined destination unreachable code (${code}) from ${sh}`, s);
+        if (dest) out.line(ev, (sh, dh) => `ICMP: undefined destination unreachable code (${code}) from ${sh} to ${dh}`, s, d);
+        else out.line(ev, (sh) => `ICMP: undefined destination unreachable code (${code}) from ${sh}`, s);
         return;
       }
       const data = quotedData(b, o, end);
@@ -86,30 +97,30 @@ export function handleIcmp(e: Engine, p: DecodedPacket, now: number): void {
       const q: HostText = qdst !== p.src ? out.host(qdst, res, now) : '';
       const other = qdst !== p.src;
       if (dest) {
-        out.line(now, (sh, dh, qh) => `ICMP: ${other ? `(from ${sh}) ${qh}` : sh}: port is unreachable to ${dh} (${data})`, s, d, q);
+        out.line(ev, (sh, dh, qh) => `ICMP: ${other ? `(from ${sh}) ${qh}` : sh}: port is unreachable to ${dh} (${data})`, s, d, q);
       } else {
-        out.line(now, (sh, _x, qh) => `ICMP: ${other ? `(from ${sh}) ${qh}` : sh}: port is unreachable to (${data})`, s, '', q);
+        out.line(ev, (sh, _x, qh) => `ICMP: ${other ? `(from ${sh}) ${qh}` : sh}: port is unreachable to (${data})`, s, '', q);
       }
       return;
     }
     case 5: {
       if (code > 3) {
-        if (dest) out.line(now, (sh, dh) => `ICMP: undefined redirect code ${code} to ${dh} from ${sh}`, s, d);
-        else out.line(now, (sh) => `ICMP: undefined redirect code ${code} from ${sh}`, s);
+        if (dest) out.line(ev, (sh, dh) => `ICMP: undefined redirect code ${code} to ${dh} from ${sh}`, s, d);
+        else out.line(ev, (sh) => `ICMP: undefined redirect code ${code} from ${sh}`, s);
         return;
       }
       const gw = out.host(be32Or0(b, o + 4, end), res, now);
       const target = out.host(be32Or0(b, o + 8 + 16, end), res, now);
       const verb = REDIRECT_FMT[code * 2]!;
       const kind = REDIRECT_FMT[code * 2 + 1]!;
-      out.line(now, (sh, gh, th) => `ICMP: (${gh}) ${verb} ${sh} ${kind} ${th}`, s, gw, target);
+      out.line(ev, (sh, gh, th) => `ICMP: (${gh}) ${verb} ${sh} ${kind} ${th}`, s, gw, target);
       return;
     }
     case 14: {
       const t = Math.floor(be32Or0(b, o + 16, end) / 1000);
       const hms = clockTime(t);
-      if (dest) out.line(now, (sh, dh) => `ICMP: timestamp request to ${dh} from ${sh} (${hms})`, s, d);
-      else out.line(now, (sh) => `ICMP: timestamp request from ${sh} (${hms})`, s);
+      if (dest) out.line(ev, (sh, dh) => `ICMP: timestamp request to ${dh} from ${sh} (${hms})`, s, d);
+      else out.line(ev, (sh) => `ICMP: timestamp request from ${sh} (${hms})`, s);
       return;
     }
     case 18: {
@@ -117,14 +128,14 @@ export function handleIcmp(e: Engine, p: DecodedPacket, now: number): void {
       const m = be32Or0(b, o + 8, end);
       const swapped = (((m & 0xff) << 24) | ((m & 0xff00) << 8) | ((m >>> 8) & 0xff00) | (m >>> 24)) >>> 0;
       const mh = out.host(swapped, res, now);
-      if (dest) out.line(now, (sh, dh, xh) => `ICMP: address mask reply to ${dh} from ${sh} (${xh})`, s, d, mh);
-      else out.line(now, (sh, _x, xh) => `ICMP: address mask reply from ${sh} (${xh})`, s, '', mh);
+      if (dest) out.line(ev, (sh, dh, xh) => `ICMP: address mask reply to ${dh} from ${sh} (${xh})`, s, d, mh);
+      else out.line(ev, (sh, _x, xh) => `ICMP: address mask reply from ${sh} (${xh})`, s, '', mh);
       return;
     }
     case 12: {
       const ptr = byteOr0(b, o + 4, end);
-      if (dest) out.line(now, (sh, dh) => `ICMP: parameter problem to ${dh} from ${sh} (ptr ${ptr})`, s, d);
-      else out.line(now, (sh) => `ICMP: parameter problem from ${sh} (ptr ${ptr})`, s);
+      if (dest) out.line(ev, (sh, dh) => `ICMP: parameter problem to ${dh} from ${sh} (ptr ${ptr})`, s, d);
+      else out.line(ev, (sh) => `ICMP: parameter problem from ${sh} (ptr ${ptr})`, s);
       return;
     }
     case 9: {
@@ -136,17 +147,17 @@ export function handleIcmp(e: Engine, p: DecodedPacket, now: number): void {
         routers += dottedQuad(be32Or0(b, o + 8 + i * 8, end));
       }
       const dur = lifetime < 60 ? `${lifetime} sec` : `${Math.floor(lifetime / 60)} min, ${lifetime % 60} sec`;
-      if (dest) out.line(now, (sh, dh) => `ICMP: path of router advertisement to ${dh} from ${sh}: ${routers} (lifetime ${dur})`, s, d);
-      else out.line(now, (sh) => `ICMP: path of router advertisement from ${sh}: ${routers} (lifetime ${dur})`, s);
+      if (dest) out.line(ev, (sh, dh) => `ICMP: path of router advertisement to ${dh} from ${sh}: ${routers} (lifetime ${dur})`, s, d);
+      else out.line(ev, (sh) => `ICMP: path of router advertisement from ${sh}: ${routers} (lifetime ${dur})`, s);
       return;
     }
     default: {
       const what = type <= 18 ? TYPE_TEXT[type] : undefined;
       if (what === undefined) {
-        if (dest) out.line(now, (sh, dh) => `ICMP: undefined ICMP type ${type} to ${dh} from ${sh}`, s, d);
-        else out.line(now, (sh) => `ICMP: undefined ICMP type ${type} from ${sh}`, s);
-      } else if (dest) out.line(now, (sh, dh) => `ICMP: ${what} to ${dh} from ${sh}`, s, d);
-      else out.line(now, (sh) => `ICMP: ${what} from ${sh}`, s);
+        if (dest) out.line(ev, (sh, dh) => `ICMP: undefined ICMP type ${type} to ${dh} from ${sh}`, s, d);
+        else out.line(ev, (sh) => `ICMP: undefined ICMP type ${type} from ${sh}`, s);
+      } else if (dest) out.line(ev, (sh, dh) => `ICMP: ${what} to ${dh} from ${sh}`, s, d);
+      else out.line(ev, (sh) => `ICMP: ${what} from ${sh}`, s);
     }
   }
 }

@@ -35,8 +35,11 @@ const SCAN_DST_PORTS = DEF_DST_PORTS;
 const SCAN_SRC_PORTS = DEF_SRC_PORTS;
 
 export interface ScanReporter {
-  /** a pair's sub-record reached its threshold (the packet that did it is `now`) */
-  detected(type: number, src: number, dst: number, dports: string, sports: string, now: number): void;
+  /**
+   * A pair's sub-record reached its threshold (the packet that did it is `now`); the
+   * distinct ports seen, first-seen order, at most 10 destination and 5 source ports.
+   */
+  detected(type: number, src: number, dst: number, dports: number[], sports: number[], count: number, bytes: number, now: number): void;
   /** an in-mode sub-record ended (expiry or eviction) */
   ended(type: number, src: number, dst: number, count: number, bytes: number, now: number): void;
 }
@@ -199,21 +202,14 @@ export class ScanTable {
         type,
         this.src[slot]! >>> 0,
         this.dst[slot]! >>> 0,
-        this.portList(this.dports, i * SCAN_DST_PORTS, this.nDports[i]!, SCAN_DST_PORTS),
-        this.portList(this.sports, i * SCAN_SRC_PORTS, this.nSports[i]!, SCAN_SRC_PORTS),
+        Array.from(this.dports.subarray(i * SCAN_DST_PORTS, i * SCAN_DST_PORTS + this.nDports[i]!)),
+        Array.from(this.sports.subarray(i * SCAN_SRC_PORTS, i * SCAN_SRC_PORTS + this.nSports[i]!)),
+        c,
+        num[j + N_BYTES]!,
         now,
       );
     }
     return true;
-  }
-
-  /** ` [port N]`, ` [ports a,b,...]` (`,...]` once the list is full), or empty. */
-  private portList(ports: Uint16Array, off: number, n: number, max: number): string {
-    if (n === 0) return '';
-    if (n === 1) return ` [port ${ports[off]}]`;
-    let s = ` [ports ${ports[off]}`;
-    for (let k = 1; k < n; k++) s += `,${ports[off + k]}`;
-    return s + (n >= max ? ',...]' : ']');
   }
 
   /** Report the end of every in-mode sub-record of `slot` whose bit is in `bits`, lowest type first. */

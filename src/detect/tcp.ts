@@ -11,6 +11,7 @@ import { A } from '../decode/anomalies';
 import { DecodedPacket, Ip, Th, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
+import { event } from '../output/event';
 
 const XMAS = new Uint8Array(64);
 for (const f of [Th.FIN | Th.URG | Th.PUSH, Th.URG, Th.PUSH, Th.FIN | Th.URG, Th.FIN | Th.PUSH, Th.URG | Th.PUSH]) XMAS[f] = 1;
@@ -45,11 +46,12 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
     if (e.lastBogus !== p.src) {
       e.lastBogus = p.src;
       const res = e.tcpRes();
+      const ev = event('tcp.bogus_flags', now, p.src, p.dst, sport, dport, null, -1, -1, { tcp_flags: rawFlags });
       const s = e.out.host(p.src, res, now);
       if (f.log_dest) {
-        e.out.line(now, (sh, dh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest ${dh}:${dport})`, s, e.out.host(p.dst, res, now));
+        e.out.line(ev, (sh, dh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest ${dh}:${dport})`, s, e.out.host(p.dst, res, now));
       } else {
-        e.out.line(now, (sh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest port ${dport})`, s);
+        e.out.line(ev, (sh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest port ${dport})`, s);
       }
     }
     return;
@@ -68,11 +70,12 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
     if (f.scans_only) return;
     const svc = serviceName(dport, 'tcp');
     const res = e.tcpRes();
+    const ev = event('tcp.connection_attempt', now, p.src, p.dst, sport, dport, null, -1, -1, { service: svc, tcp_flags: rawFlags });
     const s = e.out.host(p.src, res, now);
     if (f.log_dest) {
-      e.out.line(now, (sh, dh) => `TCP: ${svc} connection attempt to ${dh} from ${sh}:${sport}`, s, e.out.host(p.dst, res, now));
+      e.out.line(ev, (sh, dh) => `TCP: ${svc} connection attempt to ${dh} from ${sh}:${sport}`, s, e.out.host(p.dst, res, now));
     } else {
-      e.out.line(now, (sh) => `TCP: ${svc} connection attempt from ${sh}:${sport}`, s);
+      e.out.line(ev, (sh) => `TCP: ${svc} connection attempt from ${sh}:${sport}`, s);
     }
   }
 }

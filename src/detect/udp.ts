@@ -11,6 +11,7 @@ import { A } from '../decode/anomalies';
 import { DecodedPacket, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
+import { event } from '../output/event';
 
 function dataBytes(ulen: number): string {
   return ulen >= 8 ? String(ulen - 8) : (18446744073709551616n - BigInt(8 - ulen)).toString();
@@ -35,9 +36,10 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
       e.traceHost = p.src;
       e.traceTime = now;
       const res = f.udp_resolve;
+      const ev = event('udp.traceroute', now, p.src, p.dst, sport, dport, null, -1, -1, { ttl: p.ttl });
       const s = e.out.host(p.src, res, now);
-      if (f.log_dest) e.out.line(now, (sh, dh) => `UDP: traceroute from ${sh} to ${dh}`, s, e.out.host(p.dst, res, now));
-      else e.out.line(now, (sh) => `UDP: traceroute from ${sh}`, s);
+      if (f.log_dest) e.out.line(ev, (sh, dh) => `UDP: traceroute from ${sh} to ${dh}`, s, e.out.host(p.dst, res, now));
+      else e.out.line(ev, (sh) => `UDP: traceroute from ${sh}`, s);
     }
     return;
   }
@@ -50,10 +52,13 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
   const svc = serviceName(dport, 'udp');
   const n = dataBytes(ulen);
   const res = f.udp_resolve;
+  // bytes: the data bytes as the line prints them when the length field is sane; the raw
+  // length field is always in detail (the line's 2^64 underflow is not a JSON number)
+  const ev = event('udp.datagram', now, p.src, p.dst, sport, dport, null, -1, ulen >= 8 ? ulen - 8 : -1, { service: svc, udp_length: ulen });
   const s = e.out.host(p.src, res, now);
   if (f.log_dest) {
-    e.out.line(now, (sh, dh) => `UDP: dgram to ${dh}:${svc} from ${sh}:${sport} (${n} data bytes)`, s, e.out.host(p.dst, res, now));
+    e.out.line(ev, (sh, dh) => `UDP: dgram to ${dh}:${svc} from ${sh}:${sport} (${n} data bytes)`, s, e.out.host(p.dst, res, now));
   } else {
-    e.out.line(now, (sh) => `UDP: dgram to ${svc} from ${sh}:${sport} (${n} data bytes)`, s);
+    e.out.line(ev, (sh) => `UDP: dgram to ${svc} from ${sh}:${sport} (${n} data bytes)`, s);
   }
 }

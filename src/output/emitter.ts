@@ -12,12 +12,13 @@
 import type { HostRenderer } from './resolve-api';
 import { dottedQuad } from './resolve-api';
 import type { LineSink } from './sinks/sink';
+import type { EventListener, IplogEvent } from './event';
 
 export type HostText = string | Promise<string>;
 type Build = (a: string, b: string, c: string) => string;
 
 interface Pending {
-  now: number;
+  ev: IplogEvent;
   a: HostText;
   b: HostText;
   c: HostText;
@@ -30,6 +31,7 @@ export class Emitter {
   private waiters: (() => void)[] = [];
   /** lines written (after repeat handling by the sink: lines handed to it) */
   lines = 0;
+  private listeners: EventListener[] = [];
 
   constructor(
     readonly sink: LineSink,
@@ -43,21 +45,25 @@ export class Emitter {
     return s !== undefined ? s : this.names.render(addr, now);
   }
 
-  text(now: number, text: string): void {
-    if (this.queue.length === 0) {
-      this.lines++;
-      this.sink.write(now, text);
-    } else this.enqueue(now, '', '', '', () => text);
+  /** Called synchronously with every event, before its names are known (bans act here). */
+  subscribe(fn: EventListener): void {
+    this.listeners.push(fn);
   }
 
-  /** A line built from up to three host texts (pass '' for unused ones). */
-  line(now: number, build: Build, a: HostText, b: HostText = '', c: HostText = ''): void {
+  /** A line without host names. */
+  text(ev: IplogEvent, text: string): void {
+    this.line(ev, () => text, '');
+  }
+
+  /** The line of event `ev`, built from up to three host texts (pass '' for unused ones). */
+  line(ev: IplogEvent, build: Build, a: HostText, b: HostText = '', c: HostText = ''): void {
+    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(ev);
     if (this.queue.length === 0 && typeof a === 'string' && typeof b === 'string' && typeof c === 'string') {
       this.lines++;
-      this.sink.write(now, build(a, b, c));
+      this.sink.write(ev.time, build(a, b, c), ev);
       return;
     }
-    this.enqueue(now, a, b, c, build);
+    this.enqueue(ev, a, b, c, build);
   }
 
   pending(): number {
@@ -70,8 +76,8 @@ export class Emitter {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  private enqueue(now: number, a: HostText, b: HostText, c: HostText, build: Build): void {
-    this.queue.push({ now, a, b, c, build });
+  private enqueue(ev: IplogEvent, a: HostText, b: HostText, c: HostText, build: Build): void {
+    this.queue.push({ ev, a, b, c, build });
     if (!this.pumping) void this.pump();
   }
 
@@ -85,7 +91,7 @@ export class Emitter {
         const c = typeof p.c === 'string' ? p.c : await p.c;
         this.queue.shift();
         this.lines++;
-        this.sink.write(p.now, p.build(a, b, c));
+        this.sink.write(p.ev.time, p.build(a, b, c), p.ev);
       }
     } finally {
       this.pumping = false;
