@@ -1,0 +1,59 @@
+/**
+ * Addresses never banned, and why (the reason goes into `BAN: not banning ADDR (REASON)`):
+ *
+ * 1. whatever the configuration: unspecified, loopback, multicast, broadcast and
+ *    reserved addresses (addr.ts neverBan());
+ * 2. the host itself, re-read from the system (system.ts): its own addresses, the
+ *    directed broadcasts of its IPv4 networks, its gateways, its resolvers;
+ * 3. the configured networks (`--ban-allow`, `ban_allow`), parsed with ip-num once and
+ *    compiled to integer ranges.
+ *
+ * Checked only when a source crosses the ban threshold (a few times a minute at most),
+ * so a linear scan of a few ranges is plenty; the host's addresses sit in a Set.
+ */
+import { neverBan, inRange, parseNet, type BanAddr, type Range } from './addr';
+import type { SystemFacts } from './system';
+
+export class AllowList {
+  private readonly nets: Range[];
+  private host = new Map<string, string>();
+  private signature = '';
+
+  constructor(configured: readonly string[]) {
+    this.nets = configured.map((t) => {
+      const r = parseNet(t);
+      if (r === undefined) throw new Error(`invalid address or network: "${t}"`);
+      return r;
+    });
+  }
+
+  /** Take new facts about the host; true when they differ from the previous ones. */
+  update(f: SystemFacts): boolean {
+    const sig = [f.own, f.broadcasts, f.gateways, f.nameservers].map((l) => [...l].sort().join(',')).join('|');
+    if (sig === this.signature) return false;
+    this.signature = sig;
+    const m = new Map<string, string>();
+    // later entries win: an address that is both ours and a resolver reads "own address"
+    for (const a of f.nameservers) m.set(a, 'nameserver');
+    for (const a of f.gateways) m.set(a, 'gateway');
+    for (const a of f.broadcasts) m.set(a, 'broadcast');
+    for (const a of f.own) m.set(a, 'own address');
+    this.host = m;
+    return true;
+  }
+
+  /** Why `a` must not be banned, or undefined. */
+  match(a: BanAddr): string | undefined {
+    const fixed = neverBan(a);
+    if (fixed !== undefined) return fixed;
+    const h = this.host.get(a.text);
+    if (h !== undefined) return h;
+    for (const r of this.nets) if (inRange(a, r)) return `allowlisted by ${r.text}`;
+    return undefined;
+  }
+
+  /** For the operational log. */
+  describe(): { host: Record<string, string>; configured: string[] } {
+    return { host: Object.fromEntries(this.host), configured: this.nets.map((r) => r.text) };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Wiring: settings → a ban manager subscribed to an engine's events and hooked into its
+ * network clock. main.ts uses attachBans() for a replay; the live sensor a BanSession
+ * (below), which survives restarts:
+ *
+ *     const bans = await attachBans(engine, settings, { mode: 'replay', log });
+ *     ... run ...
+ *     await bans?.close();
+ *
+ * Returns null when banning is off (no backend, the default). Everything that does not
+ * fit together is a start-up error (IplogError, IPLOG_ERR_BAN_CONFIG /
+ * IPLOG_ERR_BAN_REPLAY) before any packet is read:
+ * - a replay of a capture file may only use dry-run: it can show what would have been
+ *   banned, not change a firewall with last week's traffic. A replay of standard input
+ *   (`tcpdump -U -w - | iplog -r -`) is a live stream and may use any backend;
+ * - dry-run never reads or writes the state file, and in a replay its pending expiries
+ *   are fired at the end (the whole story); a real backend's bans outlive the process.
+ */
+import type { Engine } from '../pipeline';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../log';
+import type { IplogEvent } from '../output/event';
+import { IplogError, ERR } from '../errors';
+import { defaultBanSettings, effectiveWeights } from './config';
+import { findBackend } from './index';
+import { resolveParams } from './backend';
+import { AllowList } from './allowlist';
+import { readSystemFacts, type SystemProbe } from './system';
+import { CommandQueue, execRunner, type QueueOptions, type Runner } from './exec';
+import { Firewall } from './firewall';
+import { BanManager, type ManagerLimits } from './manager';
+import { StateWriter } from './state';
+
+export interface AttachOptions {
+  mode: 'replay' | 'live';
+  log: Logger;
+  /** wall clock in seconds, for the start-up reconciliation (default: Date.now) */
+  wallNow?: () => number;
+  /** injection points for tests */
+  probe?: SystemProbe;
+  runner?: Runner;
+  queue?: QueueOptions;
+  limits?: Partial<ManagerLimits>;
+}
+
+/**
+ * The bans of one process: built at the first engine, then kept across engines (a
+ * SIGHUP restart makes a new engine with empty tables; the ban table, the scores and the
+ * firewall stay, and the manager moves to the new engine's events and clock). Ban
+ * settings are those of the start: a restart does not change them. For the live sensor:
+ *
+ *     const bans = new BanSession(settings, { mode: 'live', log });
+ *     runDaemon({ ..., onEngine: (e) => bans.onEngine(e), onStop: () => bans.close() });
+ */
+export class BanSession {
+  manager: BanManager | null = null;
+  private engine: Engine | null = null;
+  private built = false;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly opts: AttachOptions,
+  ) {}
+
+  /** Attach to `engine` (building and starting the manager the first time). */
+  async onEngine(engine: Engine): Promise<void> {
+    this.engine = engine;
+    if (!this.built) {
+      this.built = true;
+      this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text));
+    }
+    if (this.manager === null) return;
+    engine.out.subscribe(this.manager.onEvent);
+    engine.addClockListener(this.manager);
+  }
+
+  /** Wait for the firewall commands and the state file (the bans stay in force). */
+  async close(): Promise<void> {
+    await this.manager?.close();
+  }
+}
+
+/** Build and start the manager for `engine`; null when banning is off. */
+export async function attachBans(engine: Engine, settings: Settings, opts: AttachOptions): Promise<BanManager | null> {
+  const session = new BanSession(settings, opts);
+  await session.onEngine(engine);
+  return session.manager;
+}
+
+async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEvent, text: string) => void): Promise<BanManager | null> {
+  const b = settings.ban ?? defaultBanSettings();
+  if (b.backend === 'none') return null;
+  const def = findBackend(b.backend);
+  if (def === undefined) throw new IplogError(`unknown ban backend "${b.backend}"`, ERR.BAN_CONFIG);
+  const dryRun = def.name === 'dry-run';
+  const fromFile = opts.mode === 'replay' && settings.replayFile !== '-';
+  if (fromFile && !dryRun) {
+    throw new IplogError(
+      `a replay of a capture file cannot change the firewall: use --ban-backend dry-run to see what would have been banned (a live stream on standard input, -r -, may use ${def.name})`,
+      ERR.BAN_REPLAY,
+    );
+  }
+  if (b.maxTimeSec < b.timeSec) throw new IplogError(`--ban-max-time (${b.maxTimeSec}) is shorter than --ban-time (${b.timeSec})`, ERR.BAN_CONFIG);
+  let params;
+  try {
+    params = resolveParams(def, b.params);
+  } catch (e) {
+    throw new IplogError((e as Error).message, ERR.BAN_CONFIG);
+  }
+  let allow: AllowList;
+  try {
+    allow = new AllowList(b.allow);
+  } catch (e) {
+    throw new IplogError(`--ban-allow: ${(e as Error).message}`, ERR.BAN_CONFIG);
+  }
+  const log = opts.log.child({ component: 'ban' });
+  const queue = dryRun ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
+  const firewall = new Firewall(def, params, queue, log);
+  let manager: BanManager | null = null;
+  const state = dryRun ? null : { path: b.stateFile, writer: new StateWriter(b.stateFile, () => manager!.snapshot(), log) };
+  manager = new BanManager({
+    policy: {
+      weights: effectiveWeights(b),
+      threshold: b.threshold,
+      windowSec: b.windowSec,
+      timeSec: b.timeSec,
+      maxTimeSec: b.maxTimeSec,
+      factor: b.factor,
+      budget: b.budget,
+      resyncSec: b.resyncSec,
+    },
+    firewall,
+    allow,
+    probe: opts.probe ?? readSystemFacts,
+    emit,
+    log,
+    state,
+    drains: dryRun && opts.mode === 'replay',
+    limits: opts.limits,
+  });
+  log.info(
+    {
+      backend: def.name,
+      params,
+      kernelExpiry: firewall.kernelExpiry,
+      weights: Object.fromEntries([...manager.policy.weights].filter(([, w]) => w > 0)),
+      threshold: b.threshold,
+      windowSec: b.windowSec,
+      timeSec: b.timeSec,
+      maxTimeSec: b.maxTimeSec,
+      factor: b.factor,
+      budget: b.budget,
+      stateFile: state?.path,
+    },
+    'banning on',
+  );
+  if (!dryRun && (settings.user !== undefined || settings.group !== undefined)) {
+    // -u/-g drop root after start-up; nft, ipset and iptables need CAP_NET_ADMIN
+    log.warn({ code: ERR.BAN_CONFIG, user: settings.user, group: settings.group, backend: def.name }, 'bans with -u/-g: firewall commands run as that user and need CAP_NET_ADMIN (and write access to the state file), or they will fail');
+  }
+  if (state !== null) await manager.start((opts.wallNow ?? (() => Math.floor(Date.now() / 1000)))());
+  return manager;
+}

@@ -1,0 +1,129 @@
+/**
+ * One backend with its parameters, bound to a command queue (or, for dry-run, to a
+ * recorder): what the manager calls. It starts the backend on demand before the first
+ * ban (fail2ban's actionstart), and after a failed ban runs the backend's `check`; when
+ * the structure has gone (an `nft flush ruleset`, a restarted firewall service: peers.md
+ * §3.4) it is created again and the ban retried once (IPLOG_ERR_BAN_REPAIR).
+ */
+import type { Logger } from '../log';
+import { ERR } from '../errors';
+import { renderCmd, type ActualBan, type BackendDef, type Cmd, type Params, type ReconcilePlan } from './backend';
+import type { BanAddr } from './addr';
+import type { CommandQueue } from './exec';
+
+/** A recorded action of the dry-run backend: network time and the command. */
+export interface Action {
+  readonly time: number;
+  readonly cmd: Cmd;
+}
+
+/** Bound of the dry-run record kept in memory (the log has all of them). */
+export const MAX_ACTIONS = 10_000;
+
+export class Firewall {
+  private started = false;
+  readonly kernelExpiry: boolean;
+  /** dry-run: what would have run, oldest first */
+  readonly actions: Action[] = [];
+  /** network time for dry-run records */
+  now = 0;
+  repairs = 0;
+
+  constructor(
+    readonly def: BackendDef,
+    readonly params: Params,
+    /** null = dry-run: record, run nothing */
+    private readonly queue: CommandQueue | null,
+    private readonly log: Logger,
+  ) {
+    this.kernelExpiry = def.kernelExpiry(params);
+  }
+
+  get dryRun(): boolean {
+    return this.queue === null;
+  }
+
+  private record(cmds: readonly Cmd[]): void {
+    for (const cmd of cmds) {
+      if (this.actions.length >= MAX_ACTIONS) this.actions.shift();
+      this.actions.push({ time: this.now, cmd });
+      this.log.info({ time: this.now, argv: cmd.argv, stdin: cmd.stdin, unless: cmd.unless, command: renderCmd(cmd) }, 'ban action');
+    }
+  }
+
+  private submit(cmds: Cmd[], what: string): Promise<boolean> {
+    if (this.queue === null) {
+      this.record(cmds);
+      return Promise.resolve(true);
+    }
+    return this.queue.run(cmds, what).then((r) => r.ok);
+  }
+
+  private withStart(cmds: Cmd[]): Cmd[] {
+    if (this.started) return cmds;
+    this.started = true;
+    return [...this.def.start(this.params), ...cmds];
+  }
+
+  ban(a: BanAddr, seconds: number): void {
+    const cmds = this.def.ban(this.params, a.text, a.family, seconds);
+    void this.submit(this.withStart(cmds), `ban ${a.text}`).then((ok) => {
+      if (!ok) void this.repair(cmds, a.text);
+    });
+  }
+
+  unban(a: BanAddr): void {
+    void this.submit(this.def.unban(this.params, a.text, a.family), `unban ${a.text}`);
+  }
+
+  /** pf: drop entries older than `seconds`. */
+  expire(seconds: number): void {
+    if (this.def.expire) void this.submit(this.withStart(this.def.expire(this.params, seconds)), 'expire');
+  }
+
+  private async repair(cmds: Cmd[], addr: string): Promise<void> {
+    if (this.queue === null) return;
+    const check = this.def.check(this.params);
+    if (check.length === 0) return;
+    const r = await this.queue.run(check, 'check');
+    if (r.ok) return; // the structure is there: the failure was the ban itself (logged)
+    this.repairs++;
+    this.log.error({ code: ERR.BAN_REPAIR, backend: this.def.name, addr }, 'firewall structure missing: creating it again and retrying the ban');
+    await this.queue.run([...this.def.start(this.params), ...cmds], `ban ${addr} (repair)`);
+  }
+
+  /** What the firewall holds now; null if the backend cannot tell, or the listing failed. */
+  async list(): Promise<ActualBan[] | null> {
+    if (!this.def.list || !this.def.parse || this.queue === null) return null;
+    const r = await this.queue.run(this.def.list(this.params), 'list');
+    if (!r.ok) return null;
+    try {
+      return this.def.parse(this.params, r.outputs);
+    } catch (e) {
+      this.log.error({ code: ERR.BAN_RECONCILE, backend: this.def.name, err: (e as Error).message }, 'cannot parse the firewall listing');
+      return null;
+    }
+  }
+
+  /**
+   * Bring the firewall to `plan` in as few transactions as the backend allows (start
+   * included). Backends without `reconcile` get start + one ban per missing entry.
+   */
+  async reconcile(plan: ReconcilePlan): Promise<boolean> {
+    this.started = true;
+    let cmds: Cmd[];
+    if (this.def.reconcile) {
+      cmds = this.def.reconcile(this.params, plan);
+    } else {
+      cmds = [...this.def.start(this.params)];
+      for (const b of plan.remove) cmds.push(...this.def.unban(this.params, b.addr, b.family));
+      for (const b of plan.add) cmds.push(...this.def.ban(this.params, b.addr, b.family, b.seconds));
+    }
+    return this.submit(cmds, 'reconcile');
+  }
+
+  /** Resolves when every submitted command has run. */
+  idle(): Promise<void> {
+    return this.queue === null ? Promise.resolve() : this.queue.idle();
+  }
+}

@@ -1,0 +1,584 @@
+/**
+ * The ban manager: one score per source address across every detector (log2table's
+ * consolidation; fail2ban's per-jail model is what makes jails unban each other,
+ * peers.md §3.9), fed by the event stream, deciding on the network clock.
+ *
+ * Scoring. Each event has a weight (config.ts DEFAULT_WEIGHTS, `--ban-weight`): by
+ * detector name for `scan.detected`, else by event kind. A source's score is the sum of
+ * the weights of its events within the last `windowSec` seconds of packet time (a true
+ * sliding window). Reaching `threshold` is a crossing: the source is banned unless the
+ * allowlist, the budget or the ban table's bound says no, and its score starts again.
+ * Events from a source that is banned now are counted and otherwise ignored.
+ *
+ * Duration. Offence n (n = 1 for a first ban) lasts min(timeSec × factor^(n-1),
+ * maxTimeSec). Offences are remembered until `maxTimeSec` after the end of the last ban
+ * (then a new ban is a first one again).
+ *
+ * Safety (peers.md §4.8). The allowlist (allowlist.ts) is checked with facts about the
+ * host re-read just before every ban; a ban budget allows at most `budget` new bans in
+ * any 60 s of packet time, and the refusals beyond it produce one line per exhausted
+ * period, not one per refusal; the same goes for a full ban table.
+ *
+ * Bounds (STYLE habit 7), each with a counter in `stats`:
+ * - scores: at most `maxSources` sources (default 65536); a new one evicts the source
+ *   scored least recently (`scoreEvictions`); at most HITS_PER_SOURCE events are kept
+ *   per source, oldest dropped (it is the first to leave the window anyway);
+ * - bans: at most `maxBans` (default 65536); when full a new ban is refused
+ *   (`refusedTableFull`), never an existing one lifted early;
+ * - offenders: at most `maxOffenders` (default 65536); the least recently banned is
+ *   forgotten first (`offenderEvictions`);
+ * - allowlist notices: one `not banning` line per address per window (at most
+ *   MAX_NOTICES addresses remembered).
+ *
+ * Expiry runs on the network clock: `due()`/`sweep(t)` are hooked into the engine's
+ * clock (pipeline.ts addClockListener). Backends with kernel expiry (nftables, ipset)
+ * lift the ban themselves at the same moment, so no command runs then; the others get
+ * their `unban`. Every decision is a BAN line (emitted through the engine, so it reaches
+ * every sink in order) and an "explain" record in the operational log.
+ */
+import type { Logger } from '../log';
+import { event, type IplogEvent } from '../output/event';
+import { DETECTORS } from '../detect/index';
+import { fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import type { AllowList } from './allowlist';
+import type { ActualBan, ReconcilePlan } from './backend';
+import type { Firewall } from './firewall';
+import { loadState, STATE_VERSION, type BanState, type StateWriter } from './state';
+import { POLL_SEC, type SystemProbe } from './system';
+import { ERR } from '../errors';
+
+export interface BanPolicy {
+  readonly weights: ReadonlyMap<string, number>;
+  readonly threshold: number;
+  readonly windowSec: number;
+  readonly timeSec: number;
+  readonly maxTimeSec: number;
+  readonly factor: number;
+  /** new bans per 60 s */
+  readonly budget: number;
+  /** seconds between firewall resyncs (0 = never; only with persistence) */
+  readonly resyncSec: number;
+}
+
+export interface ManagerLimits {
+  maxSources: number;
+  maxBans: number;
+  maxOffenders: number;
+}
+
+export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536 };
+export const HITS_PER_SOURCE = 32;
+export const MAX_NOTICES = 4096;
+/** budget window */
+export const BUDGET_SEC = 60;
+/** a kernel element with less time left than this is left to lapse, not deleted */
+const LAPSE_SEC = 5;
+
+export interface ManagerDeps {
+  policy: BanPolicy;
+  firewall: Firewall;
+  allow: AllowList;
+  probe: SystemProbe;
+  /** write a line (and its event) to every sink, in order */
+  emit: (ev: IplogEvent, text: string) => void;
+  log: Logger;
+  /** persistence (null: none, e.g. dry-run) */
+  state: { path: string; writer: StateWriter } | null;
+  /** fire pending expiries at the end of a replay */
+  drains: boolean;
+  limits?: Partial<ManagerLimits>;
+}
+
+interface Hit {
+  t: number;
+  w: number;
+  title: string;
+  kind: string;
+  detector: string | null;
+}
+
+interface Score {
+  addr: BanAddr;
+  hits: Hit[];
+}
+
+export interface Ban {
+  readonly addr: BanAddr;
+  readonly since: number;
+  readonly until: number;
+  readonly offence: number;
+  readonly reason: string;
+}
+
+interface Offender {
+  addr: BanAddr;
+  offences: number;
+  last: number;
+}
+
+export interface ManagerStats {
+  /** events with a weight */
+  events: number;
+  eventsWhileBanned: number;
+  crossings: number;
+  bans: number;
+  unbans: number;
+  refusedAllow: number;
+  refusedBudget: number;
+  refusedTableFull: number;
+  scoreEvictions: number;
+  offenderEvictions: number;
+  resyncs: number;
+  resyncRepairs: number;
+}
+
+/** Text of the events that are not detections, for the reason of a ban. */
+const TITLES: Record<string, string> = {
+  'tcp.bogus_flags': 'TCP: Bogus TCP flags',
+  'udp.traceroute': 'UDP: traceroute',
+  'frag.oversized': 'Oversized IP fragment',
+  'frag.duplicate': 'Duplicate IP fragments',
+  'frag.overlap': 'Overlapping IP fragments',
+  'tcp.connection_attempt': 'TCP: connection attempt',
+  'udp.datagram': 'UDP: datagram',
+};
+
+function titleOf(ev: IplogEvent): string {
+  if (ev.kind === 'scan.detected') {
+    const t = ev.detail?.title;
+    if (typeof t === 'string') return t;
+    return DETECTORS.find((d) => d.name === ev.detector)?.title ?? String(ev.detector);
+  }
+  return TITLES[ev.kind] ?? ev.kind;
+}
+
+/**
+ * The source an event accuses: its IPv4 `src`, or an IPv6 source carried as text in
+ * `detail.src6` (the engine is IPv4 today; IPv6 decoding will fill that field).
+ */
+export function sourceOf(ev: IplogEvent): BanAddr | undefined {
+  const s6 = ev.detail?.src6;
+  if (typeof s6 === 'string') return parseAddr(s6);
+  return fromV4(ev.src);
+}
+
+export class BanManager {
+  private readonly scores = new Map<string, Score>();
+  private readonly bans = new Map<string, Ban>();
+  private readonly offenders = new Map<string, Offender>();
+  private readonly notices = new Map<string, number>();
+  /** times of the recent bans, for the budget (at most `budget` entries) */
+  private readonly recent: number[] = [];
+  private budgetRefused = -1; // refusals in the current exhausted period; -1 = not exhausted
+  private fullRefused = -1;
+  private nextDue = Infinity;
+  private nextPoll = -Infinity;
+  private nextResync = Infinity;
+  private resyncing = false;
+  private now = 0;
+  private readonly limits: ManagerLimits;
+  readonly drains: boolean;
+  readonly stats: ManagerStats = {
+    events: 0,
+    eventsWhileBanned: 0,
+    crossings: 0,
+    bans: 0,
+    unbans: 0,
+    refusedAllow: 0,
+    refusedBudget: 0,
+    refusedTableFull: 0,
+    scoreEvictions: 0,
+    offenderEvictions: 0,
+    resyncs: 0,
+    resyncRepairs: 0,
+  };
+
+  constructor(private readonly d: ManagerDeps) {
+    this.limits = { ...DEFAULT_LIMITS, ...(d.limits ?? {}) };
+    this.drains = d.drains;
+    this.refreshFacts(true);
+  }
+
+  get policy(): BanPolicy {
+    return this.d.policy;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Weight of an event: detector name for detections, else kind; 0 = ignored. */
+  weightOf(ev: IplogEvent): number {
+    const w = this.d.policy.weights;
+    if (ev.kind === 'scan.detected') return (ev.detector !== null ? w.get(ev.detector) : undefined) ?? w.get('scan.detected') ?? 0;
+    return w.get(ev.kind) ?? 0;
+  }
+
+  /** The engine's event listener. */
+  readonly onEvent = (ev: IplogEvent): void => {
+    if (ev.kind.startsWith('ban.')) return;
+    const w = this.weightOf(ev);
+    if (!(w > 0)) return;
+    const a = sourceOf(ev);
+    if (a === undefined) return;
+    this.observe(a, ev.time, w, titleOf(ev), ev.kind, ev.detector);
+  };
+
+  /** Score one weighted event from `a` at time `t`. */
+  observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null): void {
+    if (t > this.now) this.now = t;
+    this.stats.events++;
+    if (this.bans.has(a.text)) {
+      this.stats.eventsWhileBanned++;
+      return;
+    }
+    let s = this.scores.get(a.text);
+    if (s !== undefined) {
+      this.scores.delete(a.text); // re-inserted below: the Map's order is recency
+    } else {
+      if (this.scores.size >= this.limits.maxSources) {
+        const oldest = this.scores.keys().next().value as string;
+        this.scores.delete(oldest);
+        this.stats.scoreEvictions++;
+      }
+      s = { addr: a, hits: [] };
+    }
+    s.hits.push({ t, w, title, kind, detector });
+    if (s.hits.length > HITS_PER_SOURCE) s.hits.shift();
+    const from = t - this.d.policy.windowSec;
+    s.hits = s.hits.filter((h) => h.t > from);
+    let score = 0;
+    for (const h of s.hits) score += h.w;
+    if (score < this.d.policy.threshold) {
+      this.scores.set(a.text, s);
+      return;
+    }
+    this.stats.crossings++;
+    this.decide(a, t, s.hits, score);
+  }
+
+  private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
+    const ev = event(kind, t, a.family === 4 ? a.v4 : 0, 0, -1, -1, null, -1, -1, { addr: a.text, family: a.family, ...detail });
+    this.d.emit(ev, text);
+  }
+
+  private explain(decision: string, a: BanAddr, hits: readonly Hit[], score: number, extra: Record<string, unknown>): void {
+    const p = this.d.policy;
+    this.d.log.info(
+      {
+        explain: {
+          decision,
+          addr: a.text,
+          events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w })),
+          score,
+          rule: `score ${score} >= threshold ${p.threshold} within ${p.windowSec} s`,
+          ...extra,
+        },
+      },
+      decision === 'ban' ? `banned ${a.text}` : `not banning ${a.text}`,
+    );
+  }
+
+  private budgetLeft(t: number): boolean {
+    const from = t - BUDGET_SEC;
+    while (this.recent.length > 0 && this.recent[0]! <= from) this.recent.shift();
+    return this.recent.length < this.d.policy.budget;
+  }
+
+  private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
+    const p = this.d.policy;
+    // never the wrong address: facts about the host as they are now
+    this.refreshFacts(false);
+    const why = this.d.allow.match(a);
+    if (why !== undefined) {
+      this.stats.refusedAllow++;
+      const last = this.notices.get(a.text);
+      if (last === undefined || t - last >= p.windowSec) {
+        if (this.notices.size >= MAX_NOTICES) this.notices.delete(this.notices.keys().next().value as string);
+        this.notices.delete(a.text);
+        this.notices.set(a.text, t);
+        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
+        this.explain('allowlisted', a, hits, score, { allowlist: why });
+      }
+      return;
+    }
+    if (!this.budgetLeft(t)) {
+      this.stats.refusedBudget++;
+      if (this.budgetRefused < 0) {
+        this.budgetRefused = 0;
+        const reason = `ban budget of ${p.budget} per minute exhausted`;
+        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${reason})`, { reason });
+        this.d.log.warn({ budget: p.budget, addr: a.text }, 'ban budget exhausted: refusing new bans until it recovers (one line only)');
+      }
+      this.budgetRefused++;
+      return;
+    }
+    if (this.budgetRefused >= 0) {
+      this.d.log.warn({ refused: this.budgetRefused }, 'ban budget available again');
+      this.budgetRefused = -1;
+    }
+    if (this.bans.size >= this.limits.maxBans) {
+      this.stats.refusedTableFull++;
+      if (this.fullRefused < 0) {
+        this.fullRefused = 0;
+        const reason = `ban table full: ${this.limits.maxBans} bans`;
+        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${reason})`, { reason });
+        this.d.log.warn({ maxBans: this.limits.maxBans }, 'ban table full: refusing new bans until some expire (one line only)');
+      }
+      this.fullRefused++;
+      return;
+    }
+    this.fullRefused = -1;
+
+    const o = this.offenders.get(a.text);
+    const prior = o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0;
+    const offence = prior + 1;
+    const seconds = this.durationOf(offence);
+    const titles = [...new Set(hits.map((h) => h.title))];
+    const reason = `${titles.join(', ')}; score ${score}; offence ${offence}`;
+    const ban: Ban = { addr: a, since: t, until: t + seconds, offence, reason };
+    this.addBan(ban);
+    this.recent.push(t);
+    this.stats.bans++;
+    this.d.firewall.now = t;
+    this.line('ban.added', t, a, `BAN: banned ${a.text} for ${seconds} seconds (${reason})`, {
+      seconds,
+      until: ban.until,
+      offence,
+      score,
+      reason,
+    });
+    this.explain('ban', a, hits, score, {
+      offence,
+      seconds,
+      until: ban.until,
+      duration: `min(${p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
+      backend: this.d.firewall.def.name,
+    });
+    this.d.firewall.ban(a, seconds);
+    this.persist();
+  }
+
+  durationOf(offence: number): number {
+    const p = this.d.policy;
+    return Math.min(Math.round(p.timeSec * p.factor ** (offence - 1)), p.maxTimeSec);
+  }
+
+  private addBan(b: Ban): void {
+    this.bans.set(b.addr.text, b);
+    if (b.until < this.nextDue) this.nextDue = b.until;
+    const key = b.addr.text;
+    const o = this.offenders.get(key);
+    this.offenders.delete(key);
+    if (o === undefined && this.offenders.size >= this.limits.maxOffenders) {
+      this.offenders.delete(this.offenders.keys().next().value as string);
+      this.stats.offenderEvictions++;
+    }
+    this.offenders.set(key, { addr: b.addr, offences: Math.max(b.offence, o?.offences ?? 0), last: b.until });
+  }
+
+  // ---------------------------------------------------------------- clock
+
+  due(): number {
+    return this.nextDue;
+  }
+
+  /** Lift the bans whose time has come (at or before `t`), in order. */
+  sweep(t: number): void {
+    if (t > this.now) this.now = t;
+    if (this.nextDue > t) return;
+    const done = [...this.bans.values()].filter((b) => b.until <= t).sort((x, y) => x.until - y.until || (x.addr.text < y.addr.text ? -1 : 1));
+    this.d.firewall.now = t;
+    for (const b of done) {
+      this.bans.delete(b.addr.text);
+      this.stats.unbans++;
+      this.line('ban.removed', t, b.addr, `BAN: unbanned ${b.addr.text} (expired)`, { reason: 'expired' });
+      this.d.log.info({ addr: b.addr.text, since: b.since, until: b.until, offence: b.offence }, `unbanned ${b.addr.text}`);
+      // nftables and ipset drop the element themselves at this moment
+      if (!this.d.firewall.kernelExpiry) this.d.firewall.unban(b.addr);
+    }
+    let next = Infinity;
+    for (const b of this.bans.values()) if (b.until < next) next = b.until;
+    this.nextDue = next;
+    if (done.length > 0) this.persist();
+  }
+
+  /** The network clock moved to `now`: re-read the host's facts, forget old offences, resync. */
+  tick(now: number): void {
+    if (now > this.now) this.now = now;
+    if (now >= this.nextPoll) {
+      this.nextPoll = now + POLL_SEC;
+      this.refreshFacts(false);
+      const horizon = now - this.d.policy.maxTimeSec;
+      for (const [k, o] of this.offenders) if (o.last < horizon && !this.bans.has(k)) this.offenders.delete(k);
+    }
+    if (now >= this.nextResync) {
+      this.nextResync = now + this.d.policy.resyncSec;
+      void this.resync(now);
+    }
+  }
+
+  private refreshFacts(first: boolean): void {
+    const f = this.d.probe();
+    if (this.d.allow.update(f) && !first) this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
+    if (first) {
+      this.d.log.info({ allowlist: this.d.allow.describe() }, 'ban allowlist');
+      if (f.problems.length) this.d.log.warn({ code: ERR.BAN_SYSTEM, problems: f.problems }, 'could not read every host address source for the ban allowlist');
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  snapshot(): BanState {
+    const bans = [...this.bans.values()].map((b) => ({ addr: b.addr.text, family: b.addr.family, since: b.since, until: b.until, offence: b.offence, reason: b.reason }));
+    const offenders = [...this.offenders.values()].map((o) => ({ addr: o.addr.text, family: o.addr.family, offences: o.offences, last: o.last }));
+    return { version: STATE_VERSION, backend: this.d.firewall.def.name, saved: this.now, bans, offenders };
+  }
+
+  private persist(): void {
+    this.d.state?.writer.schedule();
+  }
+
+  /** The bans in force, oldest first (tests, stats). */
+  list(): Ban[] {
+    return [...this.bans.values()].sort((x, y) => x.since - y.since);
+  }
+
+  /**
+   * Start-up (with persistence): load the table, compare it with what the firewall holds,
+   * and repair the difference in one transaction (start included), so that a restart
+   * neither re-bans what is banned nor unbans anything:
+   * - a ban of the table the firewall lacks is added with the time it has left;
+   * - a ban of the table that expired while iplog was stopped is reported (and deleted
+   *   from the firewall if it is still there with more than a moment left);
+   * - a ban the firewall holds that the table does not know (a lost state file) is
+   *   adopted with the time the firewall gives it (or the base ban time);
+   * - everything else is left alone: not removed, not re-added, not duplicated.
+   * `now` is the wall clock (seconds): the network clock has not started yet.
+   */
+  async start(now: number): Promise<void> {
+    this.now = Math.max(this.now, now);
+    this.d.firewall.now = now;
+    const st = this.d.state ? loadState(this.d.state.path, this.d.log) : null;
+    const p = this.d.policy;
+    const desired: Ban[] = [];
+    const expired: Ban[] = [];
+    for (const b of st?.bans ?? []) {
+      const a = parseAddr(b.addr);
+      if (!a || this.bans.has(a.text)) continue;
+      const ban: Ban = { addr: a, since: b.since, until: b.until, offence: b.offence, reason: b.reason };
+      (b.until > now ? desired : expired).push(ban);
+    }
+    for (const o of st?.offenders ?? []) {
+      const a = parseAddr(o.addr);
+      if (a && now - o.last < p.maxTimeSec && this.offenders.size < this.limits.maxOffenders) this.offenders.set(a.text, { addr: a, offences: o.offences, last: o.last });
+    }
+
+    let actual = await this.d.firewall.list();
+    let attempt = 0;
+    let adopted: Ban[] = [];
+    let plan: ReconcilePlan = { add: [], remove: [] };
+    for (;;) {
+      ({ plan, adopted } = this.plan(desired, expired, actual, now));
+      const anything = plan.add.length + plan.remove.length > 0 || desired.length > 0 || (actual?.length ?? 0) > 0;
+      if (!anything) break;
+      if (await this.d.firewall.reconcile(plan)) break;
+      if (++attempt >= 2) {
+        this.d.log.error({ code: ERR.BAN_RECONCILE, plan }, 'could not bring the firewall in line with the ban table');
+        break;
+      }
+      // something lapsed or changed between the listing and the transaction: look again
+      actual = await this.d.firewall.list();
+    }
+    for (const b of [...desired, ...adopted]) this.addBan(b);
+    for (const b of expired) {
+      this.stats.unbans++;
+      this.line('ban.removed', now, b.addr, `BAN: unbanned ${b.addr.text} (expired while iplog was stopped)`, { reason: 'expired while iplog was stopped' });
+    }
+    if (this.d.firewall.def.expire) this.d.firewall.expire(p.maxTimeSec);
+    if (p.resyncSec > 0 && this.d.state !== null) this.nextResync = now + p.resyncSec;
+    this.d.log.info(
+      {
+        stateFile: this.d.state?.path,
+        restored: desired.length,
+        expiredWhileStopped: expired.length,
+        adopted: adopted.map((b) => b.addr.text),
+        added: plan.add.length,
+        removed: plan.remove.length,
+        listed: actual === null ? null : actual.length,
+      },
+      'ban table reconciled with the firewall',
+    );
+    if (st !== null || adopted.length > 0) this.persist();
+  }
+
+  private plan(desired: readonly Ban[], expired: readonly Ban[], actual: readonly ActualBan[] | null, now: number): { plan: ReconcilePlan; adopted: Ban[] } {
+    const kernel = this.d.firewall.kernelExpiry;
+    const held = new Map((actual ?? []).map((x) => [x.addr, x]));
+    const want = new Set(desired.map((b) => b.addr.text));
+    const add: { addr: string; family: Family; seconds: number }[] = [];
+    const remove: { addr: string; family: Family }[] = [];
+    for (const b of desired) {
+      const h = held.get(b.addr.text);
+      const left = Math.max(1, Math.ceil(b.until - now));
+      if (h === undefined) add.push({ addr: b.addr.text, family: b.addr.family, seconds: left });
+      else if (kernel && h.seconds === null) {
+        // a timeout set holding a permanent element: make it expire
+        remove.push({ addr: b.addr.text, family: b.addr.family });
+        add.push({ addr: b.addr.text, family: b.addr.family, seconds: left });
+      }
+    }
+    const gone = new Set(expired.map((b) => b.addr.text));
+    const adopted: Ban[] = [];
+    for (const h of actual ?? []) {
+      if (want.has(h.addr)) continue;
+      if (gone.has(h.addr)) {
+        if (!kernel || h.seconds === null || h.seconds > LAPSE_SEC) remove.push({ addr: h.addr, family: h.family });
+        continue;
+      }
+      const a = parseAddr(h.addr)!;
+      const seconds = h.seconds ?? this.d.policy.timeSec;
+      const o = this.offenders.get(a.text);
+      adopted.push({ addr: a, since: now, until: now + seconds, offence: o?.offences ?? 1, reason: 'found in the firewall at start' });
+      if (kernel && h.seconds === null) {
+        remove.push({ addr: h.addr, family: h.family });
+        add.push({ addr: h.addr, family: h.family, seconds });
+      }
+    }
+    return { plan: { add, remove }, adopted };
+  }
+
+  /**
+   * Periodic repair: bans of the table the firewall no longer holds (a restarted firewall
+   * service wiped the sets, an ipset timeout capped at 24.8 days ran out) are added again
+   * with the time they have left. Nothing is removed here.
+   */
+  async resync(now: number): Promise<void> {
+    if (this.resyncing || this.d.firewall.dryRun) return;
+    this.resyncing = true;
+    try {
+      // pf: whatever is older than the longest ban goes (a safety net for crashes)
+      if (this.d.firewall.def.expire) this.d.firewall.expire(this.d.policy.maxTimeSec);
+      const snapshot = [...this.bans.values()];
+      const actual = await this.d.firewall.list();
+      if (actual === null) return;
+      this.stats.resyncs++;
+      const held = new Set(actual.map((x) => x.addr));
+      const t = Math.max(now, this.now);
+      const add = snapshot
+        .filter((b) => this.bans.get(b.addr.text) === b && !held.has(b.addr.text) && b.until - t > LAPSE_SEC)
+        .map((b) => ({ addr: b.addr.text, family: b.addr.family, seconds: Math.ceil(b.until - t) }));
+      if (add.length === 0) return;
+      this.stats.resyncRepairs += add.length;
+      this.d.log.warn({ missing: add.map((x) => x.addr) }, 'bans missing from the firewall: adding them again');
+      await this.d.firewall.reconcile({ add, remove: [] });
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  /** Wait for the firewall commands and the state file. Bans stay in the firewall. */
+  async close(): Promise<void> {
+    await this.d.firewall.idle();
+    await this.d.state?.writer.flush();
+    this.d.log.info({ stats: this.stats, bans: this.bans.size, firewall: this.d.firewall.def.name }, 'ban manager stopped');
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `iplog -r FILE --ban-backend dry-run`: what would have been banned, and when, in the
+ * iplog output itself (BAN lines stamped with packet time), through the real CLI; and
+ * the ban options on the command line and in iplog.conf.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseCommandLine } from '../../src/cli/program';
+import { parseConfig } from '../../src/config/conf-parser';
+import { defaultSettings } from '../../src/config/options';
+
+const root = join(__dirname, '..', '..', '..');
+const BIN = join(root, 'bin', 'iplog');
+
+function iplog(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [BIN, '--config', '/dev/null', ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', ...env }, timeout: 60_000 });
+}
+
+test('nmap -sS replayed with the dry-run backend: the BAN line at the detection\'s packet time', () => {
+  const pcap = join(root, 'pcaps', 'conformance', 'nmap_sS.pcap');
+  const plain = iplog(['-r', pcap, '-N']);
+  const r = iplog(['-r', pcap, '-N', '--ban-backend', 'dry-run']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const ban = lines.filter((l) => l.includes('BAN:'));
+  // the scan came from 127.0.0.1 (recorded on loopback): loopback is never banned, and says so
+  assert.deepEqual(ban, ['Nov 22 21:27:59 BAN: not banning 127.0.0.1 (loopback)']);
+  const i = lines.indexOf(ban[0]!);
+  assert.match(lines[i - 1]!, /^Nov 22 21:27:59 TCP: SYN scan detected \[ports .*\] from 127\.0\.0\.1 \[port 54221\]$/, 'right after its detection');
+  // apart from it, the output is exactly the output without banning
+  assert.equal(lines.filter((l) => !l.includes('BAN:')).join('\n'), plain.stdout);
+});
+
+test('a replayed scan from a routable address: banned, unbanned at expiry, at packet time', () => {
+  const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
+  const r = iplog(['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m', '--ban-factor', '3'], { IPLOG_LOG_LEVEL: 'info' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout.split('\n').filter((l) => l.includes('203.0.113.5') && l.includes('BAN')),
+    [
+      'Nov 14 22:13:20 BAN: banned 203.0.113.5 for 60 seconds (TCP: SYN scan; score 10; offence 1)',
+      'Nov 14 22:14:20 BAN: unbanned 203.0.113.5 (expired)',
+      'Nov 14 22:15:30 BAN: banned 203.0.113.5 for 180 seconds (TCP: SYN scan; score 10; offence 2)',
+      'Nov 14 22:18:30 BAN: unbanned 203.0.113.5 (expired)',
+    ],
+  );
+  // the dry-run backend's argv and the explain trail are in the operational log
+  const recs = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const actions = recs.filter((x) => x.msg === 'ban action').map((x) => (x.argv as string[]).join(' '));
+  assert.deepEqual(actions, ['nft -f -', 'nft add element inet iplog ban4 { 203.0.113.5 timeout 60s }', 'nft add element inet iplog ban4 { 198.51.100.77 timeout 60s }', 'nft add element inet iplog ban4 { 203.0.113.5 timeout 180s }']);
+  const explain = recs.find((x) => x.msg === 'banned 203.0.113.5')?.explain as Record<string, unknown>;
+  assert.deepEqual((explain.events as { detector: string; weight: number }[]).map((e) => [e.detector, e.weight]), [['syn-scan', 10]]);
+});
+
+test('a replay of a file with a real backend is refused (IPLOG_ERR_BAN_REPLAY)', () => {
+  const r = iplog(['-r', join(root, 'pcaps', 'conformance', 'nmap_sS.pcap'), '-N', '--ban-backend', 'nftables']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^iplog: a replay of a capture file cannot change the firewall: use --ban-backend dry-run/);
+  assert.equal(r.stdout, '');
+});
+
+test('bad ban values are fatal on the command line, diagnostics in iplog.conf', () => {
+  const cases: [string[], RegExp][] = [
+    [['--ban-backend', 'ufw'], /^Fatal: Invalid ban backend: "ufw" \(one of none, nftables, ipset, iptables, pf, ipfw, command, dry-run\)$/m],
+    [['--ban-time', '1y'], /^Fatal: Invalid ban time: "1y"/m],
+    [['--ban-weight', 'syn-scan'], /^Fatal: Invalid ban weight: "syn-scan" \(KIND=N/m],
+    [['--ban-weight', 'nosuch=3'], /unknown kind "nosuch"/],
+    [['--ban-allow', '10.0.0.0/33'], /^Fatal: Invalid ban allowlist entry: "10\.0\.0\.0\/33"/m],
+    [['--ban-budget', '0'], /^Fatal: Invalid ban budget: "0"/m],
+    [['--ban-param', '=x'], /^Fatal: Invalid ban backend parameter/m],
+  ];
+  for (const [args, re] of cases) {
+    const r = parseCommandLine(['--config', '/dev/null', ...args], { readFile: () => '' });
+    assert.equal(r.kind, 'exit', args.join(' '));
+    if (r.kind === 'exit') {
+      assert.equal(r.status, 255);
+      assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
+      assert.match(r.stdout, re);
+    }
+  }
+  const s = defaultSettings();
+  const diags: string[] = [];
+  parseConfig('ban_backend nftables\nban_time 2h\nban_weight tcp.bogus_flags=2,frag.overlap=5\nban_weight syn-scan=4\nban_allow 10.0.0.0/8\nban_allow 2001:db8::/32\nban_param hooks=input\nban_param set4=x\nban_budget 3\nban_time never\n', 'iplog.conf', s, (m) => diags.push(m));
+  assert.deepEqual(diags, ['[line 10] Invalid ban time: "never" (a duration N[s|m|h|d|w], at most 365d)']);
+  assert.equal(s.ban?.backend, 'nftables');
+  assert.equal(s.ban?.timeSec, 7200);
+  assert.deepEqual(s.ban?.weights, { 'tcp.bogus_flags': 2, 'frag.overlap': 5, 'syn-scan': 4 });
+  assert.deepEqual(s.ban?.allow, ['10.0.0.0/8', '2001:db8::/32']);
+  assert.deepEqual(s.ban?.params, { hooks: 'input', set4: 'x' });
+  assert.equal(s.ban?.budget, 3);
+  // the command line adds to the file (allowlist) and overrides by name (weights, params)
+  const r = parseCommandLine(['--config', 'x.conf', '--ban-allow', '192.0.2.0/24', '--ban-weight', 'syn-scan=10', '--ban-param', 'ban_command=/bin/true {ip}'], {
+    readFile: () => 'ban_allow 10.0.0.0/8\nban_weight syn-scan=4\n',
+  });
+  assert.equal(r.kind, 'run');
+  if (r.kind === 'run') {
+    assert.deepEqual(r.settings.ban?.allow, ['10.0.0.0/8', '192.0.2.0/24']);
+    assert.deepEqual(r.settings.ban?.weights, { 'syn-scan': 10 });
+    assert.deepEqual(r.settings.ban?.params, { ban_command: '/bin/true {ip}' });
+  }
+});
