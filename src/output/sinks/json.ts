@@ -1,0 +1,240 @@
+/**
+ * JSON events (`--json FILE|-`): one object per line written (NDJSON), the JSON twin of
+ * each iplog line, in schema version 1 (docs/json-events.md,
+ * config/iplog-event.schema.json).
+ *
+ * Every line the pipeline emits reaches this sink with its event and the host texts it
+ * was rendered from; the object carries the event's facts as typed fields (kind, packet
+ * time as ISO 8601 UTC and epoch seconds, profile, addresses as dotted quads, ports,
+ * detector, packet count, bytes, kind-specific detail), the host texts as the line shows
+ * them, the name part of each (null when the line shows only an address), and the line
+ * text itself. A line written without an event (life cycle: `iplog started.`) becomes
+ * kind `iplog.message` with null facts. iplog's "last message repeated N times" is text
+ * framing: the JSON side has one object per event, repeats included.
+ *
+ * Addresses are always taken from the event, never from the line: a host name (whoever
+ * owns the reverse zone chooses it) is reported only in `*_host`/`*_name`.
+ *
+ * Output is buffered like the text sink (written at every reader chunk, at 64 KiB and at
+ * close); a closed stdout pipe ends the run quietly (BrokenPipeError), as for text.
+ */
+import { openSync, closeSync } from 'node:fs';
+import type { IplogEvent } from '../event';
+import type { LineHosts, LineSink } from './sink';
+import { fdWriter } from './text';
+import { TeeSink } from './tee';
+import { dottedQuad } from '../resolve-api';
+import { IplogError, ERR } from '../../errors';
+import type { Profile, Settings } from '../../config/settings';
+
+export const JSON_SCHEMA_VERSION = 1;
+
+/** Kind of a line written without an event (life cycle and other messages). */
+export const MESSAGE_KIND = 'iplog.message';
+
+type DetailValue = string | number | boolean | number[] | null;
+
+/** One JSON event, field order as written. */
+export interface JsonEvent {
+  schema_version: typeof JSON_SCHEMA_VERSION;
+  /** packet time, ISO 8601 UTC, whole seconds (`2001-11-22T21:27:59Z`) */
+  time: string;
+  /** packet time, seconds since the epoch */
+  epoch: number;
+  kind: string;
+  profile: Profile;
+  /** dotted quad; for ban.* kinds the banned address, IPv4 or IPv6 */
+  src: string | null;
+  sport: number | null;
+  /** the source as the line renders it (`1.2.3.4`, `name`, `name (1.2.3.4)`); null if not rendered */
+  src_host: string | null;
+  /** the name in src_host, null when src_host shows only the address */
+  src_name: string | null;
+  dst: string | null;
+  dport: number | null;
+  dst_host: string | null;
+  dst_name: string | null;
+  detector: string | null;
+  count: number | null;
+  bytes: number | null;
+  detail: Record<string, DetailValue> | null;
+  text: string;
+}
+
+/** Kinds whose events name one address only (the ban manager's lines): no destination. */
+function hasDestination(kind: string): boolean {
+  return !kind.startsWith('ban.') && kind !== MESSAGE_KIND;
+}
+
+const iso = (sec: number): string => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The name part of a rendered host text: null if it is just `addr`, the name before ` (addr)` else. */
+export function nameOf(host: string | null, addr: string | null): string | null {
+  if (host === null || host === '' || addr === null || host === addr) return null;
+  const suffix = ` (${addr})`;
+  return host.endsWith(suffix) ? host.slice(0, host.length - suffix.length) : host;
+}
+
+const orNull = (n: number): number | null => (n < 0 ? null : n);
+
+/** The JSON twin of one line. `now` is the line's network time (used when there is no event). */
+export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined, hosts: LineHosts | undefined, profile: Profile): JsonEvent {
+  if (ev === undefined) {
+    return {
+      schema_version: JSON_SCHEMA_VERSION, time: iso(now), epoch: now, kind: MESSAGE_KIND, profile,
+      src: null, sport: null, src_host: null, src_name: null,
+      dst: null, dport: null, dst_host: null, dst_name: null,
+      detector: null, count: null, bytes: null, detail: null, text,
+    };
+  }
+  const kind = ev.kind;
+  const withDst = hasDestination(kind);
+  // the ban manager's events name IPv4 or IPv6 addresses: its canonical text is in detail.addr
+  const banAddr = kind.startsWith('ban.') ? ev.detail?.addr : undefined;
+  const src = typeof banAddr === 'string' ? banAddr : dottedQuad(ev.src);
+  const dst = withDst ? dottedQuad(ev.dst) : null;
+  const srcHost = hosts !== undefined && hosts[0] !== '' ? hosts[0] : null;
+  // slot 1 is the destination, except in a redirect line (the gateway; the line never shows D)
+  const dstHost = withDst && kind !== 'icmp.redirect' && hosts !== undefined && hosts[1] !== '' ? hosts[1] : null;
+  let detail: Record<string, DetailValue> | null = ev.detail === null ? null : { ...ev.detail };
+  if (hosts !== undefined) detail = withOtherHosts(kind, hosts, detail);
+  return {
+    schema_version: JSON_SCHEMA_VERSION,
+    time: iso(ev.time),
+    epoch: ev.time,
+    kind,
+    profile,
+    src,
+    sport: orNull(ev.sport),
+    src_host: srcHost,
+    src_name: nameOf(srcHost, src),
+    dst,
+    dport: withDst ? orNull(ev.dport) : null,
+    dst_host: dstHost,
+    dst_name: nameOf(dstHost, dst),
+    detector: ev.detector,
+    count: orNull(ev.count),
+    bytes: orNull(ev.bytes),
+    detail,
+    text,
+  };
+}
+
+/** Hosts other than S and D that some ICMP lines render, added to the detail by name. */
+function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, DetailValue> | null): Record<string, DetailValue> | null {
+  let extra: Record<string, string> | null = null;
+  if (kind === 'icmp.redirect') extra = { gateway_host: hosts[1], target_host: hosts[2] };
+  else if (kind === 'icmp.unreachable' && hosts[2] !== '') extra = { quoted_dst_host: hosts[2] };
+  else if (kind === 'icmp.mask_reply') extra = { mask_host: hosts[2] };
+  return extra === null ? detail : { ...(detail ?? {}), ...extra };
+}
+
+const FLUSH_AT = 1 << 16;
+
+/** Writes one JSON object per line to a writer (stdout, a file, memory). */
+export class JsonSink implements LineSink {
+  private pending = '';
+  private closed = false;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly emit: (chunk: string) => void,
+    private readonly onClose: () => void = () => {},
+  ) {}
+
+  /** Standard output (fd 1). */
+  static stdout(profile: Profile): JsonSink {
+    return new JsonSink(profile, fdWriter(1));
+  }
+
+  /** A file opened for appending, mode 0644 (like -l). */
+  static openFile(path: string, profile: Profile): JsonSink {
+    let fd: number;
+    try {
+      fd = openSync(path, 'a', 0o644);
+    } catch (e) {
+      throw new IplogError(`Unable to open "${path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
+    }
+    return new JsonSink(profile, fdWriter(fd), () => closeSync(fd));
+  }
+
+  /** Collects the output in memory (tests). */
+  static memory(profile: Profile): { sink: JsonSink; text: () => string } {
+    let acc = '';
+    const sink = new JsonSink(profile, (c) => (acc += c));
+    return { sink, text: () => acc };
+  }
+
+  write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
+    this.pending += JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n';
+    if (this.pending.length >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending;
+    this.pending = '';
+    this.emit(chunk);
+  }
+
+  close(_now: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.flush();
+    } finally {
+      this.onClose();
+    }
+  }
+}
+
+/**
+ * Would the text lines go to standard output? Mirrors the order of output/sinks/open.ts
+ * openSink(): -L, then -l, then syslog (a server, a socket, or live mode), else stdout.
+ */
+export function textOnStdout(s: Settings, mode: 'replay' | 'live'): boolean {
+  if (s.flags.stdout) return true;
+  if (s.logfile !== undefined || s.syslogServer !== undefined || s.syslogSocket !== undefined) return false;
+  return mode !== 'live';
+}
+
+export interface Outputs {
+  /** what the pipeline writes to: the text sink, the JSON sink, or a tee of both */
+  sink: LineSink;
+  /** the text sink, when the text lines go anywhere (hand it to sinkClosed()) */
+  text: LineSink | null;
+}
+
+/**
+ * The sinks of a run. Without `--json` just the text sink. `--json FILE` adds a JSON
+ * sink on FILE beside the text. `--json -` puts JSON on standard output, which then
+ * carries nothing else: text lines still go to a log file or syslog, but if they would
+ * have gone to standard output (a replay without -l) they are not written; `-L` with
+ * `--json -` is a start-up error. `openText` opens the text sink (openSink()) and is only
+ * called when the text goes somewhere.
+ */
+export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () => LineSink): Outputs {
+  if (s.jsonFile === undefined) {
+    const text = openText();
+    return { sink: text, text };
+  }
+  if (s.jsonFile === '-') {
+    if (s.flags.stdout) {
+      throw new IplogError('--json - and --stdout (-L) both write standard output; send the text lines to a file with -l FILE, or the JSON to a file with --json FILE.', ERR.JSON_STDOUT);
+    }
+    const json = JsonSink.stdout(s.profile);
+    if (textOnStdout(s, mode)) return { sink: json, text: null };
+    const text = openText();
+    return { sink: new TeeSink([text, json]), text };
+  }
+  const json = JsonSink.openFile(s.jsonFile, s.profile);
+  let text: LineSink;
+  try {
+    text = openText();
+  } catch (e) {
+    json.close(0);
+    throw e;
+  }
+  return { sink: new TeeSink([text, json]), text };
+}
+

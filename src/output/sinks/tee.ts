@@ -1,0 +1,41 @@
+/**
+ * One sink that hands every line to several (the text sink and the JSON sink of
+ * `--json`). Order is kept: each line goes to every sink before the next line.
+ * Closing closes every sink even when one of them fails; the first failure is rethrown.
+ */
+import type { IplogEvent } from '../event';
+import type { LineHosts, LineSink } from './sink';
+
+export class TeeSink implements LineSink {
+  constructor(readonly sinks: readonly LineSink[]) {}
+
+  write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(now, text, ev, hosts);
+  }
+
+  flush(): void {
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.flush();
+  }
+
+  /** waits for every sink that asks for it */
+  ready(): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const s of this.sinks) {
+      const r = s.ready?.();
+      if (r) (waits ??= []).push(r);
+    }
+    return waits ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
+  close(now: number): void {
+    let first: unknown = undefined;
+    for (const s of this.sinks) {
+      try {
+        s.close(now);
+      } catch (e) {
+        if (first === undefined) first = e;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+}

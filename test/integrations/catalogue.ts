@@ -1,0 +1,129 @@
+/**
+ * A test oracle: the iplog 2.2.3 line catalogue (spec §3.4) parsed back into facts, one
+ * regular expression per line form, written from the spec, independent of the engine
+ * and of the consumer configurations under test. The JSON test checks it against the
+ * events behind every replayed line; the consumer tests (fail2ban, OSSEC, Wazuh,
+ * CrowdSec) use it to know which address each golden line must yield.
+ *
+ * A host as rendered (spec §3.2) is `a.b.c.d`, a name, or `name (a.b.c.d)` (-w); names
+ * never contain blanks or parentheses (PTR answers are sanitised, /etc/hosts is split at
+ * blanks). `addressOf()` is the address a line states for a host, or null when it shows
+ * only a name.
+ */
+
+/** One rendered host. */
+const H = '[^\\s()]+(?: \\([0-9.]+\\))?';
+const QUAD = '(?:[0-9]{1,3}\\.){3}[0-9]{1,3}';
+/** the ban manager's addresses: IPv4, or IPv6 in RFC 5952 form */
+const BANADDR = `(?:${QUAD}|[0-9a-f:.]*:[0-9a-f:.]*)`;
+const PORTS = '\\[(ports?) ([0-9,.]+)\\]';
+export const SCAN_TITLES = ['TCP: port scan', 'TCP: null scan', 'TCP: FIN scan', 'TCP: SYN scan', 'TCP: Xmas scan', 'UDP: scan/flood', 'ICMP/UDP: smurf attack', 'ICMP: ping flood'];
+const TITLE = `(${SCAN_TITLES.map((t) => t.replace(/[/]/g, '\\/')).join('|')})`;
+
+export interface Parsed {
+  /** the event kind this line tells */
+  kind: string;
+  /** source host as the line shows it (for BAN lines: the address) */
+  src: string | null;
+  /** destination host when the line shows it */
+  dst: string | null;
+  sport?: number;
+  dport?: number;
+  count?: number;
+  bytes?: number;
+  /** UDP data bytes as printed (may be 2^64 - n for a length field below 8) */
+  dataBytes?: string;
+  title?: string;
+  dports?: string;
+  sports?: string;
+  service?: string;
+  ident?: string;
+}
+
+type Rule = [RegExp, (m: RegExpExecArray) => Parsed];
+const re = (s: string) => new RegExp(`^${s}$`);
+const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+
+const FRAG: Record<string, string> = {
+  'Oversized IP fragment': 'frag.oversized',
+  'Duplicate IP fragments': 'frag.duplicate',
+  'Overlapping IP fragments': 'frag.overlap',
+  'Overlapping IP frags': 'frag.overlap',
+  'Short IP packet': 'ip.short',
+  'IP packet with invalid checksum': 'ip.bad_checksum',
+};
+
+const ICMP_PLAIN: Record<string, string> = {
+  'router solicitation': 'icmp.router_solicitation',
+  'timestamp request': 'icmp.timestamp_request',
+  'info request': 'icmp.info_request',
+  'info reply': 'icmp.info_reply',
+  'address mask request': 'icmp.mask_request',
+  'source quench': 'icmp.source_quench',
+};
+
+const RULES: Rule[] = [
+  [re(`${TITLE} detected(?: to (${H}))?(?: ${PORTS})? from (${H})(?: ${PORTS})?`), (m) => ({
+    kind: 'scan.detected', title: m[1], dst: m[2] ?? null, dports: m[4], src: m[5]!, sports: m[7] ?? undefined,
+  })],
+  [re(`${TITLE} mode(?: to (${H}))? expired for (${H}) - received a total of ([0-9]+) packets \\(([0-9]+) bytes\\)\\.`), (m) => ({
+    kind: 'scan.expired', title: m[1], dst: m[2] ?? null, src: m[3]!, count: num(m[4]), bytes: num(m[5]),
+  })],
+  [re(`TCP: Bogus TCP flags set by (${H}):([0-9]+) \\(dest (?:port ([0-9]+)|(${H}):([0-9]+))\\)`), (m) => ({
+    kind: 'tcp.bogus_flags', src: m[1]!, sport: num(m[2]), dst: m[4] ?? null, dport: num(m[3] ?? m[5]),
+  })],
+  [re(`TCP: (.+?) connection attempt(?: to (${H}))? from (?:([^@\\s]+)@)?(${H}):([0-9]+)`), (m) => ({
+    kind: 'tcp.connection_attempt', service: m[1], dst: m[2] ?? null, ident: m[3], src: m[4]!, sport: num(m[5]),
+  })],
+  [re(`UDP: dgram to (?:(${H}):)?(port [0-9]+|[^\\s:]+) from (${H}):([0-9]+) \\(([0-9]+) data bytes\\)`), (m) => ({
+    kind: 'udp.datagram', dst: m[1] ?? null, service: m[2], src: m[3]!, sport: num(m[4]), dataBytes: m[5],
+  })],
+  [re(`UDP: traceroute from (${H})(?: to (${H}))?`), (m) => ({ kind: 'udp.traceroute', src: m[1]!, dst: m[2] ?? null })],
+  [re(`(${Object.keys(FRAG).join('|')})(?: to (${H}))? from (${H})`), (m) => ({ kind: FRAG[m[1]!]!, dst: m[2] ?? null, src: m[3]! })],
+  [re(`ICMP: (echo reply|echo) from (${H})(?: to (${H}))? \\(([0-9]+) bytes\\)`), (m) => ({
+    kind: m[1] === 'echo' ? 'icmp.echo' : 'icmp.echo_reply', src: m[2]!, dst: m[3] ?? null, bytes: num(m[4]),
+  })],
+  [re(`ICMP: (?:\\(from (${H})\\) (${H})|(${H})): port is unreachable to(?: (${H}))? \\((.*)\\)`), (m) => ({
+    kind: 'icmp.unreachable', src: (m[1] ?? m[3])!, dst: m[4] ?? null,
+  })],
+  [re(`ICMP: undefined destination unreachable code \\(([0-9]+)\\) from (${H})(?: to (${H}))?`), (m) => ({
+    kind: 'icmp.unreachable_undefined_code', src: m[2]!, dst: m[3] ?? null,
+  })],
+  [re(`ICMP: \\((${H})\\) (?:redirect|redirect-tos) (${H}) to (?:network|host) (${H})`), (m) => ({ kind: 'icmp.redirect', src: m[2]!, dst: null })],
+  [re(`ICMP: undefined redirect code ([0-9]+)(?: to (${H}))? from (${H})`), (m) => ({ kind: 'icmp.redirect_undefined_code', dst: m[2] ?? null, src: m[3]! })],
+  [re(`ICMP: path of router advertisement(?: to (${H}))? from (${H}): (.*) \\(lifetime .*\\)`), (m) => ({
+    kind: 'icmp.router_advertisement', dst: m[1] ?? null, src: m[2]!,
+  })],
+  [re(`ICMP: timestamp request(?: to (${H}))? from (${H}) \\([0-9]{2}:[0-9]{2}:[0-9]{2}\\)`), (m) => ({ kind: 'icmp.timestamp_reply', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMP: (${Object.keys(ICMP_PLAIN).join('|')})(?: to (${H}))? from (${H})`), (m) => ({ kind: ICMP_PLAIN[m[1]!]!, dst: m[2] ?? null, src: m[3]! })],
+  [re(`ICMP: (${H}) time exceeded(?: to (${H}))? \\((.*)\\)`), (m) => ({ kind: 'icmp.time_exceeded', src: m[1]!, dst: m[2] ?? null })],
+  [re(`ICMP: parameter problem(?: to (${H}))? from (${H}) \\(ptr ([0-9]+)\\)`), (m) => ({ kind: 'icmp.parameter_problem', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMP: address mask reply(?: to (${H}))? from (${H}) \\((${H})\\)`), (m) => ({ kind: 'icmp.mask_reply', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMP: undefined ICMP type ([0-9]+)(?: to (${H}))? from (${H})`), (m) => ({ kind: 'icmp.undefined_type', dst: m[2] ?? null, src: m[3]! })],
+  [re(`BAN: banned (${BANADDR}) for ([0-9]+) seconds \\((.*)\\)`), (m) => ({ kind: 'ban.added', src: m[1]!, dst: null })],
+  [re(`BAN: unbanned (${BANADDR}) \\((.*)\\)`), (m) => ({ kind: 'ban.removed', src: m[1]!, dst: null })],
+  [re(`BAN: not banning (${BANADDR}) \\((.*)\\)`), (m) => ({ kind: 'ban.refused', src: m[1]!, dst: null })],
+];
+
+/** The facts of one line text (no timestamp, no syslog header), or null if it is no event line. */
+export function parseLine(text: string): Parsed | null {
+  for (const [r, f] of RULES) {
+    const m = r.exec(text);
+    if (m) return f(m);
+  }
+  return null;
+}
+
+const QUAD_RE = new RegExp(`^${QUAD}$`);
+const NAMED_RE = new RegExp(`^[^\\s()]+ \\((${QUAD})\\)$`);
+
+/** The address a rendered host states: itself, or the one in `name (a.b.c.d)`; null for a bare name. */
+export function addressOf(host: string | null): string | null {
+  if (host === null) return null;
+  if (QUAD_RE.test(host)) return host;
+  const m = NAMED_RE.exec(host);
+  return m ? m[1]! : null;
+}
+
+/** The families a HIDS acts on, by kind. */
+export const DETECTION_KINDS = new Set(['scan.detected', 'tcp.bogus_flags', 'frag.oversized', 'frag.duplicate', 'frag.overlap']);
