@@ -18,6 +18,32 @@ export class IplogError extends Error {
 export const ERR = {
   LIVE_UNAVAILABLE: 'IPLOG_ERR_LIVE_UNAVAILABLE',
   OUTPUT_OPEN: 'IPLOG_ERR_OUTPUT_OPEN',
+  /** `--json -` together with -L: both would write standard output */
+  JSON_STDOUT: 'IPLOG_ERR_JSON_STDOUT',
   BAD_NETWORK: 'IPLOG_ERR_BAD_NETWORK',
   INTERNAL: 'IPLOG_ERR_INTERNAL',
+  // ---- bans (src/ban/, docs/ban-backends.md "Errors"); fatal at start-up:
+  /** ban settings that do not fit together, or a bad backend parameter */
+  BAN_CONFIG: 'IPLOG_ERR_BAN_CONFIG',
+  /** a real firewall backend for a replay of a capture file */
+  BAN_REPLAY: 'IPLOG_ERR_BAN_REPLAY',
+  // logged, counted and survived at run time:
+  /** a firewall command failed (after its retries) */
+  BAN_EXEC: 'IPLOG_ERR_BAN_EXEC',
+  /** a firewall command did not finish in time (killed) */
+  BAN_TIMEOUT: 'IPLOG_ERR_BAN_TIMEOUT',
+  /** the firewall program is not installed */
+  BAN_NOT_FOUND: 'IPLOG_ERR_BAN_NOT_FOUND',
+  /** too many firewall commands waiting: this one was dropped */
+  BAN_QUEUE_FULL: 'IPLOG_ERR_BAN_QUEUE_FULL',
+  /** the ban state file could not be read or parsed (iplog starts with an empty table) */
+  BAN_STATE_READ: 'IPLOG_ERR_BAN_STATE_READ',
+  /** the ban state file could not be written */
+  BAN_STATE_WRITE: 'IPLOG_ERR_BAN_STATE_WRITE',
+  /** the firewall could not be listed or brought in line with the ban table */
+  BAN_RECONCILE: 'IPLOG_ERR_BAN_RECONCILE',
+  /** the firewall's check failed after a failed command: the structure is being re-created */
+  BAN_REPAIR: 'IPLOG_ERR_BAN_REPAIR',
+  /** the host's addresses, gateways or resolvers could not all be read */
+  BAN_SYSTEM: 'IPLOG_ERR_BAN_SYSTEM',
 } as const;

@@ -1,21 +1,26 @@
 /**
  * Process entry: parse the command line (config file first, as iplog does), then run.
- * Replay (`-r FILE`) runs the pipeline over a capture; live capture arrives with the
- * native addon. Exit statuses: 0 done, 1 bad input or runtime error, 255 for iplog's
- * own `Fatal:` start-up errors (as the original).
+ * Replay (`-r FILE`) runs the pipeline over a capture; without it the live sensor runs
+ * (src/daemon.ts: a daemon unless -o). Exit statuses: 0 done, 1 bad input or runtime
+ * error, 255 for iplog's own `Fatal:` start-up errors (as the original), 70 a bug.
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { parseCommandLine } from './cli/program';
 import { strerror } from './cli/kill';
 import { addNameserverRules } from './rules/compile';
 import { replay } from './pipeline';
-import { TextSink, BrokenPipeError } from './output/sinks/text';
-import type { LineSink } from './output/sinks/sink';
+import { BrokenPipeError } from './output/sinks/text';
+import { openSink, sinkClosed } from './output/sinks/open';
+import { openOutputs } from './output/sinks/json';
 import { createRenderer } from './output/resolve';
 import { CaptureError } from './capture/source';
 import { NetSyntaxError } from './rules/dst-net';
 import { IplogError, ERR } from './errors';
 import { createLogger } from './log';
+import { attachBans, BanSession } from './ban/attach';
+import type { BanManager } from './ban/manager';
+import { runDaemon } from './daemon';
+import { captureBackend } from './capture/live';
 import type { Settings } from './config/settings';
 
 function out(fd: number, text: string): void {
@@ -27,15 +32,44 @@ function out(fd: number, text: string): void {
   }
 }
 
-function openSink(s: Settings): LineSink {
-  if (s.logfile !== undefined && !s.flags.stdout) {
-    try {
-      return TextSink.openFile(s.logfile);
-    } catch (e) {
-      throw new IplogError(`Unable to open "${s.logfile}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
-    }
-  }
-  return TextSink.stdout();
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * The live sensor (src/daemon.ts): start-up order, background mode, pid file, privileges,
+ * signals; capture through the libpcap addon (src/capture/live.ts); bans attached to
+ * every engine (a restart makes a new one). IPLOG_LIVE_BUFFER_KIB sets the kernel capture
+ * buffer per interface; IPLOG_TEST_CONSUMER_DELAY_MS slows the packet consumer (tests).
+ */
+async function live(argv: string[], s: Settings, messages: readonly string[]): Promise<number> {
+  const bufferKib = envNumber('IPLOG_LIVE_BUFFER_KIB');
+  const delayMs = envNumber('IPLOG_TEST_CONSUMER_DELAY_MS');
+  // one ban manager for the whole process: a restart moves it to the new engine, keeping
+  // its table, scores and budget (src/ban/attach.ts BanSession)
+  let bans: BanSession | null = null;
+  return runDaemon({
+    argv,
+    settings: s,
+    messages,
+    capture: ({ log: opLog, onError }) =>
+      captureBackend({
+        log: opLog,
+        onError,
+        ...(bufferKib !== undefined ? { bufferBytes: bufferKib * 1024 } : {}),
+        ...(delayMs !== undefined ? { consumerDelayMs: delayMs } : {}),
+      }),
+    onEngine: async (engine, _previous, opLog) => {
+      bans ??= new BanSession(s, { mode: 'live', log: opLog });
+      await bans.onEngine(engine);
+    },
+    onStop: async () => {
+      await bans?.close();
+    },
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -47,11 +81,9 @@ export async function main(argv: string[]): Promise<number> {
       out(2, cli.stderr);
       return cli.status;
     }
-    for (const m of cli.messages) out(1, m + '\n');
     const s = cli.settings;
-    if (s.replayFile === undefined) {
-      throw new IplogError('live capture is not available in this build yet; replay a capture with -r FILE', ERR.LIVE_UNAVAILABLE, 1);
-    }
+    if (s.replayFile === undefined) return await live(argv, s, cli.messages);
+    for (const m of cli.messages) out(1, m + '\n');
     if (s.flags.ignore_dns) {
       // -d: ignore UDP from the resolv.conf nameservers with source port 53 (spec §2.6)
       try {
@@ -60,12 +92,20 @@ export async function main(argv: string[]): Promise<number> {
         out(1, `Unable to add dns ignore rules: ${strerror(e)}\n`);
       }
     }
-    const sink = openSink(s);
+    // the text sink, plus the JSON events of --json (a tee), or JSON alone on stdout
+    const { sink, text } = openOutputs(s, 'replay', () => openSink(s, 'replay', { log }));
     const renderer = s.flags.disable_resolver ? null : createRenderer(s);
     log.info({ file: s.replayFile, profile: s.profile }, 'replay started');
-    const r = await replay(s, s.replayFile, sink, renderer);
+    let bans: BanManager | null = null;
+    const r = await replay(s, s.replayFile, sink, renderer, undefined, async (engine) => {
+      bans = await attachBans(engine, s, { mode: 'replay', log });
+    });
+    // firewall commands and the ban state file finish (bans themselves stay)
+    await (bans as BanManager | null)?.close();
     renderer?.close();
-    log.info({ packets: r.engine.packets, ipv4: r.engine.ipv4Packets, lines: r.engine.out.lines, anomalies: Object.fromEntries(r.engine.an.nonZero()), dns: renderer?.stats }, 'replay finished');
+    // syslog sends asynchronously: wait until what the sink holds is out (bounded)
+    const syslog = text === null ? undefined : await sinkClosed(text);
+    log.info({ packets: r.engine.packets, ipv4: r.engine.ipv4Packets, lines: r.engine.out.lines, anomalies: Object.fromEntries(r.engine.an.nonZero()), dns: renderer?.stats, syslog }, 'replay finished');
     if (r.error) {
       if (r.error instanceof CaptureError) {
         out(2, `${r.error.message}\n`);

@@ -15,7 +15,7 @@ import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from 
 import { ipv4Offset } from './decode/link';
 import { ScanTable } from './detect/scan-table';
 import { DETECTORS } from './detect/index';
-import { handleTcp, SynFlood } from './detect/tcp';
+import { handleTcp, SynFlood, type FoolNmapHook, type IdentHook } from './detect/tcp';
 import { handleUdp } from './detect/udp';
 import { handleIcmp } from './detect/icmp';
 import { Emitter } from './output/emitter';
@@ -30,6 +30,18 @@ import { readCapture } from './capture/read';
 import type { ReadSummary } from './capture/source';
 
 export type RuleMatcher = ReturnType<typeof compileRules>;
+
+/** A deadline source on the network clock outside the engine (see Engine.addClockListener). */
+export interface ClockListener {
+  /** earliest pending deadline (second), Infinity if none */
+  due(): number;
+  /** fire what is due at or before second `t` */
+  sweep(t: number): void;
+  /** the clock has moved to second `now` */
+  tick(now: number): void;
+  /** fire the remaining deadlines when a replay ends */
+  readonly drains: boolean;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -47,9 +59,14 @@ export class Engine {
   private readonly pkt = new DecodedPacket();
   /** iplog's global "last bogus source" (never expires) */
   lastBogus = 0;
+  /** live-only TCP side effects (-z, -e); null in replay */
+  foolNmap: FoolNmapHook | null = null;
+  ident: IdentHook | null = null;
   /** iplog's traceroute memory: last logged host and time */
   traceHost = 0;
   traceTime = 0;
+  /** deadline sources outside the engine (addClockListener) */
+  private readonly clockListeners: ClockListener[] = [];
   /** network clock: the second of the last sweep, and of the last packet */
   private lastTick = -Infinity;
   now = 0;
@@ -151,29 +168,55 @@ export class Engine {
     else this.out.line(ev, (sh) => `${what} from ${sh}`, s);
   }
 
+  /**
+   * Register a deadline source outside the engine (the ban manager, src/ban/): its
+   * deadlines fire on the network clock in order with the scan and fragment sweeps (at
+   * equal times after them), `tick(now)` is called each time the clock moves to a new
+   * second (after the sweeps), and `drain()` fires its deadlines at the end of input only
+   * when `drains` is set (a replay tells the whole story; a live sensor that stops must
+   * not lift bans that are meant to outlive it).
+   */
+  addClockListener(l: ClockListener): void {
+    this.clockListeners.push(l);
+  }
+
+  private listenersDue(draining: boolean): number {
+    let due = Infinity;
+    for (const l of this.clockListeners) if (!draining || l.drains) due = Math.min(due, l.due());
+    return due;
+  }
+
+  private sweepListeners(t: number, draining: boolean): void {
+    for (const l of this.clockListeners) if ((!draining || l.drains) && l.due() <= t) l.sweep(t);
+  }
+
   /** Advance the network clock to second `now`, running the sweeps due on the way. */
   advance(now: number): void {
     if (now <= this.lastTick) return;
+    const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.frags.due());
+      const due = Math.min(this.scans.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
       this.scans.sweep(t);
+      if (hooks) this.sweepListeners(t, false);
       this.lastTick = t;
     }
     this.lastTick = now;
     this.now = now;
+    if (hooks) for (const l of this.clockListeners) l.tick(now);
   }
 
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.frags.due());
+      const due = Math.min(this.scans.due(), this.frags.due(), this.listenersDue(true));
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
       this.scans.sweep(t);
+      this.sweepListeners(t, true);
       this.lastTick = t;
       this.now = t;
     }
@@ -249,19 +292,33 @@ export interface ReplayResult {
   error: Error | null;
 }
 
-/** Replay a capture file (or '-' for standard input) through the pipeline. */
-export async function replay(settings: Settings, path: string, sink: LineSink, renderer: HostRenderer | null, an?: Anomalies): Promise<ReplayResult> {
+/**
+ * Replay a capture file (or '-' for standard input) through the pipeline. `prepare` runs
+ * once the engine exists and before the first frame (main.ts attaches the ban manager
+ * there); what it throws ends the replay before anything is read.
+ */
+export async function replay(
+  settings: Settings,
+  path: string,
+  sink: LineSink,
+  renderer: HostRenderer | null,
+  an?: Anomalies,
+  prepare?: (engine: Engine) => Promise<void>,
+): Promise<ReplayResult> {
   const engine = new Engine(settings, sink, renderer, an);
+  if (prepare) await prepare(engine);
   let summary: ReadSummary | null = null;
   let error: Error | null = null;
   try {
     summary = await readCapture(path, engine.onFrame, engine.an, {
       // an unsupported link type is a clear error naming it, not a stream of counters
       strictLinktype: true,
-      between: () => {
+      between: async () => {
         sink.flush();
-        if (engine.out.pending() > 0) return engine.out.idle();
-        return undefined;
+        if (engine.out.pending() > 0) await engine.out.idle();
+        // a replay waits for a slow output rather than dropping lines
+        const r = sink.ready?.();
+        if (r) await r;
       },
     });
   } catch (e) {

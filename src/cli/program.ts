@@ -61,6 +61,10 @@ export type CliErrorCode =
   | 'IPLOG_ERR_BAD_PROFILE'
   | 'IPLOG_ERR_BAD_DNS_SERVER'
   | 'IPLOG_ERR_BAD_DNS_TIMEOUT'
+  | 'IPLOG_ERR_BAD_SYSLOG_SOCKET'
+  | 'IPLOG_ERR_BAD_SYSLOG_SERVER'
+  | 'IPLOG_ERR_BAD_SYSLOG_FORMAT'
+  | 'IPLOG_ERR_BAN_CONFIG' // a --ban-* value (src/ban/config.ts)
   | 'IPLOG_ERR_PIDFILE_OPEN' // -k/-R
   | 'IPLOG_ERR_PIDFILE_READ'
   | 'IPLOG_ERR_BAD_PID'
@@ -314,6 +318,14 @@ function applySetting(ctx: Ctx, spec: OptionSpec, value: string): CliResult | un
       return fatal(ctx, `Invalid DNS server: "${r.error.text}"`, 'IPLOG_ERR_BAD_DNS_SERVER');
     case 'dnsTimeout':
       return fatal(ctx, `Invalid DNS timeout: "${value}" (milliseconds, 1 - 600000)`, 'IPLOG_ERR_BAD_DNS_TIMEOUT');
+    case 'ban':
+      return fatal(ctx, r.error.text, 'IPLOG_ERR_BAN_CONFIG');
+    case 'syslogSocket':
+      return fatal(ctx, `Invalid syslog socket: "${value}" (a path of 1 - 107 bytes)`, 'IPLOG_ERR_BAD_SYSLOG_SOCKET');
+    case 'syslogServer':
+      return fatal(ctx, `Invalid syslog server: "${value}" (udp://HOST[:PORT] or tcp://HOST[:PORT])`, 'IPLOG_ERR_BAD_SYSLOG_SERVER');
+    case 'syslogFormat':
+      return fatal(ctx, `Syslog format must be either "rfc3164" or "rfc5424".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_SYSLOG_FORMAT');
   }
   if (r.list !== undefined) {
     // The command line's servers replace the file's; repeated options add up.

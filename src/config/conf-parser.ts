@@ -490,6 +490,14 @@ export function parseConfig(
         return say(`Invalid DNS server: ${r.error.text}`);
       case 'dnsTimeout':
         return say(`Invalid DNS timeout: ${value}`);
+      case 'ban':
+        return say(r.error.text);
+      case 'syslogSocket':
+        return say(`Invalid syslog socket: ${value}`);
+      case 'syslogServer':
+        return say(`Invalid syslog server: ${value}`);
+      case 'syslogFormat':
+        return say(`Invalid syslog format: ${value}`);
     }
     if (r.list !== undefined) {
       settings.dnsServers = dnsFromFile ? [...(settings.dnsServers ?? []), ...r.list] : r.list;

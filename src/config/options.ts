@@ -17,7 +17,8 @@
  * `-L`, the `logfile` statement does not).
  */
 import { Validator } from 'ip-num';
-import { defaultFlags, type FlagName, type Profile, type Settings } from './settings';
+import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFormat, type SyslogServer } from './settings';
+import { applyBanValue, BAN_DEFAULTS, type BanSettingKey } from '../ban/config';
 
 /** How an option takes its value on the command line. */
 export type OptionKind =
@@ -44,7 +45,13 @@ export type SettingKey =
   | 'configFile'
   | 'profile'
   | 'dnsServers'
-  | 'dnsTimeoutMs';
+  | 'dnsTimeoutMs'
+  | 'syslogSocket'
+  | 'syslogServer'
+  | 'syslogFormat'
+  | 'jsonFile'
+  | 'opLog'
+  | BanSettingKey;
 
 export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
 
@@ -89,6 +96,9 @@ export const DEFAULT_PID_FILE = '/var/run/iplog.pid';
 export const DEFAULT_FACILITY = 3; // LOG_DAEMON
 export const DEFAULT_PRIORITY = 5; // LOG_NOTICE
 export const DEFAULT_DNS_TIMEOUT_MS = 1000;
+export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
+export const DEFAULT_SYSLOG_FORMAT: SyslogFormat = 'rfc3164';
+export const DEFAULT_SYSLOG_PORT = 514;
 export const DEFAULT_PROFILE: Profile = 'compat';
 export const PROFILES: readonly Profile[] = ['compat', 'modern'];
 
@@ -203,6 +213,58 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['dns-timeout'], kind: 'string', setting: 'dnsTimeoutMs', statement: 'dns_timeout', missing: 'DNS timeout parameter',
     arg: 'MS', defaultText: String(DEFAULT_DNS_TIMEOUT_MS), origin: '3',
     doc: 'Timeout of one reverse lookup, in milliseconds.' },
+  { long: ['syslog-socket'], kind: 'string', setting: 'syslogSocket', statement: 'syslog_socket', missing: 'syslog socket parameter',
+    arg: 'PATH', defaultText: DEFAULT_SYSLOG_SOCKET, origin: '3',
+    doc: 'Local syslog socket (a unix datagram socket). Giving it makes syslog the output in replay mode too; live mode logs to /dev/log anyway unless -l or -L is given.' },
+  { long: ['syslog-server'], kind: 'string', setting: 'syslogServer', statement: 'syslog_server', missing: 'syslog server parameter',
+    arg: 'udp|tcp://HOST[:PORT]', defaultText: '(none)', origin: '3',
+    doc: 'Send the lines to a remote syslog server instead of the local socket (port 514 by default; IPv6 as [ADDR]). -l and -L still win.' },
+  { long: ['syslog-format'], kind: 'string', setting: 'syslogFormat', statement: 'syslog_format', missing: 'syslog format parameter',
+    arg: 'rfc3164|rfc5424', defaultText: DEFAULT_SYSLOG_FORMAT, origin: '3',
+    doc: 'Message format for --syslog-server (TCP framing: LF after rfc3164, octet counting for rfc5424). The local socket always gets the glibc syslog() form.' },
+  { long: ['json'], kind: 'string', setting: 'jsonFile', statement: 'json', missing: 'JSON file parameter',
+    arg: 'FILE|-', defaultText: '(none)', origin: '3',
+    doc: 'Also write every event as one JSON object per line (docs/json-events.md) to FILE (appended), or to stdout with "-"; stdout then carries only JSON (the text lines go to -l FILE or syslog, or nowhere in a replay), and -L together with "-" is an error.' },
+  { long: ['op-log'], kind: 'string', setting: 'opLog', statement: 'op_log', missing: 'operational log parameter',
+    arg: 'FILE', defaultText: '(standard error)', origin: '3',
+    doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
+  // ---- active response (src/ban/, docs/ban-backends.md) ----
+  { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
+    arg: 'NAME', defaultText: BAN_DEFAULTS.backend, origin: '3',
+    doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), or none (docs/ban-backends.md).' },
+  { long: ['ban-time'], kind: 'string', setting: 'banTime', statement: 'ban_time', missing: 'ban time parameter',
+    arg: 'DURATION', defaultText: String(BAN_DEFAULTS.timeSec), origin: '3',
+    doc: 'Duration of a first ban, in seconds (or with a unit: 90s, 10m, 1h, 7d, 2w).' },
+  { long: ['ban-max-time'], kind: 'string', setting: 'banMaxTime', statement: 'ban_max_time', missing: 'ban max time parameter',
+    arg: 'DURATION', defaultText: String(BAN_DEFAULTS.maxTimeSec), origin: '3',
+    doc: 'Longest ban: repeat offences multiply the ban time by --ban-factor up to this.' },
+  { long: ['ban-factor'], kind: 'string', setting: 'banFactor', statement: 'ban_factor', missing: 'ban factor parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.factor), origin: '3',
+    doc: 'Ban time multiplier per earlier offence of the same address (1 = no growth).' },
+  { long: ['ban-threshold'], kind: 'string', setting: 'banThreshold', statement: 'ban_threshold', missing: 'ban threshold parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.threshold), origin: '3',
+    doc: 'Score at which a source is banned (its weighted events within --ban-window add up).' },
+  { long: ['ban-window'], kind: 'string', setting: 'banWindow', statement: 'ban_window', missing: 'ban window parameter',
+    arg: 'DURATION', defaultText: String(BAN_DEFAULTS.windowSec), origin: '3',
+    doc: 'Sliding window of packet time over which a source\'s score adds up.' },
+  { long: ['ban-weight'], kind: 'string', setting: 'banWeight', statement: 'ban_weight', missing: 'ban weight parameter',
+    arg: 'KIND=N[,...]', defaultText: '(scans and ping flood 10, others 0)', repeatable: true, origin: '3',
+    doc: 'Score of one event, by detector name (syn-scan, udp-scan, ...) or event kind (tcp.bogus_flags, frag.overlap, udp.traceroute, ...); repeatable. Smurf sources cannot be banned.' },
+  { long: ['ban-allow'], kind: 'string', setting: 'banAllow', statement: 'ban_allow', missing: 'ban allowlist parameter',
+    arg: 'ADDR|NET[,...]', defaultText: '(own addresses, loopback, gateways, resolvers)', repeatable: true, origin: '3',
+    doc: 'Never ban these IPv4/IPv6 addresses or networks (ADDR/LEN); repeatable, adds to the built-in allowlist.' },
+  { long: ['ban-budget'], kind: 'string', setting: 'banBudget', statement: 'ban_budget', missing: 'ban budget parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.budget), origin: '3',
+    doc: 'At most N new bans per minute; beyond it iplog refuses to ban and says so once.' },
+  { long: ['ban-state'], kind: 'string', setting: 'banState', statement: 'ban_state', missing: 'ban state parameter',
+    arg: 'FILE', defaultText: BAN_DEFAULTS.stateFile, origin: '3',
+    doc: 'Where the ban table is kept across restarts (written atomically; not used by dry-run).' },
+  { long: ['ban-param'], kind: 'string', setting: 'banParam', statement: 'ban_param', missing: 'ban backend parameter',
+    arg: 'NAME=VALUE', defaultText: '(backend defaults)', repeatable: true, origin: '3',
+    doc: 'A backend parameter (table, set and chain names, hooks, command templates; docs/ban-backends.md); repeatable.' },
+  { long: ['ban-resync'], kind: 'string', setting: 'banResync', statement: 'ban_resync', missing: 'ban resync parameter',
+    arg: 'DURATION', defaultText: String(BAN_DEFAULTS.resyncSec), origin: '3',
+    doc: 'How often the firewall is compared with the ban table and repaired (0 = only at start).' },
 ];
 
 /** One getopt `struct option`: a long name and the spec it belongs to. */
@@ -292,6 +354,7 @@ export function defaultSettings(): Settings {
     configFile: DEFAULT_CONFIG_FILE,
     rules: { tcp: [], udp: [], icmp: [] },
     dnsTimeoutMs: DEFAULT_DNS_TIMEOUT_MS,
+    syslogFormat: DEFAULT_SYSLOG_FORMAT,
   };
 }
 
@@ -341,7 +404,7 @@ export function splitList(text: string): string[] {
 }
 
 /** What was wrong with a value given to applyValue(); each caller words it its own way. */
-export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout'; text: string };
+export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout' | 'syslogSocket' | 'syslogServer' | 'syslogFormat' | 'ban'; text: string };
 
 /**
  * Apply the value of a string option or statement, the same way from the command line and
@@ -409,6 +472,45 @@ export function applyValue(
       settings.dnsTimeoutMs = ms;
       break;
     }
+    case 'syslogSocket':
+      if (!isValidSocketPath(value)) return { error: { kind: 'syslogSocket', text: value } };
+      settings.syslogSocket = value;
+      break;
+    case 'syslogServer': {
+      const server = parseSyslogServer(value);
+      if (server === undefined) return { error: { kind: 'syslogServer', text: value } };
+      settings.syslogServer = server;
+      break;
+    }
+    case 'syslogFormat': {
+      const f = asciiLower(value);
+      if (f !== 'rfc3164' && f !== 'rfc5424') return { error: { kind: 'syslogFormat', text: value } };
+      settings.syslogFormat = f;
+      break;
+    }
+    case 'jsonFile':
+      // `-` is standard output (output/sinks/json.ts openOutputs())
+      settings.jsonFile = value;
+      break;
+    case 'opLog':
+      settings.opLog = value;
+      break;
+    case 'banBackend':
+    case 'banTime':
+    case 'banMaxTime':
+    case 'banFactor':
+    case 'banThreshold':
+    case 'banWindow':
+    case 'banWeight':
+    case 'banAllow':
+    case 'banBudget':
+    case 'banState':
+    case 'banParam':
+    case 'banResync': {
+      const problem = applyBanValue(settings, setting, value);
+      if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
+      break;
+    }
   }
   return {};
 }
@@ -444,6 +546,30 @@ export function isValidDnsServer(text: string): boolean {
     if (!Number.isInteger(n) || n < 1 || n > 65535) return false;
   }
   return true;
+}
+
+/** A unix socket path fits sockaddr_un.sun_path (107 bytes and the NUL). */
+export function isValidSocketPath(text: string): boolean {
+  return text.length > 0 && Buffer.byteLength(text) <= 107 && !text.includes('\0');
+}
+
+/**
+ * `udp://HOST[:PORT]` or `tcp://HOST[:PORT]` (scheme case-insensitive, port 514 by
+ * default). HOST is a dotted quad, `[IPv6]`, or a DNS name (letters, digits, `-`, `.`).
+ */
+export function parseSyslogServer(text: string): SyslogServer | undefined {
+  const m = /^(udp|tcp):\/\/(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?\/?$/i.exec(text);
+  if (m === null) return undefined;
+  const proto = asciiLower(m[1]) as 'udp' | 'tcp';
+  const host = m[2] ?? m[3];
+  if (m[2] !== undefined && !Validator.isValidIPv6String(host)[0]) return undefined;
+  if (m[3] !== undefined) {
+    if (/^[0-9.]+$/.test(host) && !Validator.isValidIPv4String(host)[0]) return undefined;
+    if (host.startsWith('-') || host.startsWith('.') || host.includes('..')) return undefined;
+  }
+  const port = m[4] === undefined ? DEFAULT_SYSLOG_PORT : Number(m[4]);
+  if (port < 1 || port > 65535) return undefined;
+  return { proto, host, port };
 }
 
 /** Milliseconds, a positive decimal integer up to 600 000 (ten minutes); undefined if not. */
@@ -549,6 +675,11 @@ export function renderConfigurationDoc(): string {
     '',
     '`promisc` also turns on `log_dest`. `dns_server` may be repeated (the addresses add up); a',
     '`--dns-server` on the command line replaces the file\'s list.',
+    '',
+    '`ban_weight`, `ban_allow` and `ban_param` may be repeated, in the file and on the command',
+    'line alike: allowlist entries add up, and a later weight or parameter of the same name wins.',
+    'Banning is off until `ban_backend` names a backend; docs/ban-backends.md explains the policy,',
+    'every backend\'s parameters and the argv it runs.',
     '',
     '## Filter rules',
     '',

@@ -142,4 +142,58 @@ export interface Settings {
   dnsServers?: string[];
   /** per-lookup timeout in milliseconds (`--dns-timeout`) */
   dnsTimeoutMs: number;
+  /** active response (`--ban-*`, src/ban/); absent = every default (banning off) */
+  ban?: BanSettings;
+  /**
+   * local syslog socket (`--syslog-socket`, `syslog_socket`). Undefined: /dev/log, used only
+   * in live mode without -l/-L; given: syslog is the sink in replay too (output/sinks/open.ts)
+   */
+  syslogSocket?: string;
+  /** remote syslog (`--syslog-server udp://HOST:PORT` or `tcp://...`); wins over syslogSocket */
+  syslogServer?: SyslogServer;
+  /** message format for --syslog-server (the local socket always gets glibc's form); undefined = rfc3164 */
+  syslogFormat?: SyslogFormat;
+  /** `--json FILE|-` / `json FILE`: JSON events (NDJSON) to this file, or stdout for '-'; undefined = none */
+  jsonFile?: string;
+  /** `--op-log FILE` / `op_log FILE`: the operational (pino) log; undefined = standard error */
+  opLog?: string;
+}
+
+/** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */
+export type SyslogFormat = 'rfc3164' | 'rfc5424';
+
+/** A remote syslog collector, from `udp://HOST[:PORT]` / `tcp://HOST[:PORT]` (port 514 by default). */
+export interface SyslogServer {
+  proto: 'udp' | 'tcp';
+  /** host name or address as given (IPv6 without brackets) */
+  host: string;
+  port: number;
+}
+
+/** Ban policy and backend (docs/ban-backends.md); defaults in src/ban/config.ts. */
+export interface BanSettings {
+  /** backend name (src/ban/index.ts), or 'none' = no banning */
+  backend: string;
+  /** first ban duration, seconds */
+  timeSec: number;
+  /** longest ban, seconds (repeat offences grow up to it) */
+  maxTimeSec: number;
+  /** duration multiplier per earlier offence */
+  factor: number;
+  /** score that bans */
+  threshold: number;
+  /** seconds of packet time over which a source's score adds up */
+  windowSec: number;
+  /** weight per detector name or event kind, over the defaults */
+  weights: Record<string, number>;
+  /** addresses and networks never banned, as written */
+  allow: string[];
+  /** new bans per minute at most */
+  budget: number;
+  /** persisted ban table */
+  stateFile: string;
+  /** backend parameters, over the backend's defaults */
+  params: Record<string, string>;
+  /** seconds between comparisons of the firewall with the ban table (0 = only at start) */
+  resyncSec: number;
 }

@@ -45,7 +45,10 @@ export class Emitter {
     return s !== undefined ? s : this.names.render(addr, now);
   }
 
-  /** Called synchronously with every event, before its names are known (bans act here). */
+  /**
+   * Called synchronously with every event, before its names are known (bans act here),
+   * just after its line has been written or queued.
+   */
   subscribe(fn: EventListener): void {
     this.listeners.push(fn);
   }
@@ -57,13 +60,15 @@ export class Emitter {
 
   /** The line of event `ev`, built from up to three host texts (pass '' for unused ones). */
   line(ev: IplogEvent, build: Build, a: HostText, b: HostText = '', c: HostText = ''): void {
-    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(ev);
     if (this.queue.length === 0 && typeof a === 'string' && typeof b === 'string' && typeof c === 'string') {
       this.lines++;
-      this.sink.write(ev.time, build(a, b, c), ev);
-      return;
+      this.sink.write(ev.time, build(a, b, c), ev, [a, b, c]);
+    } else {
+      this.enqueue(ev, a, b, c, build);
     }
-    this.enqueue(ev, a, b, c, build);
+    // after the line is written or queued: a line a listener emits (a BAN line) follows
+    // the line that caused it
+    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(ev);
   }
 
   pending(): number {
@@ -91,7 +96,7 @@ export class Emitter {
         const c = typeof p.c === 'string' ? p.c : await p.c;
         this.queue.shift();
         this.lines++;
-        this.sink.write(p.ev.time, p.build(a, b, c), p.ev);
+        this.sink.write(p.ev.time, p.build(a, b, c), p.ev, [a, b, c]);
       }
     } finally {
       this.pumping = false;

@@ -20,6 +20,8 @@
  * `global.gc` is needed for the heap figures: without --expose-gc this script re-runs
  * itself with it (and with the caller's node flags, so `--cpu-prof` still applies).
  * `--only full` runs just that measure: the profiling entry in docs/benchmarks.md.
+ * `--only live` runs the live-capture benchmark instead (test/bench/live.ts: root, network
+ * namespaces, tcpreplay); --quick, --runs and --write-doc are passed on to it.
  * `--write-doc` replaces the text between the results markers of docs/benchmarks.md.
  * Exit status 1 when a sanity check fails (wrong packet or line count), not when a
  * target is missed: the targets are reported, not enforced.
@@ -499,7 +501,13 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+const liveAt = process.argv.indexOf('--only');
+if (liveAt >= 0 && process.argv[liveAt + 1] === 'live') {
+  // `--only live`: the live-capture benchmark (namespaces, tcpreplay, root) is test/bench/live.ts
+  const args = process.argv.slice(2).filter((_, i) => i + 2 !== liveAt && i + 2 !== liveAt + 1);
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'live.js'), ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
   // Re-run with --expose-gc (keeping the caller's node flags, e.g. --cpu-prof).
   const r = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);

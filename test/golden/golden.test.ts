@@ -3,7 +3,8 @@
  * test/golden/<area>/<name>.golden), STYLE.md "Golden pcap tests". Each capture is
  * replayed end to end through bin/iplog in the compat profile with `-N` (or the options
  * in <name>.args, one per line); the golden holds the iplog lines, byte for byte as the
- * file sink writes them (packet time in UTC), then a `# counters` section with the
+ * file sink writes them (packet time in UTC), then `# actions` when the args turn on the
+ * dry-run ban backend (its argv, stamped with network time), then a `# counters` section with the
  * non-zero anomaly counters from the operational log, and `# stderr` when there is any.
  * The suite fails on a capture without a golden, a golden without a capture, a registered
  * detector that no golden (nor the recorded corpus) shows firing, and any detection line
@@ -15,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { DETECTORS } from '../../src/detect/index';
+import { stamp } from '../../src/output/timestamp';
 
 const root = join(__dirname, '..', '..', '..');
 const pcapRoot = join(root, 'pcaps');
@@ -39,19 +41,23 @@ function render(pcap: string, args: string[]): string {
     timeout: 60_000,
   });
   let counters: [string, number][] = [];
+  const actions: string[] = [];
   const other: string[] = [];
   for (const line of r.stderr.split('\n')) {
     if (!line) continue;
-    let obj: { msg?: string; anomalies?: Record<string, number> } | null = null;
+    let obj: { msg?: string; anomalies?: Record<string, number>; time?: number; command?: string } | null = null;
     try {
       obj = JSON.parse(line);
     } catch {
       /* not the operational log */
     }
     if (obj && obj.msg === 'replay finished') counters = Object.entries(obj.anomalies ?? {}).sort();
+    // the dry-run ban backend's argv, stamped with network time (STYLE "Golden pcap tests")
+    else if (obj && obj.msg === 'ban action') actions.push(`${stamp(obj.time ?? 0)} ${obj.command}`);
     else if (!obj) other.push(line);
   }
   let text = r.stdout;
+  if (actions.length) text += '# actions\n' + actions.map((a) => `${a}\n`).join('');
   text += '# counters\n' + counters.map(([k, v]) => `${k} ${v}\n`).join('');
   if (other.length) text += '# stderr\n' + other.join('\n') + '\n';
   text += `# exit ${r.status}\n`;
