@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { VARIANTS } from '../helpers/variants';
 
 const root = join(__dirname, '..', '..', '..');
 const corpus = join(root, 'test', 'conformance');
@@ -22,23 +23,6 @@ const bin = join(root, 'bin', 'iplog');
 const devGoldens = join(root, 'test', 'golden', 'conformance-deviations');
 const update = process.env.UPDATE_GOLDEN === '1';
 
-const conf = (name: string) => ['--config', join(corpus, 'conf', `${name}.conf`)];
-const VARIANTS: Record<string, string[]> = {
-  default: [],
-  nores_dest: ['-N', '-D'],
-  logip_dest: ['-w', '-D'],
-  scans_only: ['-m'],
-  udp_false: ['--udp=false'],
-  tcp_false: ['--tcp=false'],
-  no_syn_scan2: ['--detect-syn-scan=false'],
-  verbose: ['-V'],
-  verbose_nores_dest: ['-V', '-N', '-D'],
-  conf_filters: conf('filters'),
-  conf_filters_nores_dest: [...conf('filters'), '-N', '-D'],
-  conf_badhost: conf('badhost'),
-  conf_errors: conf('errors'),
-  conf_icmpnames: conf('icmpnames'),
-};
 
 const STAMP = /^[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} /;
 const LIFECYCLE = /^(iplog started\.|Caught signal \d+, exiting\.)$/;

@@ -27,6 +27,7 @@ import { stamp } from '../../src/output/timestamp';
 import { makeSettings } from '../helpers/engine';
 import { DETECTORS } from '../../src/detect/index';
 import { OPTIONS } from '../../src/config/options';
+import { CORPUS, VARIANTS } from '../helpers/variants';
 
 const bin = join(ROOT, 'bin', 'iplog');
 const schema = JSON.parse(readFileSync(join(ROOT, 'config', 'iplog-event.schema.json'), 'utf8'));
@@ -35,25 +36,7 @@ const validate = ajv.compile<JsonEvent>(schema);
 const tmp = mkdtempSync(join(tmpdir(), 'iplog-json-'));
 const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
 
-/** The variants of test/golden/conformance.test.ts (suffix of the recorded output → options). */
-const corpus = join(ROOT, 'test', 'conformance');
-const conf = (name: string) => ['--config', join(corpus, 'conf', `${name}.conf`)];
-const VARIANTS: Record<string, string[]> = {
-  default: [],
-  nores_dest: ['-N', '-D'],
-  logip_dest: ['-w', '-D'],
-  scans_only: ['-m'],
-  udp_false: ['--udp=false'],
-  tcp_false: ['--tcp=false'],
-  no_syn_scan2: ['--detect-syn-scan=false'],
-  verbose: ['-V'],
-  verbose_nores_dest: ['-V', '-N', '-D'],
-  conf_filters: conf('filters'),
-  conf_filters_nores_dest: [...conf('filters'), '-N', '-D'],
-  conf_badhost: conf('badhost'),
-  conf_errors: conf('errors'),
-  conf_icmpnames: conf('icmpnames'),
-};
+const corpus = CORPUS;
 
 interface Case {
   name: string;
