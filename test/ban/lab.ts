@@ -12,6 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writePcap, type Frame } from '../helpers/pcap-writer';
 import { ipv4, tcp, SYN } from '../helpers/packets';
+import { opLogRecords } from '../helpers/oplog';
 
 const live = new Set<string>();
 process.on('exit', () => {
@@ -126,16 +127,7 @@ export class Proc {
 
   /** Operational log records (pino JSON lines on stderr). */
   records(): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const l of this.stderr.split('\n')) {
-      if (!l.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        /* a line still being written */
-      }
-    }
-    return out;
+    return opLogRecords(this.stderr);
   }
 
   kill9(): Promise<number | null> {

@@ -12,6 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { opLogRecords } from '../helpers/oplog';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'iplog');
@@ -178,16 +179,7 @@ export class Proc {
 
   /** Operational log records (pino JSON lines on stderr). */
   records(): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const l of this.stderr.split('\n')) {
-      if (!l.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        /* a line still being written */
-      }
-    }
-    return out;
+    return opLogRecords(this.stderr);
   }
 
   /** Wait until `pred` holds (checked every 50 ms); fail after `ms`. */
