@@ -18,10 +18,10 @@
  * Output is buffered like the text sink (written at every reader chunk, at 64 KiB and at
  * close); a closed stdout pipe ends the run quietly (BrokenPipeError), as for text.
  */
-import { openSync, closeSync } from 'node:fs';
 import type { IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
-import { fdWriter } from './text';
+import { ChunkBuffer } from './text';
+import { chooseSink } from './open';
 import { TeeSink } from './tee';
 import { dottedQuad } from '../resolve-api';
 import { IplogError, ERR } from '../../errors';
@@ -129,73 +129,57 @@ function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, D
   return extra === null ? detail : { ...(detail ?? {}), ...extra };
 }
 
-const FLUSH_AT = 1 << 16;
-
 /** Writes one JSON object per line to a writer (stdout, a file, memory). */
 export class JsonSink implements LineSink {
-  private pending = '';
-  private closed = false;
+  private readonly out: ChunkBuffer;
 
   constructor(
     private readonly profile: Profile,
-    private readonly emit: (chunk: string) => void,
-    private readonly onClose: () => void = () => {},
-  ) {}
+    emit: ((chunk: string) => void) | ChunkBuffer,
+    onClose?: () => void,
+  ) {
+    this.out = emit instanceof ChunkBuffer ? emit : new ChunkBuffer(emit, onClose);
+  }
 
   /** Standard output (fd 1). */
   static stdout(profile: Profile): JsonSink {
-    return new JsonSink(profile, fdWriter(1));
+    return new JsonSink(profile, ChunkBuffer.stdout());
   }
 
   /** A file opened for appending, mode 0644 (like -l). */
   static openFile(path: string, profile: Profile): JsonSink {
-    let fd: number;
     try {
-      fd = openSync(path, 'a', 0o644);
+      return new JsonSink(profile, ChunkBuffer.file(path));
     } catch (e) {
       throw new IplogError(`Unable to open "${path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
     }
-    return new JsonSink(profile, fdWriter(fd), () => closeSync(fd));
   }
 
   /** Collects the output in memory (tests). */
   static memory(profile: Profile): { sink: JsonSink; text: () => string } {
-    let acc = '';
-    const sink = new JsonSink(profile, (c) => (acc += c));
-    return { sink, text: () => acc };
+    const m = ChunkBuffer.memory();
+    return { sink: new JsonSink(profile, m.buffer), text: m.text };
   }
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
-    this.pending += JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n';
-    if (this.pending.length >= FLUSH_AT) this.flush();
+    this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending;
-    this.pending = '';
-    this.emit(chunk);
+    this.out.flush();
   }
 
   close(_now: number): void {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.flush();
-    } finally {
-      this.onClose();
-    }
+    this.out.close();
   }
 }
 
 /**
- * Would the text lines go to standard output? Mirrors the order of output/sinks/open.ts
- * openSink(): -L, then -l, then syslog (a server, a socket, or live mode), else stdout.
+ * Would the text lines go to standard output? The same decision as openSink() makes
+ * (output/sinks/open.ts chooseSink()).
  */
 export function textOnStdout(s: Settings, mode: 'replay' | 'live'): boolean {
-  if (s.flags.stdout) return true;
-  if (s.logfile !== undefined || s.syslogServer !== undefined || s.syslogSocket !== undefined) return false;
-  return mode !== 'live';
+  return chooseSink(s, mode).kind === 'stdout';
 }
 
 export interface Outputs {

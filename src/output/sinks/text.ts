@@ -24,59 +24,38 @@ export class BrokenPipeError extends Error {
   }
 }
 
-export class TextSink implements LineSink {
-  private last = '';
-  private times = 0;
-  private expire = 0;
+/**
+ * Text in, large pieces out: the buffering shared by the text and JSON sinks. `emit`
+ * receives the pieces (see fdWriter); `onClose` runs once, after the last piece.
+ */
+export class ChunkBuffer {
   private pending = '';
   private closed = false;
 
-  /** `emit` receives framed text in large pieces (see fdWriter for files and stdout). */
   constructor(
     private readonly emit: (chunk: string) => void,
     private readonly onClose: () => void = () => {},
   ) {}
 
   /** Standard output (fd 1). */
-  static stdout(): TextSink {
-    return new TextSink(fdWriter(1));
+  static stdout(): ChunkBuffer {
+    return new ChunkBuffer(fdWriter(1));
   }
 
-  /** A log file opened for appending, mode 0644, as -l does. */
-  static openFile(path: string): TextSink {
+  /** A file opened for appending, mode 0644, as -l does (throws the open error). */
+  static file(path: string): ChunkBuffer {
     const fd = openSync(path, 'a', 0o644);
-    return new TextSink(fdWriter(fd), () => closeSync(fd));
+    return new ChunkBuffer(fdWriter(fd), () => closeSync(fd));
   }
 
-  /** Collects the framed output in memory (tests, benchmarks). */
-  static memory(): { sink: TextSink; text: () => string } {
+  /** In memory (tests, benchmarks). */
+  static memory(): { buffer: ChunkBuffer; text: () => string } {
     let acc = '';
-    const sink = new TextSink((c) => (acc += c));
-    return { sink, text: () => acc };
+    return { buffer: new ChunkBuffer((c) => (acc += c)), text: () => acc };
   }
 
-  write(now: number, text: string): void {
-    if (text === this.last) {
-      if (now >= this.expire && this.times > 0) {
-        this.out(now, `last message repeated ${this.times} times`);
-        this.last = '';
-        this.times = 0;
-        this.expire = 0;
-      }
-      this.times++;
-      return;
-    }
-    if (this.times > 0) {
-      this.out(now, `last message repeated ${this.times} times`);
-      this.times = 0;
-    }
-    this.out(now, text);
-    this.expire = now + 60;
-    this.last = text;
-  }
-
-  private out(now: number, text: string): void {
-    this.pending += `${stamp(now)} ${text}\n`;
+  add(text: string): void {
+    this.pending += text;
     if (this.pending.length >= FLUSH_AT) this.flush();
   }
 
@@ -87,15 +66,84 @@ export class TextSink implements LineSink {
     this.emit(chunk);
   }
 
-  close(now: number): void {
+  /** Flushes and closes once; later calls do nothing. */
+  close(): void {
     if (this.closed) return;
     this.closed = true;
+    try {
+      this.flush();
+    } finally {
+      this.onClose();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+export class TextSink implements LineSink {
+  private last = '';
+  private times = 0;
+  private expire = 0;
+  private readonly out: ChunkBuffer;
+
+  /** `emit` receives framed text in large pieces (see fdWriter for files and stdout). */
+  constructor(emit: ((chunk: string) => void) | ChunkBuffer, onClose?: () => void) {
+    this.out = emit instanceof ChunkBuffer ? emit : new ChunkBuffer(emit, onClose);
+  }
+
+  /** Standard output (fd 1). */
+  static stdout(): TextSink {
+    return new TextSink(ChunkBuffer.stdout());
+  }
+
+  /** A log file opened for appending, mode 0644, as -l does. */
+  static openFile(path: string): TextSink {
+    return new TextSink(ChunkBuffer.file(path));
+  }
+
+  /** Collects the framed output in memory (tests, benchmarks). */
+  static memory(): { sink: TextSink; text: () => string } {
+    const m = ChunkBuffer.memory();
+    return { sink: new TextSink(m.buffer), text: m.text };
+  }
+
+  write(now: number, text: string): void {
+    if (text === this.last) {
+      if (now >= this.expire && this.times > 0) {
+        this.line(now, `last message repeated ${this.times} times`);
+        this.last = '';
+        this.times = 0;
+        this.expire = 0;
+      }
+      this.times++;
+      return;
+    }
     if (this.times > 0) {
-      this.out(now, `last message repeated ${this.times} times`);
+      this.line(now, `last message repeated ${this.times} times`);
       this.times = 0;
     }
-    this.flush();
-    this.onClose();
+    this.line(now, text);
+    this.expire = now + 60;
+    this.last = text;
+  }
+
+  private line(now: number, text: string): void {
+    this.out.add(`${stamp(now)} ${text}\n`);
+  }
+
+  flush(): void {
+    this.out.flush();
+  }
+
+  close(now: number): void {
+    if (this.out.isClosed) return;
+    if (this.times > 0) {
+      this.line(now, `last message repeated ${this.times} times`);
+      this.times = 0;
+    }
+    this.out.close();
   }
 }
 
