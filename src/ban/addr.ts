@@ -5,13 +5,15 @@
  * longest zero run compressed), so that two spellings of one address are one key.
  * Numbers (`v4` host-order uint32, `v6` bigint) are what range checks compare.
  *
- * Parsing is for configuration, state files and firewall listings (never per packet);
- * events carry IPv4 sources as uint32 and become a BanAddr only when they carry weight.
+ * A thin adapter over the two-family address type of src/net/addr.ts, which owns the
+ * parsing, formatting and networks: this file only adds the ban-specific rules (an
+ * IPv4-mapped address is the IPv4 host; what can never be banned). Parsing is for
+ * configuration, state files and firewall listings (never per packet); events carry
+ * their addresses and become a BanAddr only when they carry weight.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import { IPv4CidrRange, IPv6CidrRange, Validator } from 'ip-num';
+import { IpAddr, parseCidr, parseIp, formatIpv4, type Family } from '../net/addr';
 
-export type Family = 4 | 6;
+export type { Family };
 
 export interface BanAddr {
   readonly family: Family;
@@ -23,7 +25,7 @@ export interface BanAddr {
 }
 
 export function dotted(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return formatIpv4(n >>> 0);
 }
 
 export function fromV4(n: number): BanAddr {
@@ -31,64 +33,31 @@ export function fromV4(n: number): BanAddr {
   return { family: 4, text: dotted(v4), v4, v6: 0n };
 }
 
+/** The ban form of an address of either family (an IPv4-mapped one is its IPv4 host). */
+export function fromIp(a: IpAddr): BanAddr {
+  const u = a.unmap();
+  if (u.family === 4) return fromV4(u.v4);
+  return { family: 6, text: u.toString(), v4: 0, v6: u.toBigInt() };
+}
+
 export function fromV6(v: bigint): BanAddr {
-  // an IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 host: one key, one set
-  if (v >> 32n === 0xffffn) return fromV4(Number(v & 0xffffffffn));
-  return { family: 6, text: formatV6(v), v4: 0, v6: v };
+  return fromIp(IpAddr.fromBigInt(6, v));
 }
 
-function parseV4(text: string): number {
-  const p = text.split('.');
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+/** The net-layer value of a ban address. */
+export function toIp(a: BanAddr): IpAddr {
+  return a.family === 4 ? IpAddr.v4(a.v4) : IpAddr.fromBigInt(6, a.v6);
 }
 
-/** 128-bit value of a valid IPv6 text (node's isIPv6 has accepted it; no zone). */
-function parseV6(text: string): bigint {
-  let t = text.toLowerCase();
-  // a trailing dotted quad is two groups
-  const dot = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (dot) {
-    const n = parseV4(dot[1]!);
-    t = t.slice(0, dot.index) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
-  }
-  const halves = t.split('::');
-  const head = halves[0] === '' ? [] : halves[0]!.split(':');
-  const tail = halves.length > 1 ? (halves[1] === '' ? [] : halves[1]!.split(':')) : [];
-  const groups = halves.length > 1 ? [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(parseInt(g, 16));
-  return v;
-}
-
-/** RFC 5952 text: lower case, no leading zeros, the longest run (>= 2) of zero groups as `::`. */
+/** RFC 5952 text of a 128-bit value. */
 export function formatV6(v: bigint): string {
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return IpAddr.fromBigInt(6, v).toString();
 }
 
 /** An address from text (IPv4 dotted quad or IPv6), or undefined. No names, no prefixes. */
 export function parseAddr(text: string): BanAddr | undefined {
-  if (isIPv4(text)) return fromV4(parseV4(text));
-  if (isIPv6(text) && !text.includes('%')) return fromV6(parseV6(text));
-  return undefined;
+  const a = parseIp(text);
+  return a ? fromIp(a) : undefined;
 }
 
 /**
@@ -106,10 +75,10 @@ export function neverBan(a: BanAddr): string | undefined {
     if (n >>> 28 === 0xf) return 'reserved address';
     return undefined;
   }
-  const v = a.v6;
-  if (v === 0n) return 'unspecified address';
-  if (v === 1n) return 'loopback';
-  if (v >> 120n === 0xffn) return 'multicast';
+  const ip = toIp(a);
+  if (ip.isUnspecified()) return 'unspecified address';
+  if (ip.isLoopback()) return 'loopback';
+  if (ip.isMulticast()) return 'multicast';
   return undefined;
 }
 
@@ -133,23 +102,11 @@ export function inRange(a: BanAddr, r: Range): boolean {
 }
 
 /**
- * `ADDR` or `ADDR/LEN` (IPv4 or IPv6; host bits are cleared), parsed with ip-num at
- * configuration time and compiled to an integer range; undefined if invalid.
+ * `ADDR` or `ADDR/LEN` (IPv4 or IPv6; host bits are cleared), parsed by src/net/addr.ts
+ * at configuration time and compiled to an integer range; undefined if invalid.
  */
 export function parseNet(text: string): Range | undefined {
-  if (text.includes('%')) return undefined; // zone ids name a link, not a network
-  const cidr = text.includes('/') ? text : `${text}/${isIPv4(text) ? 32 : 128}`;
-  try {
-    if (Validator.isValidIPv4CidrNotation(cidr)[0]) {
-      const r = IPv4CidrRange.fromCidr(cidr);
-      return { family: 4, lo: r.getFirst().getValue(), hi: r.getLast().getValue(), text };
-    }
-    if (Validator.isValidIPv6CidrNotation(cidr)[0]) {
-      const r = IPv6CidrRange.fromCidr(cidr);
-      return { family: 6, lo: r.getFirst().getValue(), hi: r.getLast().getValue(), text };
-    }
-  } catch {
-    /* ip-num throws on some malformed input its validator let through */
-  }
-  return undefined;
+  const c = parseCidr(text);
+  if (!c) return undefined;
+  return { family: c.family, lo: c.first().toBigInt(), hi: c.last().toBigInt(), text };
 }
