@@ -3,6 +3,7 @@
  * string options and the filter rules. Produced by config/ (iplog.conf, then the
  * command line, then check_options), consumed by pipeline.ts. Plain data, no methods.
  */
+import type { CrowdsecSettings } from '../ban/crowdsec';
 
 /** iplog's boolean flags (spec §1.2, §1.3), named as in `set <keyword>` of iplog.conf. */
 export interface Flags {
@@ -196,4 +197,6 @@ export interface BanSettings {
   params: Record<string, string>;
   /** seconds between comparisons of the firewall with the ban table (0 = only at start) */
   resyncSec: number;
+  /** CrowdSec Local API (`--crowdsec-*`): the crowdsec backend's login, the decision stream */
+  crowdsec?: CrowdsecSettings;
 }
