@@ -284,9 +284,14 @@ export class CrowdsecPusher implements BanService {
   private readonly q: Job[] = [];
   private running = false;
   private closed = false;
-  private down: { since: number; queuedAtStart: number; dropped: number } | null = null;
+  private down: { since: number; queuedAtStart: number } | null = null;
+  /** entries dropped since the last request that got through */
+  private droppedSinceSuccess = 0;
   private waiters: (() => void)[] = [];
   private wake: (() => void) | null = null;
+  /** the entry being sent, and whether a full queue dropped it meanwhile */
+  private inflight: Job | null = null;
+  private inflightDropped = false;
   private readonly session: MachineSession;
   private readonly f: FetchFn;
   private readonly now: () => number;
@@ -317,8 +322,9 @@ export class CrowdsecPusher implements BanService {
     }
     if (this.q.length >= this.o.maxQueue) {
       const old = this.q.shift()!;
+      if (old === this.inflight) this.inflightDropped = true;
       this.stats.dropped++;
-      if (this.down) this.down.dropped++;
+      this.droppedSinceSuccess++;
       this.log.error(
         { code: ERR.BAN_LAPI, dropped: `${old.kind} ${old.addr}`, queue: this.o.maxQueue, droppedTotal: this.stats.dropped },
         'crowdsec: push queue full: the oldest entry was dropped',
@@ -336,7 +342,7 @@ export class CrowdsecPusher implements BanService {
         this.wake = null;
         r();
       }, ms);
-      t.unref?.();
+      // not unref'd: close() (always called at stop) wakes and ends the wait
       this.wake = () => {
         clearTimeout(t);
         this.wake = null;
@@ -351,9 +357,16 @@ export class CrowdsecPusher implements BanService {
     const maxDelay = this.o.maxBackoffMs ?? 60_000;
     while (this.q.length > 0 && !this.closed) {
       const j = this.q[0]!;
+      this.inflight = j;
+      this.inflightDropped = false;
       try {
         await this.send(j);
         if (this.q[0] === j) this.q.shift();
+        // dropped from a full queue while its request was on the way, and it got through after all
+        if (this.inflightDropped) {
+          this.stats.dropped--;
+          this.droppedSinceSuccess--;
+        }
         this.recovered();
         delay = this.o.backoffMs ?? 1000;
       } catch (e) {
@@ -367,7 +380,7 @@ export class CrowdsecPusher implements BanService {
         this.stats.failures++;
         if (this.down === null) {
           this.stats.outages++;
-          this.down = { since: this.now(), queuedAtStart: this.q.length, dropped: 0 };
+          this.down = { since: this.now(), queuedAtStart: this.q.length };
           this.log.warn({ code: ERR.BAN_LAPI, url: this.o.url, err: err.message, queued: this.q.length }, 'crowdsec: LAPI unreachable: pushes are queued and retried');
         } else {
           this.log.debug({ err: err.message, queued: this.q.length, retryInMs: delay }, 'crowdsec: LAPI still unreachable');
@@ -375,6 +388,7 @@ export class CrowdsecPusher implements BanService {
         await this.sleep(delay);
         delay = Math.min(delay * 2, maxDelay);
       } finally {
+        this.inflight = null;
         this.stats.queued = this.q.length;
         this.stats.logins = this.session.logins;
       }
@@ -386,9 +400,11 @@ export class CrowdsecPusher implements BanService {
   }
 
   private recovered(): void {
+    const dropped = this.droppedSinceSuccess;
+    this.droppedSinceSuccess = 0;
     if (this.down === null) return;
     this.log.warn(
-      { url: this.o.url, downMs: this.now() - this.down.since, queuedAtOutage: this.down.queuedAtStart, droppedDuringOutage: this.down.dropped, stats: { ...this.stats, queued: this.q.length } },
+      { url: this.o.url, downMs: this.now() - this.down.since, queuedAtOutage: this.down.queuedAtStart, droppedDuringOutage: dropped, stats: { ...this.stats, queued: this.q.length } },
       'crowdsec: LAPI reachable again: sending the queued pushes',
     );
     this.down = null;
@@ -406,7 +422,7 @@ export class CrowdsecPusher implements BanService {
       return;
     }
     const now = this.now();
-    const left = Math.floor((j.until - now) / 1000);
+    const left = Math.round((j.until - now) / 1000);
     if (left <= 0) {
       this.stats.expiredQueued++;
       this.log.warn({ code: ERR.BAN_LAPI, addr: j.addr, expiredQueuedTotal: this.stats.expiredQueued }, 'crowdsec: a queued ban ended before the LAPI could take it: not sent');
@@ -523,7 +539,7 @@ export default defineBackend({
   name: 'crowdsec',
   summary: 'fleet bans: each ban pushed to CrowdSec\'s Local API as an alert with its decision, enforced by every bouncer',
   notes:
-    'Needs a CrowdSec LAPI and a machine for this sensor (`cscli machines add SENSOR --password ... -f /dev/null`); iplog reads the password from `--crowdsec-password-file` (never from the command line) and logs in with `--crowdsec-machine` at `--crowdsec-url`. No local firewall is changed: the CrowdSec bouncers of the fleet (the one on this host included) enforce the decisions. The LAPI expires decisions itself; an unban deletes the decisions of `origin` for the address. When the LAPI is down, pushes wait in a bounded queue and are retried with backoff; docs/fleet.md.',
+    'Needs a CrowdSec LAPI and a machine for this sensor (`cscli machines add SENSOR --password ... -f /dev/null`); iplog reads the password from `--crowdsec-password-file` (never from the command line) and logs in with `--crowdsec-machine` at `--crowdsec-url`. No local firewall is changed: the CrowdSec bouncers of the fleet (the one on this host included) enforce the decisions. The LAPI expires decisions itself; an unban deletes the decisions of `origin` for the address. When the LAPI is down, pushes wait in a bounded queue and are retried with backoff. The other direction, the fleet\'s decisions applied by iplog to this host\'s firewall, is the decision stream (`--crowdsec-bouncer-key-file`), used with a firewall backend such as nftables. Both in docs/fleet.md.',
   params: {
     origin: { default: 'iplog', doc: 'origin of the decisions (cscli decisions list shows it; unbans delete only this origin\'s)' },
     scenario_prefix: { default: 'iplog/', doc: 'the alert\'s scenario is this followed by the detector name (iplog/syn-scan)' },

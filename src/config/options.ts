@@ -233,7 +233,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // ---- active response (src/ban/, docs/ban-backends.md) ----
   { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
     arg: 'NAME', defaultText: BAN_DEFAULTS.backend, origin: '3',
-    doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), or none (docs/ban-backends.md).' },
+    doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), crowdsec (push to CrowdSec\'s Local API, docs/fleet.md), or none (docs/ban-backends.md).' },
   { long: ['ban-time'], kind: 'string', setting: 'banTime', statement: 'ban_time', missing: 'ban time parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.timeSec), origin: '3',
     doc: 'Duration of a first ban, in seconds (or with a unit: 90s, 10m, 1h, 7d, 2w).' },
