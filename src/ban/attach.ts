@@ -30,7 +30,7 @@ import { CommandQueue, execRunner, type QueueOptions, type Runner } from './exec
 import { Firewall } from './firewall';
 import { BanManager, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
-import { readSecret } from './crowdsec';
+import { CROWDSEC_DEFAULTS, readSecret } from './crowdsec';
 import { DecisionStream } from './decision-stream';
 
 export interface AttachOptions {
@@ -106,7 +106,7 @@ function fleetStream(settings: Settings, opts: AttachOptions, manager: BanManage
   } catch (e) {
     throw new IplogError(`--crowdsec-bouncer-key-file: ${(e as Error).message}`, ERR.BAN_CONFIG);
   }
-  return new DecisionStream({ url: c.url, apiKey, pollMs: c.pollSec * 1000, timeoutMs: 10_000 }, manager, log);
+  return new DecisionStream({ url: c.url, apiKey, pollMs: c.pollSec * 1000, timeoutMs: 10_000, origins: c.origins }, manager, log);
 }
 
 /** Build and start the manager for `engine`; null when banning is off. */
@@ -149,7 +149,7 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
   let service = null;
   if (def.service !== undefined && !dryRun) {
     try {
-      service = def.service(params, { log, crowdsec: b.crowdsec ?? { url: 'http://127.0.0.1:8080', pollSec: 10 } });
+      service = def.service(params, { log, crowdsec: b.crowdsec ?? { ...CROWDSEC_DEFAULTS } });
     } catch (e) {
       throw new IplogError(`backend ${def.name}: ${(e as Error).message}`, ERR.BAN_CONFIG);
     }

@@ -48,11 +48,13 @@ export interface CrowdsecSettings {
   bouncerKeyFile?: string;
   /** seconds between decision-stream polls */
   pollSec: number;
+  /** origins of the decisions the stream applies (comma list), or 'all' */
+  origins: string;
 }
 
-export const CROWDSEC_DEFAULTS = Object.freeze({ url: 'http://127.0.0.1:8080', pollSec: 10 });
+export const CROWDSEC_DEFAULTS = Object.freeze({ url: 'http://127.0.0.1:8080', pollSec: 10, origins: 'iplog,crowdsec,cscli' });
 
-export type CrowdsecSettingKey = 'crowdsecUrl' | 'crowdsecMachine' | 'crowdsecPasswordFile' | 'crowdsecBouncerKeyFile' | 'crowdsecPoll';
+export type CrowdsecSettingKey = 'crowdsecUrl' | 'crowdsecMachine' | 'crowdsecPasswordFile' | 'crowdsecBouncerKeyFile' | 'crowdsecPoll' | 'crowdsecOrigins';
 
 /** Apply one `--crowdsec-*` value; the complaint (no location) when it is invalid. */
 export function applyCrowdsecValue(c: CrowdsecSettings, key: CrowdsecSettingKey, value: string): string | undefined {
@@ -79,6 +81,12 @@ export function applyCrowdsecValue(c: CrowdsecSettings, key: CrowdsecSettingKey,
       if (key === 'crowdsecPasswordFile') c.passwordFile = value;
       else c.bouncerKeyFile = value;
       return undefined;
+    case 'crowdsecOrigins': {
+      const list = value.split(',').map((x) => x.trim()).filter(Boolean);
+      if (list.length === 0 || list.some((o) => !/^[A-Za-z0-9._-]{1,64}$/.test(o))) return `Invalid CrowdSec origins: "${value}" (a comma list such as iplog,crowdsec,cscli, or all)`;
+      c.origins = list.includes('all') ? 'all' : list.join(',');
+      return undefined;
+    }
     case 'crowdsecPoll': {
       const m = /^(\d{1,6})(s|m)?$/.exec(value.trim());
       const n = m ? Number(m[1]) * (m[2] === 'm' ? 60 : 1) : NaN;

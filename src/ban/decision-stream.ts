@@ -13,6 +13,8 @@
  * address, the ids of the decisions it holds, lifting the ban only when the last of them
  * is deleted or expired. Only `ban` decisions of scope Ip (and Range of a single
  * address) are applied; other scopes and types are counted and named once in the log.
+ * Only the origins of `--crowdsec-origins` are asked for (default iplog, crowdsec, cscli:
+ * the fleet's sensors, CrowdSec agents and operators, not the community blocklists).
  *
  * A failing LAPI is survived: the poll is retried with backoff (doubling up to 5 min),
  * the outage and the recovery are logged once each (IPLOG_ERR_BAN_LAPI), and until a
@@ -35,6 +37,8 @@ export interface StreamOptions {
   apiKey: string;
   pollMs: number;
   timeoutMs: number;
+  /** origins applied (comma list), or 'all' / undefined for every origin */
+  origins?: string;
   /** decisions tracked at most (addresses × ids); beyond it new ones are refused and counted */
   maxTracked?: number;
   fetch?: FetchFn;
@@ -136,6 +140,7 @@ export class DecisionStream {
     let next = this.o.pollMs;
     try {
       const qs = new URLSearchParams({ startup: String(startup), dedup: 'false', scopes: 'ip,range' });
+      if (this.o.origins !== undefined && this.o.origins !== 'all') qs.set('origins', this.o.origins);
       const r = await lapiRequest(this.f, this.o.url, 'GET', `/v1/decisions/stream?${qs}`, { headers: { 'x-api-key': this.o.apiKey }, timeoutMs: this.o.timeoutMs });
       if (r.status !== 200) {
         const retry = r.status >= 500 || r.status === 401 || r.status === 403 || r.status === 429;

@@ -283,6 +283,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['crowdsec-poll'], kind: 'string', setting: 'crowdsecPoll', statement: 'crowdsec_poll', missing: 'CrowdSec poll interval parameter',
     arg: 'DURATION', defaultText: `${CROWDSEC_DEFAULTS.pollSec}s`, origin: '3',
     doc: 'How often the decision stream is polled (1s to 1h).' },
+  { long: ['crowdsec-origins'], kind: 'string', setting: 'crowdsecOrigins', statement: 'crowdsec_origins', missing: 'CrowdSec origins parameter',
+    arg: 'LIST|all', defaultText: CROWDSEC_DEFAULTS.origins, origin: '3',
+    doc: 'Origins of the fleet decisions the stream applies (comma list; all = every origin, community blocklists included).' },
 ];
 
 /** One getopt `struct option`: a long name and the spec it belongs to. */
@@ -533,7 +536,8 @@ export function applyValue(
     case 'crowdsecMachine':
     case 'crowdsecPasswordFile':
     case 'crowdsecBouncerKeyFile':
-    case 'crowdsecPoll': {
+    case 'crowdsecPoll':
+    case 'crowdsecOrigins': {
       const b = (settings.ban ??= defaultBanSettings());
       const problem = applyCrowdsecValue((b.crowdsec ??= { ...CROWDSEC_DEFAULTS }), setting, value);
       if (problem !== undefined) return { error: { kind: 'ban', text: problem } };

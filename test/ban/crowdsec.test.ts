@@ -192,6 +192,10 @@ describe('crowdsec pusher', () => {
     assert.equal(applyCrowdsecValue(c, 'crowdsecPoll', '2m'), undefined);
     assert.equal(c.pollSec, 120);
     assert.match(applyCrowdsecValue(c, 'crowdsecPoll', '0') ?? '', /1s to 1h/);
+    assert.equal(c.origins, 'iplog,crowdsec,cscli');
+    assert.equal(applyCrowdsecValue(c, 'crowdsecOrigins', 'iplog, cscli'), undefined);
+    assert.equal(c.origins, 'iplog,cscli');
+    assert.match(applyCrowdsecValue(c, 'crowdsecOrigins', 'a b') ?? '', /Invalid CrowdSec origins/);
   });
 });
 
@@ -232,7 +236,7 @@ describe('decision stream', () => {
       fleetLift: (a: BanAddr, why: string) => (did.push(`lift ${a.text} ${why}`), true),
     };
     const { log } = memLogger();
-    const st = new DecisionStream({ url: 'http://lapi.test', apiKey: 'KEY', pollMs: 60_000, timeoutMs: 1000, fetch: f }, target, log);
+    const st = new DecisionStream({ url: 'http://lapi.test', apiKey: 'KEY', pollMs: 60_000, timeoutMs: 1000, fetch: f, origins: 'all' }, target, log);
     await st.poll();
     await st.poll();
     await st.poll();
@@ -253,11 +257,12 @@ describe('decision stream', () => {
     const paths: string[] = [];
     const f: FetchFn = (async (url: string) => {
       paths.push(new URL(url).searchParams.get('startup')!);
+      assert.equal(new URL(url).searchParams.get('origins'), 'iplog,cscli');
       if (fail-- > 0) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
       return new Response(JSON.stringify({ new: [], deleted: [] }), { status: 200 });
     }) as FetchFn;
     const { log, records } = memLogger();
-    const st = new DecisionStream({ url: 'http://lapi.test', apiKey: 'K', pollMs: 60_000, timeoutMs: 1000, fetch: f }, { fleetBan: () => true, fleetLift: () => true }, log);
+    const st = new DecisionStream({ url: 'http://lapi.test', apiKey: 'K', pollMs: 60_000, timeoutMs: 1000, fetch: f, origins: 'iplog,cscli' }, { fleetBan: () => true, fleetLift: () => true }, log);
     await st.poll();
     await st.poll();
     await st.poll();

@@ -183,6 +183,7 @@ test('fleet bans through the real CrowdSec LAPI: sensor A pushes, host B applies
     // 1. A bans and pushes; the LAPI holds the alert with its decision and evidence
     await a.until(() => /BAN: banned 203\.0\.113\.7 for \d+ seconds/.test(a.stdout), 15_000, 'A to ban 203.0.113.7');
     await a.until(() => a.records().some((r) => r.msg === 'crowdsec: ban of 203.0.113.7 pushed'), 15_000, 'the push');
+    assert.ok(!spawnSync('ps', ['axww', '-o', 'args'], { encoding: 'utf8' }).stdout.includes('sensor-a-password-0123'), 'the machine password is not in ps output');
     const al = alerts(lapi).find((x) => x.source.ip === '203.0.113.7');
     assert.ok(al, 'the LAPI has an alert for 203.0.113.7');
     assert.equal(al.scenario, 'iplog/syn-scan');
