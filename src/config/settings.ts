@@ -158,6 +158,8 @@ export interface Settings {
   jsonFile?: string;
   /** `--op-log FILE` / `op_log FILE`: the operational (pino) log; undefined = standard error */
   opLog?: string;
+  /** `--metrics HOST:PORT` / `metrics HOST:PORT`: serve Prometheus metrics there; undefined = no listener */
+  metrics?: { host: string; port: number };
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */
