@@ -18,6 +18,9 @@ import { NetSyntaxError } from './rules/dst-net';
 import { IplogError, ERR } from './errors';
 import { createLogger } from './log';
 import { attachBans, BanSession } from './ban/attach';
+import { attachLogReplay, replayLogFiles, type LogReplay } from './logs/replay';
+import { LogSession } from './logs/session';
+import type { Engine } from './pipeline';
 import type { BanManager } from './ban/manager';
 import { runDaemon } from './daemon';
 import { captureBackend } from './capture/live';
@@ -53,6 +56,8 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
   // one ban manager for the whole process: a restart moves it to the new engine, keeping
   // its table, scores and budget (src/ban/attach.ts BanSession)
   let bans: BanSession | null = null;
+  // log sources (src/logs/session.ts): started once, write into the current engine
+  let logs: LogSession | null = null;
   return runDaemon({
     argv,
     settings: s,
@@ -67,8 +72,11 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
     onEngine: async (engine, _previous, opLog) => {
       bans ??= new BanSession(s, { mode: 'live', log: opLog });
       await bans.onEngine(engine);
+      logs ??= new LogSession(s, opLog);
+      logs.onEngine(engine);
     },
     onStop: async () => {
+      await logs?.close();
       await bans?.close();
     },
     banStats: () => {
@@ -91,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       return cli.status;
     }
     const s = cli.settings;
-    if (s.replayFile === undefined) return await live(argv, s, cli.messages);
+    if (s.replayFile === undefined && (s.logs?.replay.length ?? 0) === 0) return await live(argv, s, cli.messages);
     if (s.metrics !== undefined) out(2, 'iplog: --metrics serves the live sensor only; a replay does not listen\n');
     for (const m of cli.messages) out(1, m + '\n');
     if (s.flags.ignore_dns) {
@@ -107,9 +115,17 @@ export async function main(argv: string[]): Promise<number> {
     const renderer = s.flags.disable_resolver ? null : createRenderer(s);
     log.info({ file: s.replayFile, profile: s.profile }, 'replay started');
     let bans: BanManager | null = null;
-    const r = await replay(s, s.replayFile, sink, renderer, undefined, async (engine) => {
+    let logs: LogReplay | null = null;
+    const prepare = async (engine: Engine): Promise<void> => {
       bans = await attachBans(engine, s, { mode: 'replay', log });
-    });
+      // --log-replay: the log rules over log files, merged with the capture by time (src/logs/replay.ts)
+      logs = attachLogReplay(engine, s);
+    };
+    const r =
+      s.replayFile !== undefined
+        ? await replay(s, s.replayFile, sink, renderer, undefined, prepare)
+        : await replayLogFiles(s, sink, renderer, prepare, () => logs);
+    if (logs !== null) log.info({ logFiles: (logs as LogReplay).files.map((f) => ({ file: f.path, ...f.stats })), feed: (logs as LogReplay).feed.stats }, 'log replay finished');
     // firewall commands and the ban state file finish (bans themselves stay)
     await (bans as BanManager | null)?.close();
     renderer?.close();

@@ -97,6 +97,8 @@ interface Hit {
   detector: string | null;
   /** evidence grade fields of the event, when it has them (spoofable, proof, source_role) */
   grade?: Record<string, string | number | boolean>;
+  /** a log rule's own first-ban duration (`log.match` detail.ban_time), else 0 */
+  banSec?: number;
 }
 
 interface Score {
@@ -149,6 +151,7 @@ const TITLES: Record<string, string> = {
 };
 
 function titleOf(ev: IplogEvent): string {
+  if (ev.kind === 'log.match') return `log: ${String(ev.detail?.rule)}`;
   if (ev.kind === 'scan.detected') {
     const t = ev.detail?.title;
     if (typeof t === 'string') return t;
@@ -228,6 +231,8 @@ export class BanManager {
   weightOf(ev: IplogEvent): number {
     const w = this.d.policy.weights;
     if (ev.kind === 'scan.detected') return (ev.detector !== null ? w.get(ev.detector) : undefined) ?? w.get('scan.detected') ?? 0;
+    // a log rule's match (src/logs/feed.ts) carries the rule's weight
+    if (ev.kind === 'log.match') return typeof ev.detail?.weight === 'number' ? ev.detail.weight : 0;
     return w.get(ev.kind) ?? 0;
   }
 
@@ -238,11 +243,12 @@ export class BanManager {
     if (!(w > 0)) return;
     const a = sourceOf(ev);
     if (a === undefined) return;
-    this.observe(a, ev.time, w, titleOf(ev), ev.kind, ev.detector, gradeOf(ev));
+    const banSec = ev.kind === 'log.match' && typeof ev.detail?.ban_time === 'number' ? ev.detail.ban_time : 0;
+    this.observe(a, ev.time, w, titleOf(ev), ev.kind, ev.detector, gradeOf(ev), banSec);
   };
 
   /** Score one weighted event from `a` at time `t`. */
-  observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null, grade?: Hit['grade']): void {
+  observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null, grade?: Hit['grade'], banSec = 0): void {
     if (t > this.now) this.now = t;
     this.stats.events++;
     if (this.bans.has(a.text)) {
@@ -260,7 +266,9 @@ export class BanManager {
       }
       s = { addr: a, hits: [] };
     }
-    s.hits.push(grade === undefined ? { t, w, title, kind, detector } : { t, w, title, kind, detector, grade });
+    const hit: Hit = grade === undefined ? { t, w, title, kind, detector } : { t, w, title, kind, detector, grade };
+    if (banSec > 0) hit.banSec = banSec;
+    s.hits.push(hit);
     if (s.hits.length > HITS_PER_SOURCE) s.hits.shift();
     const from = t - this.d.policy.windowSec;
     s.hits = s.hits.filter((h) => h.t > from);
@@ -350,7 +358,10 @@ export class BanManager {
     const o = this.offenders.get(a.text);
     const prior = o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0;
     const offence = prior + 1;
-    const seconds = this.durationOf(offence);
+    // a log rule with its own ban_time among the evidence: the longest such base time
+    let base = 0;
+    for (const h of hits) if ((h.banSec ?? 0) > base) base = h.banSec!;
+    const seconds = this.durationOf(offence, base > 0 ? base : undefined);
     const titles = [...new Set(hits.map((h) => h.title))];
     const reason = `${titles.join(', ')}; score ${score}; offence ${offence}`;
     const ban: Ban = { addr: a, since: t, until: t + seconds, offence, reason };
@@ -369,7 +380,7 @@ export class BanManager {
       offence,
       seconds,
       until: ban.until,
-      duration: `min(${p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
+      duration: `min(${base > 0 ? base : p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
       backend: this.d.firewall.def.name,
     });
     this.d.firewall.ban(a, seconds, {
@@ -381,9 +392,9 @@ export class BanManager {
     this.persist();
   }
 
-  durationOf(offence: number): number {
+  durationOf(offence: number, baseSec?: number): number {
     const p = this.d.policy;
-    return Math.min(Math.round(p.timeSec * p.factor ** (offence - 1)), p.maxTimeSec);
+    return Math.min(Math.round((baseSec ?? p.timeSec) * p.factor ** (offence - 1)), p.maxTimeSec);
   }
 
   private addBan(b: Ban): void {

@@ -66,6 +66,7 @@ export type CliErrorCode =
   | 'IPLOG_ERR_BAD_SYSLOG_FORMAT'
   | 'IPLOG_ERR_BAN_CONFIG' // a --ban-* value (src/ban/config.ts)
   | 'IPLOG_ERR_BAD_METRICS' // --metrics HOST:PORT
+  | 'IPLOG_ERR_LOG_CONFIG' // a log_* statement or --log-* value (src/logs/rules.ts), FILE:LINE on stderr
   | 'IPLOG_ERR_PIDFILE_OPEN' // -k/-R
   | 'IPLOG_ERR_PIDFILE_READ'
   | 'IPLOG_ERR_BAD_PID'
@@ -321,6 +322,8 @@ function applySetting(ctx: Ctx, spec: OptionSpec, value: string): CliResult | un
       return fatal(ctx, `Invalid DNS timeout: "${value}" (milliseconds, 1 - 600000)`, 'IPLOG_ERR_BAD_DNS_TIMEOUT');
     case 'ban':
       return fatal(ctx, r.error.text, 'IPLOG_ERR_BAN_CONFIG');
+    case 'log':
+      return fatal(ctx, r.error.text, 'IPLOG_ERR_LOG_CONFIG');
     case 'syslogSocket':
       return fatal(ctx, `Invalid syslog socket: "${value}" (a path of 1 - 107 bytes)`, 'IPLOG_ERR_BAD_SYSLOG_SOCKET');
     case 'syslogServer':
@@ -407,6 +410,12 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
     return exitWith(ctx, status, usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
   }
 
+  // Log rules and sources (src/logs/rules.ts): an error is fatal, each `FILE:LINE: message` on stderr.
+  const logErrors = settings.logs?.errors ?? [];
+  if (logErrors.length > 0) {
+    return exitWith(ctx, 1, undefined, logErrors.map((e) => `iplog: ${e}\n`).join('') + `iplog: ${logErrors.length} error(s) in the log rules: not starting\n`, 'IPLOG_ERR_LOG_CONFIG');
+  }
+
   // 5. check_options().
   const problem = checkOptions(settings, { canOpenRawSocket: opts.canOpenRawSocket });
   if (problem !== undefined) return fatal(ctx, problem.message, problem.code);
@@ -438,6 +447,8 @@ export function reloadConfiguration(
   if (text !== undefined) {
     parseConfig(text, settings.configFile, settings, (m) => messages.push(m), systemConfigEnv(readFile));
   }
+  // a log rule broken since the start: said, and the rules of the start stay in force
+  for (const e of settings.logs?.errors ?? []) messages.push(`iplog: ${e} (log rules unchanged until a restart)`);
   const problem = checkOptions(settings, { canOpenRawSocket: opts.canOpenRawSocket });
   if (problem !== undefined) return { messages, fatal: { line: `Fatal: ${problem.message}`, code: problem.code } };
   return { messages };

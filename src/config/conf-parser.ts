@@ -38,6 +38,7 @@ import {
   type OptionSpec,
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
+import { checkLogSettings, defaultReadFile as readLogFile, emptyLogSettings, isLogStatement, parseLogStatement } from '../logs/rules';
 
 // ---------------------------------------------------------------------------
 // Name databases
@@ -454,6 +455,8 @@ export function parseConfig(
   env?: ConfigEnv,
 ): void {
   const names = env ?? systemConfigEnv(defaultReadFile);
+  // log rules and sources come from the file alone (a re-read starts them afresh)
+  if (settings.logs !== undefined) settings.logs = { ...emptyLogSettings(), replay: settings.logs.replay, year: settings.logs.year };
   const flags = settings.flags;
   let state = St.Initial as St;
   const stack: St[] = [];
@@ -627,6 +630,11 @@ export function parseConfig(
               seen: new Set(),
             };
             enter(St.FilterProt);
+          } else if (isLogStatement(asciiLower(tok))) {
+            // log rules and sources (src/logs/rules.ts): the whole line is the statement;
+            // its errors are fatal, `FILE:LINE: message` on standard error
+            parseLogStatement((settings.logs ??= emptyLogSettings()), currentLine, path, lineNo, readLogFile);
+            return false;
           } else {
             const spec = findStatement(tok);
             if (spec === undefined) {
@@ -749,8 +757,10 @@ export function parseConfig(
     }
   };
 
+  let currentLine = '';
   for (const line of readLines(text)) {
     lineNo++;
+    currentLine = line;
     if (state !== St.Comment) tempFlags = [];
     const tokens = line.split(/[ \t]+/).filter((t) => t !== '');
     if (tokens.length === 0) {
@@ -765,6 +775,7 @@ export function parseConfig(
     endOfLine();
   }
   if (state === St.Comment) diag(`${path}: Parse Error: Unterminated comment.`);
+  if (settings.logs !== undefined) checkLogSettings(settings.logs);
 }
 
 function defaultReadFile(path: string): string | undefined {

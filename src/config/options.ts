@@ -21,6 +21,7 @@ import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFo
 import { applyBanValue, BAN_DEFAULTS, defaultBanSettings, type BanSettingKey } from '../ban/config';
 import { applyCrowdsecValue, CROWDSEC_DEFAULTS, type CrowdsecSettingKey } from '../ban/crowdsec';
 import { parseMetricsAddress } from '../metrics/address';
+import { emptyLogSettings } from '../logs/rules';
 
 /** How an option takes its value on the command line. */
 export type OptionKind =
@@ -54,6 +55,8 @@ export type SettingKey =
   | 'jsonFile'
   | 'opLog'
   | 'metrics'
+  | 'logReplay'
+  | 'logYear'
   | BanSettingKey
   | CrowdsecSettingKey;
 
@@ -293,6 +296,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['crowdsec-origins'], kind: 'string', setting: 'crowdsecOrigins', statement: 'crowdsec_origins', missing: 'CrowdSec origins parameter',
     arg: 'LIST|all', defaultText: CROWDSEC_DEFAULTS.origins, origin: '3',
     doc: 'Origins of the fleet decisions the stream applies (comma list; all = every origin, community blocklists included).' },
+  // ---- log rules (src/logs/, docs/log-rules.md); rules and sources are log_* statements of iplog.conf ----
+  { long: ['log-replay'], kind: 'string', setting: 'logReplay', arg: 'FILE', defaultText: '(none)', repeatable: true, origin: '3',
+    doc: 'Run the log rules over this log file (syslog file, web server log, or `journalctl -o json` output); repeatable. With -r, merged with the capture by time; use --ban-backend dry-run to see what would have been banned (docs/log-rules.md).' },
+  { long: ['log-year'], kind: 'string', setting: 'logYear', arg: 'YEAR', defaultText: '(from the file\'s mtime)', origin: '3',
+    doc: 'Year of the first line of a replayed syslog file, whose stamps have none (docs/log-rules.md "Years").' },
 ];
 
 /** One getopt `struct option`: a long name and the spec it belongs to. */
@@ -432,7 +440,7 @@ export function splitList(text: string): string[] {
 }
 
 /** What was wrong with a value given to applyValue(); each caller words it its own way. */
-export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout' | 'syslogSocket' | 'syslogServer' | 'syslogFormat' | 'ban' | 'metrics'; text: string };
+export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout' | 'syslogSocket' | 'syslogServer' | 'syslogFormat' | 'ban' | 'metrics' | 'log'; text: string };
 
 /**
  * Apply the value of a string option or statement, the same way from the command line and
@@ -529,6 +537,14 @@ export function applyValue(
       settings.metrics = a;
       break;
     }
+    case 'logReplay':
+      if (value === '' || value.includes('\0')) return { error: { kind: 'log', text: `Invalid log file: "${value}"` } };
+      (settings.logs ??= emptyLogSettings()).replay.push(value);
+      break;
+    case 'logYear':
+      if (!/^\d{4}$/.test(value) || Number(value) < 1970) return { error: { kind: 'log', text: `Invalid log year: "${value}" (four digits, 1970 or later)` } };
+      (settings.logs ??= emptyLogSettings()).year = Number(value);
+      break;
     case 'banBackend':
     case 'banTime':
     case 'banMaxTime':

@@ -145,6 +145,8 @@ export interface Settings {
   dnsTimeoutMs: number;
   /** active response (`--ban-*`, src/ban/); absent = every default (banning off) */
   ban?: BanSettings;
+  /** log rules and sources (`log_*` statements, `--log-replay`; src/logs/); absent = none */
+  logs?: import('../logs/rules').LogSettings;
   /**
    * local syslog socket (`--syslog-socket`, `syslog_socket`). Undefined: /dev/log, used only
    * in live mode without -l/-L; given: syslog is the sink in replay too (output/sinks/open.ts)

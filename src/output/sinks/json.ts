@@ -63,7 +63,7 @@ export interface JsonEvent {
 
 /** Kinds whose events name one address only (the ban manager's lines): no destination. */
 function hasDestination(kind: string): boolean {
-  return !kind.startsWith('ban.') && kind !== MESSAGE_KIND;
+  return !kind.startsWith('ban.') && kind !== MESSAGE_KIND && kind !== 'log.match';
 }
 
 const iso = (sec: number): string => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
@@ -90,7 +90,7 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
   const kind = ev.kind;
   const withDst = hasDestination(kind);
   // the ban manager's events name IPv4 or IPv6 addresses: its canonical text is in detail.addr
-  const banAddr = kind.startsWith('ban.') ? ev.detail?.addr : undefined;
+  const banAddr = kind.startsWith('ban.') || kind === 'log.match' ? ev.detail?.addr : undefined;
   const src = typeof banAddr === 'string' ? banAddr : dottedQuad(ev.src);
   const dst = withDst ? dottedQuad(ev.dst) : null;
   const srcHost = hosts !== undefined && hosts[0] !== '' ? hosts[0] : null;

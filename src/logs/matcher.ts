@@ -1,0 +1,161 @@
+/**
+ * One source's rules over its lines: the first rule (in definition order) whose program
+ * and regex match a line names the line's address and time. No rule matches a line
+ * twice and one line accuses at most one address.
+ *
+ * Per line: the syslog header is located by index (line.ts, no copy); the message is
+ * sliced only when a rule applies to the line's program; a match costs the regex's
+ * result. A captured address is checked once more (the macros only match addresses; an
+ * address the ban manager cannot take is counted, never guessed).
+ */
+import { fromV4, parseAddr, type BanAddr } from '../ban/addr';
+import type { LogFormat, LogRule } from './rules';
+import { anyTime, Header, parseHeader, rfc3164Time, rfc3339Time, type SyslogYear } from './line';
+
+export interface MatchStats {
+  lines: number;
+  matched: number;
+  /** a captured text that is not a usable address (should not happen: counted) */
+  badAddress: number;
+  /** a time group or header time that could not be read (the fallback time was used) */
+  badTime: number;
+}
+
+/** Dotted quad → host-order uint32, or -1. */
+function quad(s: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return (v * 256 + part) >>> 0;
+}
+
+export function addrOf(text: string): BanAddr | undefined {
+  if (text.indexOf(':') < 0) {
+    const n = quad(text);
+    return n < 0 ? undefined : fromV4(n);
+  }
+  return parseAddr(text);
+}
+
+export class LogMatcher {
+  readonly stats: MatchStats = { lines: 0, matched: 0, badAddress: 0, badTime: 0 };
+  private readonly h = new Header();
+  /** result of the last successful match */
+  addr: BanAddr = fromV4(0);
+  time = 0;
+  rule: LogRule | null = null;
+
+  constructor(
+    readonly rules: readonly LogRule[],
+    readonly format: LogFormat,
+    /** for RFC 3164 stamps; null: such stamps are not read (the fallback time is used) */
+    private readonly years: SyslogYear | null,
+  ) {}
+
+  /**
+   * A line of a file. `fallback` is the time when the line's own is not used or not
+   * readable; `useLineTime` = take the time the line states (replay) or not (live).
+   */
+  matchLine(line: string, fallback: number, useLineTime: boolean): boolean {
+    this.stats.lines++;
+    const h = this.h;
+    if (this.format === 'syslog') parseHeader(line, h);
+    else h.ok = false;
+    const rules = this.rules;
+    let msg: string | null = null;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      let text: string;
+      if (r.programs.length > 0) {
+        if (!h.ok || !programIs(line, h.progStart, h.progEnd, r.programs)) continue;
+        text = msg ??= line.slice(h.msgStart);
+      } else {
+        text = h.ok ? (msg ??= line.slice(h.msgStart)) : line;
+      }
+      const m = r.re.exec(text);
+      if (m === null) continue;
+      if (!this.take(r, m, fallback, useLineTime)) return false;
+      if (useLineTime && !r.hasTime && h.ok) this.time = this.headerTime(line, fallback);
+      return true;
+    }
+    return false;
+  }
+
+  /** A journal entry: its message, program (SYSLOG_IDENTIFIER) and time. */
+  matchMessage(msg: string, program: string, time: number): boolean {
+    this.stats.lines++;
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if (r.programs.length > 0 && !r.programs.includes(program)) continue;
+      const m = r.re.exec(msg);
+      if (m === null) continue;
+      // the journal's own time is exact: a time group in the message is not needed
+      return this.take(r, m, time, false);
+    }
+    return false;
+  }
+
+  private take(r: LogRule, m: RegExpExecArray, fallback: number, useLineTime: boolean): boolean {
+    const text = m.groups?.addr;
+    const a = text === undefined ? undefined : addrOf(text);
+    if (a === undefined) {
+      this.stats.badAddress++;
+      return false;
+    }
+    this.stats.matched++;
+    this.addr = a;
+    this.rule = r;
+    this.time = fallback;
+    if (useLineTime && r.hasTime) {
+      const t = m.groups?.time;
+      const v = t === undefined || this.years === null ? NaN : anyTime(t, this.years);
+      if (Number.isFinite(v)) this.time = v;
+      else this.stats.badTime++;
+    }
+    return true;
+  }
+
+  private headerTime(line: string, fallback: number): number {
+    const h = this.h;
+    const v = h.timeKind === 0 ? (this.years === null ? NaN : rfc3164Time(line, h.timeStart, this.years)) : rfc3339Time(line.slice(h.timeStart, h.timeEnd));
+    if (Number.isFinite(v)) return v;
+    this.stats.badTime++;
+    return fallback;
+  }
+
+  /**
+   * The stamp of a line no rule matched (replay keeps the clock moving on it), or NaN.
+   * RFC 3164 stamps go through the year tracker so that its month order stays right.
+   */
+  lineTime(line: string): number {
+    if (this.format !== 'syslog') return NaN;
+    parseHeader(line, this.h);
+    if (!this.h.ok) return NaN;
+    return this.h.timeKind === 0 ? (this.years === null ? NaN : rfc3164Time(line, 0, this.years)) : rfc3339Time(line.slice(0, this.h.timeEnd));
+  }
+}
+
+function programIs(line: string, start: number, end: number, programs: readonly string[]): boolean {
+  const len = end - start;
+  for (let i = 0; i < programs.length; i++) {
+    const p = programs[i]!;
+    if (p.length === len && line.startsWith(p, start)) return true;
+  }
+  return false;
+}

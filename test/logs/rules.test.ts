@@ -1,0 +1,126 @@
+/**
+ * Log rules as configuration: the log_* statements of iplog.conf (and of an included
+ * rules file), checked at load time with FILE:LINE on standard error; the address macros
+ * match exactly the address texts (property test against node's own parser).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parseCommandLine } from '../../src/cli/program';
+import { compileRuleRegex, MACROS } from '../../src/logs/rules';
+import { addrOf } from '../../src/logs/matcher';
+
+function load(conf: string, extra: Record<string, string> = {}, args: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'iplog-logrules-'));
+  const path = join(dir, 'iplog.conf');
+  writeFileSync(path, conf);
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+  return { path, dir, r: parseCommandLine(['--config', path, '-r', '/dev/null', ...args]) };
+}
+
+test('a rule, a file source and a journal source from iplog.conf; other statements unaffected', () => {
+  const { r } = load(
+    [
+      'set udp false',
+      'log_rule sshd-fail weight 3 threshold 5 window 10m ban_time 2h program sshd,sshd-session match ^Failed password for .* from <ADDR> port \\d+ ssh2$',
+      'log_file /var/log/auth.log rules sshd-*',
+      'log_journal unit ssh.service ident sshd rules sshd-fail',
+      'user nobody',
+    ].join('\n') + '\n',
+  );
+  assert.equal(r.kind, 'run');
+  if (r.kind !== 'run') return;
+  const ls = r.settings.logs!;
+  assert.equal(r.settings.flags.udp, false);
+  assert.equal(r.settings.user, 'nobody');
+  assert.equal(ls.rules.length, 1);
+  const rule = ls.rules[0]!;
+  assert.deepEqual([rule.name, rule.weight, rule.threshold, rule.windowSec, rule.banSec, rule.programs], ['sshd-fail', 3, 5, 600, 7200, ['sshd', 'sshd-session']]);
+  assert.equal(rule.source, 'Failed password for .* from <ADDR> port \\d+ ssh2$'.replace(/^/, '^'));
+  assert.match(rule.where, /iplog\.conf:2$/);
+  assert.deepEqual(ls.sources.map((s) => s.kind), ['file', 'journal']);
+  const m = rule.re.exec('Failed password for root from 2001:db8::7 port 22 ssh2');
+  assert.equal(m?.groups?.addr, '2001:db8::7');
+});
+
+test('rejected at load time with FILE:LINE: rules that could capture something other than an address', () => {
+  const bad: [string, RegExp][] = [
+    ['log_rule a match ^from (?<addr>\\S+)', /hand-written \(\?<addr>/],
+    ['log_rule a match ^from (?<host>\\S+)', /hand-written \(\?<host>/],
+    ['log_rule a match ^Failed .* from <HOST>$', /<HOST> \(fail2ban\) also matches host names/],
+    ['log_rule a match ^Failed password$', /no address/],
+    ['log_rule a match ^<ADDR> -> <IP4>$', /more than one address/],
+    ['log_rule a match ^<ADDR> (unclosed', /invalid regex/],
+    ['log_rule a weight x match <ADDR>', /weight "x"/],
+    ['log_rule a window 10m match <ADDR>', /"window" without "threshold"/],
+    ['log_rule a weight 2', /missing "match REGEX"/],
+    ['log_file /var/log/auth.log rules nosuch', /no rule "nosuch"/],
+    ['log_file relative.log rules x', /not an absolute path|no rule/],
+    ['log_journal rules x', /at least one "unit U" or "ident I"/],
+  ];
+  for (const [line, why] of bad) {
+    const { path, r } = load(`# comment\n${line}\n`);
+    assert.equal(r.kind, 'exit', line);
+    if (r.kind !== 'exit') continue;
+    assert.equal(r.status, 1, line);
+    assert.equal(r.code, 'IPLOG_ERR_LOG_CONFIG');
+    assert.ok(r.stderr.startsWith(`iplog: ${path}:2: `), `${line}: ${r.stderr}`);
+    assert.match(r.stderr, why, line);
+  }
+});
+
+test('log_rules FILE includes a rules file relative to the configuration; errors name that file and line', () => {
+  const ok = load('log_rules rules.conf\nlog_file /var/log/auth.log rules a\n', { 'rules.conf': '# shipped rules\n\nlog_rule a weight 2 match ^x <ADDR>$\n' });
+  assert.equal(ok.r.kind, 'run');
+  const bad = load('log_rules rules.conf\n', { 'rules.conf': 'log_rule a match ^x\nset tcp false\n' });
+  assert.equal(bad.r.kind, 'exit');
+  if (bad.r.kind !== 'exit') return;
+  assert.match(bad.r.stderr, new RegExp(`${join(bad.dir, 'rules.conf')}:1: log_rule a: no address`));
+  assert.match(bad.r.stderr, new RegExp(`${join(bad.dir, 'rules.conf')}:2: only log_\\* statements belong in a rules file`));
+  const missing = load('log_rules nope.conf\n');
+  assert.equal(missing.r.kind, 'exit');
+  if (missing.r.kind === 'exit') assert.match(missing.r.stderr, /:1: log_rules: cannot read .*nope\.conf/);
+});
+
+test('the shipped rules file loads', () => {
+  const shipped = join(__dirname, '..', '..', '..', 'config', 'log-rules.conf');
+  const { r } = load(`log_rules ${shipped}\n`);
+  assert.equal(r.kind, 'run', r.kind === 'exit' ? r.stderr : '');
+  if (r.kind === 'run') assert.ok(r.settings.logs!.rules.length >= 6);
+});
+
+test('<ADDR> captures exactly the IPv4 and IPv6 texts, whole, and nothing else', () => {
+  const re = new RegExp(`^from ${MACROS['<ADDR>']} port`);
+  const v6 = fc.ipV6().map((a) => a.toLowerCase());
+  fc.assert(
+    fc.property(fc.oneof(fc.ipV4(), v6), (a) => {
+      const m = re.exec(`from ${a} port`);
+      assert.equal(m?.groups?.addr, a);
+      assert.ok(addrOf(a) !== undefined);
+    }),
+    { numRuns: 3000 },
+  );
+  // texts that are not an address (or are longer than one) are not captured
+  const loose = new RegExp(`${MACROS['<ADDR>']}`);
+  for (const t of ['256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4x', 'host.example', '::g', '2001:db8:::1', '1:2:3:4:5:6:7:8:9', 'fe80::1x']) {
+    const m = loose.exec(t);
+    if (m !== null) assert.equal(isIP(m.groups!.addr!) !== 0 && t === m.groups!.addr, true, `${t} gave ${m.groups!.addr}`);
+  }
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdef.:xz '.split('')), maxLength: 40 }), (s) => {
+      const m = loose.exec(s);
+      if (m !== null) assert.notEqual(isIP(m.groups!.addr!), 0, `captured ${m.groups!.addr} from ${s}`);
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('compileRuleRegex: the time macro, one time group at most', () => {
+  const c = compileRuleRegex('^<ADDR> - - \\[<CLFTIME>\\]');
+  assert.ok(typeof c !== 'string' && c.hasTime);
+  assert.match(String(compileRuleRegex('^(?<time>\\S+) <CLFTIME> <ADDR>')), /more than one time group/);
+});
