@@ -4,7 +4,7 @@
 // node_modules is missing or stale), and the TypeScript build. Idempotent and quiet
 // when there is nothing to do, so `npm test` and `npm run demo` can call it every time.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,12 @@ const DEBIAN = ['tcpdump', 'libpcap-dev', 'gcc', 'rsyslog', 'nftables', 'ipset',
   // the daemon tests: config/iplog.logrotate is checked with logrotate -d
   'logrotate',
   // test/install/deb.test.ts: a fresh Debian 12 root to dpkg -i the package into
-  'debootstrap'];
+  'debootstrap',
+
+  // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban test,
+  // and journald (package systemd), curl, openssl. The corpus script (test/tools/make-log-corpus.ts)
+  // also needs nginx-light and apache2, installed by hand: no test needs them
+  'openssh-server', 'openssh-client', 'sshpass', 'systemd', 'curl', 'openssl'];
 function missingDebian() {
   return DEBIAN.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
 }
@@ -33,7 +38,17 @@ if (process.platform === 'linux' && existsSync('/usr/bin/apt-get') && process.ge
     say(`installing Debian packages: ${missing.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+    // daemons in these packages (sshd, rsyslogd) must not start listening on the host: the
+    // tests run their own in namespaces. policy-rc.d (exit 101) keeps the maintainer
+    // scripts from starting them; one that exists already is left as it is.
+    const policy = '/usr/sbin/policy-rc.d';
+    const ownPolicy = !existsSync(policy);
+    if (ownPolicy) writeFileSync(policy, '#!/bin/sh\n# iplog scripts/setup.mjs: no service starts during the install\nexit 101\n', { mode: 0o755 });
+    try {
+      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+    } finally {
+      if (ownPolicy) rmSync(policy, { force: true });
+    }
   }
 }
 

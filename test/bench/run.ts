@@ -22,6 +22,8 @@
  * `--only full` runs just that measure: the profiling entry in docs/benchmarks.md.
  * `--only live` runs the live-capture benchmark instead (test/bench/live.ts: root, network
  * namespaces, tcpreplay); --quick, --runs and --write-doc are passed on to it.
+ * `--only logs` runs the log-rules benchmark (test/bench/logs.ts: 1,000,000 auth.log lines,
+ * iplog's rules and fail2ban-regex with Debian's sshd filter); a full run ends with it.
  * `--write-doc` replaces the text between the results markers of docs/benchmarks.md.
  * Exit status 1 when a sanity check fails (wrong packet or line count), not when a
  * target is missed: the targets are reported, not enforced.
@@ -498,11 +500,22 @@ async function main(): Promise<number> {
       say(`wrote ${path.relative(ROOT, DOC)}`);
     }
   }
-  return failures.length > 0 ? 1 : 0;
+  let logs = 0;
+  if (o.only.size === MEASURES.length) {
+    // the log rules against fail2ban-regex (test/bench/logs.ts), after the packet measures
+    say('log rules vs fail2ban-regex ...');
+    logs = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'logs.js'), ...(o.quick ? ['--quick'] : [])], { stdio: 'inherit' }).status ?? 1;
+  }
+  return failures.length > 0 || logs !== 0 ? 1 : 0;
 }
 
 const liveAt = process.argv.indexOf('--only');
-if (liveAt >= 0 && process.argv[liveAt + 1] === 'live') {
+if (liveAt >= 0 && process.argv[liveAt + 1] === 'logs') {
+  // `--only logs`: the log rules against fail2ban-regex (test/bench/logs.ts)
+  const args = process.argv.slice(2).filter((_, i) => i + 2 !== liveAt && i + 2 !== liveAt + 1 && process.argv[i + 2] !== '--write-doc');
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'logs.js'), ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else if (liveAt >= 0 && process.argv[liveAt + 1] === 'live') {
   // `--only live`: the live-capture benchmark (namespaces, tcpreplay, root) is test/bench/live.ts
   const args = process.argv.slice(2).filter((_, i) => i + 2 !== liveAt && i + 2 !== liveAt + 1);
   const r = spawnSync(process.execPath, [path.join(__dirname, 'live.js'), ...args], { stdio: 'inherit' });
