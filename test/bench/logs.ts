@@ -7,9 +7,8 @@
  *
  * The file (pcaps/bench/auth-<N>.log, made once, deterministic) mixes the sshd messages
  * of the real corpus (test/logs/corpus/auth.log) that both tools count as matched
- * (failed passwords for existing and unknown users, invalid users, connections closed
- * by an authenticating user before authentication) with lines neither matches (cron and
- * logind sessions, sshd session lines). Sources: up to `distinct` addresses (addr():
+ * (failed passwords for existing and unknown users, invalid users) with lines neither
+ * matches (cron and logind sessions, sshd session lines). Sources: up to `distinct` addresses (addr():
  * documentation ranges, half of them IPv6): the ban manager's and the rules' tables must
  * stay bounded however many there are.
  *
@@ -118,12 +117,14 @@ export function ensureAuthLog(lines: number, distinct: number): BenchLog {
     if (x < 0.2) msg = `sshd[${pid}]: Failed password for invalid user ${u} from ${a} port ${port} ssh2`;
     else if (x < 0.3) msg = `sshd[${pid}]: Failed password for root from ${a} port ${port} ssh2`;
     else if (x < 0.45) msg = `sshd[${pid}]: Invalid user ${u} from ${a} port ${port}`;
-    else if (x < 0.6) msg = `sshd[${pid}]: Connection closed by authenticating user root ${a} port ${port} [preauth]`;
+    // (pre-auth disconnects are left out: fail2ban's normal mode matches them as NOFAIL,
+    // which fail2ban-regex does not count, so the counts could not be compared)
+    else if (x < 0.6) msg = `sshd[${pid}]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)`;
     else if (x < 0.75) msg = `CRON[${pid}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`;
     else if (x < 0.85) msg = `CRON[${pid}]: pam_unix(cron:session): session closed for user root`;
     else if (x < 0.93) msg = `sshd[${pid}]: pam_unix(sshd:session): session closed for user alice`;
     else msg = `systemd-logind[412]: Removed session ${pid}.`;
-    if (x < 0.6) matching++;
+    if (x < 0.45) matching++;
     buf += `${stamp} srv ${msg}\n`;
     if (buf.length > 1 << 20) {
       fs.writeSync(fd, buf);
@@ -151,16 +152,12 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[(s.length - 1) >> 1]!;
-}
-
 /** The rules alone: read, split, match every line. */
-function rulesOnly(b: BenchLog): { sec: number; matched: number } {
+function rulesOnly(b: BenchLog): { sec: number; cpu: number; matched: number } {
   const s = settingsFor(b.path);
   const ls = s.logs!;
   const m = new LogMatcher(rulesOf(ls, ['sshd-*']), 'syslog', SyslogYear.given(2026));
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const split = new LineSplitter((line) => void m.matchLine(line, 0, true));
   const fd = fs.openSync(b.path, 'r');
@@ -172,11 +169,12 @@ function rulesOnly(b: BenchLog): { sec: number; matched: number } {
   }
   split.end();
   fs.closeSync(fd);
-  return { sec: Number(process.hrtime.bigint() - t0) / 1e9, matched: m.stats.matched };
+  const c = process.cpuUsage(c0);
+  return { sec: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, matched: m.stats.matched };
 }
 
 /** The whole --log-replay path with the dry-run ban manager. */
-async function replayWhole(b: BenchLog): Promise<{ sec: number; matched: number; bans: number; heap: number; evictions: number; lines: number }> {
+async function replayWhole(b: BenchLog): Promise<{ sec: number; cpu: number; matched: number; bans: number; heap: number; evictions: number; lines: number }> {
   const s = settingsFor(b.path);
   let outBytes = 0;
   const sink = new TextSink((chunk) => {
@@ -186,6 +184,7 @@ async function replayWhole(b: BenchLog): Promise<{ sec: number; matched: number;
   let bans: Awaited<ReturnType<typeof attachBans>> = null;
   const log = createLogger('error');
   gc();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = await replayLogFiles(
     s,
@@ -198,26 +197,32 @@ async function replayWhole(b: BenchLog): Promise<{ sec: number; matched: number;
     () => logs,
   );
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cu = process.cpuUsage(c0);
+  const cpu = (cu.user + cu.system) / 1e6;
   if (r.error) throw r.error;
   gc();
   const heap = process.memoryUsage().heapUsed;
   const st = (logs as LogReplay | null)!.files[0]!.stats;
   const m = bans as unknown as { stats: { bans: number; scoreEvictions: number } };
   void outBytes;
-  return { sec, matched: st.matched, bans: m.stats.bans, heap, evictions: m.stats.scoreEvictions, lines: st.lines };
+  return { sec, cpu, matched: st.matched, bans: m.stats.bans, heap, evictions: m.stats.scoreEvictions, lines: st.lines };
 }
 
-function fail2ban(b: BenchLog): { sec: number; matched: number; version: string } | string {
+function fail2ban(b: BenchLog): { sec: number; cpu: number; matched: number; version: string } | string {
   if (spawnSync('sh', ['-c', 'command -v fail2ban-regex']).status !== 0) return 'fail2ban-regex not installed (Debian package fail2ban)';
   if (!fs.existsSync(F2B_FILTER)) return `${F2B_FILTER} missing`;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('fail2ban-regex', ['--print-no-missed', '--print-no-ignored', b.path, F2B_FILTER], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  // `times` prints the CPU time of the shell's children: fail2ban-regex's own
+  const r = spawnSync('bash', ['-c', 'fail2ban-regex --print-no-missed --print-no-ignored "$1" "$2"; times', 'bash', b.path, F2B_FILTER], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const tl = r.stdout.trim().split('\n').slice(-1)[0]!;
+  const tm = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(tl.trim());
+  const cpu = tm ? Number(tm[1]) * 60 + Number(tm[2]) + Number(tm[3]) * 60 + Number(tm[4]) : NaN;
   const m = /Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed/.exec(r.stdout);
   if (!m) return `fail2ban-regex said: ${(r.stdout + r.stderr).slice(-500)}`;
   if (Number(m[1]) !== b.lines) return `fail2ban-regex read ${m[1]} lines, not ${b.lines}`;
   const v = spawnSync('fail2ban-regex', ['--version'], { encoding: 'utf8' });
-  return { sec, matched: Number(m[3]), version: `${v.stdout}${v.stderr}`.trim().split('\n')[0]! };
+  return { sec, cpu, matched: Number(m[3]), version: `${v.stdout}${v.stderr}`.trim().split('\n')[0]! };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -237,23 +242,23 @@ export async function main(argv: string[]): Promise<number> {
 
   say('rules only ...');
   rulesOnly(b);
-  const ro: number[] = [];
+  const ro: { sec: number; cpu: number }[] = [];
   let roMatched = 0;
   for (let i = 0; i < o.runs; i++) {
     const x = rulesOnly(b);
-    ro.push(x.sec);
+    ro.push(x);
     roMatched = x.matched;
   }
   check(roMatched === b.matching, `rules matched ${roMatched}, the generator wrote ${b.matching} matching lines`);
 
   say('whole --log-replay path (dry-run bans) ...');
   await replayWhole(b);
-  const rw: number[] = [];
+  const rw: { sec: number; cpu: number }[] = [];
   let last = await replayWhole(b);
-  rw.push(last.sec);
+  rw.push(last);
   for (let i = 1; i < o.runs; i++) {
     last = await replayWhole(b);
-    rw.push(last.sec);
+    rw.push(last);
   }
   check(last.matched === b.matching, `replay matched ${last.matched}, expected ${b.matching}`);
   const few = await replayWhole(small);
@@ -265,18 +270,24 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof f2b === 'object') check(f2b.matched === b.matching, `fail2ban-regex matched ${f2b.matched}, iplog ${b.matching}`);
   }
 
+  // the machine is shared: rates are lines per CPU second (wall seconds shown too)
+  const med = (xs: { sec: number; cpu: number }[]) => {
+    const s = [...xs].sort((a, b2) => a.cpu - b2.cpu);
+    return s[(s.length - 1) >> 1]!;
+  };
   const lps = (sec: number) => Math.round(b.lines / sec);
-  const rules = lps(median(ro));
-  const whole = lps(median(rw));
+  const r1 = med(ro);
+  const r2 = med(rw);
+  const fmt = (x: { sec: number; cpu: number }) => `${x.cpu.toFixed(2)} s CPU (${x.sec.toFixed(2)} s wall)   ${lps(x.cpu).toLocaleString('en')} lines/CPU-s`;
   const lines = [
-    `log rules over ${b.lines.toLocaleString('en')} auth.log lines (${b.matching.toLocaleString('en')} matching, ${b.distinct.toLocaleString('en')} distinct sources), median of ${o.runs}, load ${os.loadavg()[0]!.toFixed(1)}`,
-    `  iplog rules only        ${median(ro).toFixed(2)} s   ${rules.toLocaleString('en')} lines/s   matched ${roMatched}`,
-    `  iplog --log-replay      ${median(rw).toFixed(2)} s   ${whole.toLocaleString('en')} lines/s   matched ${last.matched}, ${last.bans} bans (budget-limited), ${last.evictions} score evictions`,
+    `log rules over ${b.lines.toLocaleString('en')} auth.log lines (${b.matching.toLocaleString('en')} matching, up to ${b.distinct.toLocaleString('en')} distinct sources), median of ${o.runs}, load ${os.loadavg()[0]!.toFixed(1)}`,
+    `  iplog rules only        ${fmt(r1)}   matched ${roMatched}`,
+    `  iplog --log-replay      ${fmt(r2)}   matched ${last.matched}, ${last.bans} bans (budget-limited), ${last.evictions} score evictions`,
     typeof f2b === 'object'
-      ? `  fail2ban-regex sshd     ${f2b.sec.toFixed(2)} s   ${lps(f2b.sec).toLocaleString('en')} lines/s   matched ${f2b.matched}   (${f2b.version})`
+      ? `  fail2ban-regex sshd     ${f2b.cpu.toFixed(2)} s CPU (${f2b.sec.toFixed(2)} s wall)   ${lps(f2b.cpu).toLocaleString('en')} lines/CPU-s   matched ${f2b.matched}   (${f2b.version}, ${F2B_FILTER})`
       : `  fail2ban-regex          ${f2b}`,
-    typeof f2b === 'object' ? `  ratio                   ${(whole / lps(f2b.sec)).toFixed(1)}x (whole replay path) and ${(rules / lps(f2b.sec)).toFixed(1)}x (rules only) fail2ban-regex's lines/s; goal 10x` : '',
-    `  heap after the replay   ${(few.heap / 1048576).toFixed(1)} MiB with ${small.distinct} sources, ${(last.heap / 1048576).toFixed(1)} MiB with ${b.distinct} sources (ban manager score table bounded at 65536: ${last.evictions} evictions)`,
+    typeof f2b === 'object' ? `  ratio                   ${(f2b.cpu / r2.cpu).toFixed(1)}x fail2ban-regex's throughput (whole replay path), ${(f2b.cpu / r1.cpu).toFixed(1)}x (rules only); goal 10x` : '',
+    `  heap after the replay   ${(few.heap / 1048576).toFixed(1)} MiB with ${small.distinct} sources, ${(last.heap / 1048576).toFixed(1)} MiB with up to ${b.distinct} sources (ban manager score table bounded at 65536: ${last.evictions} evictions)`,
   ].filter((l) => l !== '');
   process.stdout.write(lines.join('\n') + '\n');
   return fails > 0 ? 1 : 0;
