@@ -130,6 +130,8 @@ export interface ManagerStats {
   offenderEvictions: number;
   resyncs: number;
   resyncRepairs: number;
+  /** bans lifted because the allowlist forbids them (restored, adopted, or the host changed) */
+  liftedAllow: number;
 }
 
 /** Text of the events that are not detections, for the reason of a ban. */
@@ -191,6 +193,7 @@ export class BanManager {
     offenderEvictions: 0,
     resyncs: 0,
     resyncRepairs: 0,
+    liftedAllow: 0,
   };
 
   constructor(private readonly d: ManagerDeps) {
@@ -416,9 +419,31 @@ export class BanManager {
     }
   }
 
+  /**
+   * Lift every ban in force that the allowlist now forbids (the host gained an address,
+   * a reload added a network): the same check as a new ban, applied to the held ones.
+   */
+  enforceAllow(t: number): number {
+    const out: Ban[] = [];
+    for (const b of this.bans.values()) if (this.d.allow.match(b.addr) !== undefined) out.push(b);
+    out.sort((x, y) => (x.addr.text < y.addr.text ? -1 : 1));
+    if (out.length === 0) return 0;
+    this.d.firewall.now = t;
+    for (const b of out) {
+      this.bans.delete(b.addr.text);
+      this.liftedLine(t, b.addr, this.d.allow.match(b.addr)!, 'running');
+      this.d.firewall.unban(b.addr);
+    }
+    this.persist();
+    return out.length;
+  }
+
   private refreshFacts(first: boolean): void {
     const f = this.d.probe();
-    if (this.d.allow.update(f) && !first) this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
+    if (this.d.allow.update(f) && !first) {
+      this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
+      this.enforceAllow(this.now);
+    }
     if (first) {
       this.d.log.info({ allowlist: this.d.allow.describe() }, 'ban allowlist');
       if (f.problems.length) this.d.log.warn({ code: ERR.BAN_SYSTEM, problems: f.problems }, 'could not read every host address source for the ban allowlist');
@@ -461,11 +486,17 @@ export class BanManager {
     const p = this.d.policy;
     const desired: Ban[] = [];
     const expired: Ban[] = [];
+    // restored entries pass the same never-ban list, host facts and allowlist as a new ban
+    const lifted = new Map<string, { addr: BanAddr; why: string }>();
     for (const b of st?.bans ?? []) {
       const a = parseAddr(b.addr);
       if (!a || this.bans.has(a.text)) continue;
       const ban: Ban = { addr: a, since: b.since, until: b.until, offence: b.offence, reason: b.reason };
-      (b.until > now ? desired : expired).push(ban);
+      if (b.until > now) {
+        const why = this.d.allow.match(a);
+        if (why !== undefined) lifted.set(a.text, { addr: a, why });
+        else desired.push(ban);
+      } else expired.push(ban);
     }
     for (const o of st?.offenders ?? []) {
       const a = parseAddr(o.addr);
@@ -477,7 +508,7 @@ export class BanManager {
     let adopted: Ban[] = [];
     let plan: ReconcilePlan = { add: [], remove: [] };
     for (;;) {
-      ({ plan, adopted } = this.plan(desired, expired, actual, now));
+      ({ plan, adopted } = this.plan(desired, expired, actual, now, lifted));
       const anything = plan.add.length + plan.remove.length > 0 || desired.length > 0 || (actual?.length ?? 0) > 0;
       if (!anything) break;
       if (await this.d.firewall.reconcile(plan)) break;
@@ -493,6 +524,7 @@ export class BanManager {
       this.stats.unbans++;
       this.line('ban.removed', now, b.addr, `BAN: unbanned ${b.addr.text} (expired while iplog was stopped)`, { reason: 'expired while iplog was stopped' });
     }
+    for (const { addr, why } of [...lifted.values()].sort((x, y) => (x.addr.text < y.addr.text ? -1 : 1))) this.liftedLine(now, addr, why, 'restore');
     if (this.d.firewall.def.expire) this.d.firewall.expire(p.maxTimeSec);
     if (p.resyncSec > 0 && this.d.state !== null) this.nextResync = now + p.resyncSec;
     this.d.log.info(
@@ -510,7 +542,22 @@ export class BanManager {
     if (st !== null || adopted.length > 0) this.persist();
   }
 
-  private plan(desired: readonly Ban[], expired: readonly Ban[], actual: readonly ActualBan[] | null, now: number): { plan: ReconcilePlan; adopted: Ban[] } {
+  /** `BAN: unbanned A (allowlisted: WHY)`: a restored, adopted or held ban the allowlist forbids. */
+  private liftedLine(t: number, a: BanAddr, why: string, when: string): void {
+    this.stats.unbans++;
+    this.stats.liftedAllow++;
+    const reason = why.startsWith('allowlisted') ? why : `allowlisted: ${why}`;
+    this.line('ban.removed', t, a, `BAN: unbanned ${a.text} (${reason})`, { reason });
+    this.d.log.warn({ addr: a.text, allowlist: why, when }, `unbanned ${a.text}: the allowlist forbids this ban`);
+  }
+
+  private plan(
+    desired: readonly Ban[],
+    expired: readonly Ban[],
+    actual: readonly ActualBan[] | null,
+    now: number,
+    lifted: Map<string, { addr: BanAddr; why: string }>,
+  ): { plan: ReconcilePlan; adopted: Ban[] } {
     const kernel = this.d.firewall.kernelExpiry;
     const held = new Map((actual ?? []).map((x) => [x.addr, x]));
     const want = new Set(desired.map((b) => b.addr.text));
@@ -535,6 +582,13 @@ export class BanManager {
         continue;
       }
       const a = parseAddr(h.addr)!;
+      // the firewall's entries too: never keep the host, loopback or an allowlisted peer locked out
+      const why = this.d.allow.match(a);
+      if (why !== undefined) {
+        remove.push({ addr: h.addr, family: h.family });
+        if (!lifted.has(a.text)) lifted.set(a.text, { addr: a, why });
+        continue;
+      }
       const seconds = h.seconds ?? this.d.policy.timeSec;
       const o = this.offenders.get(a.text);
       adopted.push({ addr: a, since: now, until: now + seconds, offence: o?.offences ?? 1, reason: 'found in the firewall at start' });

@@ -491,6 +491,8 @@ export function parseConfig(
       case 'dnsTimeout':
         return say(`Invalid DNS timeout: ${value}`);
       case 'ban':
+        // an allowlist typo is fatal (check.ts), as on the command line: never ban what it meant to protect
+        if (spec.setting === 'banAllow' && settings.ban !== undefined) (settings.ban.invalidAllow ??= []).push(`${path}: [line ${lineNo}] ${r.error.text}`);
         return say(r.error.text);
       case 'syslogSocket':
         return say(`Invalid syslog socket: ${value}`);

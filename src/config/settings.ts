@@ -196,4 +196,10 @@ export interface BanSettings {
   params: Record<string, string>;
   /** seconds between comparisons of the firewall with the ban table (0 = only at start) */
   resyncSec: number;
+  /**
+   * Invalid `ban_allow` entries of iplog.conf, with their line: fatal at start-up and at
+   * a reload (config/check.ts), as on the command line. A typo in an allowlist must never
+   * mean the network it meant to protect is banned.
+   */
+  invalidAllow?: string[];
 }

@@ -15,7 +15,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, Proc, skipReason, synScanPcap, pcapHeaderOnly, waitFor } from './lab';
@@ -156,6 +156,51 @@ describe('nftables backend in a network namespace', { skip: skip ?? undefined },
       b.child.kill('SIGKILL');
     }
     // end of the test: lift it (the next test starts clean)
+    lab.must(lab.fw, ['nft', 'delete', 'table', 'inet', 'iplog']);
+  });
+
+  test('a restart never restores a ban of the host, loopback, 0.0.0.0, broadcast or an allowlisted network', async () => {
+    const state = join(dir, 'unsafe.json');
+    const a = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '120', '--ban-state', state]);
+    try {
+      a.child.stdin!.write(synScanPcap(lab.atAddr, lab.fwAddr));
+      await a.until(() => a.stdout.includes(`BAN: banned ${lab.atAddr} for 120 seconds`), 15_000, 'the BAN line');
+      await waitFor(() => nftElements(lab, 'ban4').has(lab.atAddr), 5000, 'the element');
+      await a.until(() => JSON.parse(readFileSync(state, 'utf8')).bans.length === 1, 5000, 'the state file');
+    } finally {
+      await a.kill9();
+    }
+    assert.equal(lab.pingFromAttacker(), false, 'banned before the restart');
+    // a state file (and a ruleset) holding what must never be banned, as an older version left them
+    const doc = JSON.parse(readFileSync(state, 'utf8'));
+    const now = Math.floor(Date.now() / 1000);
+    for (const addr of ['127.0.0.1', '0.0.0.0', '255.255.255.255', lab.fwAddr]) doc.bans.push({ addr, family: 4, since: now, until: now + 600, offence: 1, reason: 'TCP: SYN scan' });
+    writeFileSync(state, JSON.stringify(doc));
+    lab.must(lab.fw, ['nft', 'add', 'element', 'inet', 'iplog', 'ban4', `{ 127.0.0.1 timeout 600s, ${lab.fwAddr} timeout 600s }`]);
+    assert.notEqual(lab.run(lab.fw, ['ping', '-n', '-c', '1', '-W', '1', '127.0.0.1']).status, 0, 'loopback is cut by the stale elements');
+
+    const net = lab.atAddr.replace(/\.\d+$/, '.0/24');
+    const b = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '120', '--ban-state', state, '--ban-allow', net]);
+    try {
+      b.child.stdin!.write(pcapHeaderOnly());
+      await b.until(() => b.records().some((r) => r.msg === 'ban table reconciled with the firewall'), 15_000, 'the reconciliation');
+      b.child.stdin!.end();
+      assert.equal(await b.exited, 0);
+      const lines = b.stdout.split('\n').filter((l) => l.includes('BAN:')).map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d /, ''));
+      assert.deepEqual(lines.sort(), [
+        'BAN: unbanned 0.0.0.0 (allowlisted: unspecified address)',
+        'BAN: unbanned 127.0.0.1 (allowlisted: loopback)',
+        `BAN: unbanned ${lab.atAddr} (allowlisted by ${net})`,
+        `BAN: unbanned ${lab.fwAddr} (allowlisted: own address)`,
+        'BAN: unbanned 255.255.255.255 (allowlisted: broadcast)',
+      ].sort());
+      assert.deepEqual([...nftElements(lab, 'ban4').keys()], [], 'nothing of it is in the firewall');
+      assert.equal(lab.run(lab.fw, ['ping', '-n', '-c', '1', '-W', '1', '127.0.0.1']).status, 0, 'loopback works');
+      assert.ok(lab.pingFromAttacker(), 'the allowlisted peer is no longer locked out');
+      assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).bans, [], 'and the state file forgets them');
+    } finally {
+      b.child.kill('SIGKILL');
+    }
     lab.must(lab.fw, ['nft', 'delete', 'table', 'inet', 'iplog']);
   });
 });

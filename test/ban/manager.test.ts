@@ -455,6 +455,58 @@ describe('persistence and reconciliation (fake nftables)', () => {
     }
   });
 
+  test('restore and reconciliation pass the allowlist: own, loopback, unspecified, broadcasts and allowlisted nets are lifted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-ban-'));
+    try {
+      const clock = T0 + 100;
+      const host = { own: ['127.0.0.1', '::1', '192.0.2.2', '2001:db8::2'], broadcasts: ['192.0.2.255'], gateways: ['192.0.2.1'], nameservers: ['192.0.2.53'] };
+      const bad = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '192.0.2.2', '192.0.2.255', '192.0.2.1', '198.51.100.7', '2001:db8::2'];
+      const keep = ['203.0.113.5'];
+      const entry = (addr: string) => ({ addr, family: addr.includes(':') ? 6 : 4, since: T0, until: T0 + 3600, offence: 1, reason: 'TCP: SYN scan; score 10; offence 1' });
+      writeFileSync(join(dir, 'bans.json'), JSON.stringify({ version: 1, backend: 'nftables', saved: T0, bans: [...bad, ...keep].map(entry), offenders: [] }));
+      const nft = new FakeNft(() => clock);
+      nft.tableExists = true;
+      // the firewall holds some of them (put back by a previous version), and one unknown to the table
+      nft.sets.set('ban4', new Map<string, number | null>([['127.0.0.1', T0 + 3600], ['192.0.2.2', T0 + 3600], ['198.51.100.9', null], ['203.0.113.5', T0 + 3600]]));
+      nft.sets.set('ban6', new Map<string, number | null>([['2001:db8::2', T0 + 3600]]));
+      const s = await setup(
+        { backend: 'nftables', stateFile: join(dir, 'bans.json'), allow: ['198.51.100.0/24'] },
+        { mode: 'live', runner: nft.runner, wall: clock, facts: host },
+      );
+      await s.m.close();
+      assert.deepEqual(s.lines(), [
+        'BAN: unbanned 0.0.0.0 (allowlisted: unspecified address)',
+        'BAN: unbanned 127.0.0.1 (allowlisted: loopback)',
+        'BAN: unbanned 192.0.2.1 (allowlisted: gateway)',
+        'BAN: unbanned 192.0.2.2 (allowlisted: own address)',
+        'BAN: unbanned 192.0.2.255 (allowlisted: broadcast)',
+        'BAN: unbanned 198.51.100.7 (allowlisted by 198.51.100.0/24)',
+        'BAN: unbanned 198.51.100.9 (allowlisted by 198.51.100.0/24)',
+        'BAN: unbanned 2001:db8::2 (allowlisted: own address)',
+        'BAN: unbanned 255.255.255.255 (allowlisted: broadcast)',
+      ]);
+      assert.deepEqual(nft.elements('ban4'), keep, 'only the legitimate ban stays in the firewall');
+      assert.deepEqual(nft.elements('ban6'), []);
+      assert.deepEqual(s.m.list().map((b) => b.addr.text), keep);
+      assert.equal(s.m.stats.liftedAllow, 9);
+      const st = JSON.parse(readFileSync(join(dir, 'bans.json'), 'utf8'));
+      assert.deepEqual(st.bans.map((x: { addr: string }) => x.addr), keep, 'the state file no longer holds them');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a ban in force the host facts now protect is lifted when the facts change', async () => {
+    const s = await setup({}, { facts: { own: ['127.0.0.1', '192.0.2.2'], gateways: [], nameservers: [], broadcasts: [] } });
+    s.h.engine.advance(T0);
+    s.m.onEvent(scan(T0, '203.0.113.5'));
+    assert.equal(s.m.list().length, 1);
+    s.host.facts = facts({ own: ['127.0.0.1', '192.0.2.2', '203.0.113.5'], gateways: [], nameservers: [], broadcasts: [] });
+    s.h.engine.advance(T0 + 31);
+    assert.deepEqual(s.lines().slice(1), ['BAN: unbanned 203.0.113.5 (allowlisted: own address)']);
+    assert.equal(s.m.list().length, 0);
+  });
+
   test('periodic resync puts back what the firewall lost while running', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iplog-ban-'));
     try {

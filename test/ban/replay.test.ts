@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseCommandLine } from '../../src/cli/program';
 import { parseConfig } from '../../src/config/conf-parser';
 import { defaultSettings } from '../../src/config/options';
@@ -99,5 +101,28 @@ test('bad ban values are fatal on the command line, diagnostics in iplog.conf', 
     assert.deepEqual(r.settings.ban?.allow, ['10.0.0.0/8', '192.0.2.0/24']);
     assert.deepEqual(r.settings.ban?.weights, { 'syn-scan': 10 });
     assert.deepEqual(r.settings.ban?.params, { ban_command: '/bin/true {ip}' });
+  }
+});
+
+test('an invalid ban_allow entry in iplog.conf is fatal, as on the command line, before anything is banned', () => {
+  const conf = 'ban_backend dry-run\nban_allow 198.51.100.0/24\nban_allow 198.51.100.0/33\n';
+  const r = parseCommandLine(['--config', 'iplog.conf'], { readFile: () => conf });
+  assert.equal(r.kind, 'exit');
+  if (r.kind === 'exit') {
+    assert.equal(r.status, 255);
+    assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
+    assert.match(r.stdout, /^Fatal: iplog\.conf: \[line 3\] Invalid ban allowlist entry: "198\.51\.100\.0\/33"/m);
+  }
+  // through the real CLI: the replay of a scan from that network stops before the first packet
+  const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
+  const dir = mkdtempSync(join(tmpdir(), 'iplog-conf-'));
+  try {
+    writeFileSync(join(dir, 'iplog.conf'), 'ban_allow 203.0.113.0/33\n');
+    const x = spawnSync(process.execPath, [BIN, '--config', join(dir, 'iplog.conf'), '-r', pcap, '-N', '--ban-backend', 'dry-run'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' }, timeout: 60_000 });
+    assert.equal(x.status, 255, x.stdout + x.stderr);
+    assert.doesNotMatch(x.stdout, /BAN: banned/);
+    assert.match(x.stdout + x.stderr, /Invalid ban allowlist entry: "203\.0\.113\.0\/33"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
