@@ -25,7 +25,7 @@ import { defaultBanSettings, effectiveWeights } from './config';
 import { findBackend } from './index';
 import { resolveParams } from './backend';
 import { AllowList } from './allowlist';
-import { readSystemFacts, type SystemProbe } from './system';
+import { FactsWatch, noFacts, readSystemFacts, type SystemProbe } from './system';
 import { CommandQueue, execRunner, type QueueOptions, type Runner } from './exec';
 import { Firewall } from './firewall';
 import { BanManager, type ManagerLimits } from './manager';
@@ -38,6 +38,7 @@ export interface AttachOptions {
   wallNow?: () => number;
   /** injection points for tests */
   probe?: SystemProbe;
+  clockMs?: () => number;
   runner?: Runner;
   queue?: QueueOptions;
   limits?: Partial<ManagerLimits>;
@@ -109,11 +110,13 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
   }
   let allow: AllowList;
   try {
-    allow = new AllowList(b.allow);
+    allow = new AllowList(b.allow, settings.home ?? []);
   } catch (e) {
-    throw new IplogError(`--ban-allow: ${(e as Error).message}`, ERR.BAN_CONFIG);
+    throw new IplogError(`--ban-allow/--home: ${(e as Error).message}`, ERR.BAN_CONFIG);
   }
   const log = opts.log.child({ component: 'ban' });
+  // a replay of a capture file never reads this machine's addresses, gateways or resolvers
+  const probe = opts.probe ?? (fromFile ? noFacts : readSystemFacts);
   const queue = dryRun ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
   const firewall = new Firewall(def, params, queue, log);
   let manager: BanManager | null = null;
@@ -131,7 +134,8 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
     },
     firewall,
     allow,
-    probe: opts.probe ?? readSystemFacts,
+    probe,
+    clockMs: opts.clockMs,
     emit,
     log,
     state,
@@ -157,6 +161,12 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
   if (!dryRun && (settings.user !== undefined || settings.group !== undefined)) {
     // -u/-g drop root after start-up; nft, ipset and iptables need CAP_NET_ADMIN
     log.warn({ code: ERR.BAN_CONFIG, user: settings.user, group: settings.group, backend: def.name }, 'bans with -u/-g: firewall commands run as that user and need CAP_NET_ADMIN (and write access to the state file), or they will fail');
+  }
+  if (opts.probe === undefined && !fromFile) {
+    // the host's facts are cached: a netlink monitor and a watch of /etc say when to read them again
+    const m = manager;
+    const watch = new FactsWatch(() => m.factsChanged());
+    m.onClose(() => watch.close());
   }
   if (state !== null) await manager.start((opts.wallNow ?? (() => Math.floor(Date.now() / 1000)))());
   return manager;

@@ -14,8 +14,10 @@
  * maxTimeSec). Offences are remembered until `maxTimeSec` after the end of the last ban
  * (then a new ban is a first one again).
  *
- * Safety (peers.md §4.8). The allowlist (allowlist.ts) is checked with facts about the
- * host re-read just before every ban; a ban budget allows at most `budget` new bans in
+ * Safety (peers.md §4.8). The allowlist (allowlist.ts) is checked with cached facts
+ * about the host, read again before a ban when a watcher saw a change or they are older
+ * than FACTS_MAX_AGE_MS (system.ts), never per event, and only once the budget allows
+ * the ban (a flood of refusals reads nothing); a ban budget allows at most `budget` new bans in
  * any 60 s of packet time, and the refusals beyond it produce one line per exhausted
  * period, not one per refusal; the same goes for a full ban table.
  *
@@ -44,7 +46,7 @@ import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
 import { loadState, STATE_VERSION, type BanState, type StateWriter } from './state';
-import { POLL_SEC, type SystemProbe } from './system';
+import { FACTS_MAX_AGE_MS, POLL_SEC, type SystemProbe } from './system';
 import { ERR } from '../errors';
 
 export interface BanPolicy {
@@ -86,6 +88,8 @@ export interface ManagerDeps {
   state: { path: string; writer: StateWriter } | null;
   /** fire pending expiries at the end of a replay */
   drains: boolean;
+  /** monotonic milliseconds, for the age of the host facts (default performance.now) */
+  clockMs?: () => number;
   limits?: Partial<ManagerLimits>;
 }
 
@@ -130,6 +134,8 @@ export interface ManagerStats {
   offenderEvictions: number;
   resyncs: number;
   resyncRepairs: number;
+  /** times the host facts were read (start, every POLL_SEC, before a ban when stale) */
+  factsReads: number;
   /** bans lifted because the allowlist forbids them (restored, adopted, or the host changed) */
   liftedAllow: number;
 }
@@ -174,6 +180,9 @@ export class BanManager {
   private budgetRefused = -1; // refusals in the current exhausted period; -1 = not exhausted
   private fullRefused = -1;
   private nextDue = Infinity;
+  /** when the host facts were read (clockMs), and whether a watcher said they changed */
+  private factsAt = -Infinity;
+  private factsStale = true;
   private nextPoll = -Infinity;
   private nextResync = Infinity;
   private resyncing = false;
@@ -193,6 +202,7 @@ export class BanManager {
     offenderEvictions: 0,
     resyncs: 0,
     resyncRepairs: 0,
+    factsReads: 0,
     liftedAllow: 0,
   };
 
@@ -288,9 +298,13 @@ export class BanManager {
 
   private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
     const p = this.d.policy;
-    // never the wrong address: facts about the host as they are now
-    this.refreshFacts(false);
-    const why = this.d.allow.match(a);
+    // cached host facts (cheap); they are refreshed below only if a ban is really coming
+    let why = this.d.allow.match(a);
+    if (why === undefined && this.budgetLeft(t) && this.bans.size < this.limits.maxBans && this.factsOld()) {
+      // never the wrong address: facts about the host as they are now
+      this.refreshFacts(false);
+      why = this.d.allow.match(a);
+    }
     if (why !== undefined) {
       this.stats.refusedAllow++;
       const last = this.notices.get(a.text);
@@ -438,7 +452,23 @@ export class BanManager {
     return out.length;
   }
 
+  /** A watcher saw the host's addresses, routes or resolvers change. */
+  factsChanged(): void {
+    this.factsStale = true;
+  }
+
+  private factsOld(): boolean {
+    return this.factsStale || this.clockMs() - this.factsAt > FACTS_MAX_AGE_MS;
+  }
+
+  private clockMs(): number {
+    return this.d.clockMs ? this.d.clockMs() : performance.now();
+  }
+
   private refreshFacts(first: boolean): void {
+    this.stats.factsReads++;
+    this.factsStale = false;
+    this.factsAt = this.clockMs();
     const f = this.d.probe();
     if (this.d.allow.update(f) && !first) {
       this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
@@ -482,7 +512,7 @@ export class BanManager {
   async start(now: number): Promise<void> {
     this.now = Math.max(this.now, now);
     this.d.firewall.now = now;
-    const st = this.d.state ? loadState(this.d.state.path, this.d.log) : null;
+    const st = this.d.state ? loadState(this.d.state.path, this.d.log, { maxBans: this.limits.maxBans, maxOffenders: this.limits.maxOffenders }) : null;
     const p = this.d.policy;
     const desired: Ban[] = [];
     const expired: Ban[] = [];
@@ -629,8 +659,16 @@ export class BanManager {
     }
   }
 
+  private readonly closers: (() => void)[] = [];
+
+  /** Run `f` when the manager closes (watchers). */
+  onClose(f: () => void): void {
+    this.closers.push(f);
+  }
+
   /** Wait for the firewall commands and the state file. Bans stay in the firewall. */
   async close(): Promise<void> {
+    for (const f of this.closers.splice(0)) f();
     await this.d.firewall.idle();
     await this.d.state?.writer.flush();
     this.d.log.info({ stats: this.stats, bans: this.bans.size, firewall: this.d.firewall.def.name }, 'ban manager stopped');

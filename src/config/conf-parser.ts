@@ -30,6 +30,7 @@
  * (ConfigEnv), never through DNS.
  */
 import { readFileSync } from 'node:fs';
+import { defaultBanSettings } from '../ban/config';
 import {
   asciiLower,
   applyValue,
@@ -492,7 +493,10 @@ export function parseConfig(
         return say(`Invalid DNS timeout: ${value}`);
       case 'ban':
         // an allowlist typo is fatal (check.ts), as on the command line: never ban what it meant to protect
-        if (spec.setting === 'banAllow' && settings.ban !== undefined) (settings.ban.invalidAllow ??= []).push(`${path}: [line ${lineNo}] ${r.error.text}`);
+        if (spec.setting === 'banAllow' || spec.setting === 'home') {
+          const b = (settings.ban ??= defaultBanSettings());
+          (b.invalidAllow ??= []).push(`${path}: [line ${lineNo}] ${r.error.text}`);
+        }
         return say(r.error.text);
       case 'syslogSocket':
         return say(`Invalid syslog socket: ${value}`);

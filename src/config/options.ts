@@ -19,6 +19,7 @@
 import { Validator } from 'ip-num';
 import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFormat, type SyslogServer } from './settings';
 import { applyBanValue, BAN_DEFAULTS, type BanSettingKey } from '../ban/config';
+import { parseNet } from '../ban/addr';
 
 /** How an option takes its value on the command line. */
 export type OptionKind =
@@ -51,6 +52,7 @@ export type SettingKey =
   | 'syslogFormat'
   | 'jsonFile'
   | 'opLog'
+  | 'home'
   | BanSettingKey;
 
 export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
@@ -229,6 +231,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: 'FILE', defaultText: '(standard error)', origin: '3',
     doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
+  { long: ['home'], kind: 'string', setting: 'home', statement: 'home', missing: 'home network parameter',
+    arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
+    doc: 'The networks this sensor protects (IPv4/IPv6 ADDR or ADDR/LEN); repeatable. Never banned; in a replay of a capture file they and --ban-allow are the whole allowlist, since the replaying machine\'s own addresses say nothing about the capture.' },
   { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
     arg: 'NAME', defaultText: BAN_DEFAULTS.backend, origin: '3',
     doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), or none (docs/ban-backends.md).' },
@@ -495,6 +500,13 @@ export function applyValue(
     case 'opLog':
       settings.opLog = value;
       break;
+    case 'home': {
+      const list = splitList(value);
+      const bad = list.find((t) => parseNet(t) === undefined);
+      if (bad !== undefined || list.length === 0) return { error: { kind: 'ban', text: `Invalid home network: "${bad ?? value}" (an IPv4 or IPv6 address or ADDR/LEN network)` } };
+      settings.home = [...(settings.home ?? []), ...list];
+      break;
+    }
     case 'banBackend':
     case 'banTime':
     case 'banMaxTime':

@@ -157,6 +157,8 @@ export interface Settings {
   jsonFile?: string;
   /** `--op-log FILE` / `op_log FILE`: the operational (pino) log; undefined = standard error */
   opLog?: string;
+  /** `--home NET` / `home NET` (repeatable): the networks this sensor protects, as written */
+  home?: string[];
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */

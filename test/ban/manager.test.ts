@@ -42,7 +42,7 @@ interface Setup {
 
 async function setup(
   ban: Partial<BanSettings> = {},
-  o: { mode?: 'replay' | 'live'; runner?: Runner; wall?: number; facts?: Partial<SystemFacts>; limits?: Record<string, number> } = {},
+  o: { mode?: 'replay' | 'live'; runner?: Runner; wall?: number; facts?: Partial<SystemFacts>; limits?: Record<string, number>; clockMs?: () => number } = {},
 ): Promise<Setup> {
   const h = new Harness({}, { replayFile: o.mode === 'live' ? undefined : 'capture.pcap', ban: { ...defaultBanSettings(), backend: 'dry-run', ...ban } });
   const { log, records } = memLogger();
@@ -55,6 +55,7 @@ async function setup(
     queue: { sleep: async () => undefined },
     wallNow: () => o.wall ?? T0,
     limits: o.limits,
+    clockMs: o.clockMs,
   });
   assert.ok(m);
   return { h, m, lines: () => h.lines(), stamped: () => h.stamped(), records, host };
@@ -171,16 +172,41 @@ describe('never the wrong address', () => {
     assert.equal(s.m.stats.refusedAllow, cases.length);
   });
 
-  test('the host is re-read before every ban: an address gained a moment ago is protected', async () => {
-    const s = await setup();
+  test('host facts are cached; a change notice or their age makes the next ban read them again', async () => {
+    const clock = { ms: 0 };
+    const s = await setup({}, { clockMs: () => clock.ms });
+    // a watcher (ip monitor) reports the new address: the next ban decision sees it
     s.host.facts = facts({ own: [...facts().own, '203.0.113.20'] });
+    s.m.factsChanged();
     s.m.onEvent(scan(T0, '203.0.113.20'));
     assert.deepEqual(s.lines(), ['BAN: not banning 203.0.113.20 (own address)']);
+    // no notice: within FACTS_MAX_AGE_MS the cached facts stand, past it they are read again
+    s.host.facts = facts({ own: [...facts().own, '203.0.113.21', '203.0.113.22'] });
+    clock.ms += 100;
+    s.m.onEvent(scan(T0, '203.0.113.21'));
+    assert.match(s.lines()[1]!, /^BAN: banned 203\.0\.113\.21 /);
+    clock.ms += 2001;
+    s.m.onEvent(scan(T0, '203.0.113.22'));
+    // read again: .22 is protected, and the ban of .21, now an own address, is lifted
+    assert.deepEqual(s.lines().slice(2), ['BAN: unbanned 203.0.113.21 (allowlisted: own address)', 'BAN: not banning 203.0.113.22 (own address)']);
     // and an address given up can be banned again
     s.host.facts = facts();
+    s.m.factsChanged();
     s.h.engine.advance(T0 + 700);
     s.m.onEvent(scan(T0 + 700, '203.0.113.20'));
-    assert.match(s.lines()[1]!, /^BAN: banned 203\.0\.113\.20 /);
+    assert.match(s.lines()[4]!, /^BAN: banned 203\.0\.113\.20 /);
+  });
+
+  test('a flood of crossings reads the host facts only when a ban is possible (budget first)', async () => {
+    let c = 0;
+    // every look at the clock is 10 s later: the facts are always too old to be trusted
+    const s = await setup({ budget: 5 }, { clockMs: () => (c += 10_000) });
+    const before = s.m.stats.factsReads;
+    for (let i = 0; i < 5000; i++) s.m.onEvent(scan(T0 + Math.floor(i / 100), `198.18.${i >> 8}.${i & 255}`));
+    assert.equal(s.m.list().length, 5);
+    assert.equal(s.m.stats.refusedBudget, 4995);
+    // one read per ban at most: never one per event
+    assert.equal(s.m.stats.factsReads - before, 5);
   });
 
   test('one refusal line per address per window, however often it crosses', async () => {
@@ -409,6 +435,7 @@ describe('persistence and reconciliation (fake nftables)', () => {
       b.h.engine.advance(clock);
       b.m.onEvent(scan(clock, '203.0.113.5'));
       assert.equal(b.m.list().find((x) => x.addr.text === '203.0.113.5')!.offence, 2);
+      await b.m.close(); // the state write it scheduled, before the directory goes
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -505,6 +532,33 @@ describe('persistence and reconciliation (fake nftables)', () => {
     s.h.engine.advance(T0 + 31);
     assert.deepEqual(s.lines().slice(1), ['BAN: unbanned 203.0.113.5 (allowlisted: own address)']);
     assert.equal(s.m.list().length, 0);
+  });
+
+  test('invalid and excess state-file entries are reported, counted, and the file kept as .corrupt', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-ban-'));
+    try {
+      const ok = (addr: string) => ({ addr, family: 4, since: T0, until: T0 + 3600, offence: 1, reason: 'x' });
+      const doc = {
+        version: 1,
+        backend: 'nftables',
+        saved: T0,
+        bans: [ok('203.0.113.1'), { addr: 'not-an-address', family: 4, since: T0, until: T0 + 1, offence: 1 }, ok('203.0.113.2'), { ...ok('203.0.113.9'), offence: 0 }, ok('203.0.113.3')],
+        offenders: [{ addr: '203.0.113.1', family: 4, offences: 'many', last: T0 }],
+      };
+      const text = JSON.stringify(doc);
+      writeFileSync(join(dir, 'bans.json'), text);
+      const nft = new FakeNft(() => T0 + 10);
+      const s = await setup({ backend: 'nftables', stateFile: join(dir, 'bans.json') }, { mode: 'live', runner: nft.runner, wall: T0 + 10, limits: { maxBans: 2 } });
+      await s.m.close();
+      assert.deepEqual(s.m.list().map((b) => b.addr.text), ['203.0.113.1', '203.0.113.2']);
+      const r = s.records().find((x) => x.msg === 'ban state file has invalid or excess entries: they are left out (the rest is used)')!;
+      assert.ok(r, 'reported');
+      assert.equal(r.code, 'IPLOG_ERR_BAN_STATE_READ');
+      assert.deepEqual([r.invalidBans, r.excessBans, r.invalidOffenders, r.excessOffenders], [2, 1, 1, 0]);
+      assert.equal(readFileSync(join(dir, 'bans.json.corrupt'), 'utf8'), text, 'the file as it was is kept');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('periodic resync puts back what the firewall lost while running', async () => {

@@ -78,7 +78,7 @@ describe('option table', () => {
     assert.deepEqual(
       STATEMENTS.map((s) => s.statement),
       ['facility', 'priority', 'pid-file', 'user', 'group', 'promisc', 'logfile', 'interface', 'profile', 'dns_server', 'dns_timeout',
-        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log',
+        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'home',
         'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget',
         'ban_state', 'ban_param', 'ban_resync'],
     );
