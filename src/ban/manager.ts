@@ -41,7 +41,8 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import { dotted, formatV6, fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import { Lru } from './lru';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
@@ -58,6 +59,8 @@ export interface BanPolicy {
   readonly factor: number;
   /** new bans per 60 s */
   readonly budget: number;
+  /** new bans per 60 s in one /24 (IPv4) or /48 (IPv6) */
+  readonly prefixBudget: number;
   /** seconds between firewall resyncs (0 = never; only with persistence) */
   readonly resyncSec: number;
 }
@@ -66,9 +69,13 @@ export interface ManagerLimits {
   maxSources: number;
   maxBans: number;
   maxOffenders: number;
+  /** refused crossings waiting for the budget */
+  maxPending: number;
+  /** prefixes whose recent bans are remembered for the prefix budget */
+  maxPrefixes: number;
 }
 
-export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536 };
+export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536, maxPending: 4096, maxPrefixes: 4096 };
 export const HITS_PER_SOURCE = 32;
 export const MAX_NOTICES = 4096;
 /** budget window */
@@ -106,6 +113,22 @@ interface Score {
   hits: Hit[];
 }
 
+interface Pending {
+  addr: BanAddr;
+  hits: Hit[];
+  /** first refusal */
+  since: number;
+}
+
+/** The prefix a budget counts per: the /24 of an IPv4 address, the /48 of an IPv6 one. */
+export function prefixOf(a: BanAddr): string {
+  if (a.family === 4) {
+    const n = a.v4 & 0xffffff00;
+    return `${dotted(n >>> 0)}/24`;
+  }
+  return `${formatV6((a.v6 >> 80n) << 80n)}/48`;
+}
+
 export interface Ban {
   readonly addr: BanAddr;
   readonly since: number;
@@ -130,6 +153,14 @@ export interface ManagerStats {
   refusedAllow: number;
   refusedBudget: number;
   refusedTableFull: number;
+  /** refused because the address's /24 or /48 used its budget */
+  refusedPrefix: number;
+  /** refused crossings decided again once the budget allowed (banned or not) */
+  reconsidered: number;
+  /** refused crossings whose evidence left the window before the budget allowed */
+  pendingExpired: number;
+  /** refused crossings forgotten because the pending table was full */
+  pendingEvictions: number;
   scoreEvictions: number;
   offenderEvictions: number;
   resyncs: number;
@@ -171,10 +202,15 @@ export function sourceOf(ev: IplogEvent): BanAddr | undefined {
 }
 
 export class BanManager {
-  private readonly scores = new Map<string, Score>();
+  private readonly scores: Lru<Score>;
+  /** crossings refused for the budget, decided again when it allows (bounded, oldest out) */
+  private readonly pending: Lru<Pending>;
+  /** times of the recent bans per /24 (IPv4) or /48 (IPv6), for the prefix budget */
+  private readonly prefixBans: Lru<number[]>;
+  private nextReconsider = -Infinity;
   private readonly bans = new Map<string, Ban>();
   private readonly offenders = new Map<string, Offender>();
-  private readonly notices = new Map<string, number>();
+  private readonly notices = new Lru<number>(MAX_NOTICES);
   /** times of the recent bans, for the budget (at most `budget` entries) */
   private readonly recent: number[] = [];
   private budgetRefused = -1; // refusals in the current exhausted period; -1 = not exhausted
@@ -198,6 +234,10 @@ export class BanManager {
     refusedAllow: 0,
     refusedBudget: 0,
     refusedTableFull: 0,
+    refusedPrefix: 0,
+    reconsidered: 0,
+    pendingExpired: 0,
+    pendingEvictions: 0,
     scoreEvictions: 0,
     offenderEvictions: 0,
     resyncs: 0,
@@ -208,6 +248,9 @@ export class BanManager {
 
   constructor(private readonly d: ManagerDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...(d.limits ?? {}) };
+    this.scores = new Lru<Score>(this.limits.maxSources);
+    this.pending = new Lru<Pending>(this.limits.maxPending);
+    this.prefixBans = new Lru<number[]>(this.limits.maxPrefixes);
     this.drains = d.drains;
     this.refreshFacts(true);
   }
@@ -243,29 +286,25 @@ export class BanManager {
       this.stats.eventsWhileBanned++;
       return;
     }
+    // the least recently scored source goes when the table is full (O(1), lru.ts)
     let s = this.scores.get(a.text);
-    if (s !== undefined) {
-      this.scores.delete(a.text); // re-inserted below: the Map's order is recency
-    } else {
-      if (this.scores.size >= this.limits.maxSources) {
-        const oldest = this.scores.keys().next().value as string;
-        this.scores.delete(oldest);
-        this.stats.scoreEvictions++;
-      }
+    if (s === undefined) {
       s = { addr: a, hits: [] };
+      if (this.scores.set(a.text, s) !== undefined) this.stats.scoreEvictions++;
     }
-    s.hits.push({ t, w, title, kind, detector });
-    if (s.hits.length > HITS_PER_SOURCE) s.hits.shift();
+    const hits = s.hits;
+    hits.push({ t, w, title, kind, detector });
+    if (hits.length > HITS_PER_SOURCE) hits.shift();
     const from = t - this.d.policy.windowSec;
-    s.hits = s.hits.filter((h) => h.t > from);
+    let old = 0;
+    while (old < hits.length && hits[old]!.t <= from) old++;
+    if (old > 0) hits.splice(0, old);
     let score = 0;
-    for (const h of s.hits) score += h.w;
-    if (score < this.d.policy.threshold) {
-      this.scores.set(a.text, s);
-      return;
-    }
+    for (const h of hits) score += h.w;
+    if (score < this.d.policy.threshold) return;
+    this.scores.delete(a.text);
     this.stats.crossings++;
-    this.decide(a, t, s.hits, score);
+    this.decide(a, t, hits, score);
   }
 
   private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
@@ -296,36 +335,109 @@ export class BanManager {
     return this.recent.length < this.d.policy.budget;
   }
 
+  /** Room in the budget of the /24 or /48 of `a`. */
+  private prefixLeft(a: BanAddr, t: number): boolean {
+    const times = this.prefixBans.peek(prefixOf(a));
+    if (times === undefined) return true;
+    const from = t - BUDGET_SEC;
+    while (times.length > 0 && times[0]! <= from) times.shift();
+    return times.length < this.d.policy.prefixBudget;
+  }
+
+  private spendPrefix(a: BanAddr, t: number): void {
+    const k = prefixOf(a);
+    const times = this.prefixBans.get(k);
+    if (times !== undefined) times.push(t);
+    else this.prefixBans.set(k, [t]);
+  }
+
+  /** A refusal line for `a`, at most once per address per window. */
+  private notice(a: BanAddr, t: number, why: string, hits: readonly Hit[], score: number, decision: string, extra: Record<string, unknown>): void {
+    const last = this.notices.get(a.text);
+    if (last !== undefined && t - last < this.d.policy.windowSec) return;
+    this.notices.set(a.text, t);
+    this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
+    this.explain(decision, a, hits, score, extra);
+  }
+
+  /** Keep a crossing refused for the budget, to be decided again when it allows. */
+  private defer(a: BanAddr, t: number, hits: readonly Hit[]): void {
+    const p = this.pending.get(a.text);
+    if (p !== undefined) {
+      for (const h of hits) if (!p.hits.includes(h)) p.hits.push(h);
+      if (p.hits.length > HITS_PER_SOURCE) p.hits.splice(0, p.hits.length - HITS_PER_SOURCE);
+      return;
+    }
+    if (this.pending.set(a.text, { addr: a, hits: [...hits], since: t }) !== undefined) this.stats.pendingEvictions++;
+  }
+
+  /**
+   * Decide again the crossings the budget refused, oldest first, while the budget allows
+   * and their evidence is still within the window (issue 11: ten decoys must not blind
+   * the sensor to the real scanner for good).
+   */
+  private reconsider(t: number): void {
+    if (this.pending.size === 0) return;
+    const from = t - this.d.policy.windowSec;
+    const done: Pending[] = [];
+    if (!this.budgetLeft(t)) return;
+    let slots = this.d.policy.budget - this.recent.length;
+    for (const p of this.pending.valuesOldestFirst()) {
+      if (slots <= 0) break;
+      let score = 0;
+      for (const h of p.hits) if (h.t > from) score += h.w;
+      if (score < this.d.policy.threshold) {
+        this.stats.pendingExpired++;
+        done.push(p);
+        continue;
+      }
+      if (!this.prefixLeft(p.addr, t)) continue;
+      done.push(p);
+      slots--;
+    }
+    for (const p of done) {
+      this.pending.delete(p.addr.text);
+      const hits = p.hits.filter((h) => h.t > from);
+      let score = 0;
+      for (const h of hits) score += h.w;
+      if (score < this.d.policy.threshold || this.bans.has(p.addr.text)) continue;
+      this.stats.reconsidered++;
+      this.decide(p.addr, t, hits, score);
+    }
+  }
+
   private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
     const p = this.d.policy;
     // cached host facts (cheap); they are refreshed below only if a ban is really coming
     let why = this.d.allow.match(a);
-    if (why === undefined && this.budgetLeft(t) && this.bans.size < this.limits.maxBans && this.factsOld()) {
+    if (why === undefined && this.budgetLeft(t) && this.prefixLeft(a, t) && this.bans.size < this.limits.maxBans && this.factsOld()) {
       // never the wrong address: facts about the host as they are now
       this.refreshFacts(false);
       why = this.d.allow.match(a);
     }
     if (why !== undefined) {
       this.stats.refusedAllow++;
-      const last = this.notices.get(a.text);
-      if (last === undefined || t - last >= p.windowSec) {
-        if (this.notices.size >= MAX_NOTICES) this.notices.delete(this.notices.keys().next().value as string);
-        this.notices.delete(a.text);
-        this.notices.set(a.text, t);
-        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
-        this.explain('allowlisted', a, hits, score, { allowlist: why });
-      }
+      this.pending.delete(a.text);
+      this.notice(a, t, why, hits, score, 'allowlisted', { allowlist: why });
       return;
     }
     if (!this.budgetLeft(t)) {
       this.stats.refusedBudget++;
+      this.defer(a, t, hits);
       if (this.budgetRefused < 0) {
         this.budgetRefused = 0;
         const reason = `ban budget of ${p.budget} per minute exhausted`;
         this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${reason})`, { reason });
-        this.d.log.warn({ budget: p.budget, addr: a.text }, 'ban budget exhausted: refusing new bans until it recovers (one line only)');
+        this.d.log.warn({ budget: p.budget, addr: a.text }, 'ban budget exhausted: refusing new bans until it recovers (one line only); the refused are decided again when it does, while their evidence is in the window');
       }
       this.budgetRefused++;
+      return;
+    }
+    if (!this.prefixLeft(a, t)) {
+      this.stats.refusedPrefix++;
+      this.defer(a, t, hits);
+      const net = prefixOf(a);
+      this.notice(a, t, `ban budget of ${p.prefixBudget} per minute for ${net} exhausted`, hits, score, 'prefix budget', { prefix: net, prefixBudget: p.prefixBudget });
       return;
     }
     if (this.budgetRefused >= 0) {
@@ -344,6 +456,7 @@ export class BanManager {
       return;
     }
     this.fullRefused = -1;
+    this.pending.delete(a.text);
 
     const o = this.offenders.get(a.text);
     const prior = o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0;
@@ -354,6 +467,7 @@ export class BanManager {
     const ban: Ban = { addr: a, since: t, until: t + seconds, offence, reason };
     this.addBan(ban);
     this.recent.push(t);
+    this.spendPrefix(a, t);
     this.stats.bans++;
     this.d.firewall.now = t;
     this.line('ban.added', t, a, `BAN: banned ${a.text} for ${seconds} seconds (${reason})`, {
@@ -426,6 +540,10 @@ export class BanManager {
       this.refreshFacts(false);
       const horizon = now - this.d.policy.maxTimeSec;
       for (const [k, o] of this.offenders) if (o.last < horizon && !this.bans.has(k)) this.offenders.delete(k);
+    }
+    if (now >= this.nextReconsider && this.pending.size > 0) {
+      this.nextReconsider = now + 1;
+      this.reconsider(now);
     }
     if (now >= this.nextResync) {
       this.nextResync = now + this.d.policy.resyncSec;

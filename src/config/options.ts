@@ -231,7 +231,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: 'FILE', defaultText: '(standard error)', origin: '3',
     doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
-  { long: ['home'], kind: 'string', setting: 'home', statement: 'home', missing: 'home network parameter',
+  { long: ['home'], kind: 'string', setting: 'home', statement: 'home_net', missing: 'home network parameter',
     arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
     doc: 'The networks this sensor protects (IPv4/IPv6 ADDR or ADDR/LEN); repeatable. Never banned; in a replay of a capture file they and --ban-allow are the whole allowlist, since the replaying machine\'s own addresses say nothing about the capture.' },
   { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
@@ -261,6 +261,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['ban-budget'], kind: 'string', setting: 'banBudget', statement: 'ban_budget', missing: 'ban budget parameter',
     arg: 'N', defaultText: String(BAN_DEFAULTS.budget), origin: '3',
     doc: 'At most N new bans per minute; beyond it iplog refuses to ban and says so once.' },
+  { long: ['ban-prefix-budget'], kind: 'string', setting: 'banPrefixBudget', statement: 'ban_prefix_budget', missing: 'ban prefix budget parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.prefixBudget), origin: '3',
+    doc: 'At most N new bans per minute in one /24 (IPv4) or /48 (IPv6), within --ban-budget; the refused are decided again when the budgets allow, while their evidence is in the window.' },
   { long: ['ban-state'], kind: 'string', setting: 'banState', statement: 'ban_state', missing: 'ban state parameter',
     arg: 'FILE', defaultText: BAN_DEFAULTS.stateFile, origin: '3',
     doc: 'Where the ban table is kept across restarts (written atomically; not used by dry-run).' },
@@ -516,6 +519,7 @@ export function applyValue(
     case 'banWeight':
     case 'banAllow':
     case 'banBudget':
+    case 'banPrefixBudget':
     case 'banState':
     case 'banParam':
     case 'banResync': {

@@ -157,7 +157,7 @@ export interface Settings {
   jsonFile?: string;
   /** `--op-log FILE` / `op_log FILE`: the operational (pino) log; undefined = standard error */
   opLog?: string;
-  /** `--home NET` / `home NET` (repeatable): the networks this sensor protects, as written */
+  /** `--home NET` / `home_net NET` (repeatable): the networks this sensor protects, as written */
   home?: string[];
 }
 
@@ -192,6 +192,8 @@ export interface BanSettings {
   allow: string[];
   /** new bans per minute at most */
   budget: number;
+  /** new bans per minute at most in one /24 (IPv4) or /48 (IPv6) */
+  prefixBudget: number;
   /** persisted ban table */
   stateFile: string;
   /** backend parameters, over the backend's defaults */

@@ -302,15 +302,16 @@ describe('iptables backend in a network namespace (expiry by iplog)', { skip: sk
   });
 
   test('a ban is a DROP rule in the iplog chain; iplog removes it when it expires', async () => {
-    const d = driver(lab, ['--ban-backend', 'iptables', '--ban-time', '3', '--ban-state', join(dir, 'bans.json')]);
+    // 8 s: long enough for the checks below on a loaded machine, short enough to wait for
+    const d = driver(lab, ['--ban-backend', 'iptables', '--ban-time', '8', '--ban-state', join(dir, 'bans.json')]);
     try {
       d.child.stdin!.write(`scan ${lab.atAddr}\nscan ${lab.atAddr6}\n`);
-      await d.until(() => d.stdout.includes(`BAN: banned ${lab.atAddr6} for 3 seconds`), 15_000, 'the BAN lines');
+      await d.until(() => d.stdout.includes(`BAN: banned ${lab.atAddr6} for 8 seconds`), 15_000, 'the BAN lines');
       await waitFor(() => lab.run(lab.fw, ['iptables', '-w', '-S', 'iplog']).stdout.includes(`-A iplog -s ${lab.atAddr}/32 -j DROP`), 5000, 'the rule');
       await waitFor(() => lab.run(lab.fw, ['ip6tables', '-w', '-S', 'iplog']).stdout.includes(`-A iplog -s ${lab.atAddr6}/128 -j DROP`), 5000, 'the IPv6 rule');
       assert.equal(lab.pingFromAttacker(), false);
       assert.equal(lab.pingFromAttacker(true), false);
-      await d.until(() => d.stdout.includes(`BAN: unbanned ${lab.atAddr} (expired)`), 10_000, 'the expiry');
+      await d.until(() => d.stdout.includes(`BAN: unbanned ${lab.atAddr} (expired)`), 15_000, 'the expiry');
       await waitFor(() => !lab.run(lab.fw, ['iptables', '-w', '-S', 'iplog']).stdout.includes(lab.atAddr), 5000, 'the rule to go');
       await waitFor(() => !lab.run(lab.fw, ['ip6tables', '-w', '-S', 'iplog']).stdout.includes(lab.atAddr6), 5000, 'the IPv6 rule to go');
       assert.ok(lab.pingFromAttacker());

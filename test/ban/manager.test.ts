@@ -44,7 +44,8 @@ async function setup(
   ban: Partial<BanSettings> = {},
   o: { mode?: 'replay' | 'live'; runner?: Runner; wall?: number; facts?: Partial<SystemFacts>; limits?: Record<string, number>; clockMs?: () => number } = {},
 ): Promise<Setup> {
-  const h = new Harness({}, { replayFile: o.mode === 'live' ? undefined : 'capture.pcap', ban: { ...defaultBanSettings(), backend: 'dry-run', ...ban } });
+  // documentation ranges hold few /24s: the prefix budget is off unless a test is about it
+  const h = new Harness({}, { replayFile: o.mode === 'live' ? undefined : 'capture.pcap', ban: { ...defaultBanSettings(), backend: 'dry-run', prefixBudget: 100_000, ...ban } });
   const { log, records } = memLogger();
   const host = { facts: facts(o.facts) };
   const m = await attachBans(h.engine, h.engine.settings, {
@@ -219,6 +220,40 @@ describe('never the wrong address', () => {
     assert.equal(s.m.stats.refusedAllow, 21);
   });
 
+  test('ten spoofed decoy scans exhaust the budget; the real scanner refused among them is banned when it recovers', async () => {
+    const s = await setup({ budget: 10 });
+    s.h.engine.advance(T0);
+    // nmap -D: the decoys' scans are seen first, the real scanner's one detection after them
+    for (let i = 0; i < 10; i++) s.m.onEvent(scan(T0, `198.51.100.${10 + i}`));
+    s.m.onEvent(scan(T0 + 1, '203.0.113.77'));
+    assert.equal(s.m.list().length, 10);
+    assert.ok(!s.m.list().some((b) => b.addr.text === '203.0.113.77'));
+    // no more events from it: the budget recovers a minute later, the evidence (600 s window) still holds
+    s.h.engine.advance(T0 + 59);
+    assert.ok(!s.m.list().some((b) => b.addr.text === '203.0.113.77'));
+    s.h.engine.advance(T0 + 61);
+    assert.ok(s.m.list().some((b) => b.addr.text === '203.0.113.77'), 'banned once the budget allows');
+    assert.match(s.lines().at(-1)!, /^BAN: banned 203\.0\.113\.77 for 3600 seconds \(TCP: SYN scan; score 10; offence 1\)$/);
+    assert.equal(s.m.stats.reconsidered, 1);
+  });
+
+  test('the prefix budget: at most N new bans per minute in one /24 or /48; the rest wait for it', async () => {
+    const s = await setup({ budget: 100, prefixBudget: 2 });
+    s.h.engine.advance(T0);
+    for (let i = 1; i <= 4; i++) s.m.onEvent(scan(T0, `198.51.100.${i}`));
+    for (let i = 1; i <= 3; i++) s.m.observe(parseAddr(`2001:db8:1:${i}::5`)!, T0, 10, 'TCP: SYN scan', 'scan.detected', 'syn-scan');
+    s.m.onEvent(scan(T0, '203.0.113.1'));
+    assert.deepEqual(s.m.list().map((b) => b.addr.text), ['198.51.100.1', '198.51.100.2', '2001:db8:1:1::5', '2001:db8:1:2::5', '203.0.113.1']);
+    assert.deepEqual(s.lines().filter((l) => l.includes('not banning')), [
+      'BAN: not banning 198.51.100.3 (ban budget of 2 per minute for 198.51.100.0/24 exhausted)',
+      'BAN: not banning 198.51.100.4 (ban budget of 2 per minute for 198.51.100.0/24 exhausted)',
+      'BAN: not banning 2001:db8:1:3::5 (ban budget of 2 per minute for 2001:db8:1::/48 exhausted)',
+    ]);
+    assert.equal(s.m.stats.refusedPrefix, 3);
+    s.h.engine.advance(T0 + 61);
+    assert.equal(s.m.list().length, 8, 'decided again when the prefix budget allows');
+  });
+
   test('the budget: at most N new bans per minute, then one line, then bans again when it recovers', async () => {
     const s = await setup({ budget: 10 });
     for (let i = 0; i < 200; i++) s.m.onEvent(scan(T0 + (i % 30), `198.18.${i >> 8}.${i & 255}`));
@@ -226,13 +261,19 @@ describe('never the wrong address', () => {
     const refusals = s.lines().filter((l) => l.includes('not banning'));
     assert.deepEqual(refusals, ['BAN: not banning 198.18.0.10 (ban budget of 10 per minute exhausted)']);
     assert.equal(s.m.stats.refusedBudget, 190);
-    // a minute after the first bans the budget is back
-    s.h.engine.advance(T0 + 61);
-    s.m.onEvent(scan(T0 + 61, '198.18.5.1'));
-    assert.equal(s.m.list().length, 11);
+    // when the budget is back, the refused are decided again, oldest first, while their
+    // evidence is in the window: the budget goes to them
+    s.h.engine.advance(T0 + 100);
+    assert.equal(s.m.list().length, 20);
+    assert.deepEqual(s.m.list().slice(10).map((b) => b.addr.text), Array.from({ length: 10 }, (_, i) => `198.18.0.${10 + i}`));
+    assert.equal(s.m.stats.reconsidered, 10);
     // a new exhausted period says so once more
-    for (let i = 0; i < 30; i++) s.m.onEvent(scan(T0 + 62, `198.18.6.${i}`));
+    s.m.onEvent(scan(T0 + 100, '198.18.5.1'));
     assert.equal(s.lines().filter((l) => l.includes('not banning')).length, 2);
+    // once the window has passed, what is still pending is dropped, not banned late
+    s.h.engine.advance(T0 + 700);
+    assert.equal(s.m.list().length, 20);
+    assert.equal(s.m.stats.pendingExpired, 181);
   });
 });
 

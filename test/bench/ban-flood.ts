@@ -4,7 +4,10 @@
  * dry-run backend and the real host facts (os.networkInterfaces(), /proc/net/route,
  * ipv6_route, resolv.conf). Reports CPU per detection, bans, refusals and memory.
  *
- *   node dist/test/bench/ban-flood.js [N=1000000]
+ *   node dist/test/bench/ban-flood.js [N=1000000] [--churn]
+ *
+ * `--churn`: each detection weighs half the threshold, so no source crosses it and every
+ * new source past the score table's bound evicts one (the score-table churn figure).
  *
  * Not part of `npm test` (a figure, not an assertion); docs/ban-backends.md quotes it.
  */
@@ -15,8 +18,11 @@ import { event } from '../../src/output/event';
 import { createLogger } from '../../src/log';
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 1_000_000);
-  const h = new Harness({}, { replayFile: '-', ban: { ...defaultBanSettings(), backend: 'dry-run' } });
+  const args = process.argv.slice(2);
+  const churn = args.includes('--churn');
+  const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+  const weights: Record<string, number> = churn ? { 'syn-scan': 5 } : {};
+  const h = new Harness({}, { replayFile: '-', ban: { ...defaultBanSettings(), backend: 'dry-run', weights } });
   const log = createLogger('silent');
   const m = await attachBans(h.engine, h.engine.settings, { mode: 'live', log });
   if (!m) throw new Error('no manager');
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       detections: n,
+      churn,
       cpuSec: +((cpu.user + cpu.system) / 1e6).toFixed(2),
       wallMs: Math.round(wall),
       usPerDetection: +us.toFixed(3),

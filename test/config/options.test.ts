@@ -60,8 +60,8 @@ describe('option table', () => {
   test("long options in 2.2.3's order, new ones after", () => {
     const names = longOptionOrder().map((o) => o.name);
     assert.deepEqual(names.slice(0, C_LONGOPTS.length), C_LONGOPTS);
-    const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-state', 'ban-param', 'ban-resync'];
-    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', ...BAN]);
+    const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-prefix-budget', 'ban-state', 'ban-param', 'ban-resync'];
+    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'home', ...BAN]);
     assert.equal(new Set(names).size, names.length, 'no duplicate long names');
   });
 
@@ -78,8 +78,8 @@ describe('option table', () => {
     assert.deepEqual(
       STATEMENTS.map((s) => s.statement),
       ['facility', 'priority', 'pid-file', 'user', 'group', 'promisc', 'logfile', 'interface', 'profile', 'dns_server', 'dns_timeout',
-        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'home',
-        'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget',
+        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'home_net',
+        'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget', 'ban_prefix_budget',
         'ban_state', 'ban_param', 'ban_resync'],
     );
   });
