@@ -46,4 +46,6 @@ export const ERR = {
   BAN_REPAIR: 'IPLOG_ERR_BAN_REPAIR',
   /** the host's addresses, gateways or resolvers could not all be read */
   BAN_SYSTEM: 'IPLOG_ERR_BAN_SYSTEM',
+  /** CrowdSec's Local API: unreachable (pushes queued), a push refused or dropped, the decision stream failing */
+  BAN_LAPI: 'IPLOG_ERR_BAN_LAPI',
 } as const;

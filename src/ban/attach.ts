@@ -30,6 +30,8 @@ import { CommandQueue, execRunner, type QueueOptions, type Runner } from './exec
 import { Firewall } from './firewall';
 import { BanManager, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
+import { CROWDSEC_DEFAULTS, readSecret } from './crowdsec';
+import { DecisionStream } from './decision-stream';
 
 export interface AttachOptions {
   mode: 'replay' | 'live';
@@ -55,6 +57,8 @@ export interface AttachOptions {
  */
 export class BanSession {
   manager: BanManager | null = null;
+  /** the fleet's decisions (--crowdsec-bouncer-key-file), applied through the manager */
+  stream: DecisionStream | null = null;
   private engine: Engine | null = null;
   private built = false;
 
@@ -69,6 +73,8 @@ export class BanSession {
     if (!this.built) {
       this.built = true;
       this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text));
+      this.stream = fleetStream(this.settings, this.opts, this.manager);
+      this.stream?.start();
     }
     if (this.manager === null) return;
     engine.out.subscribe(this.manager.onEvent);
@@ -77,8 +83,31 @@ export class BanSession {
 
   /** Wait for the firewall commands and the state file (the bans stay in force). */
   async close(): Promise<void> {
+    await this.stream?.stop();
     await this.manager?.close();
   }
+}
+
+/** The decision stream, when a bouncer key is configured and banning is on. */
+function fleetStream(settings: Settings, opts: AttachOptions, manager: BanManager | null): DecisionStream | null {
+  const c = settings.ban?.crowdsec;
+  if (c?.bouncerKeyFile === undefined) return null;
+  const log = opts.log.child({ component: 'ban' });
+  if (manager === null) {
+    log.warn({ code: ERR.BAN_CONFIG }, 'crowdsec: a bouncer key is configured but banning is off (--ban-backend): no decision stream');
+    return null;
+  }
+  if (opts.mode === 'replay' && settings.replayFile !== '-') {
+    log.warn({ code: ERR.BAN_CONFIG }, 'crowdsec: no decision stream in a replay of a capture file (its decisions are those of the capture)');
+    return null;
+  }
+  let apiKey: string;
+  try {
+    apiKey = readSecret(c.bouncerKeyFile, 'CrowdSec bouncer key', log);
+  } catch (e) {
+    throw new IplogError(`--crowdsec-bouncer-key-file: ${(e as Error).message}`, ERR.BAN_CONFIG);
+  }
+  return new DecisionStream({ url: c.url, apiKey, pollMs: c.pollSec * 1000, timeoutMs: 10_000, origins: c.origins }, manager, log);
 }
 
 /** Build and start the manager for `engine`; null when banning is off. */
@@ -117,8 +146,19 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
   const log = opts.log.child({ component: 'ban' });
   // a replay of a capture file never reads this machine's addresses, gateways or resolvers
   const probe = opts.probe ?? (fromFile ? noFacts : readSystemFacts);
-  const queue = dryRun ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
-  const firewall = new Firewall(def, params, queue, log);
+  if (b.crowdsec?.bouncerKeyFile !== undefined && def.service !== undefined) {
+    throw new IplogError(`--crowdsec-bouncer-key-file applies the fleet's decisions to a local firewall: it cannot be used with the ${def.name} backend (that would send them back); use nftables, ipset, ... (docs/fleet.md)`, ERR.BAN_CONFIG);
+  }
+  let service = null;
+  if (def.service !== undefined && !dryRun) {
+    try {
+      service = def.service(params, { log, crowdsec: b.crowdsec ?? { ...CROWDSEC_DEFAULTS } });
+    } catch (e) {
+      throw new IplogError(`backend ${def.name}: ${(e as Error).message}`, ERR.BAN_CONFIG);
+    }
+  }
+  const queue = dryRun || service !== null ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
+  const firewall = new Firewall(def, params, queue, log, service);
   let manager: BanManager | null = null;
   const state = dryRun ? null : { path: b.stateFile, writer: new StateWriter(b.stateFile, () => manager!.snapshot(), log) };
   manager = new BanManager({
@@ -160,7 +200,7 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
     },
     'banning on',
   );
-  if (!dryRun && (settings.user !== undefined || settings.group !== undefined)) {
+  if (!dryRun && service === null && (settings.user !== undefined || settings.group !== undefined)) {
     // -u/-g drop root after start-up; nft, ipset and iptables need CAP_NET_ADMIN
     log.warn({ code: ERR.BAN_CONFIG, user: settings.user, group: settings.group, backend: def.name }, 'bans with -u/-g: firewall commands run as that user and need CAP_NET_ADMIN (and write access to the state file), or they will fail');
   }

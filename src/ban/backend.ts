@@ -19,6 +19,8 @@
  * `reconcile` (one transaction from a plan), and `expire` (pf's `-T expire`).
  */
 import type { Family } from './addr';
+import type { Logger } from '../log';
+import type { CrowdsecSettings } from './crowdsec';
 
 export interface Cmd {
   readonly argv: readonly string[];
@@ -45,6 +47,36 @@ export interface ActualBan {
 export interface ReconcilePlan {
   readonly add: readonly { addr: string; family: Family; seconds: number }[];
   readonly remove: readonly { addr: string; family: Family }[];
+}
+
+/**
+ * What a ban rests on, for backends that carry it further (crowdsec): the manager's
+ * reason, score and offence, and the scoring events (time, kind, detector, title,
+ * weight, and the evidence grade fields when the events carry them).
+ */
+export interface BanEvidence {
+  readonly reason: string;
+  readonly score: number;
+  readonly offence: number;
+  readonly events: readonly Readonly<Record<string, string | number | boolean | null | undefined>>[];
+  /** spoofable / proof / source_role of the ban as a whole, when the manager grades it */
+  readonly grade?: Readonly<Record<string, string | number | boolean | null | undefined>>;
+}
+
+/**
+ * A backend that talks to a service instead of running commands (crowdsec: HTTP to a
+ * Local API). It must never block: calls queue and return at once.
+ */
+export interface BanService {
+  ban(addr: string, family: Family, seconds: number, evidence?: BanEvidence): void;
+  unban(addr: string, family: Family): void;
+  /** wait up to `ms` for what is queued, then stop (reporting what was not sent) */
+  close(ms: number): Promise<void>;
+}
+
+export interface ServiceContext {
+  readonly log: Logger;
+  readonly crowdsec?: CrowdsecSettings;
 }
 
 export interface BackendDef {
@@ -77,6 +109,10 @@ export interface BackendDef {
   reconcile?(p: Params, plan: ReconcilePlan): Cmd[];
   /** remove entries older than `seconds` (pf: `-T expire`); run at start and every resync */
   expire?(p: Params, seconds: number): Cmd[];
+  /** a service backend (its verbs render no commands): ban/unban go to this instead; may throw a configuration error */
+  service?(p: Params, ctx: ServiceContext): BanService;
+  /** a service backend's transcript: the requests it makes for each verb (docs, test/ban/transcripts/) */
+  requests?(p: Params): string;
 }
 
 export function defineBackend(d: BackendDef): BackendDef {

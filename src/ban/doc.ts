@@ -20,6 +20,7 @@ export function renderTranscript(def: BackendDef): string {
   let t = `# ${def.name}: ${def.summary}\n`;
   t += `# parameters: ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' | ')}\n`;
   t += `# kernel expiry: ${def.kernelExpiry(p) ? 'yes (no unban command at expiry)' : 'no (iplog runs unban at expiry)'}\n`;
+  if (def.requests) return t + def.requests(p);
   t += block('start', def.start(p));
   t += block('ban 192.0.2.7 for 3600 s (IPv4)', def.ban(p, '192.0.2.7', 4, 3600));
   t += block('ban 2001:db8::7 for 3600 s (IPv6)', def.ban(p, '2001:db8::7', 6, 3600));
@@ -214,6 +215,7 @@ export function renderBanBackendsDoc(): string {
     '| `IPLOG_ERR_BAN_RECONCILE` | the firewall could not be listed or brought in line |',
     '| `IPLOG_ERR_BAN_REPAIR` | the firewall structure was missing and is being created again |',
     '| `IPLOG_ERR_BAN_SYSTEM` | a source of the host\'s addresses could not be read |',
+    '| `IPLOG_ERR_BAN_LAPI` | CrowdSec\'s Local API unreachable (pushes queued and retried), a queued push dropped or refused, the decision stream failing ([fleet.md](fleet.md)) |',
     '',
     '## Backends',
     '',
@@ -224,7 +226,8 @@ export function renderBanBackendsDoc(): string {
     'below use the default parameters and documentation addresses; the same text is each backend\'s',
     'transcript in `test/ban/transcripts/`, which the test suite checks. Lines starting `unless`',
     'are a probe run first: when it succeeds the command is skipped. `| ` lines are the command\'s',
-    'standard input.',
+    'standard input. A service backend (crowdsec) runs no command: it talks to a service, and its',
+    'transcript shows the requests it makes.',
     '',
     '| backend | what it does | kernel expiry |',
     '|---|---|---|',

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../log';
 import { ERR } from '../errors';
-import { renderCmd, type ActualBan, type BackendDef, type Cmd, type Params, type ReconcilePlan } from './backend';
+import { renderCmd, type ActualBan, type BackendDef, type BanEvidence, type BanService, type Cmd, type Params, type ReconcilePlan } from './backend';
 import type { BanAddr } from './addr';
 import type { CommandQueue } from './exec';
 
@@ -35,9 +35,14 @@ export class Firewall {
     /** null = dry-run: record, run nothing */
     private readonly queue: CommandQueue | null,
     private readonly log: Logger,
+    /** a service backend (crowdsec): bans and unbans go there, no commands run */
+    readonly service: BanService | null = null,
   ) {
     this.kernelExpiry = def.kernelExpiry(params);
   }
+
+  /** How long close() waits for a service backend's queue (the LAPI may be down). */
+  static serviceDrainMs = 5000;
 
   get dryRun(): boolean {
     return this.queue === null;
@@ -65,7 +70,8 @@ export class Firewall {
     return [...this.def.start(this.params), ...cmds];
   }
 
-  ban(a: BanAddr, seconds: number): void {
+  ban(a: BanAddr, seconds: number, evidence?: BanEvidence): void {
+    if (this.service !== null) return this.service.ban(a.text, a.family, seconds, evidence);
     const cmds = this.def.ban(this.params, a.text, a.family, seconds);
     void this.submit(this.withStart(cmds), `ban ${a.text}`).then((ok) => {
       if (!ok) void this.repair(cmds, a.text);
@@ -73,6 +79,7 @@ export class Firewall {
   }
 
   unban(a: BanAddr): void {
+    if (this.service !== null) return this.service.unban(a.text, a.family);
     void this.submit(this.def.unban(this.params, a.text, a.family), `unban ${a.text}`);
   }
 
@@ -111,6 +118,8 @@ export class Firewall {
    */
   async reconcile(plan: ReconcilePlan): Promise<boolean> {
     this.started = true;
+    // a service keeps its own decisions and their expiry (the LAPI): nothing to repair
+    if (this.service !== null) return true;
     let cmds: Cmd[];
     if (this.def.reconcile) {
       cmds = this.def.reconcile(this.params, plan);
@@ -122,8 +131,12 @@ export class Firewall {
     return this.submit(cmds, 'reconcile');
   }
 
-  /** Resolves when every submitted command has run. */
+  /**
+   * Resolves when every submitted command has run (at stop: a service backend is given
+   * serviceDrainMs to send what it holds, then stopped, reporting what it could not send).
+   */
   idle(): Promise<void> {
+    if (this.service !== null) return this.service.close(Firewall.serviceDrainMs);
     return this.queue === null ? Promise.resolve() : this.queue.idle();
   }
 }

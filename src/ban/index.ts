@@ -8,8 +8,9 @@ import pf from './pf';
 import ipfw from './ipfw';
 import command from './command';
 import dryRun from './dry-run';
+import crowdsec from './crowdsec';
 
-export const BACKENDS: readonly BackendDef[] = [nftables, ipset, iptables, pf, ipfw, command, dryRun];
+export const BACKENDS: readonly BackendDef[] = [nftables, ipset, iptables, pf, ipfw, command, dryRun, crowdsec];
 
 export function findBackend(name: string): BackendDef | undefined {
   return BACKENDS.find((b) => b.name === name);

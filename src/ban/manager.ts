@@ -106,6 +106,8 @@ interface Hit {
   title: string;
   kind: string;
   detector: string | null;
+  /** evidence grade fields of the event, when it has them (spoofable, proof, source_role) */
+  grade?: Record<string, string | number | boolean>;
 }
 
 interface Score {
@@ -169,6 +171,9 @@ export interface ManagerStats {
   factsReads: number;
   /** bans lifted because the allowlist forbids them (restored, adopted, or the host changed) */
   liftedAllow: number;
+  /** decisions of the fleet (CrowdSec decision stream) applied, and lifted */
+  fleetBans: number;
+  fleetLifts: number;
 }
 
 /** Text of the events that are not detections, for the reason of a ban. */
@@ -199,6 +204,18 @@ export function sourceOf(ev: IplogEvent): BanAddr | undefined {
   const s6 = ev.detail?.src6;
   if (typeof s6 === 'string') return parseAddr(s6);
   return fromV4(ev.src);
+}
+
+/** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
+function gradeOf(ev: IplogEvent): Hit['grade'] {
+  const d = ev.detail;
+  if (d === null) return undefined;
+  let g: Record<string, string | number | boolean> | undefined;
+  for (const k of ['spoofable', 'proof', 'source_role']) {
+    const v = d[k];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (g ??= {})[k] = v;
+  }
+  return g;
 }
 
 export class BanManager {
@@ -244,6 +261,8 @@ export class BanManager {
     resyncRepairs: 0,
     factsReads: 0,
     liftedAllow: 0,
+    fleetBans: 0,
+    fleetLifts: 0,
   };
 
   constructor(private readonly d: ManagerDeps) {
@@ -275,11 +294,11 @@ export class BanManager {
     if (!(w > 0)) return;
     const a = sourceOf(ev);
     if (a === undefined) return;
-    this.observe(a, ev.time, w, titleOf(ev), ev.kind, ev.detector);
+    this.observe(a, ev.time, w, titleOf(ev), ev.kind, ev.detector, gradeOf(ev));
   };
 
   /** Score one weighted event from `a` at time `t`. */
-  observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null): void {
+  observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null, grade?: Hit['grade']): void {
     if (t > this.now) this.now = t;
     this.stats.events++;
     if (this.bans.has(a.text)) {
@@ -293,7 +312,7 @@ export class BanManager {
       if (this.scores.set(a.text, s) !== undefined) this.stats.scoreEvictions++;
     }
     const hits = s.hits;
-    hits.push({ t, w, title, kind, detector });
+    hits.push(grade === undefined ? { t, w, title, kind, detector } : { t, w, title, kind, detector, grade });
     if (hits.length > HITS_PER_SOURCE) hits.shift();
     const from = t - this.d.policy.windowSec;
     let old = 0;
@@ -484,7 +503,12 @@ export class BanManager {
       duration: `min(${p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
       backend: this.d.firewall.def.name,
     });
-    this.d.firewall.ban(a, seconds);
+    this.d.firewall.ban(a, seconds, {
+      reason,
+      score,
+      offence,
+      events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade })),
+    });
     this.persist();
   }
 
@@ -775,6 +799,67 @@ export class BanManager {
     } finally {
       this.resyncing = false;
     }
+  }
+
+  // ---------------------------------------------------------------- fleet decisions
+
+  /**
+   * A ban decided elsewhere in the fleet (CrowdSec decision stream, decision-stream.ts),
+   * applied through the normal path: the allowlist (re-read host facts included) and the
+   * table bound may refuse it (`BAN: not banning A (why)`, once per address per window,
+   * counted), else it is a ban of this table with its BAN line, firewall command and
+   * state entry. It is not scored, not an offence here, and not held to the local budget
+   * (the sensor that decided it had its own). An address banned already stays as it is.
+   * Returns whether the address is banned now.
+   */
+  fleetBan(a: BanAddr, seconds: number, why: string): boolean {
+    const t = this.now;
+    if (this.factsOld()) this.refreshFacts(false);
+    const allow = this.d.allow.match(a);
+    if (allow !== undefined) {
+      this.stats.refusedAllow++;
+      const last = this.notices.get(a.text);
+      if (last === undefined || t - last >= this.d.policy.windowSec) {
+        this.notices.set(a.text, t);
+        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${allow})`, { reason: allow, fleet: why });
+        this.d.log.info({ explain: { decision: 'allowlisted', addr: a.text, fleet: why, allowlist: allow } }, `not banning ${a.text}`);
+      }
+      return false;
+    }
+    if (this.bans.has(a.text)) return true;
+    if (this.bans.size >= this.limits.maxBans) {
+      this.stats.refusedTableFull++;
+      this.d.log.warn({ addr: a.text, fleet: why, maxBans: this.limits.maxBans }, 'ban table full: fleet decision not applied');
+      return false;
+    }
+    const reason = `fleet: ${why}`;
+    const ban: Ban = { addr: a, since: t, until: t + seconds, offence: 0, reason };
+    this.bans.set(a.text, ban);
+    if (ban.until < this.nextDue) this.nextDue = ban.until;
+    this.stats.bans++;
+    this.stats.fleetBans++;
+    this.d.firewall.now = t;
+    this.line('ban.added', t, a, `BAN: banned ${a.text} for ${seconds} seconds (${reason})`, { seconds, until: ban.until, reason, fleet: why });
+    this.d.log.info({ explain: { decision: 'ban', addr: a.text, fleet: why, seconds, until: ban.until, backend: this.d.firewall.def.name } }, `banned ${a.text}`);
+    this.d.firewall.ban(a, seconds);
+    this.persist();
+    return true;
+  }
+
+  /** The fleet deleted its decision: lift the ban if it came from the fleet (a local one stays). */
+  fleetLift(a: BanAddr, why: string): boolean {
+    const b = this.bans.get(a.text);
+    if (b === undefined || !b.reason.startsWith('fleet: ')) return false;
+    const t = this.now;
+    this.bans.delete(a.text);
+    this.stats.unbans++;
+    this.stats.fleetLifts++;
+    this.d.firewall.now = t;
+    this.line('ban.removed', t, a, `BAN: unbanned ${a.text} (fleet: ${why})`, { reason: `fleet: ${why}` });
+    this.d.log.info({ addr: a.text, fleet: why }, `unbanned ${a.text}`);
+    this.d.firewall.unban(a);
+    this.persist();
+    return true;
   }
 
   private readonly closers: (() => void)[] = [];

@@ -18,7 +18,8 @@
  */
 import { Validator } from 'ip-num';
 import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFormat, type SyslogServer } from './settings';
-import { applyBanValue, BAN_DEFAULTS, type BanSettingKey } from '../ban/config';
+import { applyBanValue, BAN_DEFAULTS, defaultBanSettings, type BanSettingKey } from '../ban/config';
+import { applyCrowdsecValue, CROWDSEC_DEFAULTS, type CrowdsecSettingKey } from '../ban/crowdsec';
 import { parseNet } from '../ban/addr';
 
 /** How an option takes its value on the command line. */
@@ -53,7 +54,8 @@ export type SettingKey =
   | 'jsonFile'
   | 'opLog'
   | 'home'
-  | BanSettingKey;
+  | BanSettingKey
+  | CrowdsecSettingKey;
 
 export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
 
@@ -236,7 +238,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'The networks this sensor protects (IPv4/IPv6 ADDR or ADDR/LEN); repeatable. Never banned; in a replay of a capture file they and --ban-allow are the whole allowlist, since the replaying machine\'s own addresses say nothing about the capture.' },
   { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
     arg: 'NAME', defaultText: BAN_DEFAULTS.backend, origin: '3',
-    doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), or none (docs/ban-backends.md).' },
+    doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), crowdsec (push to CrowdSec\'s Local API, docs/fleet.md), or none (docs/ban-backends.md).' },
   { long: ['ban-time'], kind: 'string', setting: 'banTime', statement: 'ban_time', missing: 'ban time parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.timeSec), origin: '3',
     doc: 'Duration of a first ban, in seconds (or with a unit: 90s, 10m, 1h, 7d, 2w).' },
@@ -273,6 +275,25 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['ban-resync'], kind: 'string', setting: 'banResync', statement: 'ban_resync', missing: 'ban resync parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.resyncSec), origin: '3',
     doc: 'How often the firewall is compared with the ban table and repaired (0 = only at start).' },
+  // ---- fleet bans through CrowdSec's Local API (src/ban/crowdsec.ts, decision-stream.ts, docs/fleet.md) ----
+  { long: ['crowdsec-url'], kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
+    arg: 'URL', defaultText: CROWDSEC_DEFAULTS.url, origin: '3',
+    doc: 'CrowdSec Local API for the crowdsec ban backend and the decision stream (docs/fleet.md).' },
+  { long: ['crowdsec-machine'], kind: 'string', setting: 'crowdsecMachine', statement: 'crowdsec_machine', missing: 'CrowdSec machine parameter',
+    arg: 'ID', defaultText: '(none)', origin: '3',
+    doc: 'Machine (watcher) name the crowdsec ban backend logs in as (`cscli machines add ID`).' },
+  { long: ['crowdsec-password-file'], kind: 'string', setting: 'crowdsecPasswordFile', statement: 'crowdsec_password_file', missing: 'CrowdSec password file parameter',
+    arg: 'FILE', defaultText: '(none)', origin: '3',
+    doc: 'File whose first line is the machine\'s password (a file, so it never shows in ps).' },
+  { long: ['crowdsec-bouncer-key-file'], kind: 'string', setting: 'crowdsecBouncerKeyFile', statement: 'crowdsec_bouncer_key_file', missing: 'CrowdSec bouncer key file parameter',
+    arg: 'FILE', defaultText: '(none: no stream)', origin: '3',
+    doc: 'File whose first line is a bouncer API key (`cscli bouncers add NAME`): iplog then applies the fleet\'s decisions to its own ban backend.' },
+  { long: ['crowdsec-poll'], kind: 'string', setting: 'crowdsecPoll', statement: 'crowdsec_poll', missing: 'CrowdSec poll interval parameter',
+    arg: 'DURATION', defaultText: `${CROWDSEC_DEFAULTS.pollSec}s`, origin: '3',
+    doc: 'How often the decision stream is polled (1s to 1h).' },
+  { long: ['crowdsec-origins'], kind: 'string', setting: 'crowdsecOrigins', statement: 'crowdsec_origins', missing: 'CrowdSec origins parameter',
+    arg: 'LIST|all', defaultText: CROWDSEC_DEFAULTS.origins, origin: '3',
+    doc: 'Origins of the fleet decisions the stream applies (comma list; all = every origin, community blocklists included).' },
 ];
 
 /** One getopt `struct option`: a long name and the spec it belongs to. */
@@ -524,6 +545,17 @@ export function applyValue(
     case 'banParam':
     case 'banResync': {
       const problem = applyBanValue(settings, setting, value);
+      if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
+      break;
+    }
+    case 'crowdsecUrl':
+    case 'crowdsecMachine':
+    case 'crowdsecPasswordFile':
+    case 'crowdsecBouncerKeyFile':
+    case 'crowdsecPoll':
+    case 'crowdsecOrigins': {
+      const b = (settings.ban ??= defaultBanSettings());
+      const problem = applyCrowdsecValue((b.crowdsec ??= { ...CROWDSEC_DEFAULTS }), setting, value);
       if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
       break;
     }

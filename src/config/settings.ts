@@ -3,6 +3,7 @@
  * string options and the filter rules. Produced by config/ (iplog.conf, then the
  * command line, then check_options), consumed by pipeline.ts. Plain data, no methods.
  */
+import type { CrowdsecSettings } from '../ban/crowdsec';
 
 /** iplog's boolean flags (spec §1.2, §1.3), named as in `set <keyword>` of iplog.conf. */
 export interface Flags {
@@ -206,4 +207,6 @@ export interface BanSettings {
    * mean the network it meant to protect is banned.
    */
   invalidAllow?: string[];
+  /** CrowdSec Local API (`--crowdsec-*`): the crowdsec backend's login, the decision stream */
+  crowdsec?: CrowdsecSettings;
 }

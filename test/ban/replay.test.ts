@@ -65,7 +65,7 @@ test('a replay of a file with a real backend is refused (IPLOG_ERR_BAN_REPLAY)',
 
 test('bad ban values are fatal on the command line, diagnostics in iplog.conf', () => {
   const cases: [string[], RegExp][] = [
-    [['--ban-backend', 'ufw'], /^Fatal: Invalid ban backend: "ufw" \(one of none, nftables, ipset, iptables, pf, ipfw, command, dry-run\)$/m],
+    [['--ban-backend', 'ufw'], /^Fatal: Invalid ban backend: "ufw" \(one of none, nftables, ipset, iptables, pf, ipfw, command, dry-run, crowdsec\)$/m],
     [['--ban-time', '1y'], /^Fatal: Invalid ban time: "1y"/m],
     [['--ban-weight', 'syn-scan'], /^Fatal: Invalid ban weight: "syn-scan" \(KIND=N/m],
     [['--ban-weight', 'nosuch=3'], /unknown kind "nosuch"/],

@@ -30,6 +30,12 @@ for (const def of BACKENDS) {
 
   test(`the ${def.name} backend renders argv arrays, never shell`, () => {
     const p = resolveParams(def, def.example ?? {});
+    if (def.service) {
+      // a service backend (crowdsec) runs no command: its requests name the address
+      for (const verb of [def.start, def.ban, def.unban, def.flush, def.stop, def.check]) assert.deepEqual(verb(p, '2001:db8::7', 6, 60), []);
+      assert.match(def.requests?.(p) ?? '', /"value": "2001:db8::7"/);
+      return;
+    }
     const all = [
       ...def.start(p),
       ...def.ban(p, '192.0.2.7', 4, 60),
