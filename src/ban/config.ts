@@ -18,7 +18,7 @@ export const BAN_DEFAULTS = Object.freeze({
   threshold: 10,
   windowSec: 600,
   budget: 10,
-  prefixBudget: 3,
+  prefixBudget: 10,
   stateFile: '/var/lib/iplog/bans.json',
   resyncSec: 300,
 });

@@ -447,7 +447,8 @@ export class BanManager {
         this.budgetRefused = 0;
         const reason = `ban budget of ${p.budget} per minute exhausted`;
         this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${reason})`, { reason });
-        this.d.log.warn({ budget: p.budget, addr: a.text }, 'ban budget exhausted: refusing new bans until it recovers (one line only); the refused are decided again when it does, while their evidence is in the window');
+        // the refused wait in `pending` and are decided again when it recovers, while their evidence is in the window
+        this.d.log.warn({ budget: p.budget, addr: a.text, reconsidered: 'when the budget allows, while the evidence is in the window' }, 'ban budget exhausted: refusing new bans until it recovers (one line only)');
       }
       this.budgetRefused++;
       return;

@@ -265,7 +265,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'At most N new bans per minute; beyond it iplog refuses to ban and says so once.' },
   { long: ['ban-prefix-budget'], kind: 'string', setting: 'banPrefixBudget', statement: 'ban_prefix_budget', missing: 'ban prefix budget parameter',
     arg: 'N', defaultText: String(BAN_DEFAULTS.prefixBudget), origin: '3',
-    doc: 'At most N new bans per minute in one /24 (IPv4) or /48 (IPv6), within --ban-budget; the refused are decided again when the budgets allow, while their evidence is in the window.' },
+    doc: 'At most N new bans per minute in one /24 (IPv4) or /48 (IPv6), within --ban-budget (the default equals the default global budget: lower it to spread the budget over networks); the refused are decided again when the budgets allow, while their evidence is in the window.' },
   { long: ['ban-state'], kind: 'string', setting: 'banState', statement: 'ban_state', missing: 'ban state parameter',
     arg: 'FILE', defaultText: BAN_DEFAULTS.stateFile, origin: '3',
     doc: 'Where the ban table is kept across restarts (written atomically; not used by dry-run).' },
