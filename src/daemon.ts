@@ -52,6 +52,8 @@ import { wallSeconds, LiveFatal, LIVE_ERR, type LiveFrameHandler } from './captu
 import { IdentHookImpl, IdentService } from './live/ident';
 import { IplogError } from './errors';
 import { BrokenPipeError } from './output/sinks/text';
+import { SensorMetrics } from './metrics/sensor';
+import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
 
 /** Counters of one capture (summed over its interfaces), from pcap_stats(). */
 export interface CaptureStats {
@@ -66,6 +68,8 @@ export interface CaptureStats {
 /** The open interfaces of a live run. */
 export interface CaptureHandle {
   stats(): CaptureStats;
+  /** per interface (metrics, status); optional for test doubles */
+  interfaces?(): InterfaceSnapshot[];
   close(): void;
   /** hold the idle ticker (clock, flushes) while a restart replaces engine and sink */
   pause?(): void;
@@ -105,6 +109,8 @@ export interface DaemonOptions {
   onEngine?: (engine: Engine, previous: Engine | null, log: Logger) => void | Promise<void>;
   /** Called once when the sensor stops (after the last line), e.g. to close the ban manager. */
   onStop?: () => void | Promise<void>;
+  /** the ban manager's counters, for --metrics and the status file (null: banning off) */
+  banStats?: () => BanSnapshot | null;
 }
 
 const STATUS_FATAL = 255;
@@ -198,6 +204,8 @@ class Sensor {
   private queue: Promise<void> = Promise.resolve();
   private readonly handlers: Partial<Record<NodeJS.Signals, () => void>> = {};
   private keepAlive: NodeJS.Timeout | null = null;
+  /** --metrics and the status file (src/metrics/sensor.ts) */
+  private readonly observe: SensorMetrics;
   private done: (status: number) => void = () => undefined;
 
   constructor(
@@ -211,6 +219,15 @@ class Sensor {
     private readonly report: StartReport | null,
   ) {
     this.backend = typeof o.capture === 'function' ? o.capture({ log, onError: (e) => this.packetPathFailed(e) }) : o.capture;
+    this.observe = new SensorMetrics(s, log, {
+      engine: () => this.engine,
+      capture: () => this.capture,
+      totals: this.totals,
+      anomalies: this.an,
+      renderer: () => this.renderer,
+      text: () => this.outputs.text,
+      bans: () => o.banStats?.() ?? null,
+    });
   }
 
   /** Steps 7-12; resolves with the exit status when the sensor ends. */
@@ -269,18 +286,27 @@ class Sensor {
       return this.fatalAtStart("Fatal: Couldn't initialize interfaces.");
     }
 
+    // --metrics: bound before privileges are dropped (a port below 1024 is possible)
+    const problem = await this.observe.listen();
+    if (problem !== undefined) {
+      this.capture.close();
+      return this.fatalAtStart(`Fatal: ${problem}`);
+    }
+
     // 10. privileges, now that the capture handles and the syslog socket are open
     try {
       dropPrivileges(s.user, s.group);
     } catch (e) {
       if (e instanceof PrivilegeError) {
         this.capture.close();
+        this.observe.stop();
         return this.fatalAtStart(`Fatal: ${e.message}`);
       }
       throw e;
     }
 
     this.report?.ok();
+    this.observe.startStatus(isChild ? 'daemon' : 'foreground');
     this.log.info(
       { mode: isChild ? 'daemon' : 'foreground', pidFile: s.pidFile, settings: describeSettings(s), privileged: this.backend.canCapture() },
       'iplog started',
@@ -327,6 +353,7 @@ class Sensor {
       this.ident ??= new IdentService();
       e.ident = new IdentHookImpl(this.ident, () => this.engine, this.clock);
     }
+    e.out.subscribe(this.observe.events.onEvent);
     await o.onEngine?.(e, previous, this.log);
     return e;
   }
@@ -420,6 +447,7 @@ class Sensor {
   /** Release what keeps the process alive and resolve start()'s promise. */
   private end(status: number): void {
     this.stopping = true;
+    this.observe.stop();
     this.renderer?.close();
     this.ident?.close();
     this.log.flush();
@@ -465,6 +493,7 @@ class Sensor {
     const reopen = this.backend.canCapture();
     if (reopen && this.capture !== null) {
       const c = this.capture.stats();
+      this.observe.captureClosed(this.capture);
       this.totals.received += c.received;
       this.totals.dropped += c.dropped;
       this.totals.ifDropped += c.ifDropped;

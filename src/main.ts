@@ -22,6 +22,8 @@ import type { BanManager } from './ban/manager';
 import { runDaemon } from './daemon';
 import { captureBackend } from './capture/live';
 import type { Settings } from './config/settings';
+import { banSnapshot } from './metrics/snapshot';
+import { statusCommand } from './metrics/status-command';
 
 function out(fd: number, text: string): void {
   if (text.length === 0) return;
@@ -69,12 +71,19 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
     onStop: async () => {
       await bans?.close();
     },
+    banStats: () => {
+      const m = bans?.manager;
+      if (m === null || m === undefined) return null;
+      return banSnapshot(m.stats as unknown as Record<string, unknown>, m.list().length, s.ban?.backend ?? null, bans!.commands);
+    },
   });
 }
 
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
+    // `iplog status`: is the daemon running, since when, its counters (src/metrics/status.ts)
+    if (argv[0] === 'status') return statusCommand(argv.slice(1));
     const cli = parseCommandLine(argv);
     if (cli.kind === 'exit') {
       out(1, cli.stdout);
@@ -83,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const s = cli.settings;
     if (s.replayFile === undefined) return await live(argv, s, cli.messages);
+    if (s.metrics !== undefined) out(2, 'iplog: --metrics serves the live sensor only; a replay does not listen\n');
     for (const m of cli.messages) out(1, m + '\n');
     if (s.flags.ignore_dns) {
       // -d: ignore UDP from the resolv.conf nameservers with source port 53 (spec §2.6)

@@ -26,7 +26,7 @@ import { findBackend } from './index';
 import { resolveParams } from './backend';
 import { AllowList } from './allowlist';
 import { FactsWatch, noFacts, readSystemFacts, type SystemProbe } from './system';
-import { CommandQueue, execRunner, type QueueOptions, type Runner } from './exec';
+import { CommandQueue, execRunner, type QueueOptions, type QueueStats, type Runner } from './exec';
 import { Firewall } from './firewall';
 import { BanManager, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
@@ -59,6 +59,8 @@ export class BanSession {
   manager: BanManager | null = null;
   /** the fleet's decisions (--crowdsec-bouncer-key-file), applied through the manager */
   stream: DecisionStream | null = null;
+  /** the firewall command queue's counters (--metrics, status); null for dry-run and service backends */
+  commands: QueueStats | null = null;
   private engine: Engine | null = null;
   private built = false;
 
@@ -72,7 +74,7 @@ export class BanSession {
     this.engine = engine;
     if (!this.built) {
       this.built = true;
-      this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text));
+      this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text), (q) => (this.commands = q?.stats ?? null));
       this.stream = fleetStream(this.settings, this.opts, this.manager);
       this.stream?.start();
     }
@@ -117,7 +119,12 @@ export async function attachBans(engine: Engine, settings: Settings, opts: Attac
   return session.manager;
 }
 
-async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEvent, text: string) => void): Promise<BanManager | null> {
+async function build(
+  settings: Settings,
+  opts: AttachOptions,
+  emit: (ev: IplogEvent, text: string) => void,
+  onQueue?: (q: CommandQueue | null) => void,
+): Promise<BanManager | null> {
   const b = settings.ban ?? defaultBanSettings();
   if (b.backend === 'none') return null;
   const def = findBackend(b.backend);
@@ -158,6 +165,7 @@ async function build(settings: Settings, opts: AttachOptions, emit: (ev: IplogEv
     }
   }
   const queue = dryRun || service !== null ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
+  onQueue?.(queue);
   const firewall = new Firewall(def, params, queue, log, service);
   let manager: BanManager | null = null;
   const state = dryRun ? null : { path: b.stateFile, writer: new StateWriter(b.stateFile, () => manager!.snapshot(), log) };

@@ -72,6 +72,7 @@ import { IplogError, ERR } from '../errors';
 import { isSupportedLinktype } from '../decode/link';
 import { PcapParser, PCAP_FILE_HEADER } from './pcap-file';
 import type { FrameHandler } from './source';
+import type { InterfaceSnapshot } from '../metrics/snapshot';
 
 /** Sends one frame on an interface (pcap_inject); false if it could not. */
 export type Injector = (frame: Buffer) => boolean;
@@ -249,6 +250,8 @@ export interface CaptureCounters {
 export interface InterfaceStats extends CaptureCounters {
   name: string;
   open: boolean;
+  /** bytes captured (record lengths, at most the snapshot length each), counted per batch */
+  bytes: number;
 }
 
 export interface LiveStats {
@@ -363,6 +366,8 @@ export class LiveCapture {
   private readonly handles: Handle[] = [];
   /** counters of handles already closed, by interface name */
   private readonly closedStats = new Map<string, CaptureCounters>();
+  /** captured bytes per interface name, added once per batch (metrics) */
+  private readonly bytesBy = new Map<string, number>();
   /** interfaces waiting to be reopened, with their retry timers */
   private readonly retrying = new Map<string, NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | undefined;
@@ -516,7 +521,9 @@ export class LiveCapture {
     return h;
   }
 
-  private onBatch(h: Handle, slot: number, bytes: number, _packets: number): boolean {
+  private onBatch(h: Handle, slot: number, bytes: number, packets: number): boolean {
+    // the batch is pcap records: a 16-byte header before each packet's captured bytes
+    this.bytesBy.set(h.name, (this.bytesBy.get(h.name) ?? 0) + bytes - 16 * packets);
     try {
       if (this.delay !== null) Atomics.wait(this.delay, 0, 0, this.o.consumerDelayMs);
       const buf = h.slots[slot]!;
@@ -687,11 +694,11 @@ export class LiveCapture {
 
   stats(): LiveStats {
     const by = new Map<string, InterfaceStats>();
-    for (const [name, c] of this.closedStats) by.set(name, { name, open: false, ...c });
+    for (const [name, c] of this.closedStats) by.set(name, { name, open: false, bytes: this.bytesBy.get(name) ?? 0, ...c });
     for (const h of this.handles) {
       const prev = by.get(h.name);
       const c = add(prev ?? ZERO, h.cap.stats());
-      by.set(h.name, { name: h.name, open: h.open, ...c });
+      by.set(h.name, { name: h.name, open: h.open, bytes: this.bytesBy.get(h.name) ?? 0, ...c });
     }
     const interfaces = [...by.values()];
     const total = interfaces.reduce<CaptureCounters>((t, i) => add(t, i), ZERO);
@@ -773,7 +780,7 @@ export interface LiveBackend {
     warn: (line: string) => void,
     fatal: (line: string) => void,
     engine: () => Engine,
-  ): { stats(): CaptureCounters; close(): void; pause(): void; resume(): void; live: LiveCapture };
+  ): { stats(): CaptureCounters; interfaces(): InterfaceSnapshot[]; close(): void; pause(): void; resume(): void; live: LiveCapture };
   locks: LockOps;
   canCapture(): boolean;
 }
@@ -796,6 +803,8 @@ export function captureBackend(opts: Omit<LiveOptions, 'onFrame' | 'say' | 'onFa
       return {
         live,
         stats: () => live.stats().total,
+        interfaces: () =>
+          live.stats().interfaces.map((i) => ({ name: i.name, open: i.open, received: i.received, captured: i.captured, capturedBytes: i.bytes, kernelDrops: i.dropped, ifDrops: i.ifDropped })),
         close: () => live.close(),
         pause: () => live.pause(),
         resume: () => live.resume(),

@@ -65,6 +65,7 @@ export type CliErrorCode =
   | 'IPLOG_ERR_BAD_SYSLOG_SERVER'
   | 'IPLOG_ERR_BAD_SYSLOG_FORMAT'
   | 'IPLOG_ERR_BAN_CONFIG' // a --ban-* value (src/ban/config.ts)
+  | 'IPLOG_ERR_BAD_METRICS' // --metrics HOST:PORT
   | 'IPLOG_ERR_PIDFILE_OPEN' // -k/-R
   | 'IPLOG_ERR_PIDFILE_READ'
   | 'IPLOG_ERR_BAD_PID'
@@ -326,6 +327,8 @@ function applySetting(ctx: Ctx, spec: OptionSpec, value: string): CliResult | un
       return fatal(ctx, `Invalid syslog server: "${value}" (udp://HOST[:PORT] or tcp://HOST[:PORT])`, 'IPLOG_ERR_BAD_SYSLOG_SERVER');
     case 'syslogFormat':
       return fatal(ctx, `Syslog format must be either "rfc3164" or "rfc5424".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_SYSLOG_FORMAT');
+    case 'metrics':
+      return fatal(ctx, `Invalid metrics address: "${value}" (HOST:PORT, e.g. 127.0.0.1:9108 or [::1]:9108)`, 'IPLOG_ERR_BAD_METRICS');
   }
   if (r.list !== undefined) {
     // The command line's servers replace the file's; repeated options add up.

@@ -504,6 +504,8 @@ export function parseConfig(
         return say(`Invalid syslog server: ${value}`);
       case 'syslogFormat':
         return say(`Invalid syslog format: ${value}`);
+      case 'metrics':
+        return say(`Invalid metrics address: ${value}`);
     }
     if (r.list !== undefined) {
       settings.dnsServers = dnsFromFile ? [...(settings.dnsServers ?? []), ...r.list] : r.list;

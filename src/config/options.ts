@@ -21,6 +21,7 @@ import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFo
 import { applyBanValue, BAN_DEFAULTS, defaultBanSettings, type BanSettingKey } from '../ban/config';
 import { applyCrowdsecValue, CROWDSEC_DEFAULTS, type CrowdsecSettingKey } from '../ban/crowdsec';
 import { parseNet } from '../ban/addr';
+import { parseMetricsAddress } from '../metrics/address';
 
 /** How an option takes its value on the command line. */
 export type OptionKind =
@@ -54,6 +55,7 @@ export type SettingKey =
   | 'jsonFile'
   | 'opLog'
   | 'home'
+  | 'metrics'
   | BanSettingKey
   | CrowdsecSettingKey;
 
@@ -84,6 +86,8 @@ export interface OptionSpec {
   readonly arg?: string;
   /** default as shown in docs; bool/switch defaults come from defaultFlags() */
   readonly defaultText?: string;
+  /** value shown (commented out) in config/iplog.conf when there is no default to show */
+  readonly example?: string;
   /** the option can be given several times and accumulates */
   readonly repeatable?: boolean;
   /** '2.2.3' = the original's option; '3' = added here (prefix matching prefers originals) */
@@ -232,6 +236,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['op-log'], kind: 'string', setting: 'opLog', statement: 'op_log', missing: 'operational log parameter',
     arg: 'FILE', defaultText: '(standard error)', origin: '3',
     doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
+  { long: ['metrics'], kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
+    arg: 'HOST:PORT', defaultText: '(off: no listener)', example: '127.0.0.1:9108', origin: '3',
+    doc: 'Serve Prometheus metrics (text format, GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9108 (live sensor; docs/operations.md). Off unless given; keep it on loopback or a management network: the counters tell what is watched.' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
   { long: ['home'], kind: 'string', setting: 'home', statement: 'home_net', missing: 'home network parameter',
     arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
@@ -433,7 +440,7 @@ export function splitList(text: string): string[] {
 }
 
 /** What was wrong with a value given to applyValue(); each caller words it its own way. */
-export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout' | 'syslogSocket' | 'syslogServer' | 'syslogFormat' | 'ban'; text: string };
+export type ValueError = { kind: 'profile' | 'dnsServer' | 'dnsTimeout' | 'syslogSocket' | 'syslogServer' | 'syslogFormat' | 'ban' | 'metrics'; text: string };
 
 /**
  * Apply the value of a string option or statement, the same way from the command line and
@@ -529,6 +536,12 @@ export function applyValue(
       const bad = list.find((t) => parseNet(t) === undefined);
       if (bad !== undefined || list.length === 0) return { error: { kind: 'ban', text: `Invalid home network: "${bad ?? value}" (an IPv4 or IPv6 address or ADDR/LEN network)` } };
       settings.home = [...(settings.home ?? []), ...list];
+      break;
+    }
+    case 'metrics': {
+      const a = parseMetricsAddress(value);
+      if (a === undefined) return { error: { kind: 'metrics', text: value } };
+      settings.metrics = a;
       break;
     }
     case 'banBackend':
@@ -789,7 +802,7 @@ export function renderExampleConf(): string {
   out.push('# ---- values ----------------------------------------------------------------------', '');
   for (const spec of OPTIONS) {
     if (spec.statement === undefined) continue;
-    const value = spec.defaultText !== undefined && !spec.defaultText.startsWith('(') ? spec.defaultText : (spec.arg ?? 'VALUE');
+    const value = spec.defaultText !== undefined && !spec.defaultText.startsWith('(') ? spec.defaultText : (spec.example ?? spec.arg ?? 'VALUE');
     out.push(`# ${spec.doc}`, `#${spec.statement} ${value}`, '');
   }
   out.push(

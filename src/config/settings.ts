@@ -160,6 +160,8 @@ export interface Settings {
   opLog?: string;
   /** `--home NET` / `home_net NET` (repeatable): the networks this sensor protects, as written */
   home?: string[];
+  /** `--metrics HOST:PORT` / `metrics HOST:PORT`: serve Prometheus metrics there; undefined = no listener */
+  metrics?: { host: string; port: number };
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */

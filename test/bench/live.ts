@@ -214,7 +214,9 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
 async function runIplog(lab: Lab, cap: BenchPcap, out: string): Promise<Run> {
   const pidFile = path.join(os.tmpdir(), `iplog-bench-${process.pid}.pid`);
   const fd = fs.openSync(out, 'w');
-  const child = spawn('ip', ['netns', 'exec', lab.v, process.execPath, BIN, '--config', '/dev/null', '--pid-file', pidFile, '-o', '-L', '-m', '-N', '-i', 'vv0'], {
+  // IPLOG_BENCH_SENSOR_ARGS: more sensor options, e.g. `--metrics 127.0.0.1:9108` (docs/benchmarks.md)
+  const extra = (process.env.IPLOG_BENCH_SENSOR_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn('ip', ['netns', 'exec', lab.v, process.execPath, BIN, '--config', '/dev/null', '--pid-file', pidFile, '-o', '-L', '-m', '-N', '-i', 'vv0', ...extra], {
     stdio: ['ignore', fd, 'pipe'],
     env: { ...process.env, IPLOG_LOG_LEVEL: 'info', TZ: 'UTC' },
   });
