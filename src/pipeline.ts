@@ -13,7 +13,7 @@ import { DecodedPacket, Ip } from './decode/packet';
 import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
 import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
 import { ipOffset } from './decode/link';
-import { decodeIpv6, IPV6_FRAGMENT, IPV6_OK } from './decode/ipv6';
+import { decodeIpv6, readIpv6Dst, IPV6_FRAGMENT, IPV6_OK } from './decode/ipv6';
 import { Fragment6Table } from './decode/fragments6';
 import { decodeIcmpv6 } from './decode/icmpv6';
 import { ScanTable } from './detect/scan-table';
@@ -28,7 +28,7 @@ import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './detect/define';
 import type { HostRenderer } from './output/resolve-api';
 import type { LineSink } from './output/sinks/sink';
 import { compileRules } from './rules/compile';
-import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
+import { compileNets, netMatch, netMatch6, type NetMatcher } from './rules/dst-net';
 import { readCapture } from './capture/read';
 import type { ReadSummary } from './capture/source';
 
@@ -245,6 +245,8 @@ export class Engine {
 
   /** An IPv6 packet: header chain, reassembly, then its upper-layer protocol. */
   handleIp6(p: DecodedPacket, now: number): void {
+    // -a: the live filter's IPv6 part `ip6 and dst net (...)` (src/capture/live.ts), in software
+    if (this.dstNets !== null && (!readIpv6Dst(p) || !netMatch6(this.dstNets, p.dst6))) return;
     let st = decodeIpv6(p, this.an);
     if (st === IPV6_FRAGMENT) {
       const whole = this.frags6.add(p, now);

@@ -287,3 +287,16 @@ function setL4(p: DecodedPacket, at: number): void {
   p.l4Len = p.totalLen - p.hlen;
   p.l4Avail = p.avail - p.hlen;
 }
+
+/** Read only the destination address into `p.dst6` (for the -a filter before decoding); false if not captured. */
+export function readIpv6Dst(p: DecodedPacket): boolean {
+  if (p.avail < 40) return false;
+  const b = p.buf;
+  const o = p.ipOff;
+  const d = p.dst6;
+  d[0] = be32(b, o + 24);
+  d[1] = be32(b, o + 28);
+  d[2] = be32(b, o + 32);
+  d[3] = be32(b, o + 36);
+  return true;
+}
