@@ -12,7 +12,10 @@ import { Anomalies, A } from './decode/anomalies';
 import { DecodedPacket, Ip } from './decode/packet';
 import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
 import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
-import { ipv4Offset } from './decode/link';
+import { ipOffset } from './decode/link';
+import { decodeIpv6, readIpv6Dst, IPV6_FRAGMENT, IPV6_OK } from './decode/ipv6';
+import { Fragment6Table } from './decode/fragments6';
+import { decodeIcmpv6 } from './decode/icmpv6';
 import { ScanTable } from './detect/scan-table';
 import { DETECTORS } from './detect/index';
 import { handleTcp, SynFlood, type FoolNmapHook, type IdentHook } from './detect/tcp';
@@ -25,7 +28,7 @@ import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './detect/define';
 import type { HostRenderer } from './output/resolve-api';
 import type { LineSink } from './output/sinks/sink';
 import { compileRules } from './rules/compile';
-import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
+import { compileNets, netMatch, netMatch6, type NetMatcher } from './rules/dst-net';
 import { readCapture } from './capture/read';
 import type { ReadSummary } from './capture/source';
 
@@ -51,6 +54,7 @@ export class Engine {
   readonly out: Emitter;
   readonly scans: ScanTable;
   readonly frags: FragmentTable;
+  readonly frags6: Fragment6Table;
   readonly rules: RuleMatcher | null;
   readonly synFlood = new SynFlood();
   private readonly dstNets: NetMatcher | null;
@@ -72,6 +76,7 @@ export class Engine {
   now = 0;
   packets = 0;
   ipv4Packets = 0;
+  ipv6Packets = 0;
 
   constructor(
     readonly settings: Settings,
@@ -85,6 +90,8 @@ export class Engine {
     const buckets = this.flags.promisc ? 256 : 128;
     this.scans = new ScanTable(buckets, this.scanReporter(), this.an);
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
+    // IPv6 fragment attacks are counted (frag.*); their lines come with the IPv6 lines (issue 8 B.4)
+    this.frags6 = new Fragment6Table({ fragment6: () => {} }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
@@ -195,10 +202,11 @@ export class Engine {
     if (now <= this.lastTick) return;
     const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
+      const due = Math.min(this.scans.due(), this.frags.due(), this.frags6.due(), hooks ? this.listenersDue(false) : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
       if (hooks) this.sweepListeners(t, false);
       this.lastTick = t;
@@ -211,10 +219,11 @@ export class Engine {
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.frags.due(), this.listenersDue(true));
+      const due = Math.min(this.scans.due(), this.frags.due(), this.frags6.due(), this.listenersDue(true));
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
       this.sweepListeners(t, true);
       this.lastTick = t;
@@ -225,13 +234,44 @@ export class Engine {
   /** FrameHandler: one captured frame. */
   readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
     this.packets++;
-    const ip = ipv4Offset(buf, off, caplen, linktype, this.an);
-    if (ip < 0) return;
     const p = this.pkt;
+    const ip = ipOffset(buf, off, caplen, linktype, this.an, p);
+    if (ip < 0) return;
     p.reset(buf, ip, caplen - (ip - off), tsSec, tsNsec);
     if (tsSec > this.lastTick) this.advance(tsSec);
-    this.handleIp(p, tsSec);
+    if (p.family === 6) this.handleIp6(p, tsSec);
+    else this.handleIp(p, tsSec);
   };
+
+  /** An IPv6 packet: header chain, reassembly, then its upper-layer protocol. */
+  handleIp6(p: DecodedPacket, now: number): void {
+    // -a: the live filter's IPv6 part `ip6 and dst net (...)` (src/capture/live.ts), in software
+    if (this.dstNets !== null && (!readIpv6Dst(p) || !netMatch6(this.dstNets, p.dst6))) return;
+    let st = decodeIpv6(p, this.an);
+    if (st === IPV6_FRAGMENT) {
+      const whole = this.frags6.add(p, now);
+      if (whole === null) return;
+      p.buf = whole;
+      p.ipOff = 0;
+      p.avail = whole.length;
+      st = decodeIpv6(p, this.an, true);
+    }
+    if (st !== IPV6_OK) return;
+    this.ipv6Packets++;
+    switch (p.proto) {
+      case 6:
+      case 17:
+        break;
+      case 58:
+        if (!decodeIcmpv6(p, this.an)) return;
+        break;
+      default:
+        this.an.counts[A.ip6OtherProto]++;
+        return;
+    }
+    // TCP, UDP and ICMPv6 handlers and detectors for IPv6: issue 8 B.3/B.4 (the packet
+    // has the IPv4 shape: l4 fields, proto, ttl = hop limit; addresses in src6/dst6)
+  }
 
   handleIp(p: DecodedPacket, now: number): void {
     const st = decodeIpv4(p, this.an);

@@ -39,6 +39,7 @@ import {
   type OptionSpec,
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
+import { parseCidr, parseIp } from '../net/addr';
 
 // ---------------------------------------------------------------------------
 // Name databases
@@ -268,13 +269,26 @@ export function resolveRuleHost(host: string, env: ConfigEnv): number[] | undefi
 
 const MASK_ONE = 0xffffffff;
 
-/** `[!]host[/mask]` → the address test and, for a host with several addresses, all of them. */
+/**
+ * `[!]host[/mask]` → the address test and, for a host with several addresses, all of them.
+ * An IPv6 address (`2001:db8::1`, `[!]2001:db8::/32`, prefix 0–128; `/*` any IPv6 host)
+ * makes a test of IPv6 packets only (never seen by 2.2.3, so no quirk applies to it).
+ */
 function parseAddrRange(token: string, env: ConfigEnv): Parsed<{ test: AddrTest; list: number[] | null }> {
   let s = token;
   let negate = false;
   if (s[0] === '!') {
     negate = true;
     s = s.slice(1);
+  }
+  if (s.includes(':')) {
+    const c = parseCidr(s.endsWith('/*') ? `${s.slice(0, -2)}/0` : s);
+    if (c === undefined || c.family !== 6) {
+      const slash = s.indexOf('/');
+      if (slash >= 0 && parseIp(s.slice(0, slash))?.family === 6) return { ok: false, error: 'Invalid mask: must be in range 0 - 128' };
+      return { ok: false, error: `Unknown host: "${s}"` };
+    }
+    return { ok: true, value: { test: { any: false, negate, addr: 0, mask: MASK_ONE, v6: c }, list: null } };
   }
   let mask = MASK_ONE;
   const slash = s.indexOf('/');

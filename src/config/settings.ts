@@ -4,6 +4,7 @@
  * command line, then check_options), consumed by pipeline.ts. Plain data, no methods.
  */
 import type { CrowdsecSettings } from '../ban/crowdsec';
+import type { Cidr } from '../net/addr';
 
 /** iplog's boolean flags (spec §1.2, §1.3), named as in `set <keyword>` of iplog.conf. */
 export interface Flags {
@@ -89,6 +90,11 @@ export interface AddrTest {
   addr: number;
   /** netmask as a host-order uint32 (/32 = 0xffffffff) */
   mask: number;
+  /**
+   * An IPv6 network (`2001:db8::/32`, a host is /128): the test is about IPv6 packets
+   * only (addr and mask are then unused); undefined for an IPv4 test or `*`.
+   */
+  v6?: Cidr;
 }
 
 /** One port test (spec §2.5 PORTS): lo..hi with iplog's 0-means-open-end rules. */
