@@ -66,6 +66,8 @@ export const ANOMALY_NAMES = [
   'ipv6.frag_nested',
   'icmpv6.truncated',
   'icmpv6.nd_hop_limit_not_255',
+  // capture records (appended): a timestamp outside MIN_TIME_SEC..MAX_TIME_SEC, packet skipped
+  'capture.timestamp_out_of_range',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -153,4 +155,5 @@ export const A = {
   ip6FragNested: anomalyIndex('ipv6.frag_nested'),
   icmp6Truncated: anomalyIndex('icmpv6.truncated'),
   icmp6NdHopLimit: anomalyIndex('icmpv6.nd_hop_limit_not_255'),
+  capTimeRange: anomalyIndex('capture.timestamp_out_of_range'),
 } as const;
