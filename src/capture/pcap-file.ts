@@ -118,8 +118,8 @@ export class PcapParser implements RecordParser {
         nsec %= 1e9;
       }
       if (sec > MAX_TIME_SEC) {
-        // only reachable by carrying a corrupt fraction into the seconds (2106 at most
-        // today): the same rule as pcapng, so the range is the readers' one contract
+        // only reachable by carrying a corrupt fraction into the seconds: the same rule
+        // as pcapng, so the range is the readers' one contract
         counts[A.capTimeRange]++;
         pos += total;
         continue;

@@ -66,7 +66,7 @@ export const ANOMALY_NAMES = [
   'ipv6.frag_nested',
   'icmpv6.truncated',
   'icmpv6.nd_hop_limit_not_255',
-  // capture records (appended): a timestamp outside MIN_TIME_SEC..MAX_TIME_SEC, packet skipped
+  // capture records (appended): a time outside 1970..2106 (reader-core.ts MAX_TIME_SEC), packet skipped
   'capture.timestamp_out_of_range',
 ] as const;
 
