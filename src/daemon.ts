@@ -51,9 +51,9 @@ import { FoolNmap } from './live/fool-nmap';
 import { wallSeconds, LiveFatal, LIVE_ERR, type LiveFrameHandler } from './capture/live';
 import { IdentHookImpl, IdentService } from './live/ident';
 import { IplogError } from './errors';
-import { BrokenPipeError } from './output/sinks/text';
 import { SensorMetrics } from './metrics/sensor';
 import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
+import { OutputFaults } from './output/sinks/faults';
 
 /** Counters of one capture (summed over its interfaces), from pcap_stats(). */
 export interface CaptureStats {
@@ -141,8 +141,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     } catch (e) {
       throw new IplogError(`Unable to open "${s.opLog}" for writing: ${strerror(e)}.`, 'IPLOG_ERR_OUTPUT_OPEN');
     }
-    // the text sink (-L, -l, syslog), with the JSON events of --json beside it
-    const open = (st: Settings, l: Logger): Outputs => openOutputs(st, 'live', () => openSink(st, 'live', { log: l }));
+    // the text sink (-L, -l, syslog), with the JSON events of --json beside it; write
+    // errors (disk full, stdout closed) are reported and counted, never fatal (faults.ts)
+    const faults = new OutputFaults('live', log);
+    const open = (st: Settings, l: Logger): Outputs => openOutputs(st, 'live', () => openSink(st, 'live', { log: l, faults }), faults);
 
     // 1-4 happened in the parent (or here, in the foreground): their messages are printed once
     if (!isChild) for (const m of o.messages) print(`${m}\n`);
@@ -176,7 +178,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       absolutePaths(s);
       becomeDaemonChild();
     }
-    const sensor = new Sensor(o, s, log, open, outputs, clock, print, report);
+    const sensor = new Sensor(o, s, log, open, outputs, clock, print, report, faults);
     return await sensor.start(isChild);
   } catch (e) {
     // a start-up error that is not one of iplog's Fatal lines (IplogError, a bug)
@@ -217,6 +219,7 @@ class Sensor {
     private readonly clock: () => number,
     private readonly print: (text: string) => void,
     private readonly report: StartReport | null,
+    private readonly faults: OutputFaults,
   ) {
     this.backend = typeof o.capture === 'function' ? o.capture({ log, onError: (e) => this.packetPathFailed(e) }) : o.capture;
     this.observe = new SensorMetrics(s, log, {
@@ -386,8 +389,8 @@ class Sensor {
   }
 
   /**
-   * Run an output operation. A reader that closed our standard output (-L) ends the run
-   * quietly, as a replay does; anything else is logged.
+   * Run an output operation. Write errors of the outputs never get here (they are
+   * reported and counted by OutputFaults); anything else is a bug, logged.
    */
   private guard(fn: () => void): void {
     try {
@@ -397,15 +400,11 @@ class Sensor {
     }
   }
 
-  /** An exception from the packet path or an output: a closed stdout ends quietly (0), a bug with 70. */
+  /** An exception from the packet path: a bug, exit 70. */
   private packetPathFailed(e: unknown): void {
     if (this.stopping) return;
     // an orderly end, not a Fatal: the pid file goes
     const err = this.pidFile?.remove();
-    if (e instanceof BrokenPipeError) {
-      this.serial(() => this.exit(0, []));
-      return;
-    }
     this.log.error({ code: 'IPLOG_ERR_INTERNAL', err: (e as Error)?.stack ?? String(e) }, 'packet path failed');
     this.serial(() => this.exit(70, err === undefined ? [] : [err]));
   }
@@ -526,6 +525,8 @@ class Sensor {
       anomalies: Object.fromEntries(an.nonZero()),
       evictions: { scan: an.get('scan.evicted'), scan_in_mode: an.get('scan.evicted_in_mode'), frag: an.get('frag.evicted') },
       dropped_during_restart: t.droppedInRestart,
+      // outputs that lost lines (disk full, I/O error, standard output closed)
+      outputs: this.faults.losses(),
       dns: this.renderer?.stats,
       ident: this.ident?.stats,
       fool_nmap: this.fool?.stats,

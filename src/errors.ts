@@ -18,6 +18,10 @@ export class IplogError extends Error {
 export const ERR = {
   LIVE_UNAVAILABLE: 'IPLOG_ERR_LIVE_UNAVAILABLE',
   OUTPUT_OPEN: 'IPLOG_ERR_OUTPUT_OPEN',
+  /** a log or JSON file could not be written (disk full, I/O error): survived live, fatal in a replay */
+  OUTPUT_WRITE: 'IPLOG_ERR_OUTPUT_WRITE',
+  /** standard output lost its reader (EPIPE) */
+  OUTPUT_CLOSED: 'IPLOG_ERR_OUTPUT_CLOSED',
   /** `--json -` together with -L: both would write standard output */
   JSON_STDOUT: 'IPLOG_ERR_JSON_STDOUT',
   BAD_NETWORK: 'IPLOG_ERR_BAD_NETWORK',

@@ -9,7 +9,8 @@ import { parseCommandLine } from './cli/program';
 import { strerror } from './cli/kill';
 import { addNameserverRules } from './rules/compile';
 import { replay } from './pipeline';
-import { BrokenPipeError } from './output/sinks/text';
+import { BrokenPipeError, OutputFaults } from './output/sinks/faults';
+import type { SyslogStats } from './output/sinks/syslog';
 import { openSink, sinkClosed } from './output/sinks/open';
 import { openOutputs } from './output/sinks/json';
 import { createRenderer } from './output/resolve';
@@ -79,6 +80,27 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
   });
 }
 
+/**
+ * The end of a replay: one line on stderr per output that lost lines (a standard output
+ * closed while other outputs went on; syslog lines not delivered). True if any.
+ */
+function lostOutputs(faults: OutputFaults, syslog: SyslogStats | undefined): boolean {
+  let lost = false;
+  for (const f of faults.losses()) {
+    if (!f.closed) continue; // a failing file ended the run with its own error
+    out(2, `iplog: standard output closed by its reader: ${f.linesLost} line${f.linesLost === 1 ? '' : 's'} not written there (${ERR.OUTPUT_CLOSED})\n`);
+    lost = true;
+  }
+  if (syslog !== undefined) {
+    const n = syslog.dropped + syslog.rejected + syslog.lostAtClose;
+    if (n > 0) {
+      out(2, `iplog: syslog ${syslog.target}: ${n} line${n === 1 ? '' : 's'} not delivered (${syslog.outages} outage${syslog.outages === 1 ? '' : 's'}) (${ERR.OUTPUT_WRITE})\n`);
+      lost = true;
+    }
+  }
+  return lost;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
@@ -102,8 +124,10 @@ export async function main(argv: string[]): Promise<number> {
         out(1, `Unable to add dns ignore rules: ${strerror(e)}\n`);
       }
     }
-    // the text sink, plus the JSON events of --json (a tee), or JSON alone on stdout
-    const { sink, text } = openOutputs(s, 'replay', () => openSink(s, 'replay', { log }));
+    // the text sink, plus the JSON events of --json (a tee), or JSON alone on stdout;
+    // write errors: a failing file ends the run, a closed stdout only if it is the only output
+    const faults = new OutputFaults('replay', log);
+    const { sink, text } = openOutputs(s, 'replay', () => openSink(s, 'replay', { log, faults }), faults);
     const renderer = s.flags.disable_resolver ? null : createRenderer(s);
     log.info({ file: s.replayFile, profile: s.profile }, 'replay started');
     let bans: BanManager | null = null;
@@ -119,13 +143,17 @@ export async function main(argv: string[]): Promise<number> {
     if (r.error) {
       if (r.error instanceof CaptureError) {
         out(2, `${r.error.message}\n`);
+        lostOutputs(faults, syslog);
         return 1;
       }
       throw r.error;
     }
-    return 0;
+    return lostOutputs(faults, syslog) ? 1 : 0;
   } catch (e) {
-    if (e instanceof BrokenPipeError) return 0;
+    if (e instanceof BrokenPipeError) {
+      out(2, `iplog: standard output closed by its reader; the replay stopped (${ERR.OUTPUT_CLOSED})\n`);
+      return 1;
+    }
     if (e instanceof IplogError) {
       out(2, `iplog: ${e.message}\n`);
       return e.status;

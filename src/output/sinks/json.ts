@@ -16,13 +16,14 @@
  * owns the reverse zone chooses it) is reported only in `*_host`/`*_name`.
  *
  * Output is buffered like the text sink (written at every reader chunk, at 64 KiB and at
- * close); a closed stdout pipe ends the run quietly (BrokenPipeError), as for text.
+ * close); write errors (disk full, a closed pipe) are handled as for text (faults.ts).
  */
 import type { IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
 import { ChunkBuffer } from './text';
 import { chooseSink } from './open';
 import { TeeSink } from './tee';
+import type { OutputFaults } from './faults';
 import { dottedQuad } from '../resolve-api';
 import { IplogError, ERR } from '../../errors';
 import type { Profile, Settings } from '../../config/settings';
@@ -142,14 +143,14 @@ export class JsonSink implements LineSink {
   }
 
   /** Standard output (fd 1). */
-  static stdout(profile: Profile): JsonSink {
-    return new JsonSink(profile, ChunkBuffer.stdout());
+  static stdout(profile: Profile, faults?: OutputFaults): JsonSink {
+    return new JsonSink(profile, ChunkBuffer.stdout(faults));
   }
 
   /** A file opened for appending, mode 0644 (like -l). */
-  static openFile(path: string, profile: Profile): JsonSink {
+  static openFile(path: string, profile: Profile, faults?: OutputFaults): JsonSink {
     try {
-      return new JsonSink(profile, ChunkBuffer.file(path));
+      return new JsonSink(profile, ChunkBuffer.file(path, faults));
     } catch (e) {
       throw new IplogError(`Unable to open "${path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
     }
@@ -195,23 +196,29 @@ export interface Outputs {
  * carries nothing else: text lines still go to a log file or syslog, but if they would
  * have gone to standard output (a replay without -l) they are not written; `-L` with
  * `--json -` is a start-up error. `openText` opens the text sink (openSink()) and is only
- * called when the text goes somewhere.
+ * called when the text goes somewhere. `faults` (pass the same to openSink()) receives
+ * the write errors of the JSON output and learns how many outputs the run has.
  */
-export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () => LineSink): Outputs {
+export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () => LineSink, faults?: OutputFaults): Outputs {
+  if (faults !== undefined) faults.outputs = 1;
   if (s.jsonFile === undefined) {
     const text = openText();
     return { sink: text, text };
   }
+  if (faults !== undefined) faults.outputs = 2;
   if (s.jsonFile === '-') {
     if (s.flags.stdout) {
       throw new IplogError('--json - and --stdout (-L) both write standard output; send the text lines to a file with -l FILE, or the JSON to a file with --json FILE.', ERR.JSON_STDOUT);
     }
-    const json = JsonSink.stdout(s.profile);
-    if (textOnStdout(s, mode)) return { sink: json, text: null };
+    const json = JsonSink.stdout(s.profile, faults);
+    if (textOnStdout(s, mode)) {
+      if (faults !== undefined) faults.outputs = 1;
+      return { sink: json, text: null };
+    }
     const text = openText();
     return { sink: new TeeSink([text, json]), text };
   }
-  const json = JsonSink.openFile(s.jsonFile, s.profile);
+  const json = JsonSink.openFile(s.jsonFile, s.profile, faults);
   let text: LineSink;
   try {
     text = openText();
