@@ -97,7 +97,7 @@ export class Engine {
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
-    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets) : null;
+    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets, settings.promiscOrigin) : null;
   }
 
   /** Resolve TCP hosts? (tcp_resolve, and not during a SYN flood) */

@@ -479,6 +479,21 @@ export function parseConfig(
   let portSide: 'sport' | 'dport' = 'sport';
   let lineNo = 0;
   let dnsFromFile = false;
+  // Until the first iplog statement, diagnostics are held back: a file whose first
+  // NOT_CONFIG_AFTER lines with content are all invalid (--config /etc/shadow) is said
+  // not to be a configuration file, and none of its text is echoed.
+  let held: string[] | null = [];
+  let badLines = 0;
+  let badLine = 0;
+  const emit = (msg: string): void => {
+    if (held !== null) held.push(msg);
+    else diag(msg);
+  };
+  const valid = (): void => {
+    if (held === null) return;
+    for (const m of held) diag(m);
+    held = null;
+  };
 
   const enter = (s: St): void => {
     stack.push(state);
@@ -487,7 +502,7 @@ export function parseConfig(
   const leave = (): void => {
     state = stack.pop() ?? St.Initial;
   };
-  const say = (msg: string): void => diag(`[line ${lineNo}] ${msg}`);
+  const say = (msg: string): void => emit(printable(`[line ${lineNo}] ${msg}`));
 
   /** Drop the current rule after an error; the rest of the line is skipped. */
   const abandon = (msg: string): void => {
@@ -497,7 +512,9 @@ export function parseConfig(
 
   const applyStatement = (spec: OptionSpec, value: string): void => {
     if (spec.setting === undefined) return;
-    const r = applyValue(settings, spec.setting, value, diag);
+    const r = applyValue(settings, spec.setting, value, (m) => emit(printable(m)));
+    // an invalid network is an error when the engine starts: it then names this line
+    if (spec.setting === 'promiscNets') settings.promiscOrigin = `${statementName(spec)} on line ${lineNo} of ${printable(path)}`;
     switch (r.error?.kind) {
       case 'profile':
         return say(`Invalid profile: ${value}`);
@@ -631,8 +648,10 @@ export function parseConfig(
         case St.Initial: {
           const kw = asciiLower(tok);
           if (kw === 'set') {
+            valid();
             enter(St.Set);
           } else if (kw === 'log' || kw === 'ignore') {
+            valid();
             draft = {
               action: kw as 'log' | 'ignore',
               proto: 'tcp',
@@ -651,8 +670,13 @@ export function parseConfig(
             const spec = findStatement(tok);
             if (spec === undefined) {
               say(`Invalid rule: ${tok}`);
+              if (held !== null && badLine !== lineNo) {
+                badLine = lineNo;
+                badLines++;
+              }
               return false;
             }
+            valid();
             statement = spec;
             enter(St.Statement);
           }
@@ -780,11 +804,49 @@ export function parseConfig(
     for (const tok of tokens) {
       if (!token(tok)) break;
     }
+    if (held !== null && badLines >= NOT_CONFIG_AFTER) {
+      diag(notConfig(path, badLines));
+      return;
+    }
     // A `#` ends the line like its end does; after an error the state is back to Initial,
     // where the end of the line does nothing.
     endOfLine();
   }
-  if (state === St.Comment) diag(`${path}: Parse Error: Unterminated comment.`);
+  if (held !== null && badLines >= 3) {
+    diag(notConfig(path, badLines));
+    return;
+  }
+  valid();
+  if (state === St.Comment) diag(`${printable(path)}: Parse Error: Unterminated comment.`);
+}
+
+/**
+ * A file is taken for something else than a configuration file (`--config /etc/shadow`),
+ * and its lines are not echoed, when NOT_CONFIG_AFTER invalid lines come before any iplog
+ * statement, or when it has no statement at all and three or more invalid lines.
+ */
+export const NOT_CONFIG_AFTER = 5;
+
+function notConfig(path: string, bad: number): string {
+  return `${printable(path)}: not an iplog configuration file (${bad} lines that are no iplog statements, none that is one); nothing read from it.`;
+}
+
+/** Longest diagnostic printed (a longer one, quoting a long token, is cut and ends in `...`). */
+export const DIAG_MAX = 160;
+
+/**
+ * A diagnostic as it may be printed: control bytes (C0 and CR among them, DEL, C1) as
+ * `\\xNN` escapes, so a file cannot move the cursor or recolour the terminal; cut to
+ * DIAG_MAX characters.
+ */
+export function printable(msg: string): string {
+  const out = msg.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  return out.length > DIAG_MAX ? out.slice(0, DIAG_MAX - 3) + '...' : out;
+}
+
+/** The name of a statement as written in iplog.conf. */
+function statementName(spec: OptionSpec): string {
+  return typeof spec.statement === 'string' ? spec.statement : String(spec.long[0]);
 }
 
 function defaultReadFile(path: string): string | undefined {

@@ -483,6 +483,7 @@ export function applyValue(
       settings.flags.promisc = true;
       settings.flags.log_dest = true;
       settings.promiscNets = splitList(value);
+      settings.promiscOrigin = undefined;
       break;
     case 'replayFile':
       settings.replayFile = value;

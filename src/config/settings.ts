@@ -140,6 +140,8 @@ export interface Settings {
   interfaces?: string[];
   /** -a list of networks, verbatim BPF text, split at commas */
   promiscNets?: string[];
+  /** where iplog.conf set promiscNets (`promisc on line N of FILE`); unset when -a set them */
+  promiscOrigin?: string;
   /** -r FILE or '-' */
   replayFile?: string;
   /** config file that was read (or would have been) */

@@ -68,9 +68,17 @@ export function parseNet(text: string): { base: number; mask: number } {
   return { base: a >>> 0, mask };
 }
 
-export function compileNets(list: string[]): NetMatcher {
-  const nets = list.filter((t) => !isNet6(t)).map(parseNet);
-  const v6 = list.filter(isNet6).map(parseNet6);
+/** `origin` (where the list was set, e.g. `promisc on line 3 of /etc/iplog.conf`) is added to an error. */
+export function compileNets(list: string[], origin?: string): NetMatcher {
+  let nets: { base: number; mask: number }[];
+  let v6: ReturnType<typeof parseNet6>[];
+  try {
+    nets = list.filter((t) => !isNet6(t)).map(parseNet);
+    v6 = list.filter(isNet6).map(parseNet6);
+  } catch (e) {
+    if (origin !== undefined && e instanceof NetSyntaxError) throw new NetSyntaxError(`${e.message} (${origin})`);
+    throw e;
+  }
   return { bases: Uint32Array.from(nets, (n) => n.base), masks: Uint32Array.from(nets, (n) => n.mask), v6 };
 }
 

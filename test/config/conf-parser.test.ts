@@ -161,12 +161,12 @@ describe('lexical rules', () => {
     assert.equal(settings.user, 'Bob');
   });
 
-  test('a CR (DOS line ending) stays in the last token', () => {
+  test('a CR (DOS line ending) stays in the last token (shown escaped, as every control byte)', () => {
     const { settings, diags } = parse('set tcp false\r\nset udp\r\nignore tcp dport 80\r\nuser bob\r\n');
     assert.deepEqual(diags, [
-      '[line 1] Invalid boolean token: false\r',
-      '[line 2] Invalid "set" target: udp\r',
-      '[line 3] Invalid port: "80\r"',
+      '[line 1] Invalid boolean token: false\\x0d',
+      '[line 2] Invalid "set" target: udp\\x0d',
+      '[line 3] Invalid port: "80\\x0d"',
     ]);
     assert.equal(settings.flags.tcp, true);
     assert.equal(settings.user, 'bob\r');
