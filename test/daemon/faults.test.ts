@@ -8,12 +8,13 @@
  *    failed`, and once there is room again the file gets the new lines and the op log
  *    `output recovered`; SIGUSR1 statistics count the lost lines;
  *  - standard output closed (`-L` into a pipe whose reader goes away): reported as
- *    `output closed` and counted; the JSON file and capture go on (it used to exit 0).
+ *    `output closed` and counted; the JSON file and capture go on (it used to exit 0);
+ *  - 100 SIGHUPs leave no eventfd or other descriptor behind.
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ip, loadAddonLocks, privilegedSkip, readOr, root, unstamp, waitFor, addonPath } from './helpers';
@@ -120,6 +121,48 @@ describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
     assert.ok(st.outputs[0]!.linesLost >= 2);
     assert.equal(st.outputs[0]!.failing, false);
 
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  });
+
+  test('100 SIGHUPs: no eventfd or other file descriptor left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-hup-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ns = namespace('hup');
+    const op = join(dir, 'op.log');
+    const s = start(ns, ['-l', join(dir, 'out.log'), '--op-log', op, '--pid-file', join(dir, 'p.pid')], 'ignore' as unknown as number);
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog started')), 'running');
+    const pid = Number(readOr(join(dir, 'p.pid')).trim());
+    const fds = (): { all: number; eventfd: number } => {
+      let all = 0;
+      let eventfd = 0;
+      for (const f of readdirSync(`/proc/${pid}/fd`)) {
+        all++;
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${f}`) === 'anon_inode:[eventfd]') eventfd++;
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+      return { all, eventfd };
+    };
+    const restarted = () => records(op).filter((r) => r.msg === 'iplog restarted').length;
+    // one restart first: whatever a restart opens once (and keeps) is in the baseline
+    process.kill(pid, 'SIGHUP');
+    assert.ok(await waitFor(() => restarted() === 1), 'first restart');
+    const before = fds();
+    for (let i = 0; i < 100; i++) {
+      process.kill(pid, 'SIGHUP');
+      await waitFor(() => restarted() >= i + 2, 10_000);
+    }
+    assert.ok(await waitFor(() => restarted() === 101, 30_000), `restarts: ${restarted()}`);
+    const after = fds();
+    // the eventfds were 24 -> 85 after 500 restarts: the capture thread's wake-up eventfd
+    // was closed only when the garbage collector freed the handle
+    assert.ok(after.eventfd <= before.eventfd, `eventfds ${before.eventfd} -> ${after.eventfd}`);
+    assert.ok(after.all <= before.all + 2, `file descriptors ${before.all} -> ${after.all}`);
+    connectIn(ns, [22]);
+    assert.ok(await waitFor(() => unstamp(readOr(join(dir, 'out.log'))).some((l) => l.startsWith('TCP: ssh connection attempt'))), 'still capturing');
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
   });

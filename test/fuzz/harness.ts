@@ -48,31 +48,44 @@ function errorKind(stderr: string): string {
     .slice(0, 80);
 }
 
-/** Runs cases [from, to) of `seed`, restarting the worker after a hang. */
+/** Time a worker may take to start (load the seeds) before its first case, on a busy machine. */
+const STARTUP_MS = 180_000;
+
+/**
+ * Runs cases [from, to) of `seed`, restarting the worker after a hang. A worker that dies
+ * or stalls before its first case is started again (three times at most), never taken
+ * for a case that hangs.
+ */
 async function runRange(root: string, worker: string, seed: number, from: number, to: number, timeoutMs: number, rep: FuzzReport): Promise<void> {
   let next = from;
+  let startFailures = 0;
   while (next < to) {
     const tmp = mkdtempSync(join(tmpdir(), 'iplog-fuzz-'));
     try {
-      next = await new Promise<number>((resolve) => {
+      const r = await new Promise<{ next: number; started: boolean; why: string }>((resolve) => {
         const child = spawn(process.execPath, [worker, root, String(seed), String(next), String(to), tmp], {
           stdio: ['ignore', 'ignore', 'pipe'],
           env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', IPLOG_LOG_LEVEL: 'warn' },
         });
         let cur = -1;
+        let started = false;
         let what = '';
         let buf = '';
         let caseErr = '';
+        let hung = false;
         let timer: NodeJS.Timeout | null = null;
-        const arm = (): void => {
+        const arm = (ms: number): void => {
           if (timer) clearTimeout(timer);
           timer = setTimeout(() => {
-            rep.failures.push({ seed, index: cur, what, problem: `no result within ${timeoutMs} ms (hang)` });
-            rep.cases++;
+            if (cur >= 0) {
+              rep.failures.push({ seed, index: cur, what, problem: `no result within ${ms} ms (hang)` });
+              rep.cases++;
+              hung = true;
+            }
             child.kill('SIGKILL');
-          }, timeoutMs);
+          }, ms);
         };
-        arm();
+        arm(STARTUP_MS);
         child.stderr.setEncoding('utf8');
         child.stderr.on('data', (d: string) => {
           buf += d;
@@ -85,7 +98,8 @@ async function runRange(root: string, worker: string, seed: number, from: number
               cur = Number(line.slice(7, sp));
               what = line.slice(sp + 1);
               caseErr = '';
-              arm();
+              started = true;
+              arm(timeoutMs);
             } else if (line.startsWith('\x01BAD ')) {
               rep.failures.push({ seed, index: cur, what, problem: line.slice(line.indexOf(' ', 5) + 1) });
             } else if (line.startsWith('\x01END ')) {
@@ -101,6 +115,7 @@ async function runRange(root: string, worker: string, seed: number, from: number
               }
               if (STACK.test('\n' + caseErr) || BAD_TEXT.test(caseErr)) rep.failures.push({ seed, index: cur, what, problem: `standard error: ${caseErr.slice(0, 400)}` });
               cur = -1;
+              next = Number(line.split(' ')[1]) + 1;
             } else if (line.startsWith('\x01FATAL ')) {
               rep.failures.push({ seed, index: cur, what, problem: `worker failed: ${line.slice(7, 600)}` });
             } else {
@@ -110,16 +125,23 @@ async function runRange(root: string, worker: string, seed: number, from: number
         });
         child.on('close', (code) => {
           if (timer) clearTimeout(timer);
-          // after a hang or a crash, go on after the case that was running
           if (cur >= 0) {
-            if (code !== null || !rep.failures.some((f) => f.seed === seed && f.index === cur)) {
+            // a hang or a crash inside a case: go on after it
+            if (!hung) {
               rep.failures.push({ seed, index: cur, what, problem: `worker ended (status ${code}) inside the case: ${caseErr.slice(0, 300)}` });
               rep.cases++;
             }
-            resolve(cur + 1);
-          } else resolve(to);
+            resolve({ next: cur + 1, started, why: '' });
+          } else resolve({ next, started, why: code === 0 ? '' : `status ${code}: ${caseErr.slice(0, 300)}` });
         });
       });
+      if (!r.started && r.next < to) {
+        if (++startFailures > 3) {
+          rep.failures.push({ seed, index: r.next, what: '', problem: `the worker did not start four times (${r.why}); cases ${r.next}..${to - 1} not run` });
+          return;
+        }
+      }
+      next = r.next;
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
