@@ -80,7 +80,7 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       // 95 echo replies from one /24: smurf at the 90th, its expiry 30 s later
       for (let k = 1; k <= 95; k++) frames.push({ ts: T + 0.5 + k * 0.01, data: to(ipv4({ src: `203.0.113.${k}`, dst: vAddr, proto: 1, id: 300 + k }, icmp(0, 0, 60))) });
       // to another host of the link: iplog's filter (dst host) keeps it out
-      frames.push({ ts: T + 1.5, data: eth('02:77:00:00:00:63', aMac, ipv4({ src: '198.51.100.9', dst: '192.0.2.99', proto: 6, frag: DF }, tcp(1, 80, SYN))) });
+      frames.push({ ts: T + 1.5, data: eth('02:77:00:00:00:63', aMac, ipv4({ src: '198.51.100.77', dst: '192.0.2.99', proto: 6, frag: DF }, tcp(1, 80, SYN))) });
       frames.push({ ts: T + 1.55, data: to(ipv4({ src: aAddr, dst: vAddr, proto: 1, id: 400 }, icmp(8, 0, 60))) });
       frames.push({ ts: T + 1.6, data: to(ipv4({ src: '198.51.100.98', dst: vAddr, proto: 6, id: 401 }, tcp(1234, 22, 0xc2))) });
       const sent = join(work, 'eq-sent.pcap');
@@ -109,7 +109,7 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       assert.ok(texts.includes('ICMP/UDP: smurf attack detected from 203.0.113.0'));
       assert.ok(texts.some((t) => t.startsWith('ICMP/UDP: smurf attack mode expired for 203.0.113.0 - received a total of 95 packets')));
       assert.ok(texts.includes('last message repeated 3 times'));
-      assert.ok(!texts.some((t) => t.includes('198.51.100.9')), 'traffic to another host is filtered out');
+      assert.ok(!texts.some((t) => t.includes('198.51.100.77')), 'traffic to another host is filtered out');
     } finally {
       await iplog?.stop('SIGKILL');
       await dump?.stop('SIGKILL');
