@@ -338,11 +338,7 @@ class Sensor {
     const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
     if (previous !== null) {
       // not reset by a restart in 2.2.3 (spec §2.7)
-      e.lastBogus = previous.lastBogus;
-      e.traceHost = previous.traceHost;
-      e.traceTime = previous.traceTime;
-      e.synFlood.count = previous.synFlood.count;
-      e.synFlood.last = previous.synFlood.last;
+      e.state.carryOver(previous.state);
       this.totals.packets += previous.packets;
       this.totals.ipv4 += previous.ipv4Packets;
       this.totals.lines += previous.out.lines;

@@ -39,7 +39,7 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import { parseAddr, type BanAddr, type Family } from './addr';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
@@ -157,14 +157,9 @@ function titleOf(ev: IplogEvent): string {
   return TITLES[ev.kind] ?? ev.kind;
 }
 
-/**
- * The source an event accuses: its IPv4 `src`, or an IPv6 source carried as text in
- * `detail.src6` (the engine is IPv4 today; IPv6 decoding will fill that field).
- */
+/** The source an event accuses: its `src` address (IPv4 or IPv6 text). */
 export function sourceOf(ev: IplogEvent): BanAddr | undefined {
-  const s6 = ev.detail?.src6;
-  if (typeof s6 === 'string') return parseAddr(s6);
-  return fromV4(ev.src);
+  return parseAddr(ev.src);
 }
 
 /** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
@@ -275,7 +270,7 @@ export class BanManager {
   }
 
   private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
-    const ev = event(kind, t, a.family === 4 ? a.v4 : 0, 0, -1, -1, null, -1, -1, { addr: a.text, family: a.family, ...detail });
+    const ev = event(kind, t, a.text, { family: a.family, detail: { addr: a.text, family: a.family, ...detail } });
     this.d.emit(ev, text);
   }
 

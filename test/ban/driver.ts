@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     if (!a) continue;
     const t = now();
     engine.advance(t);
-    const ev = event('scan.detected', t, a.family === 4 ? a.v4 : 0, 0, -1, -1, 'syn-scan', 12, 240, a.family === 6 ? { title: 'TCP: SYN scan', src6: a.text } : { title: 'TCP: SYN scan' });
+    const ev = event('scan.detected', t, a.text, { dst: '0.0.0.0', detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } });
     engine.out.text(ev, `TCP: SYN scan detected from ${a.text}`);
     sink.flush();
   }

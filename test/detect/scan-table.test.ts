@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ScanTable } from '../../src/detect/scan-table';
 import { Anomalies } from '../../src/decode/anomalies';
 import { Scan } from '../../src/detect/index';
-import { portList } from '../../src/output/format';
+import { portList } from '../../src/output/lines';
 import { ip4 } from '../helpers/packets';
 
 function table(buckets = 128) {
@@ -13,7 +13,7 @@ function table(buckets = 128) {
     buckets,
     {
       detected: (type, src, dst, dp, sp, _count, _bytes, now) =>
-        events.push(`D ${type} ${src.toString(16)} ${dst.toString(16)}${portList(dp, 10)}|${portList(sp, 5)} @${now}`),
+        events.push(`D ${type} ${src.toString(16)} ${dst.toString(16)}${portList(dp, dp.length >= 10)}|${portList(sp, sp.length >= 5)} @${now}`),
       ended: (type, src, dst, c, b, now) => events.push(`E ${type} ${src.toString(16)} ${c} ${b} @${now}`),
     },
     an,

@@ -18,12 +18,11 @@
  * Output is buffered like the text sink (written at every reader chunk, at 64 KiB and at
  * close); a closed stdout pipe ends the run quietly (BrokenPipeError), as for text.
  */
-import type { IplogEvent } from '../event';
+import type { DetailValue, IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
 import { ChunkBuffer } from './text';
 import { chooseSink } from './open';
 import { TeeSink } from './tee';
-import { dottedQuad } from '../resolve-api';
 import { IplogError, ERR } from '../../errors';
 import type { Profile, Settings } from '../../config/settings';
 
@@ -32,7 +31,6 @@ export const JSON_SCHEMA_VERSION = 1;
 /** Kind of a line written without an event (life cycle and other messages). */
 export const MESSAGE_KIND = 'iplog.message';
 
-type DetailValue = string | number | boolean | number[] | null;
 
 /** One JSON event, field order as written. */
 export interface JsonEvent {
@@ -61,11 +59,6 @@ export interface JsonEvent {
   text: string;
 }
 
-/** Kinds whose events name one address only (the ban manager's lines): no destination. */
-function hasDestination(kind: string): boolean {
-  return !kind.startsWith('ban.') && kind !== MESSAGE_KIND;
-}
-
 const iso = (sec: number): string => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The name part of a rendered host text: null if it is just `addr`, the name before ` (addr)` else. */
@@ -76,6 +69,7 @@ export function nameOf(host: string | null, addr: string | null): string | null 
 }
 
 const orNull = (n: number): number | null => (n < 0 ? null : n);
+const shown = (h: string | undefined): string | null => (h === undefined || h === '' ? null : h);
 
 /** The JSON twin of one line. `now` is the line's network time (used when there is no event). */
 export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined, hosts: LineHosts | undefined, profile: Profile): JsonEvent {
@@ -87,29 +81,24 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
       detector: null, count: null, bytes: null, detail: null, text,
     };
   }
-  const kind = ev.kind;
-  const withDst = hasDestination(kind);
-  // the ban manager's events name IPv4 or IPv6 addresses: its canonical text is in detail.addr
-  const banAddr = kind.startsWith('ban.') ? ev.detail?.addr : undefined;
-  const src = typeof banAddr === 'string' ? banAddr : dottedQuad(ev.src);
-  const dst = withDst ? dottedQuad(ev.dst) : null;
-  const srcHost = hosts !== undefined && hosts[0] !== '' ? hosts[0] : null;
-  // slot 1 is the destination, except in a redirect line (the gateway; the line never shows D)
-  const dstHost = withDst && kind !== 'icmp.redirect' && hosts !== undefined && hosts[1] !== '' ? hosts[1] : null;
+  const src = ev.src;
+  const dst = ev.dst;
+  const srcHost = shown(hosts?.src);
+  const dstHost = dst === null ? null : shown(hosts?.dst);
   let detail: Record<string, DetailValue> | null = ev.detail === null ? null : { ...ev.detail };
-  if (hosts !== undefined) detail = withOtherHosts(kind, hosts, detail);
+  if (hosts !== undefined) detail = withOtherHosts(ev.kind, hosts, detail);
   return {
     schema_version: JSON_SCHEMA_VERSION,
     time: iso(ev.time),
     epoch: ev.time,
-    kind,
+    kind: ev.kind,
     profile,
     src,
     sport: orNull(ev.sport),
     src_host: srcHost,
     src_name: nameOf(srcHost, src),
     dst,
-    dport: withDst ? orNull(ev.dport) : null,
+    dport: dst === null ? null : orNull(ev.dport),
     dst_host: dstHost,
     dst_name: nameOf(dstHost, dst),
     detector: ev.detector,
@@ -120,12 +109,12 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
   };
 }
 
-/** Hosts other than S and D that some ICMP lines render, added to the detail by name. */
+/** The rendered hosts of roles other than source and destination, added to the detail by name. */
 function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, DetailValue> | null): Record<string, DetailValue> | null {
   let extra: Record<string, string> | null = null;
-  if (kind === 'icmp.redirect') extra = { gateway_host: hosts[1], target_host: hosts[2] };
-  else if (kind === 'icmp.unreachable' && hosts[2] !== '') extra = { quoted_dst_host: hosts[2] };
-  else if (kind === 'icmp.mask_reply') extra = { mask_host: hosts[2] };
+  if (kind === 'icmp.redirect') extra = { gateway_host: hosts.gateway, target_host: hosts.quoted };
+  else if (hosts.quoted !== '') extra = { quoted_dst_host: hosts.quoted };
+  else if (hosts.mask !== '') extra = { mask_host: hosts.mask };
   return extra === null ? detail : { ...(detail ?? {}), ...extra };
 }
 

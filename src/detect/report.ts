@@ -1,0 +1,37 @@
+/**
+ * The scan table's reports as events: `scan.detected` when a pair reaches a detector's
+ * threshold (with the ports it has seen), `scan.expired` when an episode ends. The
+ * wording is the line catalogue's (output/lines.ts).
+ */
+import { DETECTORS } from './index';
+import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
+import type { ScanReporter } from './scan-table';
+import { dottedQuad } from '../output/resolve-api';
+import { event, type IplogEvent } from '../output/event';
+
+export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
+  return {
+    detected: (type, src, dst, dports, sports, count, bytes, now) => {
+      const d = DETECTORS[type]!;
+      emit(
+        event('scan.detected', now, dottedQuad(src), {
+          dst: dottedQuad(dst),
+          detector: d.name,
+          count,
+          bytes,
+          detail: {
+            title: d.title,
+            dports,
+            dports_truncated: dports.length >= SCAN_DST_PORTS,
+            sports,
+            sports_truncated: sports.length >= SCAN_SRC_PORTS,
+          },
+        }),
+      );
+    },
+    ended: (type, src, dst, count, bytes, now) => {
+      const d = DETECTORS[type]!;
+      emit(event('scan.expired', now, dottedQuad(src), { dst: dottedQuad(dst), detector: d.name, count, bytes, detail: { title: d.title } }));
+    },
+  };
+}
