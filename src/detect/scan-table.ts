@@ -24,9 +24,9 @@
  * B = 256: about 1024 pairs x 8 sub-records x ~70 bytes.
  */
 import { A, Anomalies } from '../decode/anomalies';
-import { DETECTORS, Scan } from './index';
+import { DETECTORS } from './index';
+import { MAX_DETECTORS, type DetectorDef } from './define';
 
-const SCAN_TOTAL = Scan.TOTAL;
 const SCAN_EVICTED = A.scanEvicted;
 const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
 import { SCAN_DST_PORTS as DEF_DST_PORTS, SCAN_SRC_PORTS as DEF_SRC_PORTS } from './define';
@@ -69,11 +69,13 @@ export class ScanTable {
   private readonly src: Int32Array;
   private readonly dst: Int32Array;
   private readonly last: Float64Array;
-  /** bit t set: the pair has a sub-record for detector t */
-  private readonly live: Uint8Array;
+  /** bit t set: the pair has a sub-record for detector t (32 bits: MAX_DETECTORS) */
+  private readonly live: Int32Array;
   /** bit t set: that sub-record has reached its threshold (an eviction must report it) */
-  private readonly inMode: Uint8Array;
-  // sub-records, index i = slot * SCAN_TOTAL + type
+  private readonly inMode: Int32Array;
+  /** detectors (sub-records per pair) */
+  private readonly total: number;
+  // sub-records, index i = slot * total + type
   private readonly num: Float64Array;
   private readonly logged: Uint8Array;
   private readonly nSports: Uint8Array;
@@ -89,8 +91,16 @@ export class ScanTable {
     buckets: number,
     private readonly reporter: ScanReporter,
     private readonly an: Anomalies,
+    detectors: readonly DetectorDef[] = DETECTORS,
   ) {
     if ((buckets & (buckets - 1)) !== 0 || buckets < 1) throw new Error('scan table size must be a power of two');
+    // each pair keeps one bit per detector in an Int32Array mask: a detector past bit 31
+    // would never fire, so refuse loudly
+    if (detectors.length > MAX_DETECTORS) {
+      throw new Error(`scan table: ${detectors.length} detectors registered, its per-pair masks hold ${MAX_DETECTORS}`);
+    }
+    const SCAN_TOTAL = detectors.length;
+    this.total = SCAN_TOTAL;
     this.buckets = buckets;
     this.mask = buckets - 1;
     const slots = buckets * PER_BUCKET;
@@ -101,16 +111,16 @@ export class ScanTable {
     this.src = new Int32Array(slots);
     this.dst = new Int32Array(slots);
     this.last = new Float64Array(slots);
-    this.live = new Uint8Array(slots);
-    this.inMode = new Uint8Array(slots);
+    this.live = new Int32Array(slots);
+    this.inMode = new Int32Array(slots);
     this.num = new Float64Array(subs * N_STRIDE);
     this.logged = new Uint8Array(subs);
     this.nSports = new Uint8Array(subs);
     this.nDports = new Uint8Array(subs);
     this.sports = new Uint16Array(subs * SCAN_SRC_PORTS);
     this.dports = new Uint16Array(subs * SCAN_DST_PORTS);
-    this.thresholds = Float64Array.from(DETECTORS, (d) => d.threshold);
-    this.timeouts = Float64Array.from(DETECTORS, (d) => d.timeoutSec);
+    this.thresholds = Float64Array.from(detectors, (d) => d.threshold);
+    this.timeouts = Float64Array.from(detectors, (d) => d.timeoutSec);
   }
 
   /** Pairs currently linked (for tests and stats). */
@@ -151,7 +161,7 @@ export class ScanTable {
   /** count() of check(), on a slot from slotFor() taken for this same packet */
   count(slot: number, type: number, len: number, sport: number, dport: number, now: number): boolean {
     this.last[slot] = now;
-    const i = slot * SCAN_TOTAL + type;
+    const i = slot * this.total + type;
     const j = i * N_STRIDE;
     const num = this.num;
     const bit = 1 << type;
@@ -217,7 +227,7 @@ export class ScanTable {
     let any = false;
     for (let m = bits; m !== 0; m &= m - 1) {
       const t = 31 - Math.clz32(m & -m);
-      const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
+      const j = (slot * this.total + t) * N_STRIDE;
       const count = this.num[j + N_COUNT]!;
       if (count >= this.thresholds[t]!) {
         any = true;
@@ -292,7 +302,7 @@ export class ScanTable {
         let bits = this.live[slot]!;
         for (let m = bits; m !== 0; m &= m - 1) {
           const t = 31 - Math.clz32(m & -m);
-          const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
+          const j = (slot * this.total + t) * N_STRIDE;
           const exp = this.num[j + N_EXPIRE]!;
           if (now >= exp) {
             if (this.num[j + N_COUNT]! >= this.thresholds[t]!) {
