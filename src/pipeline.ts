@@ -22,7 +22,8 @@ import { scanReporter } from './detect/report';
 import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
 import { event, type IplogEvent } from './output/event';
-import { dottedQuad, type HostRenderer } from './output/resolve-api';
+import type { HostRenderer } from './output/resolve-api';
+import { IpAddr } from './net/addr';
 import type { LineSink } from './output/sinks/sink';
 import { compileRules, type RuleMatcher } from './rules/compile';
 import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
@@ -145,7 +146,7 @@ export class Engine {
     const evKind = kind === FRAG_OVERSIZED ? 'frag.oversized' : kind === FRAG_DUPLICATE ? 'frag.duplicate' : 'frag.overlap';
     // an overlap found while inserting in the middle reads differently with -D (output/lines.ts)
     const detail = evKind === 'frag.overlap' ? { position: kind === FRAG_OVERLAP_MID ? 'middle' : 'end' } : null;
-    this.ctx.emit(event(evKind, now, dottedQuad(src), { dst: dottedQuad(dst), detail }));
+    this.ctx.emit(event(evKind, now, IpAddr.v4(src), { dst: IpAddr.v4(dst), detail }));
   }
 
   /**
@@ -219,7 +220,7 @@ export class Engine {
     if (this.dstNets !== null && (st === IPV4_TRUNCATED || !this.bpfProto[p.proto] || !netMatch(this.dstNets, p.dst))) return;
     if (st !== IPV4_OK) {
       if (this.flags.verbose && st !== IPV4_TRUNCATED) {
-        this.ctx.emit(event(st === IPV4_SHORT ? 'ip.short' : 'ip.bad_checksum', now, dottedQuad(p.src), { dst: dottedQuad(p.dst) }));
+        this.ctx.emit(event(st === IPV4_SHORT ? 'ip.short' : 'ip.bad_checksum', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst) }));
       }
       return;
     }

@@ -39,7 +39,7 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { parseAddr, type BanAddr, type Family } from './addr';
+import { fromIp, parseAddr, toIp, type BanAddr, type Family } from './addr';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
@@ -157,9 +157,9 @@ function titleOf(ev: IplogEvent): string {
   return TITLES[ev.kind] ?? ev.kind;
 }
 
-/** The source an event accuses: its `src` address (IPv4 or IPv6 text). */
+/** The source an event accuses: its `src` address (IPv4 or IPv6; an IPv4-mapped one is the IPv4 host). */
 export function sourceOf(ev: IplogEvent): BanAddr | undefined {
-  return parseAddr(ev.src);
+  return fromIp(ev.src);
 }
 
 /** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
@@ -270,7 +270,7 @@ export class BanManager {
   }
 
   private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
-    const ev = event(kind, t, a.text, { family: a.family, detail: { addr: a.text, family: a.family, ...detail } });
+    const ev = event(kind, t, toIp(a), { detail: { addr: a.text, family: a.family, ...detail } });
     this.d.emit(ev, text);
   }
 

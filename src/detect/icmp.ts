@@ -13,7 +13,7 @@
 import { A } from '../decode/anomalies';
 import { DecodedPacket, be16Or0, be32Or0, byteOr0 } from '../decode/packet';
 import { Scan } from './index';
-import { dottedQuad } from '../output/resolve-api';
+import { IpAddr, formatIpv4 } from '../net/addr';
 import { event, type DetailValue } from '../output/event';
 import type { DetectContext } from './context';
 
@@ -45,9 +45,9 @@ export function handleIcmp(e: DetectContext, p: DecodedPacket, now: number): voi
   const undefinedCode = (type === 3 && code >= 16) || (type === 5 && code > 3);
   const kind = undefinedCode ? `${KIND[type]}_undefined_code` : ((type <= 18 ? KIND[type] : undefined) ?? 'icmp.undefined_type');
   const detail: Record<string, DetailValue> = { icmp_type: type, icmp_code: code };
-  let gateway: string | null = null;
-  let quoted: string | null = null;
-  let mask: string | null = null;
+  let gateway: IpAddr | null = null;
+  let quoted: IpAddr | null = null;
+  let mask: IpAddr | null = null;
   switch (type) {
     case 11:
       quotedFacts(detail, b, o, end);
@@ -55,13 +55,13 @@ export function handleIcmp(e: DetectContext, p: DecodedPacket, now: number): voi
     case 3:
       if (code < 16) {
         quotedFacts(detail, b, o, end);
-        quoted = dottedQuad(be32Or0(b, o + 8 + 16, end));
+        quoted = IpAddr.v4(be32Or0(b, o + 8 + 16, end));
       }
       break;
     case 5:
       if (code <= 3) {
-        gateway = dottedQuad(be32Or0(b, o + 4, end));
-        quoted = dottedQuad(be32Or0(b, o + 8 + 16, end));
+        gateway = IpAddr.v4(be32Or0(b, o + 4, end));
+        quoted = IpAddr.v4(be32Or0(b, o + 8 + 16, end));
       }
       break;
     case 14:
@@ -70,7 +70,7 @@ export function handleIcmp(e: DetectContext, p: DecodedPacket, now: number): voi
     case 18: {
       // the mask is byte-swapped before printing (and rendered as a host)
       const m = be32Or0(b, o + 8, end);
-      mask = dottedQuad((((m & 0xff) << 24) | ((m & 0xff00) << 8) | ((m >>> 8) & 0xff00) | (m >>> 24)) >>> 0);
+      mask = IpAddr.v4((((m & 0xff) << 24) | ((m & 0xff00) << 8) | ((m >>> 8) & 0xff00) | (m >>> 24)) >>> 0);
       break;
     }
     case 12:
@@ -80,13 +80,13 @@ export function handleIcmp(e: DetectContext, p: DecodedPacket, now: number): voi
       // router addresses are never resolved: they are facts of the line, not hosts
       const n = Math.min(byteOr0(b, o + 4, end), 12);
       const routers: string[] = [];
-      for (let i = 0; i < n; i++) routers.push(dottedQuad(be32Or0(b, o + 8 + i * 8, end)));
+      for (let i = 0; i < n; i++) routers.push(formatIpv4(be32Or0(b, o + 8 + i * 8, end)));
       detail.routers = routers;
       detail.lifetime = be16Or0(b, o + 6, end);
       break;
     }
   }
-  e.emit(event(kind, now, dottedQuad(p.src), { dst: dottedQuad(p.dst), gateway, quoted, mask, bytes: len, detail }));
+  e.emit(event(kind, now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), gateway, quoted, mask, bytes: len, detail }));
 }
 
 /** print_data()'s facts: the quoted packet's protocol and ports (or ICMP type and code), past a 20-byte quoted IP header. */

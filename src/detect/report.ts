@@ -6,7 +6,7 @@
 import { DETECTORS } from './index';
 import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
 import type { ScanReporter } from './scan-table';
-import { dottedQuad } from '../output/resolve-api';
+import { IpAddr } from '../net/addr';
 import { event, type IplogEvent } from '../output/event';
 
 export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
@@ -14,8 +14,8 @@ export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
     detected: (type, src, dst, dports, sports, count, bytes, now) => {
       const d = DETECTORS[type]!;
       emit(
-        event('scan.detected', now, dottedQuad(src), {
-          dst: dottedQuad(dst),
+        event('scan.detected', now, IpAddr.v4(src), {
+          dst: IpAddr.v4(dst),
           detector: d.name,
           count,
           bytes,
@@ -31,7 +31,7 @@ export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
     },
     ended: (type, src, dst, count, bytes, now) => {
       const d = DETECTORS[type]!;
-      emit(event('scan.expired', now, dottedQuad(src), { dst: dottedQuad(dst), detector: d.name, count, bytes, detail: { title: d.title } }));
+      emit(event('scan.expired', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), detector: d.name, count, bytes, detail: { title: d.title } }));
     },
   };
 }

@@ -13,7 +13,7 @@ import { A } from '../decode/anomalies';
 import { DecodedPacket, Ip, Th, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
-import { dottedQuad } from '../output/resolve-api';
+import { IpAddr } from '../net/addr';
 import { event, type IplogEvent } from '../output/event';
 import type { DetectContext } from './context';
 
@@ -55,7 +55,7 @@ export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void
     const rs = e.state;
     if (rs.lastBogus !== p.src) {
       rs.lastBogus = p.src;
-      e.emit(event('tcp.bogus_flags', now, dottedQuad(p.src), { dst: dottedQuad(p.dst), sport, dport, detail: { tcp_flags: rawFlags } }));
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { tcp_flags: rawFlags } }));
     }
     return;
   }
@@ -86,5 +86,5 @@ export function logConnection(e: DetectContext, src: number, dst: number, sport:
   const service = serviceName(dport, 'tcp');
   const detail: IplogEvent['detail'] =
     user === undefined ? { service, tcp_flags: rawFlags } : { service, tcp_flags: rawFlags, ident_user: user };
-  e.emit(event('tcp.connection_attempt', now, dottedQuad(src), { dst: dottedQuad(dst), sport, dport, detail }));
+  e.emit(event('tcp.connection_attempt', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), sport, dport, detail }));
 }

@@ -10,7 +10,7 @@ import { A } from '../decode/anomalies';
 import { DecodedPacket, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
-import { dottedQuad } from '../output/resolve-api';
+import { IpAddr } from '../net/addr';
 import { event } from '../output/event';
 import type { DetectContext } from './context';
 
@@ -33,7 +33,7 @@ export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void
     if (rs.traceHost !== p.src || now >= rs.traceTime + 15) {
       rs.traceHost = p.src;
       rs.traceTime = now;
-      e.emit(event('udp.traceroute', now, dottedQuad(p.src), { dst: dottedQuad(p.dst), sport, dport, detail: { ttl: p.ttl } }));
+      e.emit(event('udp.traceroute', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { ttl: p.ttl } }));
     }
     return;
   }
@@ -46,8 +46,8 @@ export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void
   // bytes: the data bytes as the line prints them when the length field is sane; the raw
   // length field is always in detail (the line's 2^64 underflow is not a JSON number)
   e.emit(
-    event('udp.datagram', now, dottedQuad(p.src), {
-      dst: dottedQuad(p.dst),
+    event('udp.datagram', now, IpAddr.v4(p.src), {
+      dst: IpAddr.v4(p.dst),
       sport,
       dport,
       bytes: ulen >= 8 ? ulen - 8 : -1,

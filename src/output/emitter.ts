@@ -12,6 +12,7 @@
 import type { HostRenderer } from './resolve-api';
 import type { LineSink } from './sinks/sink';
 import type { EventListener, IplogEvent } from './event';
+import type { IpAddr } from '../net/addr';
 import { lineText, shownRoles, NO_HOSTS, ROLE_SRC, ROLE_DST, ROLE_GATEWAY, ROLE_QUOTED, ROLE_MASK, type RoleHosts } from './lines';
 
 export type HostText = string | Promise<string>;
@@ -25,20 +26,6 @@ interface Pending {
   gateway: HostText;
   quoted: HostText;
   mask: HostText;
-}
-
-/** Host-order uint32 of a dotted quad (the renderer's key for IPv4). */
-function v4Number(text: string): number {
-  let n = 0;
-  let part = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      n = n * 256 + part;
-      part = 0;
-    } else part = part * 10 + (c - 48);
-  }
-  return (n * 256 + part) >>> 0;
 }
 
 export class Emitter {
@@ -56,12 +43,13 @@ export class Emitter {
     private readonly logDest: boolean,
   ) {}
 
-  /** How address `addr` (canonical text) will appear: the address without resolution, else the renderer's text. */
-  host(addr: string, resolve: boolean, now: number): HostText {
-    if (!resolve || this.names === null || addr.indexOf(':') >= 0) return addr;
-    const n = v4Number(addr);
-    const s = this.names.renderSync(n, now);
-    return s !== undefined ? s : this.names.render(n, now);
+  /** How address `addr` will appear: its text without resolution, else the renderer's text. */
+  host(addr: IpAddr, resolve: boolean, now: number): HostText {
+    if (!resolve || this.names === null) return addr.toString();
+    // the renderer keys IPv4 by number (iplog's cache hash), IPv6 by its text
+    const key = addr.family === 4 ? addr.v4 : addr.toString();
+    const s = this.names.renderSync(key, now);
+    return s !== undefined ? s : this.names.render(key, now);
   }
 
   /**

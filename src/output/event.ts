@@ -13,15 +13,17 @@
  *   gateway  the gateway of an ICMP redirect
  *   quoted   the destination quoted in an ICMP error (an unreachable's, a redirect's target)
  *   mask     the address mask of an ICMP mask reply (iplog renders it as a host)
- * Each is the canonical address text (IPv4 dotted quad, IPv6 RFC 5952) or null when the
- * kind has no such role. `family` is the family of src.
+ * Each is an address value of src/net/addr.ts (`IpAddr`: its text is the dotted quad or
+ * the RFC 5952 form) or null when the kind has no such role. `family` is src's family.
  *
  * One fixed shape for every kind and the whole run (issue 10: V8 keeps one map, no
  * migration of events that escape to the ban manager or the JSON sink): every field is
- * always present, addresses are always string or null, numbers are always numbers (-1
+ * always present, addresses are always IpAddr or null, numbers are always numbers (-1
  * where the line has none), `detail` is always an object or null.
  */
-export type Family = 4 | 6;
+import type { Family, IpAddr } from '../net/addr';
+
+export type { Family };
 
 export type DetailValue = string | number | boolean | number[] | string[] | null;
 
@@ -32,11 +34,11 @@ export interface IplogEvent {
   readonly time: number;
   /** address family of the event's addresses */
   readonly family: Family;
-  readonly src: string;
-  readonly dst: string | null;
-  readonly gateway: string | null;
-  readonly quoted: string | null;
-  readonly mask: string | null;
+  readonly src: IpAddr;
+  readonly dst: IpAddr | null;
+  readonly gateway: IpAddr | null;
+  readonly quoted: IpAddr | null;
+  readonly mask: IpAddr | null;
   readonly sport: number;
   readonly dport: number;
   /** detector name (`syn-scan`, ...) for scan.* events, else null */
@@ -51,11 +53,10 @@ export interface IplogEvent {
 
 /** The optional parts of an event, by name (absent: null / -1). */
 export interface EventFacts {
-  family?: Family;
-  dst?: string | null;
-  gateway?: string | null;
-  quoted?: string | null;
-  mask?: string | null;
+  dst?: IpAddr | null;
+  gateway?: IpAddr | null;
+  quoted?: IpAddr | null;
+  mask?: IpAddr | null;
   sport?: number;
   dport?: number;
   detector?: string | null;
@@ -65,11 +66,11 @@ export interface EventFacts {
 }
 
 /** An event of `kind` at `time` from `src`; every other fact by name. */
-export function event(kind: string, time: number, src: string, f: EventFacts = {}): IplogEvent {
+export function event(kind: string, time: number, src: IpAddr, f: EventFacts = {}): IplogEvent {
   return {
     kind,
     time,
-    family: f.family ?? (src.indexOf(':') >= 0 ? 6 : 4),
+    family: src.family,
     src,
     dst: f.dst ?? null,
     gateway: f.gateway ?? null,

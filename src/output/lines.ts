@@ -36,7 +36,11 @@ export interface RoleHosts {
 
 export const NO_HOSTS: RoleHosts = Object.freeze({ src: '', dst: '', gateway: '', quoted: '', mask: '' });
 
-/** `host:port`, bracketing a bare IPv6 address (RFC 5952 §6). */
+/**
+ * `host:port` for a rendered host text, bracketing a bare IPv6 address (RFC 5952 §6); a
+ * name, or `name (2001:db8::1)`, is followed by `:port` as it is (net/addr.ts hostPort()
+ * is the same for address values).
+ */
 export function hostPort(host: string, port: number | string): string {
   return isBareV6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -104,7 +108,7 @@ function str(ev: IplogEvent, key: string): string {
 
 /** Does an unreachable line name the quoted destination (`(from S) Q`)? Only when it is not the sender. */
 function quotedShown(ev: IplogEvent): boolean {
-  return ev.quoted !== null && ev.quoted !== ev.src;
+  return ev.quoted !== null && !ev.quoted.equals(ev.src);
 }
 
 /** The roles the line of `ev` renders (ROLE_* bits): the emitter resolves exactly these. */

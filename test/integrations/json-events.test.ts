@@ -24,6 +24,9 @@ import { jsonEvent, openOutputs, JsonSink, type JsonEvent } from '../../src/outp
 import { TextSink } from '../../src/output/sinks/text';
 import { event } from '../../src/output/event';
 import { NO_HOSTS } from '../../src/output/lines';
+import { IpAddr } from '../../src/net/addr';
+
+const ip = (t: string): IpAddr => IpAddr.parse(t)!;
 import { stamp } from '../../src/output/timestamp';
 import { makeSettings } from '../helpers/engine';
 import { DETECTORS } from '../../src/detect/index';
@@ -177,19 +180,19 @@ test('lines without an event, and ban events', () => {
   const addr = '203.0.113.7';
   // as src/ban/manager.ts makes them
   const reason = 'TCP: SYN scan; score 10; offence 1';
-  const ban = event('ban.added', 1700000000, addr, { detail: { addr: '203.0.113.7', family: 4, seconds: 600, until: 1700000600, offence: 1, score: 10, reason } });
+  const ban = event('ban.added', 1700000000, ip(addr), { detail: { addr: '203.0.113.7', family: 4, seconds: 600, until: 1700000600, offence: 1, score: 10, reason } });
   const j = jsonEvent(1700000000, `BAN: banned 203.0.113.7 for 600 seconds (${reason})`, ban, NO_HOSTS, 'modern');
   assert.ok(validate(j), ajv.errorsText(validate.errors));
   assert.equal(j.src, '203.0.113.7');
   assert.equal(j.dst, null);
   assert.deepEqual(twinProblems(j), []);
-  const ban6 = event('ban.removed', 1700000600, '2001:db8::7', { detail: { addr: '2001:db8::7', family: 6, reason: 'expired' } });
+  const ban6 = event('ban.removed', 1700000600, ip('2001:db8::7'), { detail: { addr: '2001:db8::7', family: 6, reason: 'expired' } });
   const j6 = jsonEvent(1700000600, 'BAN: unbanned 2001:db8::7 (expired)', ban6, NO_HOSTS, 'modern');
   assert.ok(validate(j6), ajv.errorsText(validate.errors));
   assert.equal(j6.src, '2001:db8::7');
   assert.deepEqual(twinProblems(j6), []);
   // a name is never put where the address goes
-  const scan = event('scan.detected', 1700000000, addr, { dst: '0.0.0.1', detector: 'syn-scan', count: 10, bytes: 400, detail: { title: 'TCP: SYN scan', dports: [1], dports_truncated: false, sports: [], sports_truncated: false } });
+  const scan = event('scan.detected', 1700000000, ip(addr), { dst: ip('0.0.0.1'), detector: 'syn-scan', count: 10, bytes: 400, detail: { title: 'TCP: SYN scan', dports: [1], dports_truncated: false, sports: [], sports_truncated: false } });
   const n = jsonEvent(1700000000, 'TCP: SYN scan detected [port 1] from 6.6.6.6', scan, { ...NO_HOSTS, src: '6.6.6.6' }, 'compat');
   assert.equal(n.src, '203.0.113.7');
   assert.notDeepEqual(twinProblems(n), [], 'a line naming another address than the event is caught');

@@ -5,7 +5,8 @@
  *
  * Every line the pipeline emits reaches this sink with its event and the host texts it
  * was rendered from; the object carries the event's facts as typed fields (kind, packet
- * time as ISO 8601 UTC and epoch seconds, profile, addresses as dotted quads, ports,
+ * time as ISO 8601 UTC and epoch seconds, profile, address family, addresses (dotted
+ * quads, IPv6 in RFC 5952 form), ports,
  * detector, packet count, bytes, kind-specific detail), the host texts as the line shows
  * them, the name part of each (null when the line shows only an address), and the line
  * text itself. A line written without an event (life cycle: `iplog started.`) becomes
@@ -41,7 +42,9 @@ export interface JsonEvent {
   epoch: number;
   kind: string;
   profile: Profile;
-  /** dotted quad; for ban.* kinds the banned address, IPv4 or IPv6 */
+  /** address family of the event (4 or 6); null for a line without an event */
+  family: 4 | 6 | null;
+  /** dotted quad or RFC 5952 IPv6; for ban.* kinds the banned address */
   src: string | null;
   sport: number | null;
   /** the source as the line renders it (`1.2.3.4`, `name`, `name (1.2.3.4)`); null if not rendered */
@@ -75,14 +78,14 @@ const shown = (h: string | undefined): string | null => (h === undefined || h ==
 export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined, hosts: LineHosts | undefined, profile: Profile): JsonEvent {
   if (ev === undefined) {
     return {
-      schema_version: JSON_SCHEMA_VERSION, time: iso(now), epoch: now, kind: MESSAGE_KIND, profile,
+      schema_version: JSON_SCHEMA_VERSION, time: iso(now), epoch: now, kind: MESSAGE_KIND, profile, family: null,
       src: null, sport: null, src_host: null, src_name: null,
       dst: null, dport: null, dst_host: null, dst_name: null,
       detector: null, count: null, bytes: null, detail: null, text,
     };
   }
-  const src = ev.src;
-  const dst = ev.dst;
+  const src = ev.src.toString();
+  const dst = ev.dst === null ? null : ev.dst.toString();
   const srcHost = shown(hosts?.src);
   const dstHost = dst === null ? null : shown(hosts?.dst);
   let detail: Record<string, DetailValue> | null = ev.detail === null ? null : { ...ev.detail };
@@ -93,6 +96,7 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
     epoch: ev.time,
     kind: ev.kind,
     profile,
+    family: ev.family,
     src,
     sport: orNull(ev.sport),
     src_host: srcHost,
