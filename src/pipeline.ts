@@ -15,10 +15,13 @@ import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from 
 import { ipv4Offset } from './decode/link';
 import { ScanTable } from './detect/scan-table';
 import { DETECTORS } from './detect/index';
-import { handleTcp } from './detect/tcp';
-import { handleUdp } from './detect/udp';
+import { handleTcp, handleTcp6 } from './detect/tcp';
+import { handleUdp, handleUdp6 } from './detect/udp';
 import { handleIcmp } from './detect/icmp';
-import { scanReporter } from './detect/report';
+import { handleIcmp6 } from './detect/icmp6';
+import { ScanTable6 } from './detect/scan-table6';
+import { randomInt } from 'node:crypto';
+import { scanReporter, scanReporter6 } from './detect/report';
 import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
 import { event, type IplogEvent } from './output/event';
@@ -54,6 +57,8 @@ export class Engine {
   readonly flags: Flags;
   readonly out: Emitter;
   readonly scans: ScanTable;
+  /** IPv6 pairs (same detectors; LRU-bounded, seeded index: detect/scan-table6.ts) */
+  readonly scans6: ScanTable6;
   readonly frags: FragmentTable;
   readonly rules: RuleMatcher | null;
   /** the run's handler scalars (SYN-flood counter, last bogus source, traceroute memory) */
@@ -73,6 +78,7 @@ export class Engine {
   now = 0;
   packets = 0;
   ipv4Packets = 0;
+  ipv6Packets = 0;
 
   constructor(
     readonly settings: Settings,
@@ -86,10 +92,12 @@ export class Engine {
     const buckets = this.flags.promisc ? 256 : 128;
     const emit = (ev: IplogEvent): void => this.out.emit(ev, this.resolves(ev));
     this.scans = new ScanTable(buckets, scanReporter(emit), this.an);
+    // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
+    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit), this.an, randomInt(0x7fffffff));
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
-    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, an: this.an, state: this.state, hooks: this.hooks, emit };
+    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, emit };
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
@@ -137,8 +145,8 @@ export class Engine {
     if (k.startsWith('scan.')) return this.resolveKind(DETECTOR_RESOLVE.get(ev.detector ?? '') ?? 'never');
     const dot = k.indexOf('.');
     const proto = k.slice(0, dot);
-    if (proto === 'frag' || proto === 'ip') return !this.flags.disable_resolver;
-    return this.resolveKind(proto);
+    if (proto === 'frag' || proto === 'ip' || proto === 'ip6') return !this.flags.disable_resolver;
+    return this.resolveKind(proto === 'icmp6' ? 'icmp' : proto);
   }
 
   private fragLine(kind: number, src: number, dst: number, now: number): void {
@@ -176,11 +184,12 @@ export class Engine {
     if (now <= this.lastTick) return;
     const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
       this.scans.sweep(t);
+      this.scans6.sweep(t);
       if (hooks) this.sweepListeners(t, false);
       this.lastTick = t;
     }
@@ -192,11 +201,12 @@ export class Engine {
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.frags.due(), this.listenersDue(true));
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.listenersDue(true));
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
       this.scans.sweep(t);
+      this.scans6.sweep(t);
       this.sweepListeners(t, true);
       this.lastTick = t;
       this.now = t;
@@ -250,6 +260,29 @@ export class Engine {
         break;
       case 1:
         handleIcmp(this.ctx, p, now);
+        break;
+      default:
+        this.an.counts[A.ipOtherProto]++;
+    }
+  }
+
+  /**
+   * A decoded IPv6 packet (family 6: `src6`/`dst6`, `proto` the upper-layer protocol after
+   * the extension headers, `l4Off`/`l4Avail`/`l4Len` its bytes, `ttl` the hop limit), at
+   * network time `now` (the clock already advanced): the IPv6 handlers, which apply
+   * iplog's detectors with the same thresholds and lines.
+   */
+  handleIp6(p: DecodedPacket, now: number): void {
+    this.ipv6Packets++;
+    switch (p.proto) {
+      case 6:
+        handleTcp6(this.ctx, p, now);
+        break;
+      case 17:
+        handleUdp6(this.ctx, p, now);
+        break;
+      case 58:
+        handleIcmp6(this.ctx, p, now);
         break;
       default:
         this.an.counts[A.ipOtherProto]++;

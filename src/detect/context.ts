@@ -12,6 +12,7 @@ import type { DecodedPacket } from '../decode/packet';
 import type { RuleMatcher } from '../rules/compile';
 import type { IplogEvent } from '../output/event';
 import type { ScanTable } from './scan-table';
+import type { ScanTable6 } from './scan-table6';
 
 /** -z (live only): called for every TCP packet that passed the filter rules. */
 export interface FoolNmapHook {
@@ -62,6 +63,12 @@ export class RunState {
   /** iplog's traceroute memory: last logged host and time */
   traceHost = 0;
   traceTime = 0;
+  /** the same two memories for IPv6 sources (words; `has*` false until the first) */
+  readonly lastBogus6 = new Uint32Array(4);
+  hasBogus6 = false;
+  readonly traceHost6 = new Uint32Array(4);
+  hasTrace6 = false;
+  traceTime6 = 0;
   readonly synFlood = new SynFlood();
 
   /** A restart (SIGHUP) keeps these, as 2.2.3 did (spec §2.7). */
@@ -69,6 +76,11 @@ export class RunState {
     this.lastBogus = prev.lastBogus;
     this.traceHost = prev.traceHost;
     this.traceTime = prev.traceTime;
+    this.lastBogus6.set(prev.lastBogus6);
+    this.hasBogus6 = prev.hasBogus6;
+    this.traceHost6.set(prev.traceHost6);
+    this.hasTrace6 = prev.hasTrace6;
+    this.traceTime6 = prev.traceTime6;
     this.synFlood.count = prev.synFlood.count;
     this.synFlood.last = prev.synFlood.last;
   }
@@ -79,10 +91,17 @@ export interface DetectContext {
   /** compiled iplog.conf rules, null when there are none */
   readonly rules: RuleMatcher | null;
   readonly scans: ScanTable;
+  /** the IPv6 pairs' table (same detectors; scan-table6.ts) */
+  readonly scans6: ScanTable6;
   /** anomaly counters (`an.counts[A.x]++`) */
   readonly an: Anomalies;
   readonly state: RunState;
   readonly hooks: LiveHooks;
   /** report an event: its line is written (or queued for names) and subscribers see it */
   emit(ev: IplogEvent): void;
+}
+
+/** Do four words equal four others? */
+export function sameWords(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }

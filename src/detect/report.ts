@@ -6,16 +6,26 @@
 import { DETECTORS } from './index';
 import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
 import type { ScanReporter } from './scan-table';
+import type { ScanReporter6 } from './scan-table6';
 import { IpAddr } from '../net/addr';
 import { event, type IplogEvent } from '../output/event';
 
 export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
+  const r = scanReporter6(emit);
+  return {
+    detected: (type, src, dst, dports, sports, count, bytes, now) => r.detected(type, IpAddr.v4(src), IpAddr.v4(dst), dports, sports, count, bytes, now),
+    ended: (type, src, dst, count, bytes, now) => r.ended(type, IpAddr.v4(src), IpAddr.v4(dst), count, bytes, now),
+  };
+}
+
+/** The same for tables that hold address values (the IPv6 table). */
+export function scanReporter6(emit: (ev: IplogEvent) => void): ScanReporter6 {
   return {
     detected: (type, src, dst, dports, sports, count, bytes, now) => {
       const d = DETECTORS[type]!;
       emit(
-        event('scan.detected', now, IpAddr.v4(src), {
-          dst: IpAddr.v4(dst),
+        event('scan.detected', now, src, {
+          dst,
           detector: d.name,
           count,
           bytes,
@@ -31,7 +41,7 @@ export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
     },
     ended: (type, src, dst, count, bytes, now) => {
       const d = DETECTORS[type]!;
-      emit(event('scan.expired', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), detector: d.name, count, bytes, detail: { title: d.title } }));
+      emit(event('scan.expired', now, src, { dst, detector: d.name, count, bytes, detail: { title: d.title } }));
     },
   };
 }

@@ -15,7 +15,7 @@ import { Scan } from './index';
 import { serviceName } from '../output/services';
 import { IpAddr } from '../net/addr';
 import { event, type IplogEvent } from '../output/event';
-import type { DetectContext } from './context';
+import { sameWords, type DetectContext } from './context';
 
 export { SynFlood, type FoolNmapHook, type IdentHook } from './context';
 
@@ -75,6 +75,61 @@ export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void
     const ident = e.hooks.ident;
     if (ident !== null && ident.listens(dport, p.dst) && ident.lookup(p.src, p.dst, sport, dport, rawFlags)) return;
     logConnection(e, p.src, p.dst, sport, dport, rawFlags, now, undefined);
+  }
+}
+
+/**
+ * IPv6 (the original never saw it): the same steps in the same order, on the IPv6 pair
+ * table. IPv6 has no DF bit, so the SYN-scan test is on TCP options instead: a SYN whose
+ * header carries at most 4 bytes of options (none, or a lone MSS) is a raw-socket SYN —
+ * nmap -sS, masscan, hping3 and zmap send those — while every kernel's connect() sends
+ * MSS with SACK-permitted, timestamps and/or window scale (12 bytes or more). Such a SYN
+ * counts for the SYN-scan detector, others for the port-scan detector, as DF decides
+ * for IPv4. The filter rules (iplog.conf) apply to IPv4 only until they accept IPv6.
+ */
+export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): void {
+  if (p.l4Avail < 14) {
+    e.an.counts[A.tcpTruncated]++;
+    return;
+  }
+  const b = p.buf;
+  const o = p.l4Off;
+  const sport = be16(b, o);
+  const dport = be16(b, o + 2);
+  const rawFlags = b[o + 13]!;
+  const f = e.flags;
+  if (f.syn_flood) e.state.synFlood.decay(now);
+  const len = p.l4Len;
+  const s6 = p.src6;
+  const d6 = p.dst6;
+  const flags = rawFlags & ~Th.BOG & 0xff;
+  const st = e.scans6;
+  if (f.null_scan && flags === 0 && st.check(Scan.NULL, s6, d6, len, sport, dport, now)) return;
+  if (f.xmas_scan && XMAS[flags] === 1 && st.check(Scan.XMAS, s6, d6, len, sport, dport, now)) return;
+  if (f.fin_scan && flags === Th.FIN && st.check(Scan.FIN, s6, d6, len, sport, dport, now)) return;
+
+  if (f.bogus && (rawFlags & Th.BOG) !== 0) {
+    const rs = e.state;
+    if (!rs.hasBogus6 || !sameWords(rs.lastBogus6, s6)) {
+      rs.lastBogus6.set(s6);
+      rs.hasBogus6 = true;
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { tcp_flags: rawFlags } }));
+    }
+    return;
+  }
+
+  if ((rawFlags & Th.SYN) !== 0 && (rawFlags & Th.ACK) === 0) {
+    // data offset in 32-bit words: 5 = no options, 6 = one 4-byte option (MSS)
+    const syn = f.syn_scan && b[o + 12]! >> 4 <= 6;
+    if (syn || f.portscan) {
+      const slot = st.slotFor(s6[0]!, s6[1]!, s6[2]!, s6[3]!, d6, now);
+      if (syn && st.count(slot, Scan.SYN, len, sport, dport, now)) return;
+      else if (f.portscan && st.count(slot, Scan.PORT, len, sport, dport, now)) return;
+    }
+    if (f.syn_flood) e.state.synFlood.syn();
+    if (f.scans_only) return;
+    const service = serviceName(dport, 'tcp');
+    e.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { service, tcp_flags: rawFlags } }));
   }
 }
 

@@ -12,7 +12,7 @@ import { Scan } from './index';
 import { serviceName } from '../output/services';
 import { IpAddr } from '../net/addr';
 import { event } from '../output/event';
-import type { DetectContext } from './context';
+import { sameWords, type DetectContext } from './context';
 
 export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void {
   if (p.l4Avail < 8) {
@@ -48,6 +48,52 @@ export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void
   e.emit(
     event('udp.datagram', now, IpAddr.v4(p.src), {
       dst: IpAddr.v4(p.dst),
+      sport,
+      dport,
+      bytes: ulen >= 8 ? ulen - 8 : -1,
+      detail: { service: serviceName(dport, 'udp'), udp_length: ulen },
+    }),
+  );
+}
+
+/**
+ * IPv6: the same steps. Smurf counts UDP from port 7 per (source /64, destination), as
+ * IPv4 per /24; a traceroute probe is hop limit 1. Filter rules: IPv4 only for now.
+ */
+export function handleUdp6(e: DetectContext, p: DecodedPacket, now: number): void {
+  if (p.l4Avail < 8) {
+    e.an.counts[A.udpTruncated]++;
+    return;
+  }
+  const b = p.buf;
+  const o = p.l4Off;
+  const sport = be16(b, o);
+  const dport = be16(b, o + 2);
+  const f = e.flags;
+  const len = p.l4Len;
+  const s6 = p.src6;
+  const d6 = p.dst6;
+  if (f.smurf && sport === 7 && e.scans6.count(e.scans6.slotFor(s6[0]!, s6[1]!, 0, 0, d6, now), Scan.SMURF, len, sport, dport, now)) return;
+
+  if (f.traceroute && p.ttl === 1) {
+    const rs = e.state;
+    if (!rs.hasTrace6 || !sameWords(rs.traceHost6, s6) || now >= rs.traceTime6 + 15) {
+      rs.traceHost6.set(s6);
+      rs.hasTrace6 = true;
+      rs.traceTime6 = now;
+      e.emit(event('udp.traceroute', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { ttl: p.ttl } }));
+    }
+    return;
+  }
+
+  if (f.udp_scan && e.scans6.check(Scan.UDP, s6, d6, len, sport, dport, now)) return;
+  if (f.scans_only) return;
+
+  const ulen = be16(b, o + 4);
+  if (ulen < 8) e.an.counts[A.udpLenSmall]++;
+  e.emit(
+    event('udp.datagram', now, IpAddr.v6FromWords(s6), {
+      dst: IpAddr.v6FromWords(d6),
       sport,
       dport,
       bytes: ulen >= 8 ? ulen - 8 : -1,

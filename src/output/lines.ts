@@ -117,7 +117,8 @@ export function shownRoles(ev: IplogEvent, logDest: boolean): number {
   if (k === 'icmp.redirect') return ROLE_SRC | ROLE_GATEWAY | ROLE_QUOTED;
   let r = ROLE_SRC;
   if (logDest && ev.dst !== null) r |= ROLE_DST;
-  if (k === 'icmp.unreachable' && quotedShown(ev)) r |= ROLE_QUOTED;
+  if (k === 'icmp6.redirect') r |= ROLE_GATEWAY | ROLE_QUOTED;
+  else if ((k === 'icmp.unreachable' || k === 'icmp6.unreachable' || k === 'icmp6.time_exceeded') && quotedShown(ev)) r |= ROLE_QUOTED;
   else if (k === 'icmp.mask_reply') r |= ROLE_MASK;
   return r;
 }
@@ -168,7 +169,77 @@ export function lineText(ev: IplogEvent, h: RoleHosts, logDest: boolean): string
     return logDest ? `${what} to ${dh} from ${sh}` : `${what} from ${sh}`;
   }
   if (k.startsWith('icmp.')) return icmpText(ev, h, logDest);
+  if (k.startsWith('icmp6.')) return icmp6Text(ev, h, logDest);
   return k;
+}
+
+const UNREACH6 = [
+  'no route to destination',
+  'communication administratively prohibited',
+  'beyond scope of source address',
+  'address unreachable',
+  'port unreachable',
+  'source address failed ingress/egress policy',
+  'reject route to destination',
+];
+
+const ND_MLD: Record<string, string> = {
+  'icmp6.router_solicitation': 'router solicitation',
+  'icmp6.router_advertisement': 'router advertisement',
+  'icmp6.neighbor_solicitation': 'neighbour solicitation',
+  'icmp6.neighbor_advertisement': 'neighbour advertisement',
+  'icmp6.mld_query': 'multicast listener query',
+  'icmp6.mld_report': 'multicast listener report',
+  'icmp6.mld_done': 'multicast listener done',
+  'icmp6.mld2_report': 'multicast listener report v2',
+};
+
+/**
+ * ICMPv6 lines (docs/log-format.md), in the style of iplog's ICMP lines: `ICMPv6: `, the
+ * message, `[to D] from S` or `S ... [to D]` as the matching ICMP line has it, facts in
+ * parentheses. An error that quotes another destination than its sender says
+ * `(from S) Q`, as an ICMP unreachable does.
+ */
+function icmp6Text(ev: IplogEvent, h: RoleHosts, logDest: boolean): string {
+  const sh = h.src;
+  const to = logDest ? ` to ${h.dst}` : '';
+  const code = num(ev, 'icmp_code');
+  const who = quotedShown(ev) && h.quoted !== '' ? `(from ${sh}) ${h.quoted}` : sh;
+  switch (ev.kind) {
+    case 'icmp6.echo_request':
+      return `ICMPv6: echo request from ${sh}${to} (${ev.bytes} bytes)`;
+    case 'icmp6.echo_reply':
+      return `ICMPv6: echo reply from ${sh}${to} (${ev.bytes} bytes)`;
+    case 'icmp6.unreachable': {
+      const what = UNREACH6[code] ?? `destination unreachable code ${code}`;
+      return `ICMPv6: ${who}: ${what}${to} (${quotedData6(ev)})`;
+    }
+    case 'icmp6.packet_too_big':
+      return `ICMPv6: packet too big${to} from ${sh} (mtu ${num(ev, 'mtu')}; ${quotedData6(ev)})`;
+    case 'icmp6.time_exceeded': {
+      const what = code === 1 ? 'fragment reassembly time exceeded' : code === 0 ? 'hop limit exceeded' : `time exceeded code ${code}`;
+      return `ICMPv6: ${who} ${what}${to} (${quotedData6(ev)})`;
+    }
+    case 'icmp6.parameter_problem':
+      return `ICMPv6: parameter problem${to} from ${sh} (code ${code}, ptr ${num(ev, 'pointer')})`;
+    case 'icmp6.redirect':
+      return `ICMPv6: redirect${to} from ${sh}: ${h.quoted} via ${h.gateway}`;
+    case 'icmp6.router_advertisement':
+      return `ICMPv6: router advertisement${to} from ${sh} (lifetime ${num(ev, 'lifetime')} sec)`;
+    case 'icmp6.neighbor_solicitation':
+    case 'icmp6.neighbor_advertisement':
+      return `ICMPv6: ${ND_MLD[ev.kind]!} for ${str(ev, 'target')}${to} from ${sh}`;
+  }
+  const nd = ND_MLD[ev.kind];
+  if (nd !== undefined) return `ICMPv6: ${nd}${to} from ${sh}`;
+  return `ICMPv6: undefined ICMPv6 type ${num(ev, 'icmp_type')}${to} from ${sh}`;
+}
+
+/** The invoking packet of an ICMPv6 error: protocol and ports, or the quoted ICMPv6 type and code. */
+function quotedData6(ev: IplogEvent): string {
+  const qproto = num(ev, 'quoted_proto');
+  if (qproto === 58) return `ICMPv6: type ${num(ev, 'quoted_icmp_type')} code ${num(ev, 'quoted_icmp_code')}`;
+  return `${protoName(qproto)}: dest port ${num(ev, 'quoted_dport')}, source port ${num(ev, 'quoted_sport')}`;
 }
 
 function icmpText(ev: IplogEvent, h: RoleHosts, logDest: boolean): string {

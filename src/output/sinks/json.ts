@@ -117,6 +117,7 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
 function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, DetailValue> | null): Record<string, DetailValue> | null {
   let extra: Record<string, string> | null = null;
   if (kind === 'icmp.redirect') extra = { gateway_host: hosts.gateway, target_host: hosts.quoted };
+  else if (hosts.gateway !== '') extra = { gateway_host: hosts.gateway, quoted_dst_host: hosts.quoted };
   else if (hosts.quoted !== '') extra = { quoted_dst_host: hosts.quoted };
   else if (hosts.mask !== '') extra = { mask_host: hosts.mask };
   return extra === null ? detail : { ...(detail ?? {}), ...extra };
