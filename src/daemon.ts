@@ -53,28 +53,10 @@ import { IdentHookImpl, IdentService } from './live/ident';
 import { IplogError } from './errors';
 import { BrokenPipeError } from './output/sinks/text';
 import { SensorMetrics } from './metrics/sensor';
-import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
+import type { BanSnapshot } from './metrics/snapshot';
 
-/** Counters of one capture (summed over its interfaces), from pcap_stats(). */
-export interface CaptureStats {
-  /** packets the kernel filter passed */
-  received: number;
-  /** dropped by the kernel: no room in the capture buffer */
-  dropped: number;
-  /** dropped by the interface or its driver */
-  ifDropped: number;
-}
-
-/** The open interfaces of a live run. */
-export interface CaptureHandle {
-  stats(): CaptureStats;
-  /** per interface (metrics, status); optional for test doubles */
-  interfaces?(): InterfaceSnapshot[];
-  close(): void;
-  /** hold the idle ticker (clock, flushes) while a restart replaces engine and sink */
-  pause?(): void;
-  resume?(): void;
-}
+export type { CaptureStats, CaptureHandle } from './capture/handle';
+import type { CaptureHandle } from './capture/handle';
 
 /** What the daemon needs from the capture layer (src/capture/live.ts). */
 export interface CaptureBackend {
