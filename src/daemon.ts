@@ -54,6 +54,7 @@ import { IplogError } from './errors';
 import { BrokenPipeError } from './output/sinks/text';
 import { SensorMetrics } from './metrics/sensor';
 import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
+import { onStatisticsSignal } from './cli/usr1';
 
 /** Counters of one capture (summed over its interfaces), from pcap_stats(). */
 export interface CaptureStats {
@@ -206,6 +207,7 @@ class Sensor {
   private keepAlive: NodeJS.Timeout | null = null;
   /** --metrics and the status file (src/metrics/sensor.ts) */
   private readonly observe: SensorMetrics;
+  private stopUsr1: () => void = () => undefined;
   private done: (status: number) => void = () => undefined;
 
   constructor(
@@ -238,9 +240,11 @@ class Sensor {
     // start-up is handled once the start-up is over, like any other, in arrival order.
     this.handlers.SIGTERM = () => this.serial(() => this.terminate(15));
     this.handlers.SIGHUP = () => this.serial(() => this.restart());
-    this.handlers.SIGUSR1 = () => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics')));
     if (this.s.flags.no_fork) this.handlers.SIGINT = () => this.serial(() => this.terminate(2));
     for (const [sig, fn] of Object.entries(this.handlers)) process.on(sig, fn);
+    // SIGUSR1 goes through cli/usr1.ts, whose listener is never removed: without one, Node
+    // would open its debugger (or, once removed, SIG_DFL would kill the process)
+    this.stopUsr1 = onStatisticsSignal(() => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics'))));
     this.keepAlive = setInterval(() => undefined, 1 << 30);
 
     const startup = this.startup(isChild);
@@ -453,6 +457,7 @@ class Sensor {
     this.log.flush();
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     for (const [sig, fn] of Object.entries(this.handlers)) process.removeListener(sig, fn);
+    this.stopUsr1();
     this.done(status);
   }
 

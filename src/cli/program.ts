@@ -116,6 +116,12 @@ export interface GetoptResult {
   readonly items: GetoptItem[];
   /** getopt's message for the first invalid option (without newline), if any */
   readonly error?: string;
+  /**
+   * The values of -r/--read and the non-option arguments, in argv order: the inputs of a
+   * replay (`-r a.pcap b.pcapng dir/`). iplog 2.2.3 ignored non-options, and so does a
+   * live run.
+   */
+  readonly inputs: string[];
 }
 
 const LONGOPTS: readonly LongOption[] = longOptionOrder();
@@ -151,29 +157,40 @@ function matchLong(name: string): LongMatch {
 /** Tokenise argv (without the program name) as getopt_long(argc, argv, opts, longopts) would. */
 export function getopt(argv: readonly string[], profile: Profile): GetoptResult {
   const items: GetoptItem[] = [];
+  const inputs: string[] = [];
+  const push = (item: GetoptItem): void => {
+    items.push(item);
+    if (item.spec.setting === 'replayFile' && item.value !== undefined) inputs.push(item.value);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') break;
-    // Non-options ("-" included) are permuted to the end, and iplog ignores them.
-    if (arg.length < 2 || arg[0] !== '-') continue;
+    if (arg === '--') {
+      inputs.push(...argv.slice(i + 1));
+      break;
+    }
+    // Non-options ("-" included) are permuted to the end: replay inputs, else ignored.
+    if (arg.length < 2 || arg[0] !== '-') {
+      inputs.push(arg);
+      continue;
+    }
 
     if (arg[1] === '-') {
       const body = arg.slice(2);
       const eq = body.indexOf('=');
       const m = matchLong(eq < 0 ? body : body.slice(0, eq));
-      if (m.kind === 'none') return { items, error: `${PROG}: unrecognized option '--${body}'` };
+      if (m.kind === 'none') return { items, inputs, error: `${PROG}: unrecognized option '--${body}'` };
       if (m.kind === 'ambiguous') {
-        return { items, error: `${PROG}: option '--${body}' is ambiguous; possibilities:${m.names.map((n) => ` '--${n}'`).join('')}` };
+        return { items, inputs, error: `${PROG}: option '--${body}' is ambiguous; possibilities:${m.names.map((n) => ` '--${n}'`).join('')}` };
       }
       const o = m.option;
       if (eq >= 0) {
-        if (o.hasArg === 0) return { items, error: `${PROG}: option '--${o.name}' doesn't allow an argument` };
-        items.push({ spec: o.spec, value: body.slice(eq + 1) });
+        if (o.hasArg === 0) return { items, inputs, error: `${PROG}: option '--${o.name}' doesn't allow an argument` };
+        push({ spec: o.spec, value: body.slice(eq + 1) });
       } else if (o.hasArg === 1) {
-        if (i + 1 >= argv.length) return { items, error: `${PROG}: option '--${o.name}' requires an argument` };
-        items.push({ spec: o.spec, value: argv[++i] });
+        if (i + 1 >= argv.length) return { items, inputs, error: `${PROG}: option '--${o.name}' requires an argument` };
+        push({ spec: o.spec, value: argv[++i] });
       } else {
-        items.push({ spec: o.spec, value: undefined });
+        push({ spec: o.spec, value: undefined });
       }
       continue;
     }
@@ -182,18 +199,18 @@ export function getopt(argv: readonly string[], profile: Profile): GetoptResult 
     for (let j = 1; j < arg.length; j++) {
       const c = arg[j];
       const spec = findShort(c, profile);
-      if (spec === undefined) return { items, error: `${PROG}: invalid option -- '${c}'` };
+      if (spec === undefined) return { items, inputs, error: `${PROG}: invalid option -- '${c}'` };
       if (hasArgOf(spec) !== 1) {
-        items.push({ spec, value: undefined });
+        push({ spec, value: undefined });
         continue;
       }
-      if (j + 1 < arg.length) items.push({ spec, value: arg.slice(j + 1) });
-      else if (i + 1 < argv.length) items.push({ spec, value: argv[++i] });
-      else return { items, error: `${PROG}: option requires an argument -- '${c}'` };
+      if (j + 1 < arg.length) push({ spec, value: arg.slice(j + 1) });
+      else if (i + 1 < argv.length) push({ spec, value: argv[++i] });
+      else return { items, inputs, error: `${PROG}: option requires an argument -- '${c}'` };
       break;
     }
   }
-  return { items };
+  return { items, inputs };
 }
 
 // ---------------------------------------------------------------------------
@@ -268,6 +285,15 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
   const flags = settings.flags;
   switch (spec.kind) {
     case 'bool': {
+      if (spec.boolSetting !== undefined) {
+        const key = spec.boolSetting;
+        const v = enable(settings[key] === true, value);
+        if (v === undefined) {
+          return fatal(ctx, `Arguments must be either "yes", "true", "no", "false" or "toggle".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_BOOL');
+        }
+        settings[key] = v;
+        return undefined;
+      }
       const flag = spec.flag as keyof typeof flags;
       if (flag === 'get_ident' && ctx.deps.platform !== 'linux') {
         messages.push('Ident lookups are only supported on Linux.');
@@ -406,6 +432,9 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
     const status = settings.profile === 'compat' ? 0 : 2;
     return exitWith(ctx, status, usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
   }
+
+  // -r a.pcap b.pcapng dir/: every input of the replay, in the order given
+  if (settings.replayFile !== undefined) settings.replayFiles = scan.inputs;
 
   // 5. check_options().
   const problem = checkOptions(settings, { canOpenRawSocket: opts.canOpenRawSocket });

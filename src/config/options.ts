@@ -59,6 +59,9 @@ export type SettingKey =
   | BanSettingKey
   | CrowdsecSettingKey;
 
+/** Settings fields a `bool` option added by this reimplementation writes. */
+export type BoolSettingKey = 'quiet' | 'replayResolve';
+
 export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
 
 export interface OptionSpec {
@@ -71,6 +74,8 @@ export interface OptionSpec {
   readonly kind: OptionKind;
   /** the flag a bool/switch option drives */
   readonly flag?: FlagName;
+  /** a bool option added here that drives a Settings field instead of a 2.2.3 flag */
+  readonly boolSetting?: BoolSettingKey;
   /** the setting a string option writes */
   readonly setting?: SettingKey;
   readonly action?: ActionKey;
@@ -210,6 +215,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   // ---- added by this reimplementation ----
   { long: ['read'], short: 'r', kind: 'string', setting: 'replayFile', arg: 'FILE', origin: '3',
     doc: 'Replay a pcap/pcapng capture instead of listening ("-" = stdin); time follows the packets.' },
+  { long: ['quiet'], kind: 'bool', boolSetting: 'quiet', origin: '3',
+    doc: 'Replay: no progress line and no end-of-run summary on standard error (errors are still reported). -q is --detect-syn-scan, as in 2.2.3.' },
+  { long: ['resolve'], kind: 'bool', boolSetting: 'replayResolve', defaultText: 'compat: on, modern: off', origin: '3',
+    doc: 'Replay: reverse-resolve addresses. The modern profile does not by default, so that analysing a capture sends no PTR query to the reverse zones of its addresses (an attacker\'s); the compat profile does, as 2.2.3. Live runs resolve as configured.' },
   { long: ['config'], kind: 'string', setting: 'configFile', arg: 'FILE', defaultText: DEFAULT_CONFIG_FILE, origin: '3',
     doc: 'Read this configuration file instead of /etc/iplog.conf (command line only; it must exist).' },
   { long: ['profile'], kind: 'string', setting: 'profile', statement: 'profile', missing: 'profile parameter',

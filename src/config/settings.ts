@@ -140,8 +140,18 @@ export interface Settings {
   interfaces?: string[];
   /** -a list of networks, verbatim BPF text, split at commas */
   promiscNets?: string[];
-  /** -r FILE or '-' */
+  /** -r FILE or '-' (the first input of a replay; set means "this is a replay") */
   replayFile?: string;
+  /** --quiet: no progress line and no summary on standard error (errors still go there) */
+  quiet?: boolean;
+  /**
+   * --resolve: reverse-resolve names in a replay. Unset: the profile decides (compat
+   * resolves, as 2.2.3 did; modern does not, so that analysing a capture sends no PTR
+   * query to the reverse zones of the addresses in it). A live run ignores it.
+   */
+  replayResolve?: boolean;
+  /** every input of a replay, in the order given: -r values and non-option arguments (files, directories, '-') */
+  replayFiles?: string[];
   /** config file that was read (or would have been) */
   configFile: string;
   rules: RuleLists;
