@@ -36,7 +36,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { reloadConfiguration } from './cli/program';
 import { strerror } from './cli/kill';
-import type { Settings } from './config/settings';
+import { diagnosticFd, type Settings } from './config/settings';
 import { Anomalies } from './decode/anomalies';
 import { Engine } from './pipeline';
 import { addNameserverRules } from './rules/compile';
@@ -116,12 +116,15 @@ export interface DaemonOptions {
 
 const STATUS_FATAL = 255;
 
-function printStdout(text: string): void {
-  try {
-    writeSync(1, text);
-  } catch {
-    /* stdout closed (a daemon without -L has it on /dev/null anyway) */
-  }
+/** Untimestamped diagnostics: stdout with 2.2.3's command line, else stderr (settings.ts diagnosticFd()). */
+function printer(s: Settings): (text: string) => void {
+  return (text) => {
+    try {
+      writeSync(diagnosticFd(s), text);
+    } catch {
+      /* closed (a daemon has both on /dev/null anyway) */
+    }
+  };
 }
 
 /**
@@ -131,7 +134,7 @@ function printStdout(text: string): void {
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const s = o.settings;
   const clock = wallSeconds;
-  const print = printStdout;
+  const print = printer(s);
   const isChild = takeChildMarker();
   const report = isChild ? new StartReport() : null;
   try {

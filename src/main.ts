@@ -27,7 +27,7 @@ import { attachBans, BanSession } from './ban/attach';
 import type { BanManager } from './ban/manager';
 import { runDaemon } from './daemon';
 import { captureBackend } from './capture/live';
-import type { Settings } from './config/settings';
+import { diagnosticFd, type Settings } from './config/settings';
 import { banSnapshot } from './metrics/snapshot';
 import { statusCommand } from './metrics/status-command';
 
@@ -114,7 +114,8 @@ function checkStdoutOpen(): void {
  * (cli/progress.ts).
  */
 async function runReplay(s: Settings, messages: readonly string[], log: Logger): Promise<number> {
-  for (const m of messages) out(1, m + '\n');
+  const diagFd = diagnosticFd(s);
+  for (const m of messages) out(diagFd, m + '\n');
   const given = s.replayFiles ?? [s.replayFile as string];
   if (given.length > 1 && given.includes('-')) {
     throw new IplogError('standard input (-r -) must be the only input of a replay', ERR.REPLAY_INPUTS);
@@ -124,7 +125,7 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
     try {
       addNameserverRules(s.rules, readFileSync('/etc/resolv.conf', 'utf8'));
     } catch (e) {
-      out(1, `Unable to add dns ignore rules: ${strerror(e)}\n`);
+      out(diagFd, `${diagFd === 2 ? 'iplog: ' : ''}Unable to add dns ignore rules: ${strerror(e)}\n`);
     }
   }
   if (s.jsonFile === '-') checkStdoutOpen();

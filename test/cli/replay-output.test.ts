@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,10 +33,13 @@ test('-l FILE appends the lines to the file (mode 0644), nothing on stdout', () 
   assert.deepEqual(lines.slice(3), lines.slice(0, 3));
 });
 
-test('-l then -L: stdout wins with the original warning', () => {
-  const r = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '-N', '-l', join(dir, 'unused.log'), '-L']);
+test('-l then -L: stdout wins with the original warning (stdout with --profile compat, else stderr)', () => {
+  const r = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '--profile', 'compat', '-N', '-l', join(dir, 'unused.log'), '-L']);
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^Warning: Overriding --logfile\nNov 14 22:13:20 TCP: ssh/);
+  const d = iplog(['-r', pcap('decode/raw-ipv4.pcap'), '-N', '-l', join(dir, 'unused.log'), '-L']);
+  assert.match(d.stdout, /^Nov 14 22:13:20 TCP: ssh/);
+  assert.match(d.stderr, /^iplog: Warning: Overriding --logfile\n/);
 });
 
 test('timestamps are packet time in the local time zone', () => {
@@ -65,4 +68,17 @@ test('a reader that closes the pipe early ends the run quietly', async () => {
   const code = await new Promise<number | null>((r) => child.on('close', r));
   assert.equal(code, 0);
   assert.equal(stderr, '');
+});
+
+test('`ignore icmp type echo-reply` drops the echo replies and keeps the echo requests', () => {
+  const conf = join(mkdtempSync(join(tmpdir(), 'iplog-echo-')), 'iplog.conf');
+  writeFileSync(conf, 'ignore icmp type echo-reply\n');
+  const p = pcap('conformance/crafted_icmp_types.pcap');
+  const all = iplog(['-r', p, '-N', '--quiet', '--config', '/dev/null']).stdout;
+  const got = iplog(['-r', p, '-N', '--quiet', '--config', conf]).stdout;
+  assert.match(all, /ICMP: echo reply from/);
+  assert.match(all, /ICMP: echo from/);
+  assert.doesNotMatch(got, /ICMP: echo reply from/);
+  assert.match(got, /ICMP: echo from/);
+  assert.equal(got.split('\n').length, all.split('\n').length - 1);
 });

@@ -62,7 +62,7 @@ describe('option table', () => {
     assert.deepEqual(names.slice(0, C_LONGOPTS.length), C_LONGOPTS);
     const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-prefix-budget', 'ban-state', 'ban-param', 'ban-resync'];
     const CROWDSEC = ['crowdsec-url', 'crowdsec-machine', 'crowdsec-password-file', 'crowdsec-bouncer-key-file', 'crowdsec-poll', 'crowdsec-origins'];
-    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'quiet', 'resolve', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', 'home', ...BAN, ...CROWDSEC]);
+    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'test-config', 'quiet', 'resolve', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', 'home', ...BAN, ...CROWDSEC]);
     assert.equal(new Set(names).size, names.length, 'no duplicate long names');
   });
 
