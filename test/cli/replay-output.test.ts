@@ -82,3 +82,43 @@ test('`ignore icmp type echo-reply` drops the echo replies and keeps the echo re
   assert.match(got, /ICMP: echo from/);
   assert.equal(got.split('\n').length, all.split('\n').length - 1);
 });
+
+test('every operational-log record has one `time` key (the ban action record had two)', () => {
+  const r = spawnSync(process.execPath, [bin, '-r', pcap('ban/dry-run-repeat-offender.pcap'), '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '60', '--quiet'], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC', IPLOG_LOG_LEVEL: 'info' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const records = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+  const actions = records.filter((l) => l.includes('"msg":"ban action"'));
+  assert.ok(actions.length > 0);
+  for (const l of records) assert.deepEqual(topLevelKeys(l).filter((k) => k === 'time'), ['time'], l.slice(0, 200));
+  const a = JSON.parse(actions[0]!) as { time: number; packet_time: number };
+  assert.equal(a.packet_time, 1700000000, 'network time, seconds');
+  assert.ok(a.time > 1.7e12, 'the wall-clock stamp, ms');
+});
+
+/** The keys of a JSON object text at its top level, duplicates kept (JSON.parse drops them). */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}

@@ -46,7 +46,7 @@ function render(pcap: string, args: string[]): string {
   const other: string[] = [];
   for (const line of r.stderr.split('\n')) {
     if (!line) continue;
-    let obj: { msg?: string; anomalies?: Record<string, number>; time?: number; command?: string } | null = null;
+    let obj: { msg?: string; anomalies?: Record<string, number>; packet_time?: number; command?: string } | null = null;
     try {
       obj = JSON.parse(line);
     } catch {
@@ -54,7 +54,7 @@ function render(pcap: string, args: string[]): string {
     }
     if (obj && obj.msg === 'replay finished') counters = Object.entries(obj.anomalies ?? {}).sort();
     // the dry-run ban backend's argv, stamped with network time (STYLE "Golden pcap tests")
-    else if (obj && obj.msg === 'ban action') actions.push(`${stamp(obj.time ?? 0)} ${obj.command}`);
+    else if (obj && obj.msg === 'ban action') actions.push(`${stamp(obj.packet_time ?? 0)} ${obj.command}`);
     else if (!obj) other.push(line);
   }
   let text = r.stdout;
