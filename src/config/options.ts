@@ -259,7 +259,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['op-log'], group: 'daemon', kind: 'string', setting: 'opLog', statement: 'op_log', missing: 'operational log parameter',
     arg: 'FILE', defaultText: '(standard error)', origin: '3',
     doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
-  { long: ['metrics'], kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
+  { long: ['metrics'], group: 'daemon', kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
     arg: 'HOST:PORT', defaultText: '(off: no listener)', example: '127.0.0.1:9108', origin: '3',
     doc: 'Serve Prometheus metrics (text format, GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9108 (live sensor; docs/operations.md). Off unless given; keep it on loopback or a management network: the counters tell what is watched.' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
