@@ -36,7 +36,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { reloadConfiguration } from './cli/program';
 import { strerror } from './cli/kill';
-import type { Settings } from './config/settings';
+import { diagnosticFd, type Settings } from './config/settings';
 import { Anomalies } from './decode/anomalies';
 import { Engine } from './pipeline';
 import { addNameserverRules } from './rules/compile';
@@ -54,6 +54,7 @@ import { IplogError } from './errors';
 import { BrokenPipeError } from './output/sinks/text';
 import { SensorMetrics } from './metrics/sensor';
 import type { BanSnapshot } from './metrics/snapshot';
+import { onStatisticsSignal } from './cli/usr1';
 
 export type { CaptureStats, CaptureHandle } from './capture/handle';
 import type { CaptureHandle } from './capture/handle';
@@ -97,12 +98,15 @@ export interface DaemonOptions {
 
 const STATUS_FATAL = 255;
 
-function printStdout(text: string): void {
-  try {
-    writeSync(1, text);
-  } catch {
-    /* stdout closed (a daemon without -L has it on /dev/null anyway) */
-  }
+/** Untimestamped diagnostics: stdout with 2.2.3's command line, else stderr (settings.ts diagnosticFd()). */
+function printer(s: Settings): (text: string) => void {
+  return (text) => {
+    try {
+      writeSync(diagnosticFd(s), text);
+    } catch {
+      /* closed (a daemon has both on /dev/null anyway) */
+    }
+  };
 }
 
 /**
@@ -112,7 +116,7 @@ function printStdout(text: string): void {
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const s = o.settings;
   const clock = wallSeconds;
-  const print = printStdout;
+  const print = printer(s);
   const isChild = takeChildMarker();
   const report = isChild ? new StartReport() : null;
   try {
@@ -188,6 +192,7 @@ class Sensor {
   private keepAlive: NodeJS.Timeout | null = null;
   /** --metrics and the status file (src/metrics/sensor.ts) */
   private readonly observe: SensorMetrics;
+  private stopUsr1: () => void = () => undefined;
   private done: (status: number) => void = () => undefined;
 
   constructor(
@@ -220,9 +225,11 @@ class Sensor {
     // start-up is handled once the start-up is over, like any other, in arrival order.
     this.handlers.SIGTERM = () => this.serial(() => this.terminate(15));
     this.handlers.SIGHUP = () => this.serial(() => this.restart());
-    this.handlers.SIGUSR1 = () => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics')));
     if (this.s.flags.no_fork) this.handlers.SIGINT = () => this.serial(() => this.terminate(2));
     for (const [sig, fn] of Object.entries(this.handlers)) process.on(sig, fn);
+    // SIGUSR1 goes through cli/usr1.ts, whose listener is never removed: without one, Node
+    // would open its debugger (or, once removed, SIG_DFL would kill the process)
+    this.stopUsr1 = onStatisticsSignal(() => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics'))));
     this.keepAlive = setInterval(() => undefined, 1 << 30);
 
     const startup = this.startup(isChild);
@@ -431,6 +438,7 @@ class Sensor {
     this.log.flush();
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     for (const [sig, fn] of Object.entries(this.handlers)) process.removeListener(sig, fn);
+    this.stopUsr1();
     this.done(status);
   }
 

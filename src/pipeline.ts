@@ -12,7 +12,10 @@ import { Anomalies, A } from './decode/anomalies';
 import { DecodedPacket, Ip } from './decode/packet';
 import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
 import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
-import { ipv4Offset } from './decode/link';
+import { ipOffset } from './decode/link';
+import { decodeIpv6, readIpv6Dst, IPV6_FRAGMENT, IPV6_OK } from './decode/ipv6';
+import { Fragment6Table } from './decode/fragments6';
+import { decodeIcmpv6 } from './decode/icmpv6';
 import { ScanTable } from './detect/scan-table';
 import { DETECTORS } from './detect/index';
 import { handleTcp, handleTcp6 } from './detect/tcp';
@@ -29,7 +32,7 @@ import type { HostRenderer } from './output/resolve-api';
 import { IpAddr } from './net/addr';
 import type { LineSink } from './output/sinks/sink';
 import { compileRules, type RuleMatcher } from './rules/compile';
-import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
+import { compileNets, netMatch, netMatch6, type NetMatcher } from './rules/dst-net';
 import { readCapture } from './capture/read';
 import type { ReadSummary } from './capture/source';
 
@@ -60,6 +63,7 @@ export class Engine {
   /** IPv6 pairs (same detectors; LRU-bounded, seeded index: detect/scan-table6.ts) */
   readonly scans6: ScanTable6;
   readonly frags: FragmentTable;
+  readonly frags6: Fragment6Table;
   readonly rules: RuleMatcher | null;
   /** the run's handler scalars (SYN-flood counter, last bogus source, traceroute memory) */
   readonly state = new RunState();
@@ -95,6 +99,8 @@ export class Engine {
     // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
     this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit), this.an, randomInt(0x7fffffff));
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
+    // IPv6 fragment attacks are counted (frag.*); their lines come with the IPv6 lines (issue 8 B.4)
+    this.frags6 = new Fragment6Table({ fragment6: () => {} }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
     this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, emit };
@@ -184,10 +190,11 @@ export class Engine {
     if (now <= this.lastTick) return;
     const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), hooks ? this.listenersDue(false) : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
       this.scans6.sweep(t);
       if (hooks) this.sweepListeners(t, false);
@@ -201,10 +208,11 @@ export class Engine {
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.listenersDue(true));
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), this.listenersDue(true));
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
       this.scans6.sweep(t);
       this.sweepListeners(t, true);
@@ -216,13 +224,43 @@ export class Engine {
   /** FrameHandler: one captured frame. */
   readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
     this.packets++;
-    const ip = ipv4Offset(buf, off, caplen, linktype, this.an);
-    if (ip < 0) return;
     const p = this.pkt;
+    const ip = ipOffset(buf, off, caplen, linktype, this.an, p);
+    if (ip < 0) return;
     p.reset(buf, ip, caplen - (ip - off), tsSec, tsNsec);
     if (tsSec > this.lastTick) this.advance(tsSec);
-    this.handleIp(p, tsSec);
+    if (p.family === 6) this.handleIp6(p, tsSec);
+    else this.handleIp(p, tsSec);
   };
+
+  /** An IPv6 packet: header chain, reassembly, then its upper-layer protocol. */
+  handleIp6(p: DecodedPacket, now: number): void {
+    // -a: the live filter's IPv6 part `ip6 and dst net (...)` (src/capture/live.ts), in software
+    if (this.dstNets !== null && (!readIpv6Dst(p) || !netMatch6(this.dstNets, p.dst6))) return;
+    let st = decodeIpv6(p, this.an);
+    if (st === IPV6_FRAGMENT) {
+      const whole = this.frags6.add(p, now);
+      if (whole === null) return;
+      p.buf = whole;
+      p.ipOff = 0;
+      p.avail = whole.length;
+      st = decodeIpv6(p, this.an, true);
+    }
+    if (st !== IPV6_OK) return;
+    this.ipv6Packets++;
+    switch (p.proto) {
+      case 6:
+      case 17:
+        break;
+      case 58:
+        if (!decodeIcmpv6(p, this.an)) return;
+        break;
+      default:
+        this.an.counts[A.ip6OtherProto]++;
+        return;
+    }
+    this.dispatchIp6(p, now);
+  }
 
   handleIp(p: DecodedPacket, now: number): void {
     const st = decodeIpv4(p, this.an);
@@ -272,8 +310,7 @@ export class Engine {
    * network time `now` (the clock already advanced): the IPv6 handlers, which apply
    * iplog's detectors with the same thresholds and lines.
    */
-  handleIp6(p: DecodedPacket, now: number): void {
-    this.ipv6Packets++;
+  dispatchIp6(p: DecodedPacket, now: number): void {
     switch (p.proto) {
       case 6:
         handleTcp6(this.ctx, p, now);
@@ -284,8 +321,6 @@ export class Engine {
       case 58:
         handleIcmp6(this.ctx, p, now);
         break;
-      default:
-        this.an.counts[A.ipOtherProto]++;
     }
   }
 

@@ -30,6 +30,7 @@
  * (ConfigEnv), never through DNS.
  */
 import { readFileSync } from 'node:fs';
+import { defaultBanSettings } from '../ban/config';
 import {
   asciiLower,
   applyValue,
@@ -38,6 +39,7 @@ import {
   type OptionSpec,
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
+import { parseCidr, parseIp } from '../net/addr';
 
 // ---------------------------------------------------------------------------
 // Name databases
@@ -267,13 +269,26 @@ export function resolveRuleHost(host: string, env: ConfigEnv): number[] | undefi
 
 const MASK_ONE = 0xffffffff;
 
-/** `[!]host[/mask]` → the address test and, for a host with several addresses, all of them. */
+/**
+ * `[!]host[/mask]` → the address test and, for a host with several addresses, all of them.
+ * An IPv6 address (`2001:db8::1`, `[!]2001:db8::/32`, prefix 0–128; `/*` any IPv6 host)
+ * makes a test of IPv6 packets only (never seen by 2.2.3, so no quirk applies to it).
+ */
 function parseAddrRange(token: string, env: ConfigEnv): Parsed<{ test: AddrTest; list: number[] | null }> {
   let s = token;
   let negate = false;
   if (s[0] === '!') {
     negate = true;
     s = s.slice(1);
+  }
+  if (s.includes(':')) {
+    const c = parseCidr(s.endsWith('/*') ? `${s.slice(0, -2)}/0` : s);
+    if (c === undefined || c.family !== 6) {
+      const slash = s.indexOf('/');
+      if (slash >= 0 && parseIp(s.slice(0, slash))?.family === 6) return { ok: false, error: 'Invalid mask: must be in range 0 - 128' };
+      return { ok: false, error: `Unknown host: "${s}"` };
+    }
+    return { ok: true, value: { test: { any: false, negate, addr: 0, mask: MASK_ONE, v6: c }, list: null } };
   }
   let mask = MASK_ONE;
   const slash = s.indexOf('/');
@@ -363,6 +378,30 @@ export const ICMP_TYPE_NAMES: ReadonlyArray<readonly [keyword: string, k: number
   ['SOURCEQUENCH', 3, 4],
 ];
 
+/**
+ * ICMP type names with hyphens, as iptables and nft spell them. 2.2.3 knew none of them
+ * and its prefix rule read `echo-reply` as `echo` (the request: `ignore icmp type
+ * echo-reply` ignored pings). A token with a hyphen must be one of these, exactly
+ * (case-insensitive, optional icmp_ prefix); fixed in every profile (docs/compat.md).
+ */
+export const ICMP_HYPHEN_NAMES: ReadonlyMap<string, number> = new Map([
+  ['echo-reply', 0],
+  ['destination-unreachable', 3],
+  ['dest-unreach', 3],
+  ['source-quench', 4],
+  ['echo-request', 8],
+  ['router-advertisement', 9],
+  ['router-solicitation', 10],
+  ['time-exceeded', 11],
+  ['parameter-problem', 12],
+  ['timestamp-request', 13],
+  ['timestamp-reply', 14],
+  ['info-request', 15],
+  ['info-reply', 16],
+  ['address-mask-request', 17],
+  ['address-mask-reply', 18],
+]);
+
 /** `[!]type` → type number and negation. */
 export function parseIcmpType(token: string): Parsed<{ type: number; negate: boolean }> {
   let s = token;
@@ -378,6 +417,10 @@ export function parseIcmpType(token: string): Parsed<{ type: number; negate: boo
     return { ok: true, value: { type: n, negate } };
   }
   if (asciiLower(s.slice(0, 5)) === 'icmp_') s = s.slice(5);
+  if (s.includes('-')) {
+    const type = ICMP_HYPHEN_NAMES.get(asciiLower(s));
+    return type === undefined ? { ok: false, error: `Unknown ICMP type: ${s}` } : { ok: true, value: { type, negate } };
+  }
   const upper = s.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32));
   for (const [kw, k, type] of ICMP_TYPE_NAMES) {
     if (upper.length >= k && upper.slice(0, k) === kw.slice(0, k)) return { ok: true, value: { type, negate } };
@@ -443,14 +486,14 @@ function readLines(text: string): string[] {
 /**
  * Parse an iplog.conf text into `settings` (flags, string settings, and rules appended to
  * `settings.rules`: `log` rules at the front, `ignore` rules at the end). `diag` receives
- * each diagnostic, untimestamped, in order. `path` names the file in the one diagnostic
+ * each diagnostic, untimestamped, in order, with the line it is about. `path` names the file in the one diagnostic
  * that quotes it. `env` resolves host and service names (default: this host's files).
  */
 export function parseConfig(
   text: string,
   path: string,
   settings: Settings,
-  diag: (msg: string) => void,
+  diag: (msg: string, line: number) => void,
   env?: ConfigEnv,
 ): void {
   const names = env ?? systemConfigEnv(defaultReadFile);
@@ -472,7 +515,7 @@ export function parseConfig(
   const leave = (): void => {
     state = stack.pop() ?? St.Initial;
   };
-  const say = (msg: string): void => diag(`[line ${lineNo}] ${msg}`);
+  const say = (msg: string): void => diag(`[line ${lineNo}] ${msg}`, lineNo);
 
   /** Drop the current rule after an error; the rest of the line is skipped. */
   const abandon = (msg: string): void => {
@@ -482,7 +525,7 @@ export function parseConfig(
 
   const applyStatement = (spec: OptionSpec, value: string): void => {
     if (spec.setting === undefined) return;
-    const r = applyValue(settings, spec.setting, value, diag);
+    const r = applyValue(settings, spec.setting, value, (m) => diag(m, lineNo));
     switch (r.error?.kind) {
       case 'profile':
         return say(`Invalid profile: ${value}`);
@@ -491,6 +534,11 @@ export function parseConfig(
       case 'dnsTimeout':
         return say(`Invalid DNS timeout: ${value}`);
       case 'ban':
+        // an allowlist typo is fatal (check.ts), as on the command line: never ban what it meant to protect
+        if (spec.setting === 'banAllow' || spec.setting === 'home') {
+          const b = (settings.ban ??= defaultBanSettings());
+          (b.invalidAllow ??= []).push(`${path}: [line ${lineNo}] ${r.error.text}`);
+        }
         return say(r.error.text);
       case 'syslogSocket':
         return say(`Invalid syslog socket: ${value}`);
@@ -764,7 +812,7 @@ export function parseConfig(
     // where the end of the line does nothing.
     endOfLine();
   }
-  if (state === St.Comment) diag(`${path}: Parse Error: Unterminated comment.`);
+  if (state === St.Comment) diag(`${path}: Parse Error: Unterminated comment.`, lineNo);
 }
 
 function defaultReadFile(path: string): string | undefined {

@@ -40,7 +40,7 @@ function feed6(h: Harness, t: number, src: string, dst: string, proto: number, l
   p.l4Avail = buf.length;
   p.l4Len = buf.length;
   h.engine.advance(t);
-  h.engine.handleIp6(p, t);
+  h.engine.dispatchIp6(p, t);
 }
 
 /** A TCP header with `opts` option bytes (data offset set accordingly). */

@@ -104,7 +104,17 @@ function expand(stdout: string): [string | null, string][] {
   return out;
 }
 
-function checkRun(name: string, stdout: string, objects: JsonEvent[]): void {
+function checkRun(name: string, stdout: string, all: JsonEvent[]): void {
+  // a replay's stream ends with its summary record (kind iplog.summary), no line's twin
+  const summary = all.at(-1);
+  assert.equal(summary?.kind, 'iplog.summary', `${name}: the last record is the summary`);
+  assert.ok(validate(summary), `${name} summary: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(summary)}`);
+  const objects = all.slice(0, -1);
+  assert.ok(!objects.some((o) => o.kind === 'iplog.summary'), `${name}: one summary, at the end`);
+  const d = summary!.detail as Record<string, unknown>;
+  assert.equal(d.lines, objects.length, `${name}: the summary counts the lines written`);
+  assert.equal(d.inputs, 1);
+  assert.equal(summary!.count, d.packets);
   for (const [i, o] of objects.entries()) {
     assert.ok(validate(o), `${name} #${i}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(o)}`);
     assert.deepEqual(twinProblems(o), [], `${name} #${i}: ${o.text}`);

@@ -159,6 +159,11 @@ export class JsonSink implements LineSink {
     this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
   }
 
+  /** A record that is no line's twin (the replay's final `iplog.summary`), already shaped. */
+  writeRecord(record: object): void {
+    this.out.add(JSON.stringify(record) + '\n');
+  }
+
   flush(): void {
     this.out.flush();
   }
@@ -181,6 +186,8 @@ export interface Outputs {
   sink: LineSink;
   /** the text sink, when the text lines go anywhere (hand it to sinkClosed()) */
   text: LineSink | null;
+  /** the JSON sink of --json, if any */
+  json?: JsonSink | null;
 }
 
 /**
@@ -201,9 +208,9 @@ export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () =
       throw new IplogError('--json - and --stdout (-L) both write standard output; send the text lines to a file with -l FILE, or the JSON to a file with --json FILE.', ERR.JSON_STDOUT);
     }
     const json = JsonSink.stdout(s.profile);
-    if (textOnStdout(s, mode)) return { sink: json, text: null };
+    if (textOnStdout(s, mode)) return { sink: json, text: null, json };
     const text = openText();
-    return { sink: new TeeSink([text, json]), text };
+    return { sink: new TeeSink([text, json]), text, json };
   }
   const json = JsonSink.openFile(s.jsonFile, s.profile);
   let text: LineSink;
@@ -213,6 +220,6 @@ export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () =
     json.close(0);
     throw e;
   }
-  return { sink: new TeeSink([text, json]), text };
+  return { sink: new TeeSink([text, json]), text, json };
 }
 
