@@ -36,7 +36,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { reloadConfiguration } from './cli/program';
 import { strerror } from './cli/kill';
-import type { Settings } from './config/settings';
+import { diagnosticFd, type Settings } from './config/settings';
 import { Anomalies } from './decode/anomalies';
 import { Engine } from './pipeline';
 import { addNameserverRules } from './rules/compile';
@@ -52,29 +52,12 @@ import { wallSeconds, LiveFatal, LIVE_ERR, type LiveFrameHandler } from './captu
 import { IdentHookImpl, IdentService } from './live/ident';
 import { IplogError } from './errors';
 import { SensorMetrics } from './metrics/sensor';
-import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
+import type { BanSnapshot } from './metrics/snapshot';
 import { OutputFaults } from './output/sinks/faults';
+import { onStatisticsSignal } from './cli/usr1';
 
-/** Counters of one capture (summed over its interfaces), from pcap_stats(). */
-export interface CaptureStats {
-  /** packets the kernel filter passed */
-  received: number;
-  /** dropped by the kernel: no room in the capture buffer */
-  dropped: number;
-  /** dropped by the interface or its driver */
-  ifDropped: number;
-}
-
-/** The open interfaces of a live run. */
-export interface CaptureHandle {
-  stats(): CaptureStats;
-  /** per interface (metrics, status); optional for test doubles */
-  interfaces?(): InterfaceSnapshot[];
-  close(): void;
-  /** hold the idle ticker (clock, flushes) while a restart replaces engine and sink */
-  pause?(): void;
-  resume?(): void;
-}
+export type { CaptureStats, CaptureHandle } from './capture/handle';
+import type { CaptureHandle } from './capture/handle';
 
 /** What the daemon needs from the capture layer (src/capture/live.ts). */
 export interface CaptureBackend {
@@ -115,12 +98,15 @@ export interface DaemonOptions {
 
 const STATUS_FATAL = 255;
 
-function printStdout(text: string): void {
-  try {
-    writeSync(1, text);
-  } catch {
-    /* stdout closed (a daemon without -L has it on /dev/null anyway) */
-  }
+/** Untimestamped diagnostics: stdout with 2.2.3's command line, else stderr (settings.ts diagnosticFd()). */
+function printer(s: Settings): (text: string) => void {
+  return (text) => {
+    try {
+      writeSync(diagnosticFd(s), text);
+    } catch {
+      /* closed (a daemon has both on /dev/null anyway) */
+    }
+  };
 }
 
 /**
@@ -130,7 +116,7 @@ function printStdout(text: string): void {
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const s = o.settings;
   const clock = wallSeconds;
-  const print = printStdout;
+  const print = printer(s);
   const isChild = takeChildMarker();
   const report = isChild ? new StartReport() : null;
   try {
@@ -208,6 +194,7 @@ class Sensor {
   private keepAlive: NodeJS.Timeout | null = null;
   /** --metrics and the status file (src/metrics/sensor.ts) */
   private readonly observe: SensorMetrics;
+  private stopUsr1: () => void = () => undefined;
   private done: (status: number) => void = () => undefined;
 
   constructor(
@@ -241,9 +228,11 @@ class Sensor {
     // start-up is handled once the start-up is over, like any other, in arrival order.
     this.handlers.SIGTERM = () => this.serial(() => this.terminate(15));
     this.handlers.SIGHUP = () => this.serial(() => this.restart());
-    this.handlers.SIGUSR1 = () => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics')));
     if (this.s.flags.no_fork) this.handlers.SIGINT = () => this.serial(() => this.terminate(2));
     for (const [sig, fn] of Object.entries(this.handlers)) process.on(sig, fn);
+    // SIGUSR1 goes through cli/usr1.ts, whose listener is never removed: without one, Node
+    // would open its debugger (or, once removed, SIG_DFL would kill the process)
+    this.stopUsr1 = onStatisticsSignal(() => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics'))));
     this.keepAlive = setInterval(() => undefined, 1 << 30);
 
     const startup = this.startup(isChild);
@@ -341,11 +330,7 @@ class Sensor {
     const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
     if (previous !== null) {
       // not reset by a restart in 2.2.3 (spec §2.7)
-      e.lastBogus = previous.lastBogus;
-      e.traceHost = previous.traceHost;
-      e.traceTime = previous.traceTime;
-      e.synFlood.count = previous.synFlood.count;
-      e.synFlood.last = previous.synFlood.last;
+      e.state.carryOver(previous.state);
       this.totals.packets += previous.packets;
       this.totals.ipv4 += previous.ipv4Packets;
       this.totals.lines += previous.out.lines;
@@ -452,6 +437,7 @@ class Sensor {
     this.log.flush();
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     for (const [sig, fn] of Object.entries(this.handlers)) process.removeListener(sig, fn);
+    this.stopUsr1();
     this.done(status);
   }
 

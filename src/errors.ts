@@ -25,6 +25,10 @@ export const ERR = {
   /** `--json -` together with -L: both would write standard output */
   JSON_STDOUT: 'IPLOG_ERR_JSON_STDOUT',
   BAD_NETWORK: 'IPLOG_ERR_BAD_NETWORK',
+  /** replay inputs that cannot go together (`-r -` with other inputs) */
+  REPLAY_INPUTS: 'IPLOG_ERR_REPLAY_INPUTS',
+  /** `--json -` where standard output reaches nobody (a daemon's is /dev/null) */
+  JSON_NO_STDOUT: 'IPLOG_ERR_JSON_NO_STDOUT',
   INTERNAL: 'IPLOG_ERR_INTERNAL',
   // ---- bans (src/ban/, docs/ban-backends.md "Errors"); fatal at start-up:
   /** ban settings that do not fit together, or a bad backend parameter */

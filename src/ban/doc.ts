@@ -164,7 +164,7 @@ export function renderBanBackendsDoc(): string {
     'the replay tells the whole story. The dry-run backend runs nothing: it renders the argv of its',
     '`target` backend (nftables by default; `--ban-param target=ipset`, plus that backend\'s own',
     'parameters) and writes each to the operational log (`ban action`, level info) with its network',
-    'time. It reads and writes no state file. A replay of a capture *file* accepts only dry-run: old',
+    'time (`packet_time`, seconds; `time` is the record\'s own wall-clock stamp). It reads and writes no state file. A replay of a capture *file* accepts only dry-run: old',
     'traffic must not change today\'s firewall. A replay of standard input (`tcpdump -U -w - | iplog',
     '-r - ...`) is a live stream and accepts every backend.',
     '',

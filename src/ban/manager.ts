@@ -41,7 +41,7 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { dotted, formatV6, fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import { dotted, formatV6, fromIp, parseAddr, toIp, type BanAddr, type Family } from './addr';
 import { Lru } from './lru';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
@@ -196,14 +196,9 @@ function titleOf(ev: IplogEvent): string {
   return TITLES[ev.kind] ?? ev.kind;
 }
 
-/**
- * The source an event accuses: its IPv4 `src`, or an IPv6 source carried as text in
- * `detail.src6` (the engine is IPv4 today; IPv6 decoding will fill that field).
- */
+/** The source an event accuses: its `src` address (IPv4 or IPv6; an IPv4-mapped one is the IPv4 host). */
 export function sourceOf(ev: IplogEvent): BanAddr | undefined {
-  const s6 = ev.detail?.src6;
-  if (typeof s6 === 'string') return parseAddr(s6);
-  return fromV4(ev.src);
+  return fromIp(ev.src);
 }
 
 /** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
@@ -327,7 +322,7 @@ export class BanManager {
   }
 
   private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
-    const ev = event(kind, t, a.family === 4 ? a.v4 : 0, 0, -1, -1, null, -1, -1, { addr: a.text, family: a.family, ...detail });
+    const ev = event(kind, t, toIp(a), { detail: { addr: a.text, family: a.family, ...detail } });
     this.d.emit(ev, text);
   }
 

@@ -52,8 +52,9 @@ export interface ReadOptions {
   /**
    * Called between chunks; may return a promise to apply backpressure (the pipeline
    * waits there for pending reverse-DNS lookups so its output queue stays bounded).
+   * `consumed` is the number of bytes of the input read so far (progress display).
    */
-  between?: () => void | Promise<void>;
+  between?: (consumed: number) => void | Promise<void>;
 }
 
 export interface ReadSummary {

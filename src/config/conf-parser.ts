@@ -378,6 +378,30 @@ export const ICMP_TYPE_NAMES: ReadonlyArray<readonly [keyword: string, k: number
   ['SOURCEQUENCH', 3, 4],
 ];
 
+/**
+ * ICMP type names with hyphens, as iptables and nft spell them. 2.2.3 knew none of them
+ * and its prefix rule read `echo-reply` as `echo` (the request: `ignore icmp type
+ * echo-reply` ignored pings). A token with a hyphen must be one of these, exactly
+ * (case-insensitive, optional icmp_ prefix); fixed in every profile (docs/compat.md).
+ */
+export const ICMP_HYPHEN_NAMES: ReadonlyMap<string, number> = new Map([
+  ['echo-reply', 0],
+  ['destination-unreachable', 3],
+  ['dest-unreach', 3],
+  ['source-quench', 4],
+  ['echo-request', 8],
+  ['router-advertisement', 9],
+  ['router-solicitation', 10],
+  ['time-exceeded', 11],
+  ['parameter-problem', 12],
+  ['timestamp-request', 13],
+  ['timestamp-reply', 14],
+  ['info-request', 15],
+  ['info-reply', 16],
+  ['address-mask-request', 17],
+  ['address-mask-reply', 18],
+]);
+
 /** `[!]type` → type number and negation. */
 export function parseIcmpType(token: string): Parsed<{ type: number; negate: boolean }> {
   let s = token;
@@ -393,6 +417,10 @@ export function parseIcmpType(token: string): Parsed<{ type: number; negate: boo
     return { ok: true, value: { type: n, negate } };
   }
   if (asciiLower(s.slice(0, 5)) === 'icmp_') s = s.slice(5);
+  if (s.includes('-')) {
+    const type = ICMP_HYPHEN_NAMES.get(asciiLower(s));
+    return type === undefined ? { ok: false, error: `Unknown ICMP type: ${s}` } : { ok: true, value: { type, negate } };
+  }
   const upper = s.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32));
   for (const [kw, k, type] of ICMP_TYPE_NAMES) {
     if (upper.length >= k && upper.slice(0, k) === kw.slice(0, k)) return { ok: true, value: { type, negate } };
@@ -458,14 +486,14 @@ function readLines(text: string): string[] {
 /**
  * Parse an iplog.conf text into `settings` (flags, string settings, and rules appended to
  * `settings.rules`: `log` rules at the front, `ignore` rules at the end). `diag` receives
- * each diagnostic, untimestamped, in order. `path` names the file in the one diagnostic
+ * each diagnostic, untimestamped, in order, with the line it is about. `path` names the file in the one diagnostic
  * that quotes it. `env` resolves host and service names (default: this host's files).
  */
 export function parseConfig(
   text: string,
   path: string,
   settings: Settings,
-  diag: (msg: string) => void,
+  diag: (msg: string, line: number) => void,
   env?: ConfigEnv,
 ): void {
   const names = env ?? systemConfigEnv(defaultReadFile);
@@ -482,16 +510,16 @@ export function parseConfig(
   // Until the first iplog statement, diagnostics are held back: a file whose first
   // NOT_CONFIG_AFTER lines with content are all invalid (--config /etc/shadow) is said
   // not to be a configuration file, and none of its text is echoed.
-  let held: string[] | null = [];
+  let held: Array<[string, number]> | null = [];
   let badLines = 0;
   let badLine = 0;
-  const emit = (msg: string): void => {
-    if (held !== null) held.push(msg);
-    else diag(msg);
+  const emit = (msg: string, at: number): void => {
+    if (held !== null) held.push([msg, at]);
+    else diag(msg, at);
   };
   const valid = (): void => {
     if (held === null) return;
-    for (const m of held) diag(m);
+    for (const [m, at] of held) diag(m, at);
     held = null;
   };
 
@@ -502,7 +530,7 @@ export function parseConfig(
   const leave = (): void => {
     state = stack.pop() ?? St.Initial;
   };
-  const say = (msg: string): void => emit(printable(`[line ${lineNo}] ${msg}`));
+  const say = (msg: string): void => emit(printable(`[line ${lineNo}] ${msg}`), lineNo);
 
   /** Drop the current rule after an error; the rest of the line is skipped. */
   const abandon = (msg: string): void => {
@@ -512,7 +540,7 @@ export function parseConfig(
 
   const applyStatement = (spec: OptionSpec, value: string): void => {
     if (spec.setting === undefined) return;
-    const r = applyValue(settings, spec.setting, value, (m) => emit(printable(m)));
+    const r = applyValue(settings, spec.setting, value, (m) => emit(printable(m), lineNo));
     // an invalid network is an error when the engine starts: it then names this line
     if (spec.setting === 'promiscNets') settings.promiscOrigin = `${statementName(spec)} on line ${lineNo} of ${printable(path)}`;
     switch (r.error?.kind) {
@@ -805,7 +833,7 @@ export function parseConfig(
       if (!token(tok)) break;
     }
     if (held !== null && badLines >= NOT_CONFIG_AFTER) {
-      diag(notConfig(path, badLines));
+      diag(notConfig(path, badLines), lineNo);
       return;
     }
     // A `#` ends the line like its end does; after an error the state is back to Initial,
@@ -813,11 +841,11 @@ export function parseConfig(
     endOfLine();
   }
   if (held !== null && badLines >= 3) {
-    diag(notConfig(path, badLines));
+    diag(notConfig(path, badLines), lineNo);
     return;
   }
   valid();
-  if (state === St.Comment) diag(`${printable(path)}: Parse Error: Unterminated comment.`);
+  if (state === St.Comment) diag(`${printable(path)}: Parse Error: Unterminated comment.`, lineNo);
 }
 
 /**

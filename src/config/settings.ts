@@ -142,8 +142,20 @@ export interface Settings {
   promiscNets?: string[];
   /** where iplog.conf set promiscNets (`promisc on line N of FILE`); unset when -a set them */
   promiscOrigin?: string;
-  /** -r FILE or '-' */
+  /** -r FILE or '-' (the first input of a replay; set means "this is a replay") */
   replayFile?: string;
+  /** the profile was chosen (`--profile` or a `profile` statement), not the default */
+  profileGiven?: boolean;
+  /** --quiet: no progress line and no summary on standard error (errors still go there) */
+  quiet?: boolean;
+  /**
+   * --resolve: reverse-resolve names in a replay. Unset: the profile decides (compat
+   * resolves, as 2.2.3 did; modern does not, so that analysing a capture sends no PTR
+   * query to the reverse zones of the addresses in it). A live run ignores it.
+   */
+  replayResolve?: boolean;
+  /** every input of a replay, in the order given: -r values and non-option arguments (files, directories, '-') */
+  replayFiles?: string[];
   /** config file that was read (or would have been) */
   configFile: string;
   rules: RuleLists;
@@ -219,4 +231,22 @@ export interface BanSettings {
   invalidAllow?: string[];
   /** CrowdSec Local API (`--crowdsec-*`): the crowdsec backend's login, the decision stream */
   crowdsec?: CrowdsecSettings;
+}
+
+/**
+ * Does this run speak 2.2.3's command line? Only when the compat profile was chosen
+ * explicitly (`--profile compat`, or `profile compat` in iplog.conf). Then the original's
+ * texts and habits hold byte for byte: `-h` and `-v` print its texts, `-t` is
+ * --detect-traceroute, and its diagnostics go to standard output (except with
+ * `--json -`, whose standard output carries JSON only). Otherwise (the default, or the
+ * modern profile): `-h` lists every option by group, `-v` prints this project's version,
+ * `-t` is --test-config, and every diagnostic goes to standard error.
+ */
+export function originalCommandLine(s: Pick<Settings, 'profile' | 'profileGiven'>): boolean {
+  return s.profile === 'compat' && s.profileGiven === true;
+}
+
+/** Where a run's untimestamped diagnostics go: 1 (2.2.3's command line) or 2. */
+export function diagnosticFd(s: Pick<Settings, 'profile' | 'profileGiven' | 'jsonFile'>): 1 | 2 {
+  return originalCommandLine(s) && s.jsonFile !== '-' ? 1 : 2;
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Harness } from '../helpers/engine';
-import { ip4, ipv4, tcp, SYN } from '../helpers/packets';
+import { ipv4, tcp, SYN } from '../helpers/packets';
 import { memLogger, facts, FakeNft } from './helpers';
 import { attachBans } from '../../src/ban/attach';
 import { defaultBanSettings, applyBanValue } from '../../src/ban/config';
@@ -23,12 +23,15 @@ import type { BanManager } from '../../src/ban/manager';
 import { fromV6, parseAddr } from '../../src/ban/addr';
 import { IplogError } from '../../src/errors';
 import { makeSettings } from '../helpers/engine';
+import { IpAddr } from '../../src/net/addr';
+
+const ip = (t: string): IpAddr => IpAddr.parse(t)!;
 
 const T0 = 1_700_000_000;
-const VICTIM = ip4('198.51.100.10');
+const VICTIM = '198.51.100.10';
 
 function scan(t: number, src: string, detector = 'syn-scan', title = 'TCP: SYN scan'): IplogEvent {
-  return event('scan.detected', t, ip4(src), VICTIM, -1, -1, detector, 12, 240, { title });
+  return event('scan.detected', t, ip(src), { dst: ip(VICTIM), detector, count: 12, bytes: 240, detail: { title } });
 }
 
 interface Setup {
@@ -83,8 +86,8 @@ describe('policy', () => {
     const kinds = ['port-scan', 'null-scan', 'fin-scan', 'syn-scan', 'xmas-scan', 'udp-scan', 'ping-flood'];
     kinds.forEach((d, i) => s.m.onEvent(scan(T0, `203.0.113.${i + 1}`, d, d)));
     s.m.onEvent(scan(T0, '203.0.113.0', 'smurf', 'ICMP/UDP: smurf attack'));
-    s.m.onEvent(event('udp.traceroute', T0, ip4('203.0.113.50'), VICTIM, 40000, 33434));
-    for (let i = 0; i < 50; i++) s.m.onEvent(event('udp.traceroute', T0 + i, ip4('203.0.113.51'), VICTIM, 40000, 33434));
+    s.m.onEvent(event('udp.traceroute', T0, ip('203.0.113.50'), { dst: ip(VICTIM), sport: 40000, dport: 33434 }));
+    for (let i = 0; i < 50; i++) s.m.onEvent(event('udp.traceroute', T0 + i, ip('203.0.113.51'), { dst: ip(VICTIM), sport: 40000, dport: 33434 }));
     assert.deepEqual(s.m.list().map((b) => b.addr.text), kinds.map((_, i) => `203.0.113.${i + 1}`));
     assert.equal(s.lines().filter((l) => l.includes('203.0.113.5')).length, 1);
   });
@@ -97,7 +100,7 @@ describe('policy', () => {
 
   test('weights add up within the sliding window and ban at the threshold', async () => {
     const s = await setup({ weights: { 'tcp.bogus_flags': 4 }, windowSec: 100 });
-    const bogus = (t: number) => event('tcp.bogus_flags', t, ip4('203.0.113.7'), VICTIM, 1234, 80, null, -1, -1, { tcp_flags: 0xc2 });
+    const bogus = (t: number) => event('tcp.bogus_flags', t, ip('203.0.113.7'), { dst: ip(VICTIM), sport: 1234, dport: 80, detail: { tcp_flags: 0xc2 } });
     s.m.onEvent(bogus(T0));
     s.m.onEvent(bogus(T0 + 70));
     s.m.onEvent(bogus(T0 + 150)); // the first has left the window: 8
@@ -113,8 +116,8 @@ describe('policy', () => {
 
   test('several kinds consolidate into one score per source', async () => {
     const s = await setup({ weights: { 'tcp.bogus_flags': 3, 'frag.overlap': 5, 'syn-scan': 2 } });
-    s.m.onEvent(event('tcp.bogus_flags', T0, ip4('203.0.113.8'), VICTIM));
-    s.m.onEvent(event('frag.overlap', T0 + 1, ip4('203.0.113.8'), VICTIM));
+    s.m.onEvent(event('tcp.bogus_flags', T0, ip('203.0.113.8'), { dst: ip(VICTIM) }));
+    s.m.onEvent(event('frag.overlap', T0 + 1, ip('203.0.113.8'), { dst: ip(VICTIM) }));
     s.m.onEvent(scan(T0 + 2, '203.0.113.8'));
     assert.deepEqual(s.lines(), ['BAN: banned 203.0.113.8 for 3600 seconds (TCP: Bogus TCP flags, Overlapping IP fragments, TCP: SYN scan; score 10; offence 1)']);
   });
@@ -212,8 +215,8 @@ describe('never the wrong address', () => {
 
   test('one refusal line per address per window, however often it crosses', async () => {
     const s = await setup({ weights: { 'tcp.bogus_flags': 10 }, windowSec: 100 });
-    for (let i = 0; i < 20; i++) s.m.onEvent(event('tcp.bogus_flags', T0 + i, ip4('10.9.0.1'), VICTIM));
-    s.m.onEvent(event('tcp.bogus_flags', T0 + 100, ip4('10.9.0.1'), VICTIM));
+    for (let i = 0; i < 20; i++) s.m.onEvent(event('tcp.bogus_flags', T0 + i, ip('10.9.0.1'), { dst: ip(VICTIM) }));
+    s.m.onEvent(event('tcp.bogus_flags', T0 + 100, ip('10.9.0.1'), { dst: ip(VICTIM) }));
     // the second line is the same text: the text sink folds it into iplog's repeat line
     assert.deepEqual(await s.h.finish(), ['BAN: not banning 10.9.0.1 (gateway)', 'last message repeated 1 times']);
     assert.equal(s.records().filter((r) => (r.explain as { decision?: string } | undefined)?.decision === 'allowlisted').length, 2);
@@ -280,7 +283,7 @@ describe('never the wrong address', () => {
 describe('bounds', () => {
   test('scores: the least recently scored source is evicted, and counted', async () => {
     const s = await setup({ weights: { 'tcp.bogus_flags': 4 } }, { limits: { maxSources: 3 } });
-    const b = (t: number, a: string) => s.m.onEvent(event('tcp.bogus_flags', t, ip4(a), VICTIM));
+    const b = (t: number, a: string) => s.m.onEvent(event('tcp.bogus_flags', t, ip(a), { dst: ip(VICTIM) }));
     b(T0, '203.0.113.1');
     b(T0, '203.0.113.2');
     b(T0, '203.0.113.3');
@@ -305,7 +308,7 @@ describe('bounds', () => {
 describe('IPv6', () => {
   test('an IPv6 source is banned into the IPv6 set, with its canonical text', async () => {
     const s = await setup();
-    s.m.onEvent(event('scan.detected', T0, 0, VICTIM, -1, -1, 'syn-scan', 12, 240, { title: 'TCP: SYN scan', src6: '2001:DB8:0:0::7' }));
+    s.m.onEvent(event('scan.detected', T0, ip('2001:DB8:0:0::7'), { dst: ip(VICTIM), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } }));
     assert.deepEqual(s.lines(), ['BAN: banned 2001:db8::7 for 3600 seconds (TCP: SYN scan; score 10; offence 1)']);
     const fw = (s.m as unknown as { d: { firewall: { actions: { cmd: { argv: string[] } }[] } } }).d.firewall;
     assert.deepEqual(fw.actions.at(-1)!.cmd.argv, ['nft', 'add', 'element', 'inet', 'iplog', 'ban6', '{ 2001:db8::7 timeout 3600s }']);
@@ -402,7 +405,7 @@ describe('persistence and reconciliation (fake nftables)', () => {
       assert.equal(nft.calls.length, 1, 'start: one listing (empty), no transaction, start on demand');
       a.h.engine.advance(clock);
       a.m.onEvent(scan(clock, '203.0.113.5'));
-      a.m.onEvent(event('scan.detected', clock, 0, VICTIM, -1, -1, 'syn-scan', 12, 240, { title: 'TCP: SYN scan', src6: '2001:db8::5' }));
+      a.m.onEvent(event('scan.detected', clock, ip('2001:db8::5'), { dst: ip(VICTIM), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } }));
       await a.m.close();
       assert.deepEqual(nft.elements('ban4'), ['203.0.113.5']);
       assert.deepEqual(nft.elements('ban6'), ['2001:db8::5']);

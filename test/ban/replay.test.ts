@@ -79,7 +79,9 @@ test('bad ban values are fatal on the command line, diagnostics in iplog.conf', 
     if (r.kind === 'exit') {
       assert.equal(r.status, 255);
       assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
-      assert.match(r.stdout, re);
+      // the default command line: every diagnostic on stderr, `iplog: ` first
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr.replace(/^iplog: /gm, ''), re);
     }
   }
   const s = defaultSettings();

@@ -15,6 +15,7 @@ import { Harness } from '../helpers/engine';
 import { attachBans } from '../../src/ban/attach';
 import { defaultBanSettings } from '../../src/ban/config';
 import { event } from '../../src/output/event';
+import { IpAddr } from '../../src/net/addr';
 import { createLogger } from '../../src/log';
 
 async function main(): Promise<void> {
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     // documentation ranges only: 203.0.113.0/24 and 198.51.100.0/24 would be too few sources,
     // so the spoofed sources are random 32-bit values; nothing is sent anywhere
     const src = rnd();
-    m.onEvent(event('scan.detected', t, src, 0xc6336401, -1, -1, 'syn-scan', 12, 240, { title: 'TCP: SYN scan' }));
+    m.onEvent(event('scan.detected', t, IpAddr.v4(src), { dst: IpAddr.v4(0xc6336401), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } }));
   }
   const cpu = process.cpuUsage(cpu0);
   const wall = Number(process.hrtime.bigint() - w0) / 1e6;

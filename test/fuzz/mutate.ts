@@ -19,9 +19,9 @@ import { writePcap, writePcapng, type Frame, type PcapngInterface } from '../hel
 /**
  * What must never appear in an output line or a diagnostic: a JavaScript value printed as
  * text. iplog's own words "undefined destination unreachable code", "undefined redirect
- * code" and "undefined ICMP type" (and the kinds named after them) are not that.
+ * code", "undefined ICMP type" and "undefined ICMPv6 type" (and the kinds named after them) are not that.
  */
-export const BAD_TEXT = /NaN|Invalid Date|Infinity|undefined(?! (?:destination unreachable|redirect) code| ICMP type|_code|_type)/;
+export const BAD_TEXT = /NaN|Invalid Date|Infinity|undefined(?! (?:destination unreachable|redirect) code| ICMP type| ICMPv6 type|_code|_type)/;
 
 /** A small, fast PRNG (mulberry32) from a 32-bit state. */
 export class Rng {

@@ -17,7 +17,7 @@ import { openSync, closeSync } from 'node:fs';
 const root = join(__dirname, '..', '..', '..');
 const bin = join(root, 'bin', 'iplog');
 const flood = join(root, 'pcaps', 'flood', 'syn-flood-spoofed.pcap');
-const BASE = ['--config', '/dev/null', '-N'];
+const BASE = ['--config', '/dev/null', '-N', '--quiet'];
 const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
 
 /** Runs iplog with stdout a pipe whose reader goes away after the first piece. */
