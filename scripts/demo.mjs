@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: replays the bundled nmap captures (pcaps/conformance/nmap_*.pcap, made
 // with nmap against 127.0.0.1 in a private namespace) through iplog in the compat
-// profile and prints what it detects. The setup step (predemo) has already installed
-// and built everything.
+// profile and prints what it detects, and iplog's summary of each replay. The setup step
+// (predemo: scripts/setup.mjs --for demo) has installed libpcap and the build toolchain
+// if they were missing, saying so first, and built everything.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -20,9 +21,8 @@ for (const name of captures) {
     env: { ...process.env, TZ: process.env.TZ ?? 'UTC' },
   });
   process.stdout.write(r.stdout);
-  if (r.status !== 0) {
-    process.stderr.write(r.stderr);
-    process.exit(r.status ?? 1);
-  }
+  // the end-of-run summary (and any error) iplog writes on standard error
+  process.stderr.write(r.stderr);
+  if (r.status !== 0) process.exit(r.status ?? 1);
 }
 process.stdout.write('\nEach capture above was replayed by packet time; `iplog -r FILE` without --scans-only also prints every connection attempt, datagram and ICMP message.\n');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes docs/configuration.md, config/iplog.conf and the man pages docs/man/iplog.8 and
 // docs/man/iplog.conf.5 from the option table (src/config/options.ts, src/config/man.ts), docs/detectors.md from the detector registry,
-// docs/ban-backends.md from the ban backend registry (src/ban/doc.ts), through the compiled output in dist/ (run `npm run docs`, which
+// docs/ban-backends.md from the ban backend registry (src/ban/doc.ts), the bash completion
+// config/iplog.bash-completion (src/cli/completion.ts), through the compiled output in dist/ (run `npm run docs`, which
 // builds first). `--check` only compares and exits 1 if a committed file is stale.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const { renderConfigurationDoc, renderExampleConf } = req(compiled);
 const { renderDetectorsDoc } = req(resolve(root, 'dist/src/detect/doc.js'));
 const { renderIplog8, renderIplogConf5 } = req(resolve(root, 'dist/src/config/man.js'));
 const { renderBanBackendsDoc } = req(resolve(root, 'dist/src/ban/doc.js'));
+const { renderBashCompletion } = req(resolve(root, 'dist/src/cli/completion.js'));
 const { version } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const outputs = [
   [resolve(root, 'docs/detectors.md'), renderDetectorsDoc()],
@@ -27,6 +29,7 @@ const outputs = [
   [resolve(root, 'docs/man/iplog.8'), renderIplog8(version)],
   [resolve(root, 'docs/man/iplog.conf.5'), renderIplogConf5(version)],
   [resolve(root, 'docs/ban-backends.md'), renderBanBackendsDoc()],
+  [resolve(root, 'config/iplog.bash-completion'), renderBashCompletion()],
 ];
 
 let stale = 0;

@@ -1,41 +1,41 @@
 #!/usr/bin/env node
-// Makes a checkout ready to run: Debian packages the tests and the demo need (when
-// running as root on Debian and they are missing), npm dependencies (npm ci when
-// node_modules is missing or stale), and the TypeScript build. Idempotent and quiet
-// when there is nothing to do, so `npm test` and `npm run demo` can call it every time.
+// Makes a checkout ready to run: Debian packages (when running as root on Debian and they
+// are missing), npm dependencies (npm ci when node_modules is missing or stale), and the
+// TypeScript build. Idempotent and quiet when there is nothing to do, so `npm test` and
+// `npm run demo` can call it every time.
+//
+//   node scripts/setup.mjs --for test   (pretest, prebench; the default) the Debian
+//        packages the test suite drives: capture and firewall tools, rsyslog, fail2ban,
+//        nmap, hping3, ..., and Debian's crowdsec package unpacked for one test;
+//   node scripts/setup.mjs --for demo   (predemo) only what `npm run demo` needs: libpcap
+//        and the compiler toolchain that `npm ci` uses to build the two native addons
+//        (the live-capture addon, unix-dgram). It says what it will install, then does.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_DEBIAN, TEST_DEBIAN } from './debian-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m) => process.stderr.write(`setup: ${m}\n`);
+const forArg = process.argv.indexOf('--for');
+const mode = forArg >= 0 ? process.argv[forArg + 1] : 'test';
+if (mode !== 'test' && mode !== 'demo') {
+  say(`unknown --for ${mode} (test or demo)`);
+  process.exit(2);
+}
 
-// Debian packages: what the test suite uses when present (capture tools for the
-// cross-checks against libpcap; the live-sensor tests will add to this list; firewall
-// tools, ping, nmap and hping3 for the ban tests in network namespaces).
-const DEBIAN = ['tcpdump', 'libpcap-dev', 'gcc', 'rsyslog', 'nftables', 'ipset', 'iptables', 'nmap', 'hping3', 'iputils-ping',
-  // the real consumers the HIDS integrations are tested against (test/integrations/)
-  'fail2ban', 'pcre2-utils',
-  // the live-capture tests and benchmark: network namespaces, veth pairs, traffic replay
-  'iproute2', 'tcpreplay',
-  // the daemon tests: config/iplog.logrotate is checked with logrotate -d
-  'logrotate',
-  // test/install/deb.test.ts: a fresh Debian 12 root to dpkg -i the package into
-  'debootstrap',
-
-  // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban test,
-  // and journald (package systemd), curl, openssl. The corpus script (test/tools/make-log-corpus.ts)
-  // also needs nginx-light and apache2, installed by hand: no test needs them
-  'openssh-server', 'openssh-client', 'sshpass', 'systemd', 'curl', 'openssl'];
+const DEBIAN = mode === 'demo' ? DEMO_DEBIAN : TEST_DEBIAN;
 function missingDebian() {
   return DEBIAN.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
 }
-if (process.platform === 'linux' && existsSync('/usr/bin/apt-get') && process.getuid?.() === 0) {
+if (process.platform === 'linux' && existsSync('/usr/bin/apt-get')) {
   const missing = missingDebian();
-  if (missing.length > 0) {
-    say(`installing Debian packages: ${missing.join(' ')}`);
+  if (missing.length > 0 && process.getuid?.() !== 0) {
+    say(`missing Debian packages for ${mode === 'demo' ? 'the demo' : 'the tests'}: ${missing.join(' ')} (as root: apt-get install --no-install-recommends ${missing.join(' ')})`);
+  } else if (missing.length > 0) {
+    say(`${mode === 'demo' ? '`npm run demo`' : '`npm test`'} needs these Debian packages, which are missing; installing them (apt-get install --no-install-recommends) with what they depend on: ${missing.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     // daemons in these packages (sshd, rsyslogd) must not start listening on the host: the
@@ -64,7 +64,7 @@ if (!existsSync(stamp) || (existsSync(lock) && statSync(lock).mtimeMs > statSync
 // into node_modules/.cache/iplog-crowdsec, never installed, because its postinst registers
 // with CrowdSec's Central API over the internet. Without it that test is skipped.
 const csRoot = join(root, 'node_modules', '.cache', 'iplog-crowdsec');
-if (process.platform === 'linux' && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-deb') && !existsSync(join(csRoot, 'usr', 'bin', 'crowdsec'))) {
+if (mode === 'test' && process.platform === 'linux' && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-deb') && !existsSync(join(csRoot, 'usr', 'bin', 'crowdsec'))) {
   const tmp = mkdtempSync(join(tmpdir(), 'iplog-crowdsec-deb-'));
   try {
     say('unpacking Debian\'s crowdsec package for the integration tests');

@@ -36,7 +36,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { reloadConfiguration } from './cli/program';
 import { strerror } from './cli/kill';
-import type { Settings } from './config/settings';
+import { diagnosticFd, type Settings } from './config/settings';
 import { Anomalies } from './decode/anomalies';
 import { Engine } from './pipeline';
 import { addNameserverRules } from './rules/compile';
@@ -51,30 +51,13 @@ import { FoolNmap } from './live/fool-nmap';
 import { wallSeconds, LiveFatal, LIVE_ERR, type LiveFrameHandler } from './capture/live';
 import { IdentHookImpl, IdentService } from './live/ident';
 import { IplogError } from './errors';
-import { BrokenPipeError } from './output/sinks/text';
 import { SensorMetrics } from './metrics/sensor';
-import type { BanSnapshot, InterfaceSnapshot } from './metrics/snapshot';
+import type { BanSnapshot } from './metrics/snapshot';
+import { OutputFaults } from './output/sinks/faults';
+import { onStatisticsSignal } from './cli/usr1';
 
-/** Counters of one capture (summed over its interfaces), from pcap_stats(). */
-export interface CaptureStats {
-  /** packets the kernel filter passed */
-  received: number;
-  /** dropped by the kernel: no room in the capture buffer */
-  dropped: number;
-  /** dropped by the interface or its driver */
-  ifDropped: number;
-}
-
-/** The open interfaces of a live run. */
-export interface CaptureHandle {
-  stats(): CaptureStats;
-  /** per interface (metrics, status); optional for test doubles */
-  interfaces?(): InterfaceSnapshot[];
-  close(): void;
-  /** hold the idle ticker (clock, flushes) while a restart replaces engine and sink */
-  pause?(): void;
-  resume?(): void;
-}
+export type { CaptureStats, CaptureHandle } from './capture/handle';
+import type { CaptureHandle } from './capture/handle';
 
 /** What the daemon needs from the capture layer (src/capture/live.ts). */
 export interface CaptureBackend {
@@ -115,12 +98,15 @@ export interface DaemonOptions {
 
 const STATUS_FATAL = 255;
 
-function printStdout(text: string): void {
-  try {
-    writeSync(1, text);
-  } catch {
-    /* stdout closed (a daemon without -L has it on /dev/null anyway) */
-  }
+/** Untimestamped diagnostics: stdout with 2.2.3's command line, else stderr (settings.ts diagnosticFd()). */
+function printer(s: Settings): (text: string) => void {
+  return (text) => {
+    try {
+      writeSync(diagnosticFd(s), text);
+    } catch {
+      /* closed (a daemon has both on /dev/null anyway) */
+    }
+  };
 }
 
 /**
@@ -130,7 +116,7 @@ function printStdout(text: string): void {
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const s = o.settings;
   const clock = wallSeconds;
-  const print = printStdout;
+  const print = printer(s);
   const isChild = takeChildMarker();
   const report = isChild ? new StartReport() : null;
   try {
@@ -141,8 +127,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     } catch (e) {
       throw new IplogError(`Unable to open "${s.opLog}" for writing: ${strerror(e)}.`, 'IPLOG_ERR_OUTPUT_OPEN');
     }
-    // the text sink (-L, -l, syslog), with the JSON events of --json beside it
-    const open = (st: Settings, l: Logger): Outputs => openOutputs(st, 'live', () => openSink(st, 'live', { log: l }));
+    // the text sink (-L, -l, syslog), with the JSON events of --json beside it; write
+    // errors (disk full, stdout closed) are reported and counted, never fatal (faults.ts)
+    const faults = new OutputFaults('live', log);
+    const open = (st: Settings, l: Logger): Outputs => openOutputs(st, 'live', () => openSink(st, 'live', { log: l, faults }), faults);
 
     // 1-4 happened in the parent (or here, in the foreground): their messages are printed once
     if (!isChild) for (const m of o.messages) print(`${m}\n`);
@@ -176,7 +164,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       absolutePaths(s);
       becomeDaemonChild();
     }
-    const sensor = new Sensor(o, s, log, open, outputs, clock, print, report);
+    const sensor = new Sensor(o, s, log, open, outputs, clock, print, report, faults);
     return await sensor.start(isChild);
   } catch (e) {
     // a start-up error that is not one of iplog's Fatal lines (IplogError, a bug)
@@ -206,6 +194,7 @@ class Sensor {
   private keepAlive: NodeJS.Timeout | null = null;
   /** --metrics and the status file (src/metrics/sensor.ts) */
   private readonly observe: SensorMetrics;
+  private stopUsr1: () => void = () => undefined;
   private done: (status: number) => void = () => undefined;
 
   constructor(
@@ -217,6 +206,7 @@ class Sensor {
     private readonly clock: () => number,
     private readonly print: (text: string) => void,
     private readonly report: StartReport | null,
+    private readonly faults: OutputFaults,
   ) {
     this.backend = typeof o.capture === 'function' ? o.capture({ log, onError: (e) => this.packetPathFailed(e) }) : o.capture;
     this.observe = new SensorMetrics(s, log, {
@@ -238,9 +228,11 @@ class Sensor {
     // start-up is handled once the start-up is over, like any other, in arrival order.
     this.handlers.SIGTERM = () => this.serial(() => this.terminate(15));
     this.handlers.SIGHUP = () => this.serial(() => this.restart());
-    this.handlers.SIGUSR1 = () => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics')));
     if (this.s.flags.no_fork) this.handlers.SIGINT = () => this.serial(() => this.terminate(2));
     for (const [sig, fn] of Object.entries(this.handlers)) process.on(sig, fn);
+    // SIGUSR1 goes through cli/usr1.ts, whose listener is never removed: without one, Node
+    // would open its debugger (or, once removed, SIG_DFL would kill the process)
+    this.stopUsr1 = onStatisticsSignal(() => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics'))));
     this.keepAlive = setInterval(() => undefined, 1 << 30);
 
     const startup = this.startup(isChild);
@@ -338,11 +330,7 @@ class Sensor {
     const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
     if (previous !== null) {
       // not reset by a restart in 2.2.3 (spec §2.7)
-      e.lastBogus = previous.lastBogus;
-      e.traceHost = previous.traceHost;
-      e.traceTime = previous.traceTime;
-      e.synFlood.count = previous.synFlood.count;
-      e.synFlood.last = previous.synFlood.last;
+      e.state.carryOver(previous.state);
       this.totals.packets += previous.packets;
       this.totals.ipv4 += previous.ipv4Packets;
       this.totals.lines += previous.out.lines;
@@ -386,8 +374,8 @@ class Sensor {
   }
 
   /**
-   * Run an output operation. A reader that closed our standard output (-L) ends the run
-   * quietly, as a replay does; anything else is logged.
+   * Run an output operation. Write errors of the outputs never get here (they are
+   * reported and counted by OutputFaults); anything else is a bug, logged.
    */
   private guard(fn: () => void): void {
     try {
@@ -397,15 +385,11 @@ class Sensor {
     }
   }
 
-  /** An exception from the packet path or an output: a closed stdout ends quietly (0), a bug with 70. */
+  /** An exception from the packet path: a bug, exit 70. */
   private packetPathFailed(e: unknown): void {
     if (this.stopping) return;
     // an orderly end, not a Fatal: the pid file goes
     const err = this.pidFile?.remove();
-    if (e instanceof BrokenPipeError) {
-      this.serial(() => this.exit(0, []));
-      return;
-    }
     this.log.error({ code: 'IPLOG_ERR_INTERNAL', err: (e as Error)?.stack ?? String(e) }, 'packet path failed');
     this.serial(() => this.exit(70, err === undefined ? [] : [err]));
   }
@@ -453,6 +437,7 @@ class Sensor {
     this.log.flush();
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     for (const [sig, fn] of Object.entries(this.handlers)) process.removeListener(sig, fn);
+    this.stopUsr1();
     this.done(status);
   }
 
@@ -526,6 +511,8 @@ class Sensor {
       anomalies: Object.fromEntries(an.nonZero()),
       evictions: { scan: an.get('scan.evicted'), scan_in_mode: an.get('scan.evicted_in_mode'), frag: an.get('frag.evicted') },
       dropped_during_restart: t.droppedInRestart,
+      // outputs that lost lines (disk full, I/O error, standard output closed)
+      outputs: this.faults.losses(),
       dns: this.renderer?.stats,
       ident: this.ident?.stats,
       fool_nmap: this.fool?.stats,

@@ -18,9 +18,17 @@ export class IplogError extends Error {
 export const ERR = {
   LIVE_UNAVAILABLE: 'IPLOG_ERR_LIVE_UNAVAILABLE',
   OUTPUT_OPEN: 'IPLOG_ERR_OUTPUT_OPEN',
+  /** a log or JSON file could not be written (disk full, I/O error): survived live, fatal in a replay */
+  OUTPUT_WRITE: 'IPLOG_ERR_OUTPUT_WRITE',
+  /** standard output lost its reader (EPIPE) */
+  OUTPUT_CLOSED: 'IPLOG_ERR_OUTPUT_CLOSED',
   /** `--json -` together with -L: both would write standard output */
   JSON_STDOUT: 'IPLOG_ERR_JSON_STDOUT',
   BAD_NETWORK: 'IPLOG_ERR_BAD_NETWORK',
+  /** replay inputs that cannot go together (`-r -` with other inputs) */
+  REPLAY_INPUTS: 'IPLOG_ERR_REPLAY_INPUTS',
+  /** `--json -` where standard output reaches nobody (a daemon's is /dev/null) */
+  JSON_NO_STDOUT: 'IPLOG_ERR_JSON_NO_STDOUT',
   INTERNAL: 'IPLOG_ERR_INTERNAL',
   // ---- bans (src/ban/, docs/ban-backends.md "Errors"); fatal at start-up:
   /** ban settings that do not fit together, or a bad backend parameter */

@@ -12,24 +12,31 @@ import { Anomalies, A } from './decode/anomalies';
 import { DecodedPacket, Ip } from './decode/packet';
 import { decodeIpv4, IPV4_OK, IPV4_SHORT, IPV4_TRUNCATED } from './decode/ipv4';
 import { FragmentTable, FRAG_DUPLICATE, FRAG_OVERLAP_MID, FRAG_OVERSIZED } from './decode/fragments';
-import { ipv4Offset } from './decode/link';
+import { ipOffset } from './decode/link';
+import { decodeIpv6, readIpv6Dst, IPV6_FRAGMENT, IPV6_OK } from './decode/ipv6';
+import { Fragment6Table } from './decode/fragments6';
+import { decodeIcmpv6 } from './decode/icmpv6';
 import { ScanTable } from './detect/scan-table';
 import { DETECTORS } from './detect/index';
-import { handleTcp, SynFlood, type FoolNmapHook, type IdentHook } from './detect/tcp';
-import { handleUdp } from './detect/udp';
+import { handleTcp, handleTcp6 } from './detect/tcp';
+import { handleUdp, handleUdp6 } from './detect/udp';
 import { handleIcmp } from './detect/icmp';
+import { handleIcmp6 } from './detect/icmp6';
+import { ScanTable6 } from './detect/scan-table6';
+import { randomInt } from 'node:crypto';
+import { scanReporter, scanReporter6 } from './detect/report';
+import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
-import { event } from './output/event';
-import { portList } from './output/format';
-import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './detect/define';
+import { event, type IplogEvent } from './output/event';
 import type { HostRenderer } from './output/resolve-api';
+import { IpAddr } from './net/addr';
 import type { LineSink } from './output/sinks/sink';
-import { compileRules } from './rules/compile';
-import { compileNets, netMatch, type NetMatcher } from './rules/dst-net';
+import { compileRules, type RuleMatcher } from './rules/compile';
+import { compileNets, netMatch, netMatch6, type NetMatcher } from './rules/dst-net';
 import { readCapture } from './capture/read';
 import type { ReadSummary } from './capture/source';
 
-export type RuleMatcher = ReturnType<typeof compileRules>;
+export type { RuleMatcher };
 
 /** A deadline source on the network clock outside the engine (see Engine.addClockListener). */
 export interface ClockListener {
@@ -45,26 +52,29 @@ export interface ClockListener {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Which resolve flag governs each detector's lines, by detector name. */
+const DETECTOR_RESOLVE = new Map(DETECTORS.map((d) => [d.name, d.resolve]));
+
 export class Engine {
   readonly an: Anomalies;
   readonly flags: Flags;
   readonly out: Emitter;
   readonly scans: ScanTable;
+  /** IPv6 pairs (same detectors; LRU-bounded, seeded index: detect/scan-table6.ts) */
+  readonly scans6: ScanTable6;
   readonly frags: FragmentTable;
+  readonly frags6: Fragment6Table;
   readonly rules: RuleMatcher | null;
-  readonly synFlood = new SynFlood();
+  /** the run's handler scalars (SYN-flood counter, last bogus source, traceroute memory) */
+  readonly state = new RunState();
+  /** live-only TCP side effects (-z, -e); null in replay */
+  readonly hooks: LiveHooks = { foolNmap: null, ident: null };
+  /** what the handlers see (src/detect/context.ts) */
+  readonly ctx: DetectContext;
   private readonly dstNets: NetMatcher | null;
   /** protocols the live BPF filter would pass (tcp/udp/icmp flags), by protocol number */
   private readonly bpfProto = new Uint8Array(256);
   private readonly pkt = new DecodedPacket();
-  /** iplog's global "last bogus source" (never expires) */
-  lastBogus = 0;
-  /** live-only TCP side effects (-z, -e); null in replay */
-  foolNmap: FoolNmapHook | null = null;
-  ident: IdentHook | null = null;
-  /** iplog's traceroute memory: last logged host and time */
-  traceHost = 0;
-  traceTime = 0;
   /** deadline sources outside the engine (addClockListener) */
   private readonly clockListeners: ClockListener[] = [];
   /** network clock: the second of the last sweep, and of the last packet */
@@ -72,6 +82,7 @@ export class Engine {
   now = 0;
   packets = 0;
   ipv4Packets = 0;
+  ipv6Packets = 0;
 
   constructor(
     readonly settings: Settings,
@@ -81,24 +92,43 @@ export class Engine {
   ) {
     this.an = an ?? new Anomalies();
     this.flags = settings.flags;
-    this.out = new Emitter(sink, renderer);
+    this.out = new Emitter(sink, renderer, this.flags.log_dest);
     const buckets = this.flags.promisc ? 256 : 128;
-    this.scans = new ScanTable(buckets, this.scanReporter(), this.an);
+    const emit = (ev: IplogEvent): void => this.out.emit(ev, this.resolves(ev));
+    this.scans = new ScanTable(buckets, scanReporter(emit), this.an);
+    // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
+    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit), this.an, randomInt(0x7fffffff));
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
+    // IPv6 fragment attacks are counted (frag.*); their lines come with the IPv6 lines (issue 8 B.4)
+    this.frags6 = new Fragment6Table({ fragment6: () => {} }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
+    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, emit };
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
-    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets) : null;
+    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets, settings.promiscOrigin) : null;
+  }
+
+  get foolNmap(): FoolNmapHook | null {
+    return this.hooks.foolNmap;
+  }
+  set foolNmap(h: FoolNmapHook | null) {
+    this.hooks.foolNmap = h;
+  }
+  get ident(): IdentHook | null {
+    return this.hooks.ident;
+  }
+  set ident(h: IdentHook | null) {
+    this.hooks.ident = h;
   }
 
   /** Resolve TCP hosts? (tcp_resolve, and not during a SYN flood) */
   tcpRes(): boolean {
-    return this.flags.tcp_resolve && !(this.flags.syn_flood && this.synFlood.flooding());
+    return this.flags.tcp_resolve && !(this.flags.syn_flood && this.state.synFlood.flooding());
   }
 
-  private resolveFor(kind: string): boolean {
+  private resolveKind(kind: string): boolean {
     switch (kind) {
       case 'tcp':
         return this.tcpRes();
@@ -111,61 +141,26 @@ export class Engine {
     }
   }
 
-  private scanReporter() {
-    return {
-      detected: (type: number, src: number, dst: number, dp: number[], sp: number[], count: number, bytes: number, now: number) => {
-        const d = DETECTORS[type]!;
-        const res = this.resolveFor(d.resolve);
-        const dports = portList(dp, SCAN_DST_PORTS);
-        const sports = portList(sp, SCAN_SRC_PORTS);
-        const ev = event('scan.detected', now, src, dst, -1, -1, d.name, count, bytes, {
-          title: d.title,
-          dports: dp,
-          dports_truncated: dp.length >= SCAN_DST_PORTS,
-          sports: sp,
-          sports_truncated: sp.length >= SCAN_SRC_PORTS,
-        });
-        const s = this.out.host(src, res, now);
-        if (this.flags.log_dest) {
-          this.out.line(ev, (sh, dh) => `${d.title} detected to ${dh}${dports} from ${sh}${sports}`, s, this.out.host(dst, res, now));
-        } else {
-          this.out.line(ev, (sh) => `${d.title} detected${dports} from ${sh}${sports}`, s);
-        }
-      },
-      ended: (type: number, src: number, dst: number, count: number, bytes: number, now: number) => {
-        const d = DETECTORS[type]!;
-        const res = this.resolveFor(d.resolve);
-        const ev = event('scan.expired', now, src, dst, -1, -1, d.name, count, bytes, { title: d.title });
-        const s = this.out.host(src, res, now);
-        const tail = ` - received a total of ${count} packets (${bytes} bytes).`;
-        if (this.flags.log_dest) {
-          this.out.line(ev, (sh, dh) => `${d.title} mode to ${dh} expired for ${sh}${tail}`, s, this.out.host(dst, res, now));
-        } else {
-          this.out.line(ev, (sh) => `${d.title} mode expired for ${sh}${tail}`, s);
-        }
-      },
-    };
-  }
-
-  /** any_res(): fragment and verbose lines resolve unless the resolver is disabled */
-  private anyRes(): boolean {
-    return !this.flags.disable_resolver;
+  /**
+   * Are the hosts of `ev`'s line resolved? By protocol (tcp_resolve, udp_resolve,
+   * icmp_resolve; TCP not during a SYN flood), detections by their detector's choice,
+   * fragment and verbose IP lines unless the resolver is disabled (any_res()).
+   */
+  private resolves(ev: IplogEvent): boolean {
+    const k = ev.kind;
+    if (k.startsWith('scan.')) return this.resolveKind(DETECTOR_RESOLVE.get(ev.detector ?? '') ?? 'never');
+    const dot = k.indexOf('.');
+    const proto = k.slice(0, dot);
+    if (proto === 'frag' || proto === 'ip' || proto === 'ip6') return !this.flags.disable_resolver;
+    return this.resolveKind(proto === 'icmp6' ? 'icmp' : proto);
   }
 
   private fragLine(kind: number, src: number, dst: number, now: number): void {
     if (!this.flags.frag) return;
-    const what =
-      kind === FRAG_OVERSIZED ? 'Oversized IP fragment' : kind === FRAG_DUPLICATE ? 'Duplicate IP fragments' : 'Overlapping IP fragments';
     const evKind = kind === FRAG_OVERSIZED ? 'frag.oversized' : kind === FRAG_DUPLICATE ? 'frag.duplicate' : 'frag.overlap';
-    this.ipLine(evKind, what, kind === FRAG_OVERLAP_MID ? 'Overlapping IP frags' : what, src, dst, now);
-  }
-
-  private ipLine(kind: string, what: string, whatDest: string, src: number, dst: number, now: number): void {
-    const res = this.anyRes();
-    const ev = event(kind, now, src, dst);
-    const s = this.out.host(src, res, now);
-    if (this.flags.log_dest) this.out.line(ev, (sh, dh) => `${whatDest} to ${dh} from ${sh}`, s, this.out.host(dst, res, now));
-    else this.out.line(ev, (sh) => `${what} from ${sh}`, s);
+    // an overlap found while inserting in the middle reads differently with -D (output/lines.ts)
+    const detail = evKind === 'frag.overlap' ? { position: kind === FRAG_OVERLAP_MID ? 'middle' : 'end' } : null;
+    this.ctx.emit(event(evKind, now, IpAddr.v4(src), { dst: IpAddr.v4(dst), detail }));
   }
 
   /**
@@ -195,11 +190,13 @@ export class Engine {
     if (now <= this.lastTick) return;
     const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.frags.due(), hooks ? this.listenersDue(false) : Infinity);
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), hooks ? this.listenersDue(false) : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
+      this.scans6.sweep(t);
       if (hooks) this.sweepListeners(t, false);
       this.lastTick = t;
     }
@@ -211,11 +208,13 @@ export class Engine {
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.frags.due(), this.listenersDue(true));
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), this.listenersDue(true));
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
+      this.frags6.sweep(t);
       this.scans.sweep(t);
+      this.scans6.sweep(t);
       this.sweepListeners(t, true);
       this.lastTick = t;
       this.now = t;
@@ -225,13 +224,43 @@ export class Engine {
   /** FrameHandler: one captured frame. */
   readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
     this.packets++;
-    const ip = ipv4Offset(buf, off, caplen, linktype, this.an);
-    if (ip < 0) return;
     const p = this.pkt;
+    const ip = ipOffset(buf, off, caplen, linktype, this.an, p);
+    if (ip < 0) return;
     p.reset(buf, ip, caplen - (ip - off), tsSec, tsNsec);
     if (tsSec > this.lastTick) this.advance(tsSec);
-    this.handleIp(p, tsSec);
+    if (p.family === 6) this.handleIp6(p, tsSec);
+    else this.handleIp(p, tsSec);
   };
+
+  /** An IPv6 packet: header chain, reassembly, then its upper-layer protocol. */
+  handleIp6(p: DecodedPacket, now: number): void {
+    // -a: the live filter's IPv6 part `ip6 and dst net (...)` (src/capture/live.ts), in software
+    if (this.dstNets !== null && (!readIpv6Dst(p) || !netMatch6(this.dstNets, p.dst6))) return;
+    let st = decodeIpv6(p, this.an);
+    if (st === IPV6_FRAGMENT) {
+      const whole = this.frags6.add(p, now);
+      if (whole === null) return;
+      p.buf = whole;
+      p.ipOff = 0;
+      p.avail = whole.length;
+      st = decodeIpv6(p, this.an, true);
+    }
+    if (st !== IPV6_OK) return;
+    this.ipv6Packets++;
+    switch (p.proto) {
+      case 6:
+      case 17:
+        break;
+      case 58:
+        if (!decodeIcmpv6(p, this.an)) return;
+        break;
+      default:
+        this.an.counts[A.ip6OtherProto]++;
+        return;
+    }
+    this.dispatchIp6(p, now);
+  }
 
   handleIp(p: DecodedPacket, now: number): void {
     const st = decodeIpv4(p, this.an);
@@ -239,8 +268,7 @@ export class Engine {
     if (this.dstNets !== null && (st === IPV4_TRUNCATED || !this.bpfProto[p.proto] || !netMatch(this.dstNets, p.dst))) return;
     if (st !== IPV4_OK) {
       if (this.flags.verbose && st !== IPV4_TRUNCATED) {
-        const what = st === IPV4_SHORT ? 'Short IP packet' : 'IP packet with invalid checksum';
-        this.ipLine(st === IPV4_SHORT ? 'ip.short' : 'ip.bad_checksum', what, what, p.src, p.dst, now);
+        this.ctx.emit(event(st === IPV4_SHORT ? 'ip.short' : 'ip.bad_checksum', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst) }));
       }
       return;
     }
@@ -263,16 +291,36 @@ export class Engine {
     }
     switch (p.proto) {
       case 6:
-        handleTcp(this, p, now);
+        handleTcp(this.ctx, p, now);
         break;
       case 17:
-        handleUdp(this, p, now);
+        handleUdp(this.ctx, p, now);
         break;
       case 1:
-        handleIcmp(this, p, now);
+        handleIcmp(this.ctx, p, now);
         break;
       default:
         this.an.counts[A.ipOtherProto]++;
+    }
+  }
+
+  /**
+   * A decoded IPv6 packet (family 6: `src6`/`dst6`, `proto` the upper-layer protocol after
+   * the extension headers, `l4Off`/`l4Avail`/`l4Len` its bytes, `ttl` the hop limit), at
+   * network time `now` (the clock already advanced): the IPv6 handlers, which apply
+   * iplog's detectors with the same thresholds and lines.
+   */
+  dispatchIp6(p: DecodedPacket, now: number): void {
+    switch (p.proto) {
+      case 6:
+        handleTcp6(this.ctx, p, now);
+        break;
+      case 17:
+        handleUdp6(this.ctx, p, now);
+        break;
+      case 58:
+        handleIcmp6(this.ctx, p, now);
+        break;
     }
   }
 

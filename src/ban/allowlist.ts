@@ -5,8 +5,10 @@
  *    reserved addresses (addr.ts neverBan());
  * 2. the host itself, re-read from the system (system.ts): its own addresses, the
  *    directed broadcasts of its IPv4 networks, its gateways, its resolvers;
- * 3. the configured networks (`--ban-allow`, `ban_allow`), parsed with ip-num once and
- *    compiled to integer ranges.
+ * 3. the configured networks (`--ban-allow`, `ban_allow`) and the home networks
+ *    (`--home`, `home`), parsed with ip-num once and compiled to integer ranges.
+ *
+ * A replay of a capture file has no host facts (attach.ts): 1 and 3 only.
  *
  * Checked only when a source crosses the ban threshold (a few times a minute at most),
  * so a linear scan of a few ranges is plenty; the host's addresses sit in a Set.
@@ -15,16 +17,22 @@ import { neverBan, inRange, parseNet, type BanAddr, type Range } from './addr';
 import type { SystemFacts } from './system';
 
 export class AllowList {
-  private readonly nets: Range[];
+  private nets: { r: Range; why: string }[] = [];
   private host = new Map<string, string>();
   private signature = '';
 
-  constructor(configured: readonly string[]) {
-    this.nets = configured.map((t) => {
+  constructor(configured: readonly string[], home: readonly string[] = []) {
+    this.configure(configured, home);
+  }
+
+  /** Replace the configured networks (a reload); throws on an invalid one, changing nothing. */
+  configure(configured: readonly string[], home: readonly string[] = []): void {
+    const parse = (t: string): Range => {
       const r = parseNet(t);
       if (r === undefined) throw new Error(`invalid address or network: "${t}"`);
       return r;
-    });
+    };
+    this.nets = [...home.map((t) => ({ r: parse(t), why: `home network ${t}` })), ...configured.map((t) => ({ r: parse(t), why: `allowlisted by ${t}` }))];
   }
 
   /** Take new facts about the host; true when they differ from the previous ones. */
@@ -48,12 +56,12 @@ export class AllowList {
     if (fixed !== undefined) return fixed;
     const h = this.host.get(a.text);
     if (h !== undefined) return h;
-    for (const r of this.nets) if (inRange(a, r)) return `allowlisted by ${r.text}`;
+    for (const n of this.nets) if (inRange(a, n.r)) return n.why;
     return undefined;
   }
 
   /** For the operational log. */
   describe(): { host: Record<string, string>; configured: string[] } {
-    return { host: Object.fromEntries(this.host), configured: this.nets.map((r) => r.text) };
+    return { host: Object.fromEntries(this.host), configured: this.nets.map((n) => n.r.text) };
   }
 }

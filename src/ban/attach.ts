@@ -25,7 +25,7 @@ import { defaultBanSettings, effectiveWeights } from './config';
 import { findBackend } from './index';
 import { resolveParams } from './backend';
 import { AllowList } from './allowlist';
-import { readSystemFacts, type SystemProbe } from './system';
+import { FactsWatch, noFacts, readSystemFacts, type SystemProbe } from './system';
 import { CommandQueue, execRunner, type QueueOptions, type QueueStats, type Runner } from './exec';
 import { Firewall } from './firewall';
 import { BanManager, type ManagerLimits } from './manager';
@@ -40,6 +40,7 @@ export interface AttachOptions {
   wallNow?: () => number;
   /** injection points for tests */
   probe?: SystemProbe;
+  clockMs?: () => number;
   runner?: Runner;
   queue?: QueueOptions;
   limits?: Partial<ManagerLimits>;
@@ -145,11 +146,13 @@ async function build(
   }
   let allow: AllowList;
   try {
-    allow = new AllowList(b.allow);
+    allow = new AllowList(b.allow, settings.home ?? []);
   } catch (e) {
-    throw new IplogError(`--ban-allow: ${(e as Error).message}`, ERR.BAN_CONFIG);
+    throw new IplogError(`--ban-allow/--home: ${(e as Error).message}`, ERR.BAN_CONFIG);
   }
   const log = opts.log.child({ component: 'ban' });
+  // a replay of a capture file never reads this machine's addresses, gateways or resolvers
+  const probe = opts.probe ?? (fromFile ? noFacts : readSystemFacts);
   if (b.crowdsec?.bouncerKeyFile !== undefined && def.service !== undefined) {
     throw new IplogError(`--crowdsec-bouncer-key-file applies the fleet's decisions to a local firewall: it cannot be used with the ${def.name} backend (that would send them back); use nftables, ipset, ... (docs/fleet.md)`, ERR.BAN_CONFIG);
   }
@@ -175,11 +178,13 @@ async function build(
       maxTimeSec: b.maxTimeSec,
       factor: b.factor,
       budget: b.budget,
+      prefixBudget: b.prefixBudget,
       resyncSec: b.resyncSec,
     },
     firewall,
     allow,
-    probe: opts.probe ?? readSystemFacts,
+    probe,
+    clockMs: opts.clockMs,
     emit,
     log,
     state,
@@ -198,6 +203,7 @@ async function build(
       maxTimeSec: b.maxTimeSec,
       factor: b.factor,
       budget: b.budget,
+      prefixBudget: b.prefixBudget,
       stateFile: state?.path,
     },
     'banning on',
@@ -205,6 +211,12 @@ async function build(
   if (!dryRun && service === null && (settings.user !== undefined || settings.group !== undefined)) {
     // -u/-g drop root after start-up; nft, ipset and iptables need CAP_NET_ADMIN
     log.warn({ code: ERR.BAN_CONFIG, user: settings.user, group: settings.group, backend: def.name }, 'bans with -u/-g: firewall commands run as that user and need CAP_NET_ADMIN (and write access to the state file), or they will fail');
+  }
+  if (opts.probe === undefined && !fromFile) {
+    // the host's facts are cached: a netlink monitor and a watch of /etc say when to read them again
+    const m = manager;
+    const watch = new FactsWatch(() => m.factsChanged());
+    m.onClose(() => watch.close());
   }
   if (state !== null) await manager.start((opts.wallNow ?? (() => Math.floor(Date.now() / 1000)))());
   return manager;

@@ -20,7 +20,7 @@
  */
 import type { Family } from './addr';
 import type { Logger } from '../log';
-import type { CrowdsecSettings } from './crowdsec';
+import type { CrowdsecSettings } from './crowdsec-settings';
 
 export interface Cmd {
   readonly argv: readonly string[];

@@ -18,6 +18,7 @@ export const BAN_DEFAULTS = Object.freeze({
   threshold: 10,
   windowSec: 600,
   budget: 10,
+  prefixBudget: 10,
   stateFile: '/var/lib/iplog/bans.json',
   resyncSec: 300,
 });
@@ -57,6 +58,7 @@ export function defaultBanSettings(): BanSettings {
     weights: {},
     allow: [],
     budget: BAN_DEFAULTS.budget,
+    prefixBudget: BAN_DEFAULTS.prefixBudget,
     stateFile: BAN_DEFAULTS.stateFile,
     params: {},
     resyncSec: BAN_DEFAULTS.resyncSec,
@@ -96,6 +98,7 @@ export type BanSettingKey =
   | 'banWeight'
   | 'banAllow'
   | 'banBudget'
+  | 'banPrefixBudget'
   | 'banState'
   | 'banParam'
   | 'banResync';
@@ -159,6 +162,12 @@ export function applyBanValue(settings: Settings, key: BanSettingKey, value: str
       const n = parseCount(value, 1, 100_000);
       if (n === undefined) return `Invalid ban budget: "${value}" (new bans per minute, 1 to 100000)`;
       b.budget = n;
+      return undefined;
+    }
+    case 'banPrefixBudget': {
+      const n = parseCount(value, 1, 100_000);
+      if (n === undefined) return `Invalid ban prefix budget: "${value}" (new bans per minute in one /24 or /48, 1 to 100000)`;
+      b.prefixBudget = n;
       return undefined;
     }
     case 'banWeight': {

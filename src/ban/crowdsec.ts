@@ -31,26 +31,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
+import type { CrowdsecSettings } from './crowdsec-settings';
 import { defineBackend, type BanEvidence, type BanService, type Params, type ServiceContext } from './backend';
 import type { Family } from './addr';
 
 // ------------------------------------------------------------------ settings
 
 /** `--crowdsec-*` / `crowdsec_*` (docs/fleet.md); secrets are read from files. */
-export interface CrowdsecSettings {
-  /** LAPI base URL */
-  url: string;
-  /** machine (watcher) name, for the crowdsec backend */
-  machineId?: string;
-  /** file holding the machine's password (first line) */
-  passwordFile?: string;
-  /** file holding a bouncer API key (first line): turns the decision stream on */
-  bouncerKeyFile?: string;
-  /** seconds between decision-stream polls */
-  pollSec: number;
-  /** origins of the decisions the stream applies (comma list), or 'all' */
-  origins: string;
-}
+export type { CrowdsecSettings };
 
 export const CROWDSEC_DEFAULTS = Object.freeze({ url: 'http://127.0.0.1:8080', pollSec: 10, origins: 'iplog,crowdsec,cscli' });
 

@@ -52,7 +52,8 @@ export class Firewall {
     for (const cmd of cmds) {
       if (this.actions.length >= MAX_ACTIONS) this.actions.shift();
       this.actions.push({ time: this.now, cmd });
-      this.log.info({ time: this.now, argv: cmd.argv, stdin: cmd.stdin, unless: cmd.unless, command: renderCmd(cmd) }, 'ban action');
+      // packet_time: the network time (s); `time` is pino's own wall-clock stamp (ms)
+      this.log.info({ packet_time: this.now, argv: cmd.argv, stdin: cmd.stdin, unless: cmd.unless, command: renderCmd(cmd) }, 'ban action');
     }
   }
 

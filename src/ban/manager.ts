@@ -14,8 +14,10 @@
  * maxTimeSec). Offences are remembered until `maxTimeSec` after the end of the last ban
  * (then a new ban is a first one again).
  *
- * Safety (peers.md §4.8). The allowlist (allowlist.ts) is checked with facts about the
- * host re-read just before every ban; a ban budget allows at most `budget` new bans in
+ * Safety (peers.md §4.8). The allowlist (allowlist.ts) is checked with cached facts
+ * about the host, read again before a ban when a watcher saw a change or they are older
+ * than FACTS_MAX_AGE_MS (system.ts), never per event, and only once the budget allows
+ * the ban (a flood of refusals reads nothing); a ban budget allows at most `budget` new bans in
  * any 60 s of packet time, and the refusals beyond it produce one line per exhausted
  * period, not one per refusal; the same goes for a full ban table.
  *
@@ -39,12 +41,13 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { fromV4, parseAddr, type BanAddr, type Family } from './addr';
+import { dotted, formatV6, fromIp, parseAddr, toIp, type BanAddr, type Family } from './addr';
+import { Lru } from './lru';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
 import { loadState, STATE_VERSION, type BanState, type StateWriter } from './state';
-import { POLL_SEC, type SystemProbe } from './system';
+import { FACTS_MAX_AGE_MS, POLL_SEC, type SystemProbe } from './system';
 import { ERR } from '../errors';
 
 export interface BanPolicy {
@@ -56,6 +59,8 @@ export interface BanPolicy {
   readonly factor: number;
   /** new bans per 60 s */
   readonly budget: number;
+  /** new bans per 60 s in one /24 (IPv4) or /48 (IPv6) */
+  readonly prefixBudget: number;
   /** seconds between firewall resyncs (0 = never; only with persistence) */
   readonly resyncSec: number;
 }
@@ -64,9 +69,13 @@ export interface ManagerLimits {
   maxSources: number;
   maxBans: number;
   maxOffenders: number;
+  /** refused crossings waiting for the budget */
+  maxPending: number;
+  /** prefixes whose recent bans are remembered for the prefix budget */
+  maxPrefixes: number;
 }
 
-export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536 };
+export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536, maxPending: 4096, maxPrefixes: 4096 };
 export const HITS_PER_SOURCE = 32;
 export const MAX_NOTICES = 4096;
 /** budget window */
@@ -86,6 +95,8 @@ export interface ManagerDeps {
   state: { path: string; writer: StateWriter } | null;
   /** fire pending expiries at the end of a replay */
   drains: boolean;
+  /** monotonic milliseconds, for the age of the host facts (default performance.now) */
+  clockMs?: () => number;
   limits?: Partial<ManagerLimits>;
 }
 
@@ -104,6 +115,22 @@ interface Hit {
 interface Score {
   addr: BanAddr;
   hits: Hit[];
+}
+
+interface Pending {
+  addr: BanAddr;
+  hits: Hit[];
+  /** first refusal */
+  since: number;
+}
+
+/** The prefix a budget counts per: the /24 of an IPv4 address, the /48 of an IPv6 one. */
+export function prefixOf(a: BanAddr): string {
+  if (a.family === 4) {
+    const n = a.v4 & 0xffffff00;
+    return `${dotted(n >>> 0)}/24`;
+  }
+  return `${formatV6((a.v6 >> 80n) << 80n)}/48`;
 }
 
 export interface Ban {
@@ -130,10 +157,22 @@ export interface ManagerStats {
   refusedAllow: number;
   refusedBudget: number;
   refusedTableFull: number;
+  /** refused because the address's /24 or /48 used its budget */
+  refusedPrefix: number;
+  /** refused crossings decided again once the budget allowed (banned or not) */
+  reconsidered: number;
+  /** refused crossings whose evidence left the window before the budget allowed */
+  pendingExpired: number;
+  /** refused crossings forgotten because the pending table was full */
+  pendingEvictions: number;
   scoreEvictions: number;
   offenderEvictions: number;
   resyncs: number;
   resyncRepairs: number;
+  /** times the host facts were read (start, every POLL_SEC, before a ban when stale) */
+  factsReads: number;
+  /** bans lifted because the allowlist forbids them (restored, adopted, or the host changed) */
+  liftedAllow: number;
   /** decisions of the fleet (CrowdSec decision stream) applied, and lifted */
   fleetBans: number;
   fleetLifts: number;
@@ -160,14 +199,9 @@ function titleOf(ev: IplogEvent): string {
   return TITLES[ev.kind] ?? ev.kind;
 }
 
-/**
- * The source an event accuses: its IPv4 `src`, or an IPv6 source carried as text in
- * `detail.src6` (the engine is IPv4 today; IPv6 decoding will fill that field).
- */
+/** The source an event accuses: its `src` address (IPv4 or IPv6; an IPv4-mapped one is the IPv4 host). */
 export function sourceOf(ev: IplogEvent): BanAddr | undefined {
-  const s6 = ev.detail?.src6;
-  if (typeof s6 === 'string') return parseAddr(s6);
-  return fromV4(ev.src);
+  return fromIp(ev.src);
 }
 
 /** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
@@ -183,15 +217,23 @@ function gradeOf(ev: IplogEvent): Hit['grade'] {
 }
 
 export class BanManager {
-  private readonly scores = new Map<string, Score>();
+  private readonly scores: Lru<Score>;
+  /** crossings refused for the budget, decided again when it allows (bounded, oldest out) */
+  private readonly pending: Lru<Pending>;
+  /** times of the recent bans per /24 (IPv4) or /48 (IPv6), for the prefix budget */
+  private readonly prefixBans: Lru<number[]>;
+  private nextReconsider = -Infinity;
   private readonly bans = new Map<string, Ban>();
   private readonly offenders = new Map<string, Offender>();
-  private readonly notices = new Map<string, number>();
+  private readonly notices = new Lru<number>(MAX_NOTICES);
   /** times of the recent bans, for the budget (at most `budget` entries) */
   private readonly recent: number[] = [];
   private budgetRefused = -1; // refusals in the current exhausted period; -1 = not exhausted
   private fullRefused = -1;
   private nextDue = Infinity;
+  /** when the host facts were read (clockMs), and whether a watcher said they changed */
+  private factsAt = -Infinity;
+  private factsStale = true;
   private nextPoll = -Infinity;
   private nextResync = Infinity;
   private resyncing = false;
@@ -207,16 +249,25 @@ export class BanManager {
     refusedAllow: 0,
     refusedBudget: 0,
     refusedTableFull: 0,
+    refusedPrefix: 0,
+    reconsidered: 0,
+    pendingExpired: 0,
+    pendingEvictions: 0,
     scoreEvictions: 0,
     offenderEvictions: 0,
     resyncs: 0,
     resyncRepairs: 0,
+    factsReads: 0,
+    liftedAllow: 0,
     fleetBans: 0,
     fleetLifts: 0,
   };
 
   constructor(private readonly d: ManagerDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...(d.limits ?? {}) };
+    this.scores = new Lru<Score>(this.limits.maxSources);
+    this.pending = new Lru<Pending>(this.limits.maxPending);
+    this.prefixBans = new Lru<number[]>(this.limits.maxPrefixes);
     this.drains = d.drains;
     this.refreshFacts(true);
   }
@@ -255,35 +306,31 @@ export class BanManager {
       this.stats.eventsWhileBanned++;
       return;
     }
+    // the least recently scored source goes when the table is full (O(1), lru.ts)
     let s = this.scores.get(a.text);
-    if (s !== undefined) {
-      this.scores.delete(a.text); // re-inserted below: the Map's order is recency
-    } else {
-      if (this.scores.size >= this.limits.maxSources) {
-        const oldest = this.scores.keys().next().value as string;
-        this.scores.delete(oldest);
-        this.stats.scoreEvictions++;
-      }
+    if (s === undefined) {
       s = { addr: a, hits: [] };
+      if (this.scores.set(a.text, s) !== undefined) this.stats.scoreEvictions++;
     }
+    const hits = s.hits;
     const hit: Hit = grade === undefined ? { t, w, title, kind, detector } : { t, w, title, kind, detector, grade };
     if (banSec > 0) hit.banSec = banSec;
-    s.hits.push(hit);
-    if (s.hits.length > HITS_PER_SOURCE) s.hits.shift();
+    hits.push(hit);
+    if (hits.length > HITS_PER_SOURCE) hits.shift();
     const from = t - this.d.policy.windowSec;
-    s.hits = s.hits.filter((h) => h.t > from);
+    let old = 0;
+    while (old < hits.length && hits[old]!.t <= from) old++;
+    if (old > 0) hits.splice(0, old);
     let score = 0;
-    for (const h of s.hits) score += h.w;
-    if (score < this.d.policy.threshold) {
-      this.scores.set(a.text, s);
-      return;
-    }
+    for (const h of hits) score += h.w;
+    if (score < this.d.policy.threshold) return;
+    this.scores.delete(a.text);
     this.stats.crossings++;
-    this.decide(a, t, s.hits, score);
+    this.decide(a, t, hits, score);
   }
 
   private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
-    const ev = event(kind, t, a.family === 4 ? a.v4 : 0, 0, -1, -1, null, -1, -1, { addr: a.text, family: a.family, ...detail });
+    const ev = event(kind, t, toIp(a), { detail: { addr: a.text, family: a.family, ...detail } });
     this.d.emit(ev, text);
   }
 
@@ -310,32 +357,110 @@ export class BanManager {
     return this.recent.length < this.d.policy.budget;
   }
 
+  /** Room in the budget of the /24 or /48 of `a`. */
+  private prefixLeft(a: BanAddr, t: number): boolean {
+    const times = this.prefixBans.peek(prefixOf(a));
+    if (times === undefined) return true;
+    const from = t - BUDGET_SEC;
+    while (times.length > 0 && times[0]! <= from) times.shift();
+    return times.length < this.d.policy.prefixBudget;
+  }
+
+  private spendPrefix(a: BanAddr, t: number): void {
+    const k = prefixOf(a);
+    const times = this.prefixBans.get(k);
+    if (times !== undefined) times.push(t);
+    else this.prefixBans.set(k, [t]);
+  }
+
+  /** A refusal line for `a`, at most once per address per window. */
+  private notice(a: BanAddr, t: number, why: string, hits: readonly Hit[], score: number, decision: string, extra: Record<string, unknown>): void {
+    const last = this.notices.get(a.text);
+    if (last !== undefined && t - last < this.d.policy.windowSec) return;
+    this.notices.set(a.text, t);
+    this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
+    this.explain(decision, a, hits, score, extra);
+  }
+
+  /** Keep a crossing refused for the budget, to be decided again when it allows. */
+  private defer(a: BanAddr, t: number, hits: readonly Hit[]): void {
+    const p = this.pending.get(a.text);
+    if (p !== undefined) {
+      for (const h of hits) if (!p.hits.includes(h)) p.hits.push(h);
+      if (p.hits.length > HITS_PER_SOURCE) p.hits.splice(0, p.hits.length - HITS_PER_SOURCE);
+      return;
+    }
+    if (this.pending.set(a.text, { addr: a, hits: [...hits], since: t }) !== undefined) this.stats.pendingEvictions++;
+  }
+
+  /**
+   * Decide again the crossings the budget refused, oldest first, while the budget allows
+   * and their evidence is still within the window (issue 11: ten decoys must not blind
+   * the sensor to the real scanner for good).
+   */
+  private reconsider(t: number): void {
+    if (this.pending.size === 0) return;
+    const from = t - this.d.policy.windowSec;
+    const done: Pending[] = [];
+    if (!this.budgetLeft(t)) return;
+    let slots = this.d.policy.budget - this.recent.length;
+    for (const p of this.pending.valuesOldestFirst()) {
+      if (slots <= 0) break;
+      let score = 0;
+      for (const h of p.hits) if (h.t > from) score += h.w;
+      if (score < this.d.policy.threshold) {
+        this.stats.pendingExpired++;
+        done.push(p);
+        continue;
+      }
+      if (!this.prefixLeft(p.addr, t)) continue;
+      done.push(p);
+      slots--;
+    }
+    for (const p of done) {
+      this.pending.delete(p.addr.text);
+      const hits = p.hits.filter((h) => h.t > from);
+      let score = 0;
+      for (const h of hits) score += h.w;
+      if (score < this.d.policy.threshold || this.bans.has(p.addr.text)) continue;
+      this.stats.reconsidered++;
+      this.decide(p.addr, t, hits, score);
+    }
+  }
+
   private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
     const p = this.d.policy;
-    // never the wrong address: facts about the host as they are now
-    this.refreshFacts(false);
-    const why = this.d.allow.match(a);
+    // cached host facts (cheap); they are refreshed below only if a ban is really coming
+    let why = this.d.allow.match(a);
+    if (why === undefined && this.budgetLeft(t) && this.prefixLeft(a, t) && this.bans.size < this.limits.maxBans && this.factsOld()) {
+      // never the wrong address: facts about the host as they are now
+      this.refreshFacts(false);
+      why = this.d.allow.match(a);
+    }
     if (why !== undefined) {
       this.stats.refusedAllow++;
-      const last = this.notices.get(a.text);
-      if (last === undefined || t - last >= p.windowSec) {
-        if (this.notices.size >= MAX_NOTICES) this.notices.delete(this.notices.keys().next().value as string);
-        this.notices.delete(a.text);
-        this.notices.set(a.text, t);
-        this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
-        this.explain('allowlisted', a, hits, score, { allowlist: why });
-      }
+      this.pending.delete(a.text);
+      this.notice(a, t, why, hits, score, 'allowlisted', { allowlist: why });
       return;
     }
     if (!this.budgetLeft(t)) {
       this.stats.refusedBudget++;
+      this.defer(a, t, hits);
       if (this.budgetRefused < 0) {
         this.budgetRefused = 0;
         const reason = `ban budget of ${p.budget} per minute exhausted`;
         this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${reason})`, { reason });
-        this.d.log.warn({ budget: p.budget, addr: a.text }, 'ban budget exhausted: refusing new bans until it recovers (one line only)');
+        // the refused wait in `pending` and are decided again when it recovers, while their evidence is in the window
+        this.d.log.warn({ budget: p.budget, addr: a.text, reconsidered: 'when the budget allows, while the evidence is in the window' }, 'ban budget exhausted: refusing new bans until it recovers (one line only)');
       }
       this.budgetRefused++;
+      return;
+    }
+    if (!this.prefixLeft(a, t)) {
+      this.stats.refusedPrefix++;
+      this.defer(a, t, hits);
+      const net = prefixOf(a);
+      this.notice(a, t, `ban budget of ${p.prefixBudget} per minute for ${net} exhausted`, hits, score, 'prefix budget', { prefix: net, prefixBudget: p.prefixBudget });
       return;
     }
     if (this.budgetRefused >= 0) {
@@ -354,6 +479,7 @@ export class BanManager {
       return;
     }
     this.fullRefused = -1;
+    this.pending.delete(a.text);
 
     const o = this.offenders.get(a.text);
     const prior = o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0;
@@ -367,6 +493,7 @@ export class BanManager {
     const ban: Ban = { addr: a, since: t, until: t + seconds, offence, reason };
     this.addBan(ban);
     this.recent.push(t);
+    this.spendPrefix(a, t);
     this.stats.bans++;
     this.d.firewall.now = t;
     this.line('ban.added', t, a, `BAN: banned ${a.text} for ${seconds} seconds (${reason})`, {
@@ -445,15 +572,57 @@ export class BanManager {
       const horizon = now - this.d.policy.maxTimeSec;
       for (const [k, o] of this.offenders) if (o.last < horizon && !this.bans.has(k)) this.offenders.delete(k);
     }
+    if (now >= this.nextReconsider && this.pending.size > 0) {
+      this.nextReconsider = now + 1;
+      this.reconsider(now);
+    }
     if (now >= this.nextResync) {
       this.nextResync = now + this.d.policy.resyncSec;
       void this.resync(now);
     }
   }
 
+  /**
+   * Lift every ban in force that the allowlist now forbids (the host gained an address,
+   * a reload added a network): the same check as a new ban, applied to the held ones.
+   */
+  enforceAllow(t: number): number {
+    const out: Ban[] = [];
+    for (const b of this.bans.values()) if (this.d.allow.match(b.addr) !== undefined) out.push(b);
+    out.sort((x, y) => (x.addr.text < y.addr.text ? -1 : 1));
+    if (out.length === 0) return 0;
+    this.d.firewall.now = t;
+    for (const b of out) {
+      this.bans.delete(b.addr.text);
+      this.liftedLine(t, b.addr, this.d.allow.match(b.addr)!, 'running');
+      this.d.firewall.unban(b.addr);
+    }
+    this.persist();
+    return out.length;
+  }
+
+  /** A watcher saw the host's addresses, routes or resolvers change. */
+  factsChanged(): void {
+    this.factsStale = true;
+  }
+
+  private factsOld(): boolean {
+    return this.factsStale || this.clockMs() - this.factsAt > FACTS_MAX_AGE_MS;
+  }
+
+  private clockMs(): number {
+    return this.d.clockMs ? this.d.clockMs() : performance.now();
+  }
+
   private refreshFacts(first: boolean): void {
+    this.stats.factsReads++;
+    this.factsStale = false;
+    this.factsAt = this.clockMs();
     const f = this.d.probe();
-    if (this.d.allow.update(f) && !first) this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
+    if (this.d.allow.update(f) && !first) {
+      this.d.log.info({ allowlist: this.d.allow.describe() }, 'host addresses changed: allowlist updated');
+      this.enforceAllow(this.now);
+    }
     if (first) {
       this.d.log.info({ allowlist: this.d.allow.describe() }, 'ban allowlist');
       if (f.problems.length) this.d.log.warn({ code: ERR.BAN_SYSTEM, problems: f.problems }, 'could not read every host address source for the ban allowlist');
@@ -492,15 +661,21 @@ export class BanManager {
   async start(now: number): Promise<void> {
     this.now = Math.max(this.now, now);
     this.d.firewall.now = now;
-    const st = this.d.state ? loadState(this.d.state.path, this.d.log) : null;
+    const st = this.d.state ? loadState(this.d.state.path, this.d.log, { maxBans: this.limits.maxBans, maxOffenders: this.limits.maxOffenders }) : null;
     const p = this.d.policy;
     const desired: Ban[] = [];
     const expired: Ban[] = [];
+    // restored entries pass the same never-ban list, host facts and allowlist as a new ban
+    const lifted = new Map<string, { addr: BanAddr; why: string }>();
     for (const b of st?.bans ?? []) {
       const a = parseAddr(b.addr);
       if (!a || this.bans.has(a.text)) continue;
       const ban: Ban = { addr: a, since: b.since, until: b.until, offence: b.offence, reason: b.reason };
-      (b.until > now ? desired : expired).push(ban);
+      if (b.until > now) {
+        const why = this.d.allow.match(a);
+        if (why !== undefined) lifted.set(a.text, { addr: a, why });
+        else desired.push(ban);
+      } else expired.push(ban);
     }
     for (const o of st?.offenders ?? []) {
       const a = parseAddr(o.addr);
@@ -512,7 +687,7 @@ export class BanManager {
     let adopted: Ban[] = [];
     let plan: ReconcilePlan = { add: [], remove: [] };
     for (;;) {
-      ({ plan, adopted } = this.plan(desired, expired, actual, now));
+      ({ plan, adopted } = this.plan(desired, expired, actual, now, lifted));
       const anything = plan.add.length + plan.remove.length > 0 || desired.length > 0 || (actual?.length ?? 0) > 0;
       if (!anything) break;
       if (await this.d.firewall.reconcile(plan)) break;
@@ -528,6 +703,7 @@ export class BanManager {
       this.stats.unbans++;
       this.line('ban.removed', now, b.addr, `BAN: unbanned ${b.addr.text} (expired while iplog was stopped)`, { reason: 'expired while iplog was stopped' });
     }
+    for (const { addr, why } of [...lifted.values()].sort((x, y) => (x.addr.text < y.addr.text ? -1 : 1))) this.liftedLine(now, addr, why, 'restore');
     if (this.d.firewall.def.expire) this.d.firewall.expire(p.maxTimeSec);
     if (p.resyncSec > 0 && this.d.state !== null) this.nextResync = now + p.resyncSec;
     this.d.log.info(
@@ -545,7 +721,22 @@ export class BanManager {
     if (st !== null || adopted.length > 0) this.persist();
   }
 
-  private plan(desired: readonly Ban[], expired: readonly Ban[], actual: readonly ActualBan[] | null, now: number): { plan: ReconcilePlan; adopted: Ban[] } {
+  /** `BAN: unbanned A (allowlisted: WHY)`: a restored, adopted or held ban the allowlist forbids. */
+  private liftedLine(t: number, a: BanAddr, why: string, when: string): void {
+    this.stats.unbans++;
+    this.stats.liftedAllow++;
+    const reason = why.startsWith('allowlisted') ? why : `allowlisted: ${why}`;
+    this.line('ban.removed', t, a, `BAN: unbanned ${a.text} (${reason})`, { reason });
+    this.d.log.warn({ addr: a.text, allowlist: why, when }, `unbanned ${a.text}: the allowlist forbids this ban`);
+  }
+
+  private plan(
+    desired: readonly Ban[],
+    expired: readonly Ban[],
+    actual: readonly ActualBan[] | null,
+    now: number,
+    lifted: Map<string, { addr: BanAddr; why: string }>,
+  ): { plan: ReconcilePlan; adopted: Ban[] } {
     const kernel = this.d.firewall.kernelExpiry;
     const held = new Map((actual ?? []).map((x) => [x.addr, x]));
     const want = new Set(desired.map((b) => b.addr.text));
@@ -570,6 +761,13 @@ export class BanManager {
         continue;
       }
       const a = parseAddr(h.addr)!;
+      // the firewall's entries too: never keep the host, loopback or an allowlisted peer locked out
+      const why = this.d.allow.match(a);
+      if (why !== undefined) {
+        remove.push({ addr: h.addr, family: h.family });
+        if (!lifted.has(a.text)) lifted.set(a.text, { addr: a, why });
+        continue;
+      }
       const seconds = h.seconds ?? this.d.policy.timeSec;
       const o = this.offenders.get(a.text);
       adopted.push({ addr: a, since: now, until: now + seconds, offence: o?.offences ?? 1, reason: 'found in the firewall at start' });
@@ -623,14 +821,12 @@ export class BanManager {
    */
   fleetBan(a: BanAddr, seconds: number, why: string): boolean {
     const t = this.now;
-    this.refreshFacts(false);
+    if (this.factsOld()) this.refreshFacts(false);
     const allow = this.d.allow.match(a);
     if (allow !== undefined) {
       this.stats.refusedAllow++;
       const last = this.notices.get(a.text);
       if (last === undefined || t - last >= this.d.policy.windowSec) {
-        if (this.notices.size >= MAX_NOTICES) this.notices.delete(this.notices.keys().next().value as string);
-        this.notices.delete(a.text);
         this.notices.set(a.text, t);
         this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${allow})`, { reason: allow, fleet: why });
         this.d.log.info({ explain: { decision: 'allowlisted', addr: a.text, fleet: why, allowlist: allow } }, `not banning ${a.text}`);
@@ -673,8 +869,16 @@ export class BanManager {
     return true;
   }
 
+  private readonly closers: (() => void)[] = [];
+
+  /** Run `f` when the manager closes (watchers). */
+  onClose(f: () => void): void {
+    this.closers.push(f);
+  }
+
   /** Wait for the firewall commands and the state file. Bans stay in the firewall. */
   async close(): Promise<void> {
+    for (const f of this.closers.splice(0)) f();
     await this.d.firewall.idle();
     await this.d.state?.writer.flush();
     this.d.log.info({ stats: this.stats, bans: this.bans.size, firewall: this.d.firewall.def.name }, 'ban manager stopped');

@@ -11,7 +11,7 @@
  *
  * Times are seconds since the epoch on the network clock (= wall time in live mode).
  */
-import { promises as fsp, readFileSync, renameSync, mkdirSync } from 'node:fs';
+import { promises as fsp, readFileSync, renameSync, mkdirSync, copyFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
@@ -51,27 +51,71 @@ function isFamily(x: unknown): x is Family {
   return x === 4 || x === 6;
 }
 
-/** Validate a parsed document; entries that do not make sense are dropped, not trusted. */
-export function sanitizeState(doc: unknown): BanState {
+/** What sanitizeState() left out, by kind (reported, never silent). */
+export interface StateDropped {
+  invalidBans: number;
+  invalidOffenders: number;
+  excessBans: number;
+  excessOffenders: number;
+  /** the first few entries left out, as JSON text (for the report) */
+  examples: string[];
+}
+
+/** At most this many entries of each list are read (the manager's table bounds). */
+export interface StateLimits {
+  maxBans: number;
+  maxOffenders: number;
+}
+
+/**
+ * Validate a parsed document; entries that do not make sense (or beyond the limits) are
+ * left out, not trusted, and counted in `dropped`.
+ */
+export function sanitizeState(doc: unknown, limits: StateLimits = { maxBans: Infinity, maxOffenders: Infinity }, dropped?: StateDropped): BanState {
   const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Partial<BanState>;
   if (d.version !== STATE_VERSION) throw new Error(`unsupported version ${String(d.version)}`);
+  const drop = dropped ?? { invalidBans: 0, invalidOffenders: 0, excessBans: 0, excessOffenders: 0, examples: [] };
+  const example = (x: unknown): void => {
+    if (drop.examples.length < 5) drop.examples.push(JSON.stringify(x)?.slice(0, 200) ?? String(x));
+  };
   const bans: StateBan[] = [];
   for (const b of Array.isArray(d.bans) ? d.bans : []) {
     const a = typeof b?.addr === 'string' ? parseAddr(b.addr) : undefined;
-    if (!a || !isFamily(b.family) || !Number.isFinite(b.since) || !Number.isFinite(b.until) || !Number.isInteger(b.offence) || b.offence < 1) continue;
+    if (!a || !isFamily(b.family) || !Number.isFinite(b.since) || !Number.isFinite(b.until) || !Number.isInteger(b.offence) || b.offence < 1) {
+      drop.invalidBans++;
+      example(b);
+      continue;
+    }
+    if (bans.length >= limits.maxBans) {
+      drop.excessBans++;
+      continue;
+    }
     bans.push({ addr: a.text, family: a.family, since: b.since, until: b.until, offence: b.offence, reason: typeof b.reason === 'string' ? b.reason : '' });
   }
   const offenders: StateOffender[] = [];
   for (const o of Array.isArray(d.offenders) ? d.offenders : []) {
     const a = typeof o?.addr === 'string' ? parseAddr(o.addr) : undefined;
-    if (!a || !Number.isInteger(o.offences) || o.offences < 1 || !Number.isFinite(o.last)) continue;
+    if (!a || !Number.isInteger(o.offences) || o.offences < 1 || !Number.isFinite(o.last)) {
+      drop.invalidOffenders++;
+      example(o);
+      continue;
+    }
+    if (offenders.length >= limits.maxOffenders) {
+      drop.excessOffenders++;
+      continue;
+    }
     offenders.push({ addr: a.text, family: a.family, offences: o.offences, last: o.last });
   }
   return { version: STATE_VERSION, backend: typeof d.backend === 'string' ? d.backend : '', saved: Number(d.saved) || 0, bans, offenders };
 }
 
-/** Read the table; a missing file is an empty table, a broken one is reported and set aside. */
-export function loadState(path: string, log: Logger): BanState | null {
+/**
+ * Read the table; a missing file is an empty table, a broken one is reported and set
+ * aside as FILE.corrupt. A file whose entries are partly invalid or beyond the limits is
+ * used for the rest, reported (IPLOG_ERR_BAN_STATE_READ, with counts and examples), and
+ * copied to FILE.corrupt first, since the next write replaces it.
+ */
+export function loadState(path: string, log: Logger, limits?: StateLimits): BanState | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -81,7 +125,21 @@ export function loadState(path: string, log: Logger): BanState | null {
     return null;
   }
   try {
-    return sanitizeState(JSON.parse(text));
+    const dropped: StateDropped = { invalidBans: 0, invalidOffenders: 0, excessBans: 0, excessOffenders: 0, examples: [] };
+    const st = sanitizeState(JSON.parse(text), limits, dropped);
+    if (dropped.invalidBans + dropped.invalidOffenders + dropped.excessBans + dropped.excessOffenders > 0) {
+      let keptAs: string | undefined = `${path}.corrupt`;
+      try {
+        copyFileSync(path, keptAs);
+      } catch {
+        keptAs = undefined;
+      }
+      log.error(
+        { code: ERR.BAN_STATE_READ, file: path, keptAs, ...dropped, limits },
+        'ban state file has invalid or excess entries: they are left out (the rest is used)',
+      );
+    }
+    return st;
   } catch (e) {
     log.error({ code: ERR.BAN_STATE_READ, file: path, err: (e as Error).message, keptAs: `${path}.corrupt` }, 'ban state file is corrupt; starting with an empty ban table');
     try {

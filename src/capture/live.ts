@@ -25,8 +25,9 @@
  *   lockFile(fd), lockOwner(fd)   the addon's fcntl record locks, for the pid file
  *
  * What it does, as iplog 2.2.3 does it (spec §5.2, iplog_pcap.c):
- *  - Interfaces: every interface that is up and has an IPv4 address, aliases (`eth0:1`)
- *    merged into their device; without -i, loopback interfaces are skipped; with -i,
+ *  - Interfaces: every interface that is up and has an IPv4 or IPv6 address (an
+ *    extension: 2.2.3 knew IPv4 only; IPv6 addresses come from os.networkInterfaces(),
+ *    which lists interfaces that are up), aliases (`eth0:1`) merged into their device; without -i, loopback interfaces are skipped; with -i,
  *    only the listed names that are in that list (unknown names are silently ignored).
  *    `-i any` (an extension) opens Linux's any device, filtered on every local address.
  *  - libpcap: snaplen 1500, promiscuous with -a, block mode (TPACKET_V3 with a short block
@@ -34,6 +35,11 @@
  *  - BPF filter `ip and (tcp or udp or icmp) and dst host (A1 or A2 ...)`, built by
  *    buildFilter() exactly as the original builds it (disabled protocols dropped, with
  *    its stray space), `dst net (N1 or N2 ...)` with -a; no filter on loopback devices.
+ *    An interface with IPv6 addresses (or -a with IPv6 networks) adds
+ *    `ip6 and dst host (B1 or B2 ...)` (`ip6 and dst net (...)`): `(IPv4 part) or (IPv6
+ *    part)`, or the IPv6 part alone. The IPv6 part selects no protocol: BPF's `tcp` on
+ *    ip6 sees only a TCP header right after the fixed header, and extension headers or
+ *    fragments must not hide traffic from the sensor; the engine selects protocols.
  *  - Link types: whatever the replay reader decodes (Ethernet, SLL/SLL2 for `any`, raw,
  *    NULL/LOOP); any other interface gets `Warning: unable to open X`.
  *  - An interface that goes down (IFF_UP cleared, or libpcap reporting it gone) logs
@@ -65,11 +71,13 @@
  * ring (drops counted) instead of growing memory.
  */
 import * as path from 'node:path';
+import { networkInterfaces } from 'node:os';
 import type { Settings, Flags } from '../config/settings';
 import type { Engine } from '../pipeline';
 import type { Logger } from '../log';
 import { IplogError, ERR } from '../errors';
 import { isSupportedLinktype } from '../decode/link';
+import { isNet6 } from '../rules/dst-net';
 import { PcapParser, PCAP_FILE_HEADER } from './pcap-file';
 import type { FrameHandler } from './source';
 import type { InterfaceSnapshot } from '../metrics/snapshot';
@@ -108,6 +116,8 @@ export interface NativeCapture {
 export interface NativeAddon {
   Capture: new (device: string, opts: { snaplen: number; promisc: boolean; bufferSize: number; timeoutMs: number }) => NativeCapture;
   interfaces(): IfAddress[];
+  /** IPv6 addresses of the interfaces that are up (loadAddon() supplies os.networkInterfaces()'s; absent: none) */
+  interfaces6?(): IfAddress[];
   ifFlags(name: string): number;
   canRawSocket(): boolean;
   lockFile(fd: number): boolean;
@@ -124,7 +134,8 @@ let addon: NativeAddon | null = null;
 export function loadAddon(): NativeAddon {
   if (addon !== null) return addon;
   try {
-    addon = require(ADDON_PATH) as NativeAddon;
+    const raw = require(ADDON_PATH) as NativeAddon;
+    addon = Object.assign(Object.create(null) as NativeAddon, raw, { interfaces6: osInterfaces6 });
   } catch (e) {
     throw new IplogError(
       `live capture needs the native addon (${ADDON_PATH}): run \`npm install\` with libpcap's headers installed (Debian: libpcap-dev) (${(e as Error).message.split('\n')[0]})`,
@@ -156,7 +167,24 @@ export function wallSeconds(): number {
 export const IFF_UP = 0x1;
 export const IFF_LOOPBACK = 0x8;
 
-/** One IPv4 address of an interface, as getifaddrs() gives it (name may be an alias label). */
+/** The IPv6 addresses of os.networkInterfaces() (interfaces that are up and running), as IfAddress. */
+export function osInterfaces6(): IfAddress[] {
+  const out: IfAddress[] = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv6' && (a.family as unknown) !== 6) continue;
+      out.push({ name, address: a.address.replace(/%.*$/, ''), flags: IFF_UP | (a.internal ? IFF_LOOPBACK : 0) });
+    }
+  }
+  return out;
+}
+
+/** Every address of the system's interfaces: the addon's IPv4 ones, then the IPv6 ones. */
+export function systemAddresses(addon: NativeAddon): IfAddress[] {
+  return addon.interfaces6 ? [...addon.interfaces(), ...addon.interfaces6()] : addon.interfaces();
+}
+
+/** One address of an interface, as getifaddrs() gives it (name may be an alias label); IPv6 ones hold ':'. */
 export interface IfAddress {
   name: string;
   address: string;
@@ -167,6 +195,8 @@ export interface Interface {
   name: string;
   /** IPv4 addresses in system order, aliases included */
   addresses: string[];
+  /** IPv6 addresses in system order (absent when there are none) */
+  addresses6?: string[];
   loopback: boolean;
 }
 
@@ -175,7 +205,8 @@ export const ANY_DEVICE = 'any';
 
 /**
  * iplog's interface list (get_iflist): interfaces that are up and have an IPv4 address,
- * in system order, with `eth0:1` merged into `eth0`.
+ * in system order, with `eth0:1` merged into `eth0`; and (an extension) those that have
+ * only IPv6 addresses.
  */
 export function ipv4Interfaces(list: readonly IfAddress[]): Interface[] {
   const out: Interface[] = [];
@@ -190,7 +221,8 @@ export function ipv4Interfaces(list: readonly IfAddress[]): Interface[] {
       byName.set(name, i);
       out.push(i);
     }
-    i.addresses.push(a.address);
+    if (a.address.includes(':')) (i.addresses6 ??= []).push(a.address);
+    else i.addresses.push(a.address);
   }
   return out;
 }
@@ -205,7 +237,9 @@ export function selectInterfaces(all: readonly Interface[], wanted: readonly str
   const chosen = all.filter((i) => wanted.includes(i.name));
   if (wanted.includes(ANY_DEVICE) && !chosen.some((i) => i.name === ANY_DEVICE)) {
     const addresses = [...new Set(all.flatMap((i) => i.addresses))];
-    if (addresses.length > 0) chosen.push({ name: ANY_DEVICE, addresses, loopback: false });
+    const addresses6 = [...new Set(all.flatMap((i) => i.addresses6 ?? []))];
+    if (addresses6.length > 0) chosen.push({ name: ANY_DEVICE, addresses, addresses6, loopback: false });
+    else if (addresses.length > 0) chosen.push({ name: ANY_DEVICE, addresses, loopback: false });
   }
   return chosen;
 }
@@ -216,7 +250,23 @@ export function selectInterfaces(all: readonly Interface[], wanted: readonly str
  * the way the original leaves it out (`ip and (tcp or udp ) and ...` when ICMP is off);
  * with -a, `dst net (N1 or N2)` with the networks as given.
  */
-export function buildFilter(flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>, addresses: readonly string[], nets?: readonly string[]): string {
+export function buildFilter(
+  flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>,
+  addresses: readonly string[],
+  nets?: readonly string[],
+  addresses6: readonly string[] = [],
+): string {
+  const nets4 = nets?.filter((n) => !isNet6(n));
+  const nets6 = nets?.filter(isNet6) ?? [];
+  const v4 = buildFilter4(flags, addresses, nets4);
+  const has6 = flags.promisc ? nets6.length > 0 : addresses6.length > 0;
+  if (!has6) return v4;
+  const v6 = flags.promisc ? `ip6 and dst net (${nets6.join(' or ')})` : `ip6 and dst host (${addresses6.join(' or ')})`;
+  const has4 = flags.promisc ? (nets4?.length ?? 0) > 0 : addresses.length > 0;
+  return has4 ? `(${v4}) or (${v6})` : v6;
+}
+
+function buildFilter4(flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>, addresses: readonly string[], nets?: readonly string[]): string {
   let f = 'ip and (';
   let i = 0;
   if (flags.tcp) {
@@ -440,7 +490,7 @@ export class LiveCapture {
 
   /** Open every selected interface; LiveFatal when none could be opened. */
   openAll(): void {
-    const chosen = selectInterfaces(ipv4Interfaces(this.addon.interfaces()), this.settings.interfaces);
+    const chosen = selectInterfaces(ipv4Interfaces(systemAddresses(this.addon)), this.settings.interfaces);
     for (const i of chosen) {
       const h = this.openOne(i);
       if (h === null) this.say(`Warning: unable to open ${i.name}`);
@@ -480,7 +530,7 @@ export class LiveCapture {
     if (w !== null) this.log?.warn({ iface: i.name, warning: w }, 'libpcap warning');
     // pcap filters "don't work on Linux loopback devices" (iplog_pcap.c): none there
     if (!i.loopback) {
-      const text = buildFilter(this.settings.flags, i.addresses, this.settings.promiscNets);
+      const text = buildFilter(this.settings.flags, i.addresses, this.settings.promiscNets, i.addresses6);
       try {
         cap.setFilter(text);
       } catch (e) {
@@ -619,7 +669,7 @@ export class LiveCapture {
   }
 
   private reopen(name: string): boolean {
-    const i = selectInterfaces(ipv4Interfaces(this.addon.interfaces()), [name]).find((x) => x.name === name);
+    const i = selectInterfaces(ipv4Interfaces(systemAddresses(this.addon)), [name]).find((x) => x.name === name);
     if (i === undefined) return false;
     let h: Handle | null;
     try {

@@ -8,6 +8,7 @@
  * the timestamp unit: a1b2c3d4 microseconds, a1b23c4d nanoseconds; a1b2cd34 is the
  * "modified" (Kuznetzov) format whose record headers are 24 bytes, with microseconds.
  * A fraction of a second that is 10^9 ns or more (corrupt) is carried into the seconds.
+ * Times outside MIN_TIME_SEC..MAX_TIME_SEC (reader-core.ts) are skipped and counted.
  *
  * Bounds: a record with caplen above MAX_CAPLEN is skipped and counted
  * (`capture.packet_too_large`), above MAX_RECORD_CLAIM it is an error; so the parser never
@@ -20,6 +21,7 @@ import {
   CAPTURE_ERR,
   MAX_CAPLEN,
   MAX_RECORD_CLAIM,
+  MAX_TIME_SEC,
   ParserContext,
   RecordParser,
   captureError,
@@ -114,6 +116,13 @@ export class PcapParser implements RecordParser {
       if (nsec >= 1e9) {
         sec += Math.floor(nsec / 1e9);
         nsec %= 1e9;
+      }
+      if (sec > MAX_TIME_SEC) {
+        // only reachable by carrying a corrupt fraction into the seconds: the same rule
+        // as pcapng, so the range is the readers' one contract
+        counts[A.capTimeRange]++;
+        pos += total;
+        continue;
       }
       const wirelen = u32(buf, pos + 12, le);
       if (caplen > snap && snap !== 0) counts[A.capCaplenSnaplen]++;

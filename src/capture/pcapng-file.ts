@@ -17,7 +17,9 @@
  *
  * Timestamps are converted to (seconds, nanoseconds) exactly, without BigInt: 64-bit
  * long division in 16-bit digits by divisors ≤ 10^9; binary resolutions finer than 2^-23
- * may round the nanoseconds by one.
+ * may round the nanoseconds by one. A packet whose time (with if_tsoffset) falls outside
+ * MIN_TIME_SEC..MAX_TIME_SEC (reader-core.ts) is skipped and counted
+ * (`capture.timestamp_out_of_range`).
  *
  * Bounds: a block up to MAX_BUFFER bytes is parsed whole and its trailing length checked;
  * a larger one (≤ MAX_RECORD_CLAIM) is streamed past unverified, and counted as
@@ -31,6 +33,8 @@ import {
   MAX_BUFFER,
   MAX_CAPLEN,
   MAX_RECORD_CLAIM,
+  MAX_TIME_SEC,
+  MIN_TIME_SEC,
   ParserContext,
   RecordParser,
   captureError,
@@ -198,7 +202,10 @@ export class PcapngParser implements RecordParser {
       return;
     }
     const wirelen = u32(buf, pos + 24, le);
-    this.toTime(u32(buf, pos + 12, le), u32(buf, pos + 16, le), iface);
+    if (!this.toTime(u32(buf, pos + 12, le), u32(buf, pos + 16, le), iface)) {
+      counts[A.capTimeRange]++;
+      return;
+    }
     const snap = this.ifSnaplen[iface]!;
     if (caplen > snap && snap !== 0) counts[A.capCaplenSnaplen]++;
     if (caplen > wirelen) counts[A.capCaplenLen]++;
@@ -302,8 +309,11 @@ export class PcapngParser implements RecordParser {
     if (this.ctx.onLinktype !== undefined) this.ctx.onLinktype(linktype, i);
   }
 
-  /** Sets this.sec / this.nsec from a 64-bit timestamp in the interface's units. */
-  private toTime(hi: number, lo: number, iface: number): void {
+  /**
+   * Sets this.sec / this.nsec from a 64-bit timestamp in the interface's units; false
+   * (and nothing set) when the time is outside MIN_TIME_SEC..MAX_TIME_SEC.
+   */
+  private toTime(hi: number, lo: number, iface: number): boolean {
     const kind = this.ifTsKind[iface]!;
     const div = this.ifTsDiv[iface]!;
     let sec: number;
@@ -333,7 +343,13 @@ export class PcapngParser implements RecordParser {
       nsec = Math.floor(frac * this.ifTsMul[iface]!);
       if (nsec > 999999999) nsec = 999999999;
     }
-    this.sec = sec + this.ifTsOff[iface]!;
+    // sec is exact below 2^53 and only grows with the count, so a count past the range
+    // stays past it whatever the rounding; the offset is exact (|offset| < 2^63 rounds
+    // to a double, but any offset that large puts every packet out of range)
+    const t = sec + this.ifTsOff[iface]!;
+    if (!(t >= MIN_TIME_SEC && t <= MAX_TIME_SEC)) return false;
+    this.sec = t;
     this.nsec = nsec;
+    return true;
   }
 }

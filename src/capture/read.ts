@@ -232,7 +232,7 @@ async function drive(
       if (buf.length > maxBuf) maxBuf = buf.length;
     }
     if (end >= buf.length) throw new Error('internal: reader buffer full without progress');
-    if (between !== undefined) await between();
+    if (between !== undefined) await between(base + end);
     const n = await src.read(buf, end, buf.length - end);
     if (n === 0) eof = true;
     else end += n;

@@ -20,6 +20,19 @@ export const MAX_CAPLEN = 262144;
 export const MAX_BUFFER = MAX_CAPLEN + 65536;
 /** A record or block claiming more than this is reported as corrupt (IPLOG_ERR_CAPTURE_RECORD_SIZE). */
 export const MAX_RECORD_CLAIM = 16 * 1024 * 1024;
+/**
+ * The range of packet times iplog handles, in seconds since the epoch: 1970-01-01T00:00:00Z
+ * to 2106-02-07T06:28:15Z (2^32 - 1), the range of the classic pcap format's seconds and
+ * of a live clock. Deadlines drawn from packet time (scan and fragment timeouts, ban
+ * expiry) then stay far inside what a four-digit ISO 8601 year (the JSON events' `time`,
+ * up to 9999) and the text timestamp can show, and inside the doubles that count seconds
+ * exactly. A packet stamped outside it (a pcapng timestamp past 2^53 s, a huge or
+ * negative if_tsoffset, a resolution whose count overflows) is skipped and counted as
+ * `capture.timestamp_out_of_range`; the packets around it are read as usual.
+ */
+export const MIN_TIME_SEC = 0;
+export const MAX_TIME_SEC = 4294967295;
+
 /** Default bytes read per chunk. */
 export const DEFAULT_CHUNK = 1024 * 1024;
 

@@ -15,6 +15,7 @@ export const LINKTYPE = {
   LOOP: 108, // OpenBSD loopback: 4-byte network-order address family
   LINUX_SLL: 113,
   IPV4: 228, // raw IPv4
+  IPV6: 229, // raw IPv6
   LINUX_SLL2: 276,
   DLT_RAW_12: 12, // DLT_RAW on most BSDs (and libpcap's LINKTYPE_RAW alias)
   DLT_RAW_14: 14, // DLT_RAW on OpenBSD
@@ -51,8 +52,9 @@ export interface ReadOptions {
   /**
    * Called between chunks; may return a promise to apply backpressure (the pipeline
    * waits there for pending reverse-DNS lookups so its output queue stays bounded).
+   * `consumed` is the number of bytes of the input read so far (progress display).
    */
-  between?: () => void | Promise<void>;
+  between?: (consumed: number) => void | Promise<void>;
 }
 
 export interface ReadSummary {

@@ -7,8 +7,14 @@
  * says "Denotes enabled by default". The text is fixed legacy output, so it is a template
  * here rather than something rendered from the option table; only the modern profile adds
  * a section for the options that 2.2.3 did not have, rendered from the table.
+ *
+ * These are the texts of 2.2.3's command line (the compat profile chosen explicitly,
+ * config/settings.ts originalCommandLine()). Otherwise `-h` prints helpText(), every
+ * option by group, rendered from the option table, and `-v` this project's version.
  */
-import { OPTIONS } from '../config/options';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPTIONS, OPTION_GROUPS, findShort, type OptionGroup, type OptionSpec } from '../config/options';
 import type { FlagName, Flags, Profile } from '../config/settings';
 
 /** Note the trailing space after the address: it is in the original. */
@@ -90,4 +96,92 @@ function newOptionsSection(): string {
 export function usageText(flags: Flags, profile: Profile = 'compat'): string {
   const text = USAGE_TEMPLATE.replace(/\{([a-z_]+)\}/g, (_m, name: string) => (flags[name as FlagName] ? '*' : ' '));
   return profile === 'modern' ? `${text}\n${newOptionsSection()}` : text;
+}
+
+
+/** This project's version, from package.json (`unknown` if it cannot be read). */
+export function projectVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `-v` outside 2.2.3's command line. */
+export function versionText(): string {
+  return `iplog ${projectVersion()} (a reimplementation of iplog 2.2.3; \`iplog --profile compat -v\` prints the original's text)`;
+}
+
+const GROUP_TITLES: Record<OptionGroup, string> = {
+  general: 'General',
+  capture: 'Capture (what is read: interfaces, captures, protocols)',
+  output: 'Output (where the lines go, names, JSON)',
+  detection: 'Detection',
+  bans: 'Bans (docs/ban-backends.md)',
+  daemon: 'Daemon',
+};
+
+const WIDTH = 80;
+const INDENT = 32;
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') out.push(line);
+  return out;
+}
+
+/** The option's forms for the left column: `-i, --interface IF[,IF...]`. */
+export function optionForms(spec: OptionSpec, profile: Profile): string {
+  const letter = spec.short !== undefined && findShort(spec.short, profile, false) === spec ? `-${spec.short}, ` : '    ';
+  const arg = spec.kind === 'bool' ? '[=BOOL]' : spec.kind === 'string' ? ` ${spec.arg ?? 'VALUE'}` : '';
+  return `  ${letter}--${spec.long[0]}${arg}`;
+}
+
+/**
+ * `iplog -h` (default and modern profiles): every option of the table, by group, with
+ * its current value for on/off options (after iplog.conf and the options before -h).
+ */
+export function helpText(flags: Flags, profile: Profile, values: { quiet?: boolean; replayResolve?: boolean } = {}): string {
+  const lines = [
+    'Usage: iplog [OPTION]...                  the live sensor (a daemon unless -o)',
+    '       iplog -r FILE|DIR|- [FILE|DIR]... [OPTION]...   replay captures, in order',
+    '',
+    'BOOL is yes, true, no, false or toggle (only as --opt=BOOL; without it: on). [on] and',
+    '[off] show the value at this point (defaults, iplog.conf, the options before -h).',
+    `Profile: ${profile}. \`iplog --profile compat -h\` prints iplog 2.2.3's own text.`,
+  ];
+  for (const group of OPTION_GROUPS) {
+    lines.push('', `${GROUP_TITLES[group]}:`);
+    for (const spec of OPTIONS.filter((o) => o.group === group)) {
+      let doc = spec.doc;
+      if (spec.long.length > 1) doc += ` Also --${spec.long.slice(1).join(', --')}.`;
+      let state: boolean | undefined;
+      if (spec.flag !== undefined) state = flags[spec.flag];
+      else if (spec.boolSetting === 'quiet') state = values.quiet === true;
+      else if (spec.boolSetting === 'replayResolve') state = values.replayResolve ?? profile === 'compat';
+      if (state !== undefined) doc += state ? ' [on]' : ' [off]';
+      else if (spec.defaultText !== undefined && spec.kind === 'string') doc += ` [${spec.defaultText}]`;
+      const left = optionForms(spec, profile);
+      const text = wrap(doc, WIDTH - INDENT);
+      if (left.length < INDENT) {
+        lines.push(left.padEnd(INDENT) + (text[0] ?? ''));
+      } else {
+        lines.push(left);
+        lines.push(' '.repeat(INDENT) + (text[0] ?? ''));
+      }
+      for (const t of text.slice(1)) lines.push(' '.repeat(INDENT) + t);
+    }
+  }
+  return lines.join('\n');
 }

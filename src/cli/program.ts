@@ -44,8 +44,10 @@ import {
   type LongOption,
   type OptionSpec,
 } from '../config/options';
-import type { Profile, Settings } from '../config/settings';
-import { usageText, VERSION_TEXT } from './help';
+import { originalCommandLine, type Profile, type Settings } from '../config/settings';
+import { compileNets } from '../rules/dst-net';
+import { findBackend } from '../ban/index';
+import { helpText, usageText, versionText, VERSION_TEXT } from './help';
 import { killIplog, SIGHUP, SIGTERM, strerror, systemPidFileDeps, type PidFileDeps } from './kill';
 
 /**
@@ -70,7 +72,8 @@ export type CliErrorCode =
   | 'IPLOG_ERR_PIDFILE_OPEN' // -k/-R
   | 'IPLOG_ERR_PIDFILE_READ'
   | 'IPLOG_ERR_BAD_PID'
-  | 'IPLOG_ERR_SIGNAL';
+  | 'IPLOG_ERR_SIGNAL'
+  | 'IPLOG_ERR_CONFIG_TEST'; // -t found problems
 
 export type CliResult =
   | { kind: 'run'; settings: Settings; messages: string[] }
@@ -117,6 +120,12 @@ export interface GetoptResult {
   readonly items: GetoptItem[];
   /** getopt's message for the first invalid option (without newline), if any */
   readonly error?: string;
+  /**
+   * The values of -r/--read and the non-option arguments, in argv order: the inputs of a
+   * replay (`-r a.pcap b.pcapng dir/`). iplog 2.2.3 ignored non-options, and so does a
+   * live run.
+   */
+  readonly inputs: string[];
 }
 
 const LONGOPTS: readonly LongOption[] = longOptionOrder();
@@ -150,31 +159,42 @@ function matchLong(name: string): LongMatch {
 }
 
 /** Tokenise argv (without the program name) as getopt_long(argc, argv, opts, longopts) would. */
-export function getopt(argv: readonly string[], profile: Profile): GetoptResult {
+export function getopt(argv: readonly string[], profile: Profile, original = profile === 'compat'): GetoptResult {
   const items: GetoptItem[] = [];
+  const inputs: string[] = [];
+  const push = (item: GetoptItem): void => {
+    items.push(item);
+    if (item.spec.setting === 'replayFile' && item.value !== undefined) inputs.push(item.value);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') break;
-    // Non-options ("-" included) are permuted to the end, and iplog ignores them.
-    if (arg.length < 2 || arg[0] !== '-') continue;
+    if (arg === '--') {
+      inputs.push(...argv.slice(i + 1));
+      break;
+    }
+    // Non-options ("-" included) are permuted to the end: replay inputs, else ignored.
+    if (arg.length < 2 || arg[0] !== '-') {
+      inputs.push(arg);
+      continue;
+    }
 
     if (arg[1] === '-') {
       const body = arg.slice(2);
       const eq = body.indexOf('=');
       const m = matchLong(eq < 0 ? body : body.slice(0, eq));
-      if (m.kind === 'none') return { items, error: `${PROG}: unrecognized option '--${body}'` };
+      if (m.kind === 'none') return { items, inputs, error: `${PROG}: unrecognized option '--${body}'` };
       if (m.kind === 'ambiguous') {
-        return { items, error: `${PROG}: option '--${body}' is ambiguous; possibilities:${m.names.map((n) => ` '--${n}'`).join('')}` };
+        return { items, inputs, error: `${PROG}: option '--${body}' is ambiguous; possibilities:${m.names.map((n) => ` '--${n}'`).join('')}` };
       }
       const o = m.option;
       if (eq >= 0) {
-        if (o.hasArg === 0) return { items, error: `${PROG}: option '--${o.name}' doesn't allow an argument` };
-        items.push({ spec: o.spec, value: body.slice(eq + 1) });
+        if (o.hasArg === 0) return { items, inputs, error: `${PROG}: option '--${o.name}' doesn't allow an argument` };
+        push({ spec: o.spec, value: body.slice(eq + 1) });
       } else if (o.hasArg === 1) {
-        if (i + 1 >= argv.length) return { items, error: `${PROG}: option '--${o.name}' requires an argument` };
-        items.push({ spec: o.spec, value: argv[++i] });
+        if (i + 1 >= argv.length) return { items, inputs, error: `${PROG}: option '--${o.name}' requires an argument` };
+        push({ spec: o.spec, value: argv[++i] });
       } else {
-        items.push({ spec: o.spec, value: undefined });
+        push({ spec: o.spec, value: undefined });
       }
       continue;
     }
@@ -182,19 +202,19 @@ export function getopt(argv: readonly string[], profile: Profile): GetoptResult 
     // A cluster of short options; one that takes an argument ends it.
     for (let j = 1; j < arg.length; j++) {
       const c = arg[j];
-      const spec = findShort(c, profile);
-      if (spec === undefined) return { items, error: `${PROG}: invalid option -- '${c}'` };
+      const spec = findShort(c, profile, original);
+      if (spec === undefined) return { items, inputs, error: `${PROG}: invalid option -- '${c}'` };
       if (hasArgOf(spec) !== 1) {
-        items.push({ spec, value: undefined });
+        push({ spec, value: undefined });
         continue;
       }
-      if (j + 1 < arg.length) items.push({ spec, value: arg.slice(j + 1) });
-      else if (i + 1 < argv.length) items.push({ spec, value: argv[++i] });
-      else return { items, error: `${PROG}: option requires an argument -- '${c}'` };
+      if (j + 1 < arg.length) push({ spec, value: arg.slice(j + 1) });
+      else if (i + 1 < argv.length) push({ spec, value: argv[++i] });
+      else return { items, inputs, error: `${PROG}: option requires an argument -- '${c}'` };
       break;
     }
   }
-  return { items };
+  return { items, inputs };
 }
 
 // ---------------------------------------------------------------------------
@@ -231,24 +251,69 @@ function canonicalArgv(items: readonly GetoptItem[]): string[] {
 // ---------------------------------------------------------------------------
 // Applying options
 
+/**
+ * One diagnostic as the original printed it (`text`), and where it comes from when that
+ * is a line of a configuration file. Rendered at the end, once the command-line style
+ * is known (settings.ts originalCommandLine(): a `profile` statement may come last).
+ */
+export interface Diagnostic {
+  readonly text: string;
+  readonly file?: string;
+  readonly line?: number;
+}
+
 interface Ctx {
   readonly settings: Settings;
-  readonly messages: string[];
+  readonly messages: Diagnostic[];
   readonly deps: Required<Pick<CliDeps, 'pidFile' | 'platform'>> & CliDeps;
   dnsFromCli: boolean;
+  /** -t / --test-config was given: parse everything, then report */
+  testConfig: boolean;
 }
 
-function printed(messages: readonly string[], last?: string): string {
-  return messages.map((m) => `${m}\n`).join('') + (last !== undefined ? `${last}\n` : '');
+/**
+ * The printed form of diagnostics: 2.2.3's text with its command line, else
+ * `iplog: FILE:LINE: message` for a line of a configuration file and `iplog: message`
+ * for the others (no blank lines).
+ */
+export function renderDiagnostics(diags: readonly Diagnostic[], original: boolean): string[] {
+  if (original) return diags.map((d) => d.text);
+  return diags.map((d) => {
+    const text = d.text.replace(/^\[line \d+\] /, '').replace(/^.*: Parse Error: /, '').replace(/\n+$/, '');
+    return d.file !== undefined && d.line !== undefined ? `${PROG}: ${d.file}:${d.line}: ${text}` : `${PROG}: ${text}`;
+  });
 }
 
-function exitWith(ctx: Ctx, status: number, last?: string, stderr = '', code?: CliErrorCode): CliResult {
-  const r: CliResult = { kind: 'exit', status, stdout: printed(ctx.messages, last), stderr };
+function printed(lines: readonly string[], last?: string): string {
+  return lines.map((m) => `${m}\n`).join('') + (last !== undefined ? `${last}\n` : '');
+}
+
+/**
+ * End the run. `last` is the final text: a diagnostic (a Fatal line, a usage after an
+ * error) unless `output` says it is what was asked for (-h, -v). With 2.2.3's command
+ * line everything but getopt's own message goes to stdout, as the original did;
+ * otherwise only asked-for output does, and every diagnostic goes to stderr.
+ */
+function exitWith(ctx: Ctx, status: number, last?: string, stderr = '', code?: CliErrorCode, output = false): CliResult {
+  const original = originalCommandLine(ctx.settings);
+  const lines = renderDiagnostics(ctx.messages, original);
+  let r: CliResult;
+  if (original) {
+    r = { kind: 'exit', status, stdout: printed(lines, last), stderr };
+  } else {
+    const lastText = last?.replace(/\n+$/, '');
+    r = {
+      kind: 'exit',
+      status,
+      stdout: output && lastText !== undefined ? `${lastText}\n` : '',
+      stderr: printed(lines) + stderr + (!output && lastText !== undefined ? `${lastText.startsWith('Fatal: ') || lastText.startsWith('Unable') ? `${PROG}: ` : ''}${lastText}\n` : ''),
+    };
+  }
   if (code !== undefined) r.code = code;
   return r;
 }
 
-/** fatal(): "Fatal: <msg>" on stdout, exit(-1). */
+/** fatal(): "Fatal: <msg>" on stdout (2.2.3's command line) or stderr, exit(-1). */
 function fatal(ctx: Ctx, msg: string, code: CliErrorCode): CliResult {
   return exitWith(ctx, 255, `Fatal: ${msg}`, '', code);
 }
@@ -269,9 +334,18 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
   const flags = settings.flags;
   switch (spec.kind) {
     case 'bool': {
+      if (spec.boolSetting !== undefined) {
+        const key = spec.boolSetting;
+        const v = enable(settings[key] === true, value);
+        if (v === undefined) {
+          return fatal(ctx, `Arguments must be either "yes", "true", "no", "false" or "toggle".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_BOOL');
+        }
+        settings[key] = v;
+        return undefined;
+      }
       const flag = spec.flag as keyof typeof flags;
       if (flag === 'get_ident' && ctx.deps.platform !== 'linux') {
-        messages.push('Ident lookups are only supported on Linux.');
+        messages.push({ text: 'Ident lookups are only supported on Linux.' });
         return undefined;
       }
       const v = enable(flags[flag], value);
@@ -283,7 +357,7 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
     }
     case 'switch':
       if (spec.flag === 'stdout' && settings.logfile !== undefined) {
-        messages.push('Warning: Overriding --logfile');
+        messages.push({ text: 'Warning: Overriding --logfile' });
         settings.logfile = undefined;
       }
       flags[spec.flag as keyof typeof flags] = true;
@@ -298,9 +372,12 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
           return r.status === 0 ? exitWith(ctx, 0) : fatal(ctx, r.message, r.code);
         }
         case 'version':
-          return exitWith(ctx, 0, VERSION_TEXT);
+          return exitWith(ctx, 0, originalCommandLine(settings) ? VERSION_TEXT : versionText(), '', undefined, true);
+        case 'testConfig':
+          ctx.testConfig = true;
+          return undefined;
         default:
-          return exitWith(ctx, 0, usageText(flags, settings.profile));
+          return exitWith(ctx, 0, originalCommandLine(settings) ? usageText(flags, settings.profile) : helpText(flags, settings.profile, { quiet: settings.quiet, replayResolve: settings.replayResolve }), '', undefined, true);
       }
   }
 }
@@ -309,10 +386,10 @@ function applySetting(ctx: Ctx, spec: OptionSpec, value: string): CliResult | un
   const { settings, messages } = ctx;
   if (spec.setting === undefined) return undefined;
   if (spec.setting === 'logfile' && settings.flags.stdout) {
-    messages.push('Warning: Overriding --stdout');
+    messages.push({ text: 'Warning: Overriding --stdout' });
     settings.flags.stdout = false;
   }
-  const r = applyValue(settings, spec.setting, value, (m) => messages.push(m));
+  const r = applyValue(settings, spec.setting, value, (m) => messages.push({ text: m }));
   switch (r.error?.kind) {
     case 'profile':
       return fatal(ctx, `Profile must be either "compat" or "modern".\nYou gave "${value}"`, 'IPLOG_ERR_BAD_PROFILE');
@@ -370,6 +447,7 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
     messages: [],
     deps: { ...opts, pidFile: opts.pidFile ?? systemPidFileDeps, platform: opts.platform ?? process.platform },
     dnsFromCli: false,
+    testConfig: false,
   };
 
   // 1–2. The configuration file, read before any option is applied.
@@ -377,25 +455,37 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
   const configPath = pre.config ?? DEFAULT_CONFIG_FILE;
   settings.configFile = configPath;
   let text: string | undefined;
-  try {
-    text = readFile(configPath);
-    if (text === undefined && pre.config !== undefined) {
-      const msg = `Unable to open ${configPath}: ${strerror({ code: 'ENOENT' })}\n`;
-      return exitWith(ctx, 255, msg, '', 'IPLOG_ERR_CONFIG_OPEN');
-    }
-  } catch (err) {
+  const unreadable = (err: unknown): CliResult | undefined => {
     // The original's format string ends in "\n": the message is followed by a blank line.
     const msg = `Unable to open ${configPath}: ${strerror(err)}\n`;
-    if (pre.config !== undefined) return exitWith(ctx, 255, msg, '', 'IPLOG_ERR_CONFIG_OPEN');
-    ctx.messages.push(msg);
+    if (pre.config === undefined) {
+      ctx.messages.push({ text: msg });
+      return undefined;
+    }
+    if (pre.profile !== undefined) {
+      settings.profile = pre.profile;
+      settings.profileGiven = true;
+    }
+    return exitWith(ctx, 255, msg, '', 'IPLOG_ERR_CONFIG_OPEN');
+  };
+  try {
+    text = readFile(configPath);
+    if (text === undefined && pre.config !== undefined) return unreadable({ code: 'ENOENT' })!;
+  } catch (err) {
+    const end = unreadable(err);
+    if (end !== undefined) return end;
   }
   if (text !== undefined) {
-    parseConfig(text, configPath, settings, (m) => ctx.messages.push(m), systemConfigEnv(readFile));
+    parseConfig(text, configPath, settings, (m, line) => ctx.messages.push({ text: m, file: configPath, line }), systemConfigEnv(readFile));
   }
-  if (pre.profile !== undefined) settings.profile = pre.profile;
+  if (pre.profile !== undefined) {
+    settings.profile = pre.profile;
+    settings.profileGiven = true;
+  }
 
   // 3. getopt, then commander over the canonical form.
-  const scan = getopt(argv, settings.profile);
+  const original = originalCommandLine(settings);
+  const scan = getopt(argv, settings.profile, original);
   const events: GetoptItem[] = [];
   buildProgram((spec, value) => events.push({ spec, value })).parse(canonicalArgv(scan.items), { from: 'user' });
 
@@ -405,9 +495,11 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
     if (end !== undefined) return end;
   }
   if (scan.error !== undefined) {
-    // print_help() on getopt's '?'; 2.2.3 exits 0 (quirk 29), the modern profile 2.
-    const status = settings.profile === 'compat' ? 0 : 2;
-    return exitWith(ctx, status, usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
+    if (original) {
+      // print_help() on getopt's '?'; 2.2.3 exits 0 (quirk 29)
+      return exitWith(ctx, 0, usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
+    }
+    return exitWith(ctx, 2, `Try '${PROG} --help' for more information.`, `${scan.error}\n`, 'IPLOG_ERR_USAGE');
   }
 
   // Log rules and sources (src/logs/rules.ts): an error is fatal, each `FILE:LINE: message` on stderr.
@@ -415,12 +507,43 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
   if (logErrors.length > 0) {
     return exitWith(ctx, 1, undefined, logErrors.map((e) => `iplog: ${e}\n`).join('') + `iplog: ${logErrors.length} error(s) in the log rules: not starting\n`, 'IPLOG_ERR_LOG_CONFIG');
   }
+  // -r a.pcap b.pcapng dir/: every input of the replay, in the order given
+  if (settings.replayFile !== undefined) settings.replayFiles = scan.inputs;
 
   // 5. check_options().
   const problem = checkOptions(settings, { canOpenRawSocket: opts.canOpenRawSocket });
+  if (ctx.testConfig) return testConfigResult(ctx, problem?.message);
   if (problem !== undefined) return fatal(ctx, problem.message, problem.code);
 
-  return { kind: 'run', settings, messages: ctx.messages };
+  return { kind: 'run', settings, messages: renderDiagnostics(ctx.messages, originalCommandLine(settings)) };
+}
+
+/**
+ * -t / --test-config: every diagnostic of the configuration file (FILE:LINE: message)
+ * and of the command line, then what check_options() and the start-up would refuse
+ * (networks of -a), on stderr; status 1 if there was anything, else one OK line and 0.
+ */
+function testConfigResult(ctx: Ctx, problem: string | undefined): CliResult {
+  const s = ctx.settings;
+  const errors = renderDiagnostics(ctx.messages, false);
+  if (problem !== undefined) errors.push(`${PROG}: ${problem}`);
+  if (s.promiscNets !== undefined && s.promiscNets.length > 0) {
+    try {
+      compileNets(s.promiscNets);
+    } catch (e) {
+      errors.push(`${PROG}: ${(e as Error).message.replace(/^iplog: /, '')}`);
+    }
+  }
+  const b = s.ban;
+  if (b !== undefined) {
+    if (findBackend(b.backend) === undefined && b.backend !== 'none') errors.push(`${PROG}: unknown ban backend "${b.backend}"`);
+    if (b.maxTimeSec < b.timeSec) errors.push(`${PROG}: --ban-max-time (${b.maxTimeSec}) is shorter than --ban-time (${b.timeSec})`);
+  }
+  if (errors.length > 0) {
+    const n = errors.length;
+    return { kind: 'exit', status: 1, stdout: '', stderr: printed(errors, `${PROG}: ${s.configFile}: ${n} problem${n === 1 ? '' : 's'} found`), code: 'IPLOG_ERR_CONFIG_TEST' };
+  }
+  return { kind: 'exit', status: 0, stdout: '', stderr: `${PROG}: ${s.configFile}: configuration OK (profile ${s.profile})\n` };
 }
 
 /**
@@ -436,17 +559,18 @@ export function reloadConfiguration(
   opts: Pick<CliDeps, 'readFile' | 'canOpenRawSocket'> = {},
 ): { messages: string[]; fatal?: { line: string; code: CliErrorCode } } {
   const readFile = opts.readFile ?? systemReadFile;
-  const messages: string[] = [];
+  const diags: Diagnostic[] = [];
   settings.rules = { tcp: [], udp: [], icmp: [] };
   let text: string | undefined;
   try {
     text = readFile(settings.configFile);
   } catch (err) {
-    messages.push(`Unable to open ${settings.configFile}: ${strerror(err)}\n`);
+    diags.push({ text: `Unable to open ${settings.configFile}: ${strerror(err)}\n` });
   }
   if (text !== undefined) {
-    parseConfig(text, settings.configFile, settings, (m) => messages.push(m), systemConfigEnv(readFile));
+    parseConfig(text, settings.configFile, settings, (m, line) => diags.push({ text: m, file: settings.configFile, line }), systemConfigEnv(readFile));
   }
+  const messages = renderDiagnostics(diags, originalCommandLine(settings));
   // a log rule broken since the start: said, and the rules of the start stay in force
   for (const e of settings.logs?.errors ?? []) messages.push(`iplog: ${e} (log rules unchanged until a restart)`);
   const problem = checkOptions(settings, { canOpenRawSocket: opts.canOpenRawSocket });

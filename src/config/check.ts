@@ -19,7 +19,7 @@ export interface CheckDeps {
 /** A fatal conflict: the message (without "Fatal: ") and its stable code. */
 export interface CheckFailure {
   message: string;
-  code: 'IPLOG_ERR_NOTHING_TO_LOG' | 'IPLOG_ERR_PROMISC_IDENT';
+  code: 'IPLOG_ERR_NOTHING_TO_LOG' | 'IPLOG_ERR_PROMISC_IDENT' | 'IPLOG_ERR_BAN_CONFIG';
 }
 
 /**
@@ -67,6 +67,10 @@ export function checkOptions(settings: Settings, deps: CheckDeps = {}): CheckFai
 
   // 10. fool_nmap needs a raw socket; silently off without one.
   if (f.fool_nmap && deps.canOpenRawSocket !== undefined && !deps.canOpenRawSocket()) f.fool_nmap = false;
+
+  // Not in 2.2.3: an invalid ban allowlist entry of iplog.conf is fatal, as on the command line.
+  const bad = settings.ban?.invalidAllow;
+  if (bad !== undefined && bad.length > 0) return { message: bad.join('\n'), code: 'IPLOG_ERR_BAN_CONFIG' };
 
   return undefined;
 }

@@ -30,6 +30,7 @@
  * (ConfigEnv), never through DNS.
  */
 import { readFileSync } from 'node:fs';
+import { defaultBanSettings } from '../ban/config';
 import {
   asciiLower,
   applyValue,
@@ -39,6 +40,7 @@ import {
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
 import { checkLogSettings, defaultReadFile as readLogFile, emptyLogSettings, isLogStatement, parseLogStatement } from '../logs/rules';
+import { parseCidr, parseIp } from '../net/addr';
 
 // ---------------------------------------------------------------------------
 // Name databases
@@ -268,13 +270,26 @@ export function resolveRuleHost(host: string, env: ConfigEnv): number[] | undefi
 
 const MASK_ONE = 0xffffffff;
 
-/** `[!]host[/mask]` → the address test and, for a host with several addresses, all of them. */
+/**
+ * `[!]host[/mask]` → the address test and, for a host with several addresses, all of them.
+ * An IPv6 address (`2001:db8::1`, `[!]2001:db8::/32`, prefix 0–128; `/*` any IPv6 host)
+ * makes a test of IPv6 packets only (never seen by 2.2.3, so no quirk applies to it).
+ */
 function parseAddrRange(token: string, env: ConfigEnv): Parsed<{ test: AddrTest; list: number[] | null }> {
   let s = token;
   let negate = false;
   if (s[0] === '!') {
     negate = true;
     s = s.slice(1);
+  }
+  if (s.includes(':')) {
+    const c = parseCidr(s.endsWith('/*') ? `${s.slice(0, -2)}/0` : s);
+    if (c === undefined || c.family !== 6) {
+      const slash = s.indexOf('/');
+      if (slash >= 0 && parseIp(s.slice(0, slash))?.family === 6) return { ok: false, error: 'Invalid mask: must be in range 0 - 128' };
+      return { ok: false, error: `Unknown host: "${s}"` };
+    }
+    return { ok: true, value: { test: { any: false, negate, addr: 0, mask: MASK_ONE, v6: c }, list: null } };
   }
   let mask = MASK_ONE;
   const slash = s.indexOf('/');
@@ -364,6 +379,30 @@ export const ICMP_TYPE_NAMES: ReadonlyArray<readonly [keyword: string, k: number
   ['SOURCEQUENCH', 3, 4],
 ];
 
+/**
+ * ICMP type names with hyphens, as iptables and nft spell them. 2.2.3 knew none of them
+ * and its prefix rule read `echo-reply` as `echo` (the request: `ignore icmp type
+ * echo-reply` ignored pings). A token with a hyphen must be one of these, exactly
+ * (case-insensitive, optional icmp_ prefix); fixed in every profile (docs/compat.md).
+ */
+export const ICMP_HYPHEN_NAMES: ReadonlyMap<string, number> = new Map([
+  ['echo-reply', 0],
+  ['destination-unreachable', 3],
+  ['dest-unreach', 3],
+  ['source-quench', 4],
+  ['echo-request', 8],
+  ['router-advertisement', 9],
+  ['router-solicitation', 10],
+  ['time-exceeded', 11],
+  ['parameter-problem', 12],
+  ['timestamp-request', 13],
+  ['timestamp-reply', 14],
+  ['info-request', 15],
+  ['info-reply', 16],
+  ['address-mask-request', 17],
+  ['address-mask-reply', 18],
+]);
+
 /** `[!]type` → type number and negation. */
 export function parseIcmpType(token: string): Parsed<{ type: number; negate: boolean }> {
   let s = token;
@@ -379,6 +418,10 @@ export function parseIcmpType(token: string): Parsed<{ type: number; negate: boo
     return { ok: true, value: { type: n, negate } };
   }
   if (asciiLower(s.slice(0, 5)) === 'icmp_') s = s.slice(5);
+  if (s.includes('-')) {
+    const type = ICMP_HYPHEN_NAMES.get(asciiLower(s));
+    return type === undefined ? { ok: false, error: `Unknown ICMP type: ${s}` } : { ok: true, value: { type, negate } };
+  }
   const upper = s.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32));
   for (const [kw, k, type] of ICMP_TYPE_NAMES) {
     if (upper.length >= k && upper.slice(0, k) === kw.slice(0, k)) return { ok: true, value: { type, negate } };
@@ -444,14 +487,14 @@ function readLines(text: string): string[] {
 /**
  * Parse an iplog.conf text into `settings` (flags, string settings, and rules appended to
  * `settings.rules`: `log` rules at the front, `ignore` rules at the end). `diag` receives
- * each diagnostic, untimestamped, in order. `path` names the file in the one diagnostic
+ * each diagnostic, untimestamped, in order, with the line it is about. `path` names the file in the one diagnostic
  * that quotes it. `env` resolves host and service names (default: this host's files).
  */
 export function parseConfig(
   text: string,
   path: string,
   settings: Settings,
-  diag: (msg: string) => void,
+  diag: (msg: string, line: number) => void,
   env?: ConfigEnv,
 ): void {
   const names = env ?? systemConfigEnv(defaultReadFile);
@@ -467,6 +510,21 @@ export function parseConfig(
   let portSide: 'sport' | 'dport' = 'sport';
   let lineNo = 0;
   let dnsFromFile = false;
+  // Until the first iplog statement, diagnostics are held back: a file whose first
+  // NOT_CONFIG_AFTER lines with content are all invalid (--config /etc/shadow) is said
+  // not to be a configuration file, and none of its text is echoed.
+  let held: Array<[string, number]> | null = [];
+  let badLines = 0;
+  let badLine = 0;
+  const emit = (msg: string, at: number): void => {
+    if (held !== null) held.push([msg, at]);
+    else diag(msg, at);
+  };
+  const valid = (): void => {
+    if (held === null) return;
+    for (const [m, at] of held) diag(m, at);
+    held = null;
+  };
 
   const enter = (s: St): void => {
     stack.push(state);
@@ -475,7 +533,7 @@ export function parseConfig(
   const leave = (): void => {
     state = stack.pop() ?? St.Initial;
   };
-  const say = (msg: string): void => diag(`[line ${lineNo}] ${msg}`);
+  const say = (msg: string): void => emit(printable(`[line ${lineNo}] ${msg}`), lineNo);
 
   /** Drop the current rule after an error; the rest of the line is skipped. */
   const abandon = (msg: string): void => {
@@ -485,7 +543,9 @@ export function parseConfig(
 
   const applyStatement = (spec: OptionSpec, value: string): void => {
     if (spec.setting === undefined) return;
-    const r = applyValue(settings, spec.setting, value, diag);
+    const r = applyValue(settings, spec.setting, value, (m) => emit(printable(m), lineNo));
+    // an invalid network is an error when the engine starts: it then names this line
+    if (spec.setting === 'promiscNets') settings.promiscOrigin = `${statementName(spec)} on line ${lineNo} of ${printable(path)}`;
     switch (r.error?.kind) {
       case 'profile':
         return say(`Invalid profile: ${value}`);
@@ -494,6 +554,11 @@ export function parseConfig(
       case 'dnsTimeout':
         return say(`Invalid DNS timeout: ${value}`);
       case 'ban':
+        // an allowlist typo is fatal (check.ts), as on the command line: never ban what it meant to protect
+        if (spec.setting === 'banAllow' || spec.setting === 'home') {
+          const b = (settings.ban ??= defaultBanSettings());
+          (b.invalidAllow ??= []).push(`${path}: [line ${lineNo}] ${r.error.text}`);
+        }
         return say(r.error.text);
       case 'syslogSocket':
         return say(`Invalid syslog socket: ${value}`);
@@ -614,8 +679,10 @@ export function parseConfig(
         case St.Initial: {
           const kw = asciiLower(tok);
           if (kw === 'set') {
+            valid();
             enter(St.Set);
           } else if (kw === 'log' || kw === 'ignore') {
+            valid();
             draft = {
               action: kw as 'log' | 'ignore',
               proto: 'tcp',
@@ -639,8 +706,13 @@ export function parseConfig(
             const spec = findStatement(tok);
             if (spec === undefined) {
               say(`Invalid rule: ${tok}`);
+              if (held !== null && badLine !== lineNo) {
+                badLine = lineNo;
+                badLines++;
+              }
               return false;
             }
+            valid();
             statement = spec;
             enter(St.Statement);
           }
@@ -770,12 +842,50 @@ export function parseConfig(
     for (const tok of tokens) {
       if (!token(tok)) break;
     }
+    if (held !== null && badLines >= NOT_CONFIG_AFTER) {
+      diag(notConfig(path, badLines), lineNo);
+      return;
+    }
     // A `#` ends the line like its end does; after an error the state is back to Initial,
     // where the end of the line does nothing.
     endOfLine();
   }
-  if (state === St.Comment) diag(`${path}: Parse Error: Unterminated comment.`);
+  if (held !== null && badLines >= 3) {
+    diag(notConfig(path, badLines), lineNo);
+    return;
+  }
+  valid();
+  if (state === St.Comment) diag(`${printable(path)}: Parse Error: Unterminated comment.`, lineNo);
   if (settings.logs !== undefined) checkLogSettings(settings.logs);
+}
+
+/**
+ * A file is taken for something else than a configuration file (`--config /etc/shadow`),
+ * and its lines are not echoed, when NOT_CONFIG_AFTER invalid lines come before any iplog
+ * statement, or when it has no statement at all and three or more invalid lines.
+ */
+export const NOT_CONFIG_AFTER = 5;
+
+function notConfig(path: string, bad: number): string {
+  return `${printable(path)}: not an iplog configuration file (${bad} lines that are no iplog statements, none that is one); nothing read from it.`;
+}
+
+/** Longest diagnostic printed (a longer one, quoting a long token, is cut and ends in `...`). */
+export const DIAG_MAX = 160;
+
+/**
+ * A diagnostic as it may be printed: control bytes (C0 and CR among them, DEL, C1) as
+ * `\\xNN` escapes, so a file cannot move the cursor or recolour the terminal; cut to
+ * DIAG_MAX characters.
+ */
+export function printable(msg: string): string {
+  const out = msg.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  return out.length > DIAG_MAX ? out.slice(0, DIAG_MAX - 3) + '...' : out;
+}
+
+/** The name of a statement as written in iplog.conf. */
+function statementName(spec: OptionSpec): string {
+  return typeof spec.statement === 'string' ? spec.statement : String(spec.long[0]);
 }
 
 function defaultReadFile(path: string): string | undefined {

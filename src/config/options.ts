@@ -20,6 +20,7 @@ import { Validator } from 'ip-num';
 import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFormat, type SyslogServer } from './settings';
 import { applyBanValue, BAN_DEFAULTS, defaultBanSettings, type BanSettingKey } from '../ban/config';
 import { applyCrowdsecValue, CROWDSEC_DEFAULTS, type CrowdsecSettingKey } from '../ban/crowdsec';
+import { parseNet } from '../ban/addr';
 import { parseMetricsAddress } from '../metrics/address';
 import { emptyLogSettings } from '../logs/rules';
 
@@ -54,13 +55,17 @@ export type SettingKey =
   | 'syslogFormat'
   | 'jsonFile'
   | 'opLog'
+  | 'home'
   | 'metrics'
   | 'logReplay'
   | 'logYear'
   | BanSettingKey
   | CrowdsecSettingKey;
 
-export type ActionKey = 'kill' | 'restart' | 'version' | 'help';
+/** Settings fields a `bool` option added by this reimplementation writes. */
+export type BoolSettingKey = 'quiet' | 'replayResolve';
+
+export type ActionKey = 'kill' | 'restart' | 'version' | 'help' | 'testConfig';
 
 export interface OptionSpec {
   /** long names, getopt style; [0] is the canonical one (used by commander and the docs) */
@@ -69,9 +74,17 @@ export interface OptionSpec {
   readonly short?: string;
   /** the short letter exists only in this profile (`-q`: advertised by 2.2.3 but missing) */
   readonly shortOnlyIn?: Profile;
+  /**
+   * true: the letter has this meaning only with 2.2.3's command line (the compat profile
+   * chosen explicitly, see originalCommandLine()); false: only without it. `-t` is
+   * --detect-traceroute in the former, --test-config otherwise.
+   */
+  readonly shortOriginal?: boolean;
   readonly kind: OptionKind;
   /** the flag a bool/switch option drives */
   readonly flag?: FlagName;
+  /** a bool option added here that drives a Settings field instead of a 2.2.3 flag */
+  readonly boolSetting?: BoolSettingKey;
   /** the setting a string option writes */
   readonly setting?: SettingKey;
   readonly action?: ActionKey;
@@ -95,9 +108,15 @@ export interface OptionSpec {
   readonly origin: '2.2.3' | '3';
   /** inserted into getopt's long-option list after the `log-*` aliases (see longOptionOrder) */
   readonly afterAliases?: boolean;
+  /** where `iplog -h` lists it (default and modern profiles) */
+  readonly group: OptionGroup;
   /** one line for docs */
   readonly doc: string;
 }
+
+/** The sections of `iplog -h`, in order. */
+export const OPTION_GROUPS = ['general', 'capture', 'output', 'detection', 'bans', 'daemon'] as const;
+export type OptionGroup = (typeof OPTION_GROUPS)[number];
 
 // Defaults of the string settings (spec §1.2/§1.3, and the new options).
 export const DEFAULT_CONFIG_FILE = '/etc/iplog.conf';
@@ -116,190 +135,202 @@ export const PROFILES: readonly Profile[] = ['compat', 'modern'];
  * options. Aliased long names (`--detect-X` / `--log-X`) sit in one entry.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  { long: ['tcp'], kind: 'bool', flag: 'tcp', setKeyword: 'tcp', origin: '2.2.3',
+  { long: ['tcp'], group: 'capture', kind: 'bool', flag: 'tcp', setKeyword: 'tcp', origin: '2.2.3',
     doc: 'Log TCP traffic. Off also turns off the port, null, FIN and Xmas scan detectors.' },
-  { long: ['udp'], kind: 'bool', flag: 'udp', setKeyword: 'udp', origin: '2.2.3',
+  { long: ['udp'], group: 'capture', kind: 'bool', flag: 'udp', setKeyword: 'udp', origin: '2.2.3',
     doc: 'Log UDP traffic. Off also turns off UDP scan detection and --ignore.' },
-  { long: ['icmp'], kind: 'bool', flag: 'icmp', setKeyword: 'icmp', origin: '2.2.3',
+  { long: ['icmp'], group: 'capture', kind: 'bool', flag: 'icmp', setKeyword: 'icmp', origin: '2.2.3',
     doc: 'Log ICMP traffic. Off also turns off ping flood detection.' },
-  { long: ['facility'], kind: 'string', setting: 'facility', statement: 'facility',
+  { long: ['facility'], group: 'output', kind: 'string', setting: 'facility', statement: 'facility',
     missing: 'syslog facility parameter', arg: 'FACILITY', defaultText: 'daemon', origin: '2.2.3',
     doc: 'Syslog facility: auth authpriv cron daemon ftp kern lpr mail news security syslog user uucp local0..local7 (case-insensitive, optional log_ prefix).' },
-  { long: ['priority'], kind: 'string', setting: 'priority', statement: 'priority',
+  { long: ['priority'], group: 'output', kind: 'string', setting: 'priority', statement: 'priority',
     missing: 'syslog priority parameter', arg: 'PRIORITY', defaultText: 'notice', origin: '2.2.3',
     doc: 'Syslog priority: emerg panic alert crit err error warning warn notice info debug (case-insensitive, optional log_ prefix).' },
-  { long: ['pid-file'], kind: 'string', setting: 'pidFile', statement: 'pid-file',
+  { long: ['pid-file'], group: 'daemon', kind: 'string', setting: 'pidFile', statement: 'pid-file',
     missing: 'pid file parameter', arg: 'FILE', defaultText: DEFAULT_PID_FILE, origin: '2.2.3',
     doc: 'Pid (lock) file. Give it before -k/-R, which act at once.' },
-  { long: ['kill'], short: 'k', kind: 'action', action: 'kill', origin: '2.2.3',
+  { long: ['kill'], group: 'daemon', short: 'k', kind: 'action', action: 'kill', origin: '2.2.3',
     doc: 'Send SIGTERM to the running iplog (pid from the pid file) and exit.' },
-  { long: ['user'], short: 'u', kind: 'string', setting: 'user', statement: 'user',
+  { long: ['user'], group: 'daemon', short: 'u', kind: 'string', setting: 'user', statement: 'user',
     missing: 'user parameter', arg: 'USER|UID', origin: '2.2.3',
     doc: 'Run as this user after opening the interfaces.' },
-  { long: ['group'], short: 'g', kind: 'string', setting: 'group', statement: 'group',
+  { long: ['group'], group: 'daemon', short: 'g', kind: 'string', setting: 'group', statement: 'group',
     missing: 'group parameter', arg: 'GROUP|GID', origin: '2.2.3',
     doc: 'Run with this group (supplementary groups dropped).' },
-  { long: ['ignore'], short: 'd', kind: 'switch', flag: 'ignore_dns', setKeyword: 'ignore_dns', origin: '2.2.3',
+  { long: ['ignore'], group: 'capture', short: 'd', kind: 'switch', flag: 'ignore_dns', setKeyword: 'ignore_dns', origin: '2.2.3',
     doc: 'Ignore DNS replies (UDP, source port 53) from the nameservers in /etc/resolv.conf.' },
-  { long: ['restart'], short: 'R', kind: 'action', action: 'restart', origin: '2.2.3',
+  { long: ['restart'], group: 'daemon', short: 'R', kind: 'action', action: 'restart', origin: '2.2.3',
     doc: 'Send SIGHUP to the running iplog (re-read iplog.conf) and exit.' },
-  { long: ['no-fork'], short: 'o', kind: 'switch', flag: 'no_fork', setKeyword: 'no_fork', origin: '2.2.3',
+  { long: ['no-fork'], group: 'daemon', short: 'o', kind: 'switch', flag: 'no_fork', setKeyword: 'no_fork', origin: '2.2.3',
     doc: 'Run in the foreground (SIGINT then also exits cleanly).' },
-  { long: ['stdout'], short: 'L', kind: 'switch', flag: 'stdout', setKeyword: 'stdout', origin: '2.2.3',
+  { long: ['stdout'], group: 'output', short: 'L', kind: 'switch', flag: 'stdout', setKeyword: 'stdout', origin: '2.2.3',
     doc: 'Log to stdout with timestamps (overrides an earlier --logfile).' },
-  { long: ['promisc'], short: 'a', kind: 'string', setting: 'promiscNets', statement: 'promisc',
+  { long: ['promisc'], group: 'capture', short: 'a', kind: 'string', setting: 'promiscNets', statement: 'promisc',
     missing: 'network parameter', arg: 'NET[,NET...]', origin: '2.2.3',
     doc: 'Capture promiscuously for traffic to these networks (BPF syntax); also turns on --log-dest.' },
-  { long: ['logfile'], short: 'l', kind: 'string', setting: 'logfile', statement: 'logfile',
+  { long: ['logfile'], group: 'output', short: 'l', kind: 'string', setting: 'logfile', statement: 'logfile',
     missing: 'log file parameter', arg: 'FILE', defaultText: '(syslog)', origin: '2.2.3',
     doc: 'Log to this file (appended) instead of syslog (overrides an earlier --stdout).' },
-  { long: ['verbose'], short: 'V', kind: 'bool', flag: 'verbose', setKeyword: 'verbose', origin: '2.2.3',
+  { long: ['verbose'], group: 'output', short: 'V', kind: 'bool', flag: 'verbose', setKeyword: 'verbose', origin: '2.2.3',
     doc: 'Log short and bad-checksum IP packets.' },
-  { long: ['log-ip'], short: 'w', kind: 'bool', flag: 'log_ip', setKeyword: 'log_ip', origin: '2.2.3',
+  { long: ['log-ip'], group: 'output', short: 'w', kind: 'bool', flag: 'log_ip', setKeyword: 'log_ip', origin: '2.2.3',
     doc: 'Show hosts as "name (a.b.c.d)".' },
-  { long: ['log-dest'], short: 'D', kind: 'bool', flag: 'log_dest', setKeyword: 'log_dest', origin: '2.2.3',
+  { long: ['log-dest'], group: 'output', short: 'D', kind: 'bool', flag: 'log_dest', setKeyword: 'log_dest', origin: '2.2.3',
     doc: 'Add the destination host to each line.' },
-  { long: ['fool-nmap'], short: 'z', kind: 'bool', flag: 'fool_nmap', setKeyword: 'fool_nmap', origin: '2.2.3',
+  { long: ['fool-nmap'], group: 'detection', short: 'z', kind: 'bool', flag: 'fool_nmap', setKeyword: 'fool_nmap', origin: '2.2.3',
     doc: "Answer nmap's OS-detection probes with forged replies (needs a raw socket)." },
-  { long: ['dns-cache'], short: 'c', kind: 'bool', flag: 'dns_cache', setKeyword: 'dns_cache', origin: '2.2.3',
+  { long: ['dns-cache'], group: 'output', short: 'c', kind: 'bool', flag: 'dns_cache', setKeyword: 'dns_cache', origin: '2.2.3',
     doc: 'Use the built-in reverse-DNS cache.' },
-  { long: ['interface'], short: 'i', kind: 'string', setting: 'interfaces', statement: 'interface',
+  { long: ['interface'], group: 'capture', short: 'i', kind: 'string', setting: 'interfaces', statement: 'interface',
     statementPrefix: true, missing: 'interface parameter', arg: 'IF[,IF...]',
     defaultText: '(all up, non-loopback)', origin: '2.2.3',
     doc: 'Listen on these interfaces only. In iplog.conf the keyword is matched as a prefix (interfaces works).' },
-  { long: ['get-ident'], short: 'e', kind: 'bool', flag: 'get_ident', setKeyword: 'get_ident', origin: '2.2.3',
+  { long: ['get-ident'], group: 'output', short: 'e', kind: 'bool', flag: 'get_ident', setKeyword: 'get_ident', origin: '2.2.3',
     doc: 'RFC 1413 ident lookups for connections to listening ports (Linux only; not with --promisc).' },
-  { long: ['scans-only'], short: 'm', kind: 'bool', flag: 'scans_only', setKeyword: 'scans_only', origin: '2.2.3',
+  { long: ['scans-only'], group: 'output', short: 'm', kind: 'bool', flag: 'scans_only', setKeyword: 'scans_only', origin: '2.2.3',
     doc: 'Log only detector lines (scans, floods, attacks).' },
-  { long: ['tcp-resolve'], short: 'T', kind: 'bool', flag: 'tcp_resolve', setKeyword: 'tcp_resolve', origin: '2.2.3',
+  { long: ['tcp-resolve'], group: 'output', short: 'T', kind: 'bool', flag: 'tcp_resolve', setKeyword: 'tcp_resolve', origin: '2.2.3',
     doc: 'Reverse-resolve hosts in TCP lines.' },
-  { long: ['udp-resolve'], short: 'U', kind: 'bool', flag: 'udp_resolve', setKeyword: 'udp_resolve', origin: '2.2.3',
+  { long: ['udp-resolve'], group: 'output', short: 'U', kind: 'bool', flag: 'udp_resolve', setKeyword: 'udp_resolve', origin: '2.2.3',
     doc: 'Reverse-resolve hosts in UDP lines.' },
-  { long: ['icmp-resolve'], short: 'I', kind: 'bool', flag: 'icmp_resolve', setKeyword: 'icmp_resolve', origin: '2.2.3',
+  { long: ['icmp-resolve'], group: 'output', short: 'I', kind: 'bool', flag: 'icmp_resolve', setKeyword: 'icmp_resolve', origin: '2.2.3',
     doc: 'Reverse-resolve hosts in ICMP lines.' },
-  { long: ['disable-resolver'], short: 'N', kind: 'switch', flag: 'disable_resolver', setKeyword: 'disable_resolver', origin: '2.2.3',
+  { long: ['disable-resolver'], group: 'output', short: 'N', kind: 'switch', flag: 'disable_resolver', setKeyword: 'disable_resolver', origin: '2.2.3',
     doc: 'No reverse DNS at all.' },
-  { long: ['detect-syn-flood'], short: 's', kind: 'bool', flag: 'syn_flood', setKeyword: 'syn_flood', origin: '2.2.3',
+  { long: ['detect-syn-flood'], group: 'detection', short: 's', kind: 'bool', flag: 'syn_flood', setKeyword: 'syn_flood', origin: '2.2.3',
     doc: 'Stop resolving TCP hosts while a SYN flood is going on.' },
-  { long: ['detect-frag', 'log-frag'], short: 'y', kind: 'bool', flag: 'frag', setKeyword: 'frag', origin: '2.2.3',
+  { long: ['detect-frag', 'log-frag'], group: 'detection', short: 'y', kind: 'bool', flag: 'frag', setKeyword: 'frag', origin: '2.2.3',
     doc: 'Log fragment attacks.' },
-  { long: ['detect-smurf', 'log-smurf'], short: 'S', kind: 'bool', flag: 'smurf', setKeyword: 'smurf', origin: '2.2.3',
+  { long: ['detect-smurf', 'log-smurf'], group: 'detection', short: 'S', kind: 'bool', flag: 'smurf', setKeyword: 'smurf', origin: '2.2.3',
     doc: 'Detect smurf attacks.' },
-  { long: ['detect-bogus', 'log-bogus'], short: 'b', kind: 'bool', flag: 'bogus', setKeyword: 'bogus', origin: '2.2.3',
+  { long: ['detect-bogus', 'log-bogus'], group: 'detection', short: 'b', kind: 'bool', flag: 'bogus', setKeyword: 'bogus', origin: '2.2.3',
     doc: 'Log bogus TCP flags.' },
-  { long: ['detect-portscan', 'log-portscan'], short: 'p', kind: 'bool', flag: 'portscan', setKeyword: 'portscan', origin: '2.2.3',
+  { long: ['detect-portscan', 'log-portscan'], group: 'detection', short: 'p', kind: 'bool', flag: 'portscan', setKeyword: 'portscan', origin: '2.2.3',
     doc: 'Detect TCP port scans.' },
-  { long: ['detect-udp-scan', 'log-udp-scan'], short: 'F', kind: 'bool', flag: 'udp_scan', setKeyword: 'udp_scan', origin: '2.2.3',
+  { long: ['detect-udp-scan', 'log-udp-scan'], group: 'detection', short: 'F', kind: 'bool', flag: 'udp_scan', setKeyword: 'udp_scan', origin: '2.2.3',
     doc: 'Detect UDP scans and floods.' },
-  { long: ['detect-ping-flood', 'log-ping-flood'], short: 'P', kind: 'bool', flag: 'ping_flood', setKeyword: 'ping_flood', origin: '2.2.3',
+  { long: ['detect-ping-flood', 'log-ping-flood'], group: 'detection', short: 'P', kind: 'bool', flag: 'ping_flood', setKeyword: 'ping_flood', origin: '2.2.3',
     doc: 'Detect ICMP ping floods.' },
-  { long: ['detect-fin-scan', 'log-fin-scan'], short: 'f', kind: 'bool', flag: 'fin_scan', setKeyword: 'fin_scan', origin: '2.2.3',
+  { long: ['detect-fin-scan', 'log-fin-scan'], group: 'detection', short: 'f', kind: 'bool', flag: 'fin_scan', setKeyword: 'fin_scan', origin: '2.2.3',
     doc: 'Detect FIN scans.' },
-  { long: ['detect-syn-scan', 'log-syn-scan'], short: 'q', shortOnlyIn: 'modern', kind: 'bool', flag: 'syn_scan',
+  { long: ['detect-syn-scan', 'log-syn-scan'], group: 'detection', short: 'q', shortOnlyIn: 'modern', kind: 'bool', flag: 'syn_scan',
     setKeyword: 'syn_scan', origin: '2.2.3',
     doc: 'Detect SYN (half-open) scans. -q works only in the modern profile (2.2.3 advertised it but rejected it).' },
-  { long: ['detect-xmas-scan', 'log-xmas-scan'], short: 'x', kind: 'bool', flag: 'xmas_scan', setKeyword: 'xmas_scan', origin: '2.2.3',
+  { long: ['detect-xmas-scan', 'log-xmas-scan'], group: 'detection', short: 'x', kind: 'bool', flag: 'xmas_scan', setKeyword: 'xmas_scan', origin: '2.2.3',
     doc: 'Detect Xmas scans.' },
-  { long: ['detect-null-scan', 'log-null-scan'], short: 'n', kind: 'bool', flag: 'null_scan', setKeyword: 'null_scan', origin: '2.2.3',
+  { long: ['detect-null-scan', 'log-null-scan'], group: 'detection', short: 'n', kind: 'bool', flag: 'null_scan', setKeyword: 'null_scan', origin: '2.2.3',
     doc: 'Detect null scans.' },
-  { long: ['detect-traceroute', 'log-traceroute'], short: 't', kind: 'bool', flag: 'traceroute', setKeyword: 'traceroute', origin: '2.2.3',
+  { long: ['detect-traceroute', 'log-traceroute'], group: 'detection', short: 't', shortOriginal: true, kind: 'bool', flag: 'traceroute', setKeyword: 'traceroute', origin: '2.2.3',
     doc: 'Log UDP traceroutes.' },
-  { long: ['version'], short: 'v', kind: 'action', action: 'version', origin: '2.2.3', afterAliases: true,
-    doc: 'Print version information and exit.' },
-  { long: ['help'], short: 'h', kind: 'action', action: 'help', origin: '2.2.3',
-    doc: 'Print the usage ("*" marks what is on at that point) and exit.' },
+  { long: ['version'], group: 'general', short: 'v', kind: 'action', action: 'version', origin: '2.2.3', afterAliases: true,
+    doc: 'Print the version and exit (with --profile compat: iplog 2.2.3\'s text).' },
+  { long: ['help'], group: 'general', short: 'h', kind: 'action', action: 'help', origin: '2.2.3',
+    doc: 'Print this help and exit (with --profile compat: iplog 2.2.3\'s text, where "*" marks what is on at that point).' },
   // ---- added by this reimplementation ----
-  { long: ['read'], short: 'r', kind: 'string', setting: 'replayFile', arg: 'FILE', origin: '3',
-    doc: 'Replay a pcap/pcapng capture instead of listening ("-" = stdin); time follows the packets.' },
-  { long: ['config'], kind: 'string', setting: 'configFile', arg: 'FILE', defaultText: DEFAULT_CONFIG_FILE, origin: '3',
+  { long: ['read'], group: 'capture', short: 'r', kind: 'string', setting: 'replayFile', arg: 'FILE', origin: '3',
+    doc: 'Replay pcap/pcapng captures instead of listening: FILE, then any further files and directories (a directory: its capture files, by name) in the order given, on one packet clock; "-" = stdin (alone). Progress on a terminal, a summary at the end (standard error).' },
+  { long: ['test-config'], group: 'general', short: 't', shortOriginal: false, kind: 'action', action: 'testConfig', origin: '3',
+    doc: 'Check the command line and the configuration file, print every problem on standard error (FILE:LINE: message), exit 1 if there is any, else print one OK line and exit 0. -t is --detect-traceroute when --profile compat is given (2.2.3\'s letter).' },
+  { long: ['quiet'], group: 'output', kind: 'bool', boolSetting: 'quiet', origin: '3',
+    doc: 'Replay: no progress line and no end-of-run summary on standard error (errors are still reported). -q is --detect-syn-scan, as in 2.2.3.' },
+  { long: ['resolve'], group: 'output', kind: 'bool', boolSetting: 'replayResolve', defaultText: 'compat: on, modern: off', origin: '3',
+    doc: 'Replay: reverse-resolve addresses. The modern profile does not by default, so that analysing a capture sends no PTR query to the reverse zones of its addresses (an attacker\'s); the compat profile does, as 2.2.3. Live runs resolve as configured.' },
+  { long: ['config'], group: 'general', kind: 'string', setting: 'configFile', arg: 'FILE', defaultText: DEFAULT_CONFIG_FILE, origin: '3',
     doc: 'Read this configuration file instead of /etc/iplog.conf (command line only; it must exist).' },
-  { long: ['profile'], kind: 'string', setting: 'profile', statement: 'profile', missing: 'profile parameter',
+  { long: ['profile'], group: 'general', kind: 'string', setting: 'profile', statement: 'profile', missing: 'profile parameter',
     arg: 'compat|modern', defaultText: DEFAULT_PROFILE, origin: '3',
     doc: 'compat: behave like iplog 2.2.3 (docs/compat.md lists the few fixed bugs); modern: fixed rule matching and -q.' },
-  { long: ['dns-server'], kind: 'string', setting: 'dnsServers', statement: 'dns_server', missing: 'DNS server parameter',
+  { long: ['dns-server'], group: 'output', kind: 'string', setting: 'dnsServers', statement: 'dns_server', missing: 'DNS server parameter',
     arg: 'ADDR[,ADDR...]', defaultText: '(nameservers of /etc/resolv.conf)', repeatable: true, origin: '3',
     doc: 'Reverse-DNS servers (IPv4 or IPv6, optional :port or [v6]:port); repeatable, or a comma list.' },
-  { long: ['dns-timeout'], kind: 'string', setting: 'dnsTimeoutMs', statement: 'dns_timeout', missing: 'DNS timeout parameter',
+  { long: ['dns-timeout'], group: 'output', kind: 'string', setting: 'dnsTimeoutMs', statement: 'dns_timeout', missing: 'DNS timeout parameter',
     arg: 'MS', defaultText: String(DEFAULT_DNS_TIMEOUT_MS), origin: '3',
     doc: 'Timeout of one reverse lookup, in milliseconds.' },
-  { long: ['syslog-socket'], kind: 'string', setting: 'syslogSocket', statement: 'syslog_socket', missing: 'syslog socket parameter',
+  { long: ['syslog-socket'], group: 'output', kind: 'string', setting: 'syslogSocket', statement: 'syslog_socket', missing: 'syslog socket parameter',
     arg: 'PATH', defaultText: DEFAULT_SYSLOG_SOCKET, origin: '3',
     doc: 'Local syslog socket (a unix datagram socket). Giving it makes syslog the output in replay mode too; live mode logs to /dev/log anyway unless -l or -L is given.' },
-  { long: ['syslog-server'], kind: 'string', setting: 'syslogServer', statement: 'syslog_server', missing: 'syslog server parameter',
+  { long: ['syslog-server'], group: 'output', kind: 'string', setting: 'syslogServer', statement: 'syslog_server', missing: 'syslog server parameter',
     arg: 'udp|tcp://HOST[:PORT]', defaultText: '(none)', origin: '3',
     doc: 'Send the lines to a remote syslog server instead of the local socket (port 514 by default; IPv6 as [ADDR]). -l and -L still win.' },
-  { long: ['syslog-format'], kind: 'string', setting: 'syslogFormat', statement: 'syslog_format', missing: 'syslog format parameter',
+  { long: ['syslog-format'], group: 'output', kind: 'string', setting: 'syslogFormat', statement: 'syslog_format', missing: 'syslog format parameter',
     arg: 'rfc3164|rfc5424', defaultText: DEFAULT_SYSLOG_FORMAT, origin: '3',
     doc: 'Message format for --syslog-server (TCP framing: LF after rfc3164, octet counting for rfc5424). The local socket always gets the glibc syslog() form.' },
-  { long: ['json'], kind: 'string', setting: 'jsonFile', statement: 'json', missing: 'JSON file parameter',
+  { long: ['json'], group: 'output', kind: 'string', setting: 'jsonFile', statement: 'json', missing: 'JSON file parameter',
     arg: 'FILE|-', defaultText: '(none)', origin: '3',
     doc: 'Also write every event as one JSON object per line (docs/json-events.md) to FILE (appended), or to stdout with "-"; stdout then carries only JSON (the text lines go to -l FILE or syslog, or nowhere in a replay), and -L together with "-" is an error.' },
-  { long: ['op-log'], kind: 'string', setting: 'opLog', statement: 'op_log', missing: 'operational log parameter',
+  { long: ['op-log'], group: 'daemon', kind: 'string', setting: 'opLog', statement: 'op_log', missing: 'operational log parameter',
     arg: 'FILE', defaultText: '(standard error)', origin: '3',
     doc: 'Write the operational log (JSON lines: start, configuration, capture statistics at exit and on SIGUSR1, errors; never the iplog lines) to FILE (appended) instead of standard error, which a daemon has closed. Level: IPLOG_LOG_LEVEL (default info live, warn in a replay).' },
-  { long: ['metrics'], kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
+  { long: ['metrics'], group: 'daemon', kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
     arg: 'HOST:PORT', defaultText: '(off: no listener)', example: '127.0.0.1:9108', origin: '3',
     doc: 'Serve Prometheus metrics (text format, GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9108 (live sensor; docs/operations.md). Off unless given; keep it on loopback or a management network: the counters tell what is watched.' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
-  { long: ['ban-backend'], kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
+  { long: ['home'], group: 'bans', kind: 'string', setting: 'home', statement: 'home_net', missing: 'home network parameter',
+    arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
+    doc: 'The networks this sensor protects (IPv4/IPv6 ADDR or ADDR/LEN); repeatable. Never banned; in a replay of a capture file they and --ban-allow are the whole allowlist, since the replaying machine\'s own addresses say nothing about the capture.' },
+  { long: ['ban-backend'], group: 'bans', kind: 'string', setting: 'banBackend', statement: 'ban_backend', missing: 'ban backend parameter',
     arg: 'NAME', defaultText: BAN_DEFAULTS.backend, origin: '3',
     doc: 'Ban offenders in the firewall: nftables, ipset, iptables, pf, ipfw, command, dry-run (decide and record, run nothing), crowdsec (push to CrowdSec\'s Local API, docs/fleet.md), or none (docs/ban-backends.md).' },
-  { long: ['ban-time'], kind: 'string', setting: 'banTime', statement: 'ban_time', missing: 'ban time parameter',
+  { long: ['ban-time'], group: 'bans', kind: 'string', setting: 'banTime', statement: 'ban_time', missing: 'ban time parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.timeSec), origin: '3',
     doc: 'Duration of a first ban, in seconds (or with a unit: 90s, 10m, 1h, 7d, 2w).' },
-  { long: ['ban-max-time'], kind: 'string', setting: 'banMaxTime', statement: 'ban_max_time', missing: 'ban max time parameter',
+  { long: ['ban-max-time'], group: 'bans', kind: 'string', setting: 'banMaxTime', statement: 'ban_max_time', missing: 'ban max time parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.maxTimeSec), origin: '3',
     doc: 'Longest ban: repeat offences multiply the ban time by --ban-factor up to this.' },
-  { long: ['ban-factor'], kind: 'string', setting: 'banFactor', statement: 'ban_factor', missing: 'ban factor parameter',
+  { long: ['ban-factor'], group: 'bans', kind: 'string', setting: 'banFactor', statement: 'ban_factor', missing: 'ban factor parameter',
     arg: 'N', defaultText: String(BAN_DEFAULTS.factor), origin: '3',
     doc: 'Ban time multiplier per earlier offence of the same address (1 = no growth).' },
-  { long: ['ban-threshold'], kind: 'string', setting: 'banThreshold', statement: 'ban_threshold', missing: 'ban threshold parameter',
+  { long: ['ban-threshold'], group: 'bans', kind: 'string', setting: 'banThreshold', statement: 'ban_threshold', missing: 'ban threshold parameter',
     arg: 'N', defaultText: String(BAN_DEFAULTS.threshold), origin: '3',
     doc: 'Score at which a source is banned (its weighted events within --ban-window add up).' },
-  { long: ['ban-window'], kind: 'string', setting: 'banWindow', statement: 'ban_window', missing: 'ban window parameter',
+  { long: ['ban-window'], group: 'bans', kind: 'string', setting: 'banWindow', statement: 'ban_window', missing: 'ban window parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.windowSec), origin: '3',
     doc: 'Sliding window of packet time over which a source\'s score adds up.' },
-  { long: ['ban-weight'], kind: 'string', setting: 'banWeight', statement: 'ban_weight', missing: 'ban weight parameter',
+  { long: ['ban-weight'], group: 'bans', kind: 'string', setting: 'banWeight', statement: 'ban_weight', missing: 'ban weight parameter',
     arg: 'KIND=N[,...]', defaultText: '(scans and ping flood 10, others 0)', repeatable: true, origin: '3',
     doc: 'Score of one event, by detector name (syn-scan, udp-scan, ...) or event kind (tcp.bogus_flags, frag.overlap, udp.traceroute, ...); repeatable. Smurf sources cannot be banned.' },
-  { long: ['ban-allow'], kind: 'string', setting: 'banAllow', statement: 'ban_allow', missing: 'ban allowlist parameter',
+  { long: ['ban-allow'], group: 'bans', kind: 'string', setting: 'banAllow', statement: 'ban_allow', missing: 'ban allowlist parameter',
     arg: 'ADDR|NET[,...]', defaultText: '(own addresses, loopback, gateways, resolvers)', repeatable: true, origin: '3',
     doc: 'Never ban these IPv4/IPv6 addresses or networks (ADDR/LEN); repeatable, adds to the built-in allowlist.' },
-  { long: ['ban-budget'], kind: 'string', setting: 'banBudget', statement: 'ban_budget', missing: 'ban budget parameter',
+  { long: ['ban-budget'], group: 'bans', kind: 'string', setting: 'banBudget', statement: 'ban_budget', missing: 'ban budget parameter',
     arg: 'N', defaultText: String(BAN_DEFAULTS.budget), origin: '3',
     doc: 'At most N new bans per minute; beyond it iplog refuses to ban and says so once.' },
-  { long: ['ban-state'], kind: 'string', setting: 'banState', statement: 'ban_state', missing: 'ban state parameter',
+  { long: ['ban-prefix-budget'], group: 'bans', kind: 'string', setting: 'banPrefixBudget', statement: 'ban_prefix_budget', missing: 'ban prefix budget parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.prefixBudget), origin: '3',
+    doc: 'At most N new bans per minute in one /24 (IPv4) or /48 (IPv6), within --ban-budget (the default equals the default global budget: lower it to spread the budget over networks); the refused are decided again when the budgets allow, while their evidence is in the window.' },
+  { long: ['ban-state'], group: 'bans', kind: 'string', setting: 'banState', statement: 'ban_state', missing: 'ban state parameter',
     arg: 'FILE', defaultText: BAN_DEFAULTS.stateFile, origin: '3',
     doc: 'Where the ban table is kept across restarts (written atomically; not used by dry-run).' },
-  { long: ['ban-param'], kind: 'string', setting: 'banParam', statement: 'ban_param', missing: 'ban backend parameter',
+  { long: ['ban-param'], group: 'bans', kind: 'string', setting: 'banParam', statement: 'ban_param', missing: 'ban backend parameter',
     arg: 'NAME=VALUE', defaultText: '(backend defaults)', repeatable: true, origin: '3',
     doc: 'A backend parameter (table, set and chain names, hooks, command templates; docs/ban-backends.md); repeatable.' },
-  { long: ['ban-resync'], kind: 'string', setting: 'banResync', statement: 'ban_resync', missing: 'ban resync parameter',
+  { long: ['ban-resync'], group: 'bans', kind: 'string', setting: 'banResync', statement: 'ban_resync', missing: 'ban resync parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.resyncSec), origin: '3',
     doc: 'How often the firewall is compared with the ban table and repaired (0 = only at start).' },
   // ---- fleet bans through CrowdSec's Local API (src/ban/crowdsec.ts, decision-stream.ts, docs/fleet.md) ----
-  { long: ['crowdsec-url'], kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
+  { long: ['crowdsec-url'], group: 'bans', kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
     arg: 'URL', defaultText: CROWDSEC_DEFAULTS.url, origin: '3',
     doc: 'CrowdSec Local API for the crowdsec ban backend and the decision stream (docs/fleet.md).' },
-  { long: ['crowdsec-machine'], kind: 'string', setting: 'crowdsecMachine', statement: 'crowdsec_machine', missing: 'CrowdSec machine parameter',
+  { long: ['crowdsec-machine'], group: 'bans', kind: 'string', setting: 'crowdsecMachine', statement: 'crowdsec_machine', missing: 'CrowdSec machine parameter',
     arg: 'ID', defaultText: '(none)', origin: '3',
     doc: 'Machine (watcher) name the crowdsec ban backend logs in as (`cscli machines add ID`).' },
-  { long: ['crowdsec-password-file'], kind: 'string', setting: 'crowdsecPasswordFile', statement: 'crowdsec_password_file', missing: 'CrowdSec password file parameter',
+  { long: ['crowdsec-password-file'], group: 'bans', kind: 'string', setting: 'crowdsecPasswordFile', statement: 'crowdsec_password_file', missing: 'CrowdSec password file parameter',
     arg: 'FILE', defaultText: '(none)', origin: '3',
     doc: 'File whose first line is the machine\'s password (a file, so it never shows in ps).' },
-  { long: ['crowdsec-bouncer-key-file'], kind: 'string', setting: 'crowdsecBouncerKeyFile', statement: 'crowdsec_bouncer_key_file', missing: 'CrowdSec bouncer key file parameter',
+  { long: ['crowdsec-bouncer-key-file'], group: 'bans', kind: 'string', setting: 'crowdsecBouncerKeyFile', statement: 'crowdsec_bouncer_key_file', missing: 'CrowdSec bouncer key file parameter',
     arg: 'FILE', defaultText: '(none: no stream)', origin: '3',
     doc: 'File whose first line is a bouncer API key (`cscli bouncers add NAME`): iplog then applies the fleet\'s decisions to its own ban backend.' },
-  { long: ['crowdsec-poll'], kind: 'string', setting: 'crowdsecPoll', statement: 'crowdsec_poll', missing: 'CrowdSec poll interval parameter',
+  { long: ['crowdsec-poll'], group: 'bans', kind: 'string', setting: 'crowdsecPoll', statement: 'crowdsec_poll', missing: 'CrowdSec poll interval parameter',
     arg: 'DURATION', defaultText: `${CROWDSEC_DEFAULTS.pollSec}s`, origin: '3',
     doc: 'How often the decision stream is polled (1s to 1h).' },
-  { long: ['crowdsec-origins'], kind: 'string', setting: 'crowdsecOrigins', statement: 'crowdsec_origins', missing: 'CrowdSec origins parameter',
+  { long: ['crowdsec-origins'], group: 'bans', kind: 'string', setting: 'crowdsecOrigins', statement: 'crowdsec_origins', missing: 'CrowdSec origins parameter',
     arg: 'LIST|all', defaultText: CROWDSEC_DEFAULTS.origins, origin: '3',
     doc: 'Origins of the fleet decisions the stream applies (comma list; all = every origin, community blocklists included).' },
   // ---- log rules (src/logs/, docs/log-rules.md); rules and sources are log_* statements of iplog.conf ----
-  { long: ['log-replay'], kind: 'string', setting: 'logReplay', arg: 'FILE', defaultText: '(none)', repeatable: true, origin: '3',
+  { long: ['log-replay'], group: 'capture', kind: 'string', setting: 'logReplay', arg: 'FILE', defaultText: '(none)', repeatable: true, origin: '3',
     doc: 'Run the log rules over this log file (syslog file, web server log, or `journalctl -o json` output); repeatable. With -r, merged with the capture by time; use --ban-backend dry-run to see what would have been banned (docs/log-rules.md).' },
-  { long: ['log-year'], kind: 'string', setting: 'logYear', arg: 'YEAR', defaultText: '(from the file\'s mtime)', origin: '3',
+  { long: ['log-year'], group: 'capture', kind: 'string', setting: 'logYear', arg: 'YEAR', defaultText: '(from the file\'s mtime)', origin: '3',
     doc: 'Year of the first line of a replayed syslog file, whose stamps have none (docs/log-rules.md "Years").' },
 ];
 
@@ -331,26 +362,31 @@ export function longOptionOrder(): LongOption[] {
   return out;
 }
 
+/** Is `spec`'s short letter there for this profile and command-line style? */
+function letterAvailable(spec: OptionSpec, profile: Profile, original: boolean): boolean {
+  if (spec.short === undefined) return false;
+  if (spec.shortOnlyIn !== undefined && spec.shortOnlyIn !== profile) return false;
+  if (spec.shortOriginal !== undefined && spec.shortOriginal !== original) return false;
+  return true;
+}
+
 /**
  * getopt's short-option string for a profile: letters in the original's order
  * (`DFILNPRSTUVa:bcdefg:hi:kl:mnopstu:vwxyz` for 2.2.3), sorted like it (ASCII).
+ * `original`: 2.2.3's command line (default: for the compat profile).
  */
-export function shortOptionString(profile: Profile): string {
-  const letters = OPTIONS.filter((s) => s.short !== undefined && (s.shortOnlyIn === undefined || s.shortOnlyIn === profile))
-    .map((s) => s.short as string)
-    .sort();
-  return letters.map((c) => (hasArgOf(shortSpec(c) as OptionSpec) === 1 ? `${c}:` : c)).join('');
+export function shortOptionString(profile: Profile, original = profile === 'compat'): string {
+  const specs = OPTIONS.filter((s) => letterAvailable(s, profile, original)).sort((a, b) => (a.short! < b.short! ? -1 : a.short! > b.short! ? 1 : 0));
+  return specs.map((s) => (hasArgOf(s) === 1 ? `${s.short}:` : s.short)).join('');
 }
 
-function shortSpec(c: string): OptionSpec | undefined {
-  return OPTIONS.find((s) => s.short === c);
-}
-
-/** The spec for a short letter in a profile, or undefined (getopt: "invalid option"). */
-export function findShort(c: string, profile: Profile): OptionSpec | undefined {
-  const spec = shortSpec(c);
-  if (spec === undefined || (spec.shortOnlyIn !== undefined && spec.shortOnlyIn !== profile)) return undefined;
-  return spec;
+/**
+ * The spec for a short letter, or undefined (getopt: "invalid option"). `original`:
+ * 2.2.3's command line, where `-t` is --detect-traceroute (default: for the compat
+ * profile; cli/program.ts passes originalCommandLine()).
+ */
+export function findShort(c: string, profile: Profile, original = profile === 'compat'): OptionSpec | undefined {
+  return OPTIONS.find((s) => s.short === c && letterAvailable(s, profile, original));
 }
 
 /** Lower-case ASCII letters only, like strcasecmp() in the C locale. */
@@ -483,6 +519,7 @@ export function applyValue(
       settings.flags.promisc = true;
       settings.flags.log_dest = true;
       settings.promiscNets = splitList(value);
+      settings.promiscOrigin = undefined;
       break;
     case 'replayFile':
       settings.replayFile = value;
@@ -494,6 +531,7 @@ export function applyValue(
       const p = parseProfile(value);
       if (p === undefined) return { error: { kind: 'profile', text: value } };
       settings.profile = p;
+      settings.profileGiven = true;
       break;
     }
     case 'dnsServers': {
@@ -531,6 +569,13 @@ export function applyValue(
     case 'opLog':
       settings.opLog = value;
       break;
+    case 'home': {
+      const list = splitList(value);
+      const bad = list.find((t) => parseNet(t) === undefined);
+      if (bad !== undefined || list.length === 0) return { error: { kind: 'ban', text: `Invalid home network: "${bad ?? value}" (an IPv4 or IPv6 address or ADDR/LEN network)` } };
+      settings.home = [...(settings.home ?? []), ...list];
+      break;
+    }
     case 'metrics': {
       const a = parseMetricsAddress(value);
       if (a === undefined) return { error: { kind: 'metrics', text: value } };
@@ -554,6 +599,7 @@ export function applyValue(
     case 'banWeight':
     case 'banAllow':
     case 'banBudget':
+    case 'banPrefixBudget':
     case 'banState':
     case 'banParam':
     case 'banResync': {
@@ -759,7 +805,11 @@ export function renderConfigurationDoc(): string {
     '  `routersolicit`, `timxceed`, `paramprob`, `tstamp`, `timestamp_reply`, `ireq`, `ireqreply`,',
     '  `maskreq`, `maskreply`, `sourcequench`, optionally prefixed `icmp_`), matched by prefix as in',
     '  iplog 2.2.3: `ec` is echo, `tstampreply` is 13 (the timestamp request) and `maskreq` is 18',
-    '  (the mask reply; `mask` is the request).',
+    '  (the mask reply; `mask` is the request). A name with a hyphen is one of the iptables/nft',
+    '  names, matched exactly: `echo-reply` (0), `destination-unreachable` or `dest-unreach` (3),',
+    '  `source-quench`, `echo-request` (8), `router-advertisement`, `router-solicitation`,',
+    '  `time-exceeded`, `parameter-problem`, `timestamp-request`, `timestamp-reply`, `info-request`,',
+    '  `info-reply`, `address-mask-request`, `address-mask-reply` (2.2.3 read `echo-reply` as `echo`).',
     '- The first matching rule decides: `ignore` drops the packet before any detector sees it, `log`',
     '  keeps it. All `log` rules are checked before all `ignore` rules (log rules in reverse file',
     '  order, then ignore rules in file order).',
@@ -813,7 +863,7 @@ export function renderExampleConf(): string {
     '#',
     '# The first matching rule decides; all `log` rules are checked before all `ignore` rules,',
     '# so `log` rules are exceptions to `ignore` rules. PORTS: N, N:M, N: (N and above), a',
-    '# service name or *. TYPE: 0-18 or a name such as echo, unreach, timxceed. A rule without',
+    '# service name or *. TYPE: 0-18 or a name such as echo, unreach, timxceed, echo-reply. A rule without',
     '# clauses turns its protocol on (log) or off (ignore). Examples:',
     '#',
     '#ignore udp from 192.0.2.53 sport 53',

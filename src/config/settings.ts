@@ -4,6 +4,7 @@
  * command line, then check_options), consumed by pipeline.ts. Plain data, no methods.
  */
 import type { CrowdsecSettings } from '../ban/crowdsec';
+import type { Cidr } from '../net/addr';
 
 /** iplog's boolean flags (spec §1.2, §1.3), named as in `set <keyword>` of iplog.conf. */
 export interface Flags {
@@ -89,6 +90,11 @@ export interface AddrTest {
   addr: number;
   /** netmask as a host-order uint32 (/32 = 0xffffffff) */
   mask: number;
+  /**
+   * An IPv6 network (`2001:db8::/32`, a host is /128): the test is about IPv6 packets
+   * only (addr and mask are then unused); undefined for an IPv4 test or `*`.
+   */
+  v6?: Cidr;
 }
 
 /** One port test (spec §2.5 PORTS): lo..hi with iplog's 0-means-open-end rules. */
@@ -134,8 +140,22 @@ export interface Settings {
   interfaces?: string[];
   /** -a list of networks, verbatim BPF text, split at commas */
   promiscNets?: string[];
-  /** -r FILE or '-' */
+  /** where iplog.conf set promiscNets (`promisc on line N of FILE`); unset when -a set them */
+  promiscOrigin?: string;
+  /** -r FILE or '-' (the first input of a replay; set means "this is a replay") */
   replayFile?: string;
+  /** the profile was chosen (`--profile` or a `profile` statement), not the default */
+  profileGiven?: boolean;
+  /** --quiet: no progress line and no summary on standard error (errors still go there) */
+  quiet?: boolean;
+  /**
+   * --resolve: reverse-resolve names in a replay. Unset: the profile decides (compat
+   * resolves, as 2.2.3 did; modern does not, so that analysing a capture sends no PTR
+   * query to the reverse zones of the addresses in it). A live run ignores it.
+   */
+  replayResolve?: boolean;
+  /** every input of a replay, in the order given: -r values and non-option arguments (files, directories, '-') */
+  replayFiles?: string[];
   /** config file that was read (or would have been) */
   configFile: string;
   rules: RuleLists;
@@ -160,6 +180,8 @@ export interface Settings {
   jsonFile?: string;
   /** `--op-log FILE` / `op_log FILE`: the operational (pino) log; undefined = standard error */
   opLog?: string;
+  /** `--home NET` / `home_net NET` (repeatable): the networks this sensor protects, as written */
+  home?: string[];
   /** `--metrics HOST:PORT` / `metrics HOST:PORT`: serve Prometheus metrics there; undefined = no listener */
   metrics?: { host: string; port: number };
 }
@@ -195,12 +217,38 @@ export interface BanSettings {
   allow: string[];
   /** new bans per minute at most */
   budget: number;
+  /** new bans per minute at most in one /24 (IPv4) or /48 (IPv6) */
+  prefixBudget: number;
   /** persisted ban table */
   stateFile: string;
   /** backend parameters, over the backend's defaults */
   params: Record<string, string>;
   /** seconds between comparisons of the firewall with the ban table (0 = only at start) */
   resyncSec: number;
+  /**
+   * Invalid `ban_allow` entries of iplog.conf, with their line: fatal at start-up and at
+   * a reload (config/check.ts), as on the command line. A typo in an allowlist must never
+   * mean the network it meant to protect is banned.
+   */
+  invalidAllow?: string[];
   /** CrowdSec Local API (`--crowdsec-*`): the crowdsec backend's login, the decision stream */
   crowdsec?: CrowdsecSettings;
+}
+
+/**
+ * Does this run speak 2.2.3's command line? Only when the compat profile was chosen
+ * explicitly (`--profile compat`, or `profile compat` in iplog.conf). Then the original's
+ * texts and habits hold byte for byte: `-h` and `-v` print its texts, `-t` is
+ * --detect-traceroute, and its diagnostics go to standard output (except with
+ * `--json -`, whose standard output carries JSON only). Otherwise (the default, or the
+ * modern profile): `-h` lists every option by group, `-v` prints this project's version,
+ * `-t` is --test-config, and every diagnostic goes to standard error.
+ */
+export function originalCommandLine(s: Pick<Settings, 'profile' | 'profileGiven'>): boolean {
+  return s.profile === 'compat' && s.profileGiven === true;
+}
+
+/** Where a run's untimestamped diagnostics go: 1 (2.2.3's command line) or 2. */
+export function diagnosticFd(s: Pick<Settings, 'profile' | 'profileGiven' | 'jsonFile'>): 1 | 2 {
+  return originalCommandLine(s) && s.jsonFile !== '-' ? 1 : 2;
 }

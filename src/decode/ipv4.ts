@@ -19,6 +19,7 @@ export const IPV4_TRUNCATED = 3;
 export function decodeIpv4(p: DecodedPacket, an: Anomalies): number {
   const b = p.buf;
   const o = p.ipOff;
+  p.family = 4;
   // src and dst are needed even for the verbose "Short IP packet" line
   if (p.avail < 20) {
     an.counts[A.ipTruncated]++;

@@ -1,41 +1,49 @@
 /**
- * Link layer dispatch: from a captured frame and its LINKTYPE to the IPv4 header.
+ * Link layer dispatch: from a captured frame and its LINKTYPE to the IP header, IPv4 or IPv6.
  *
- * Supported (tcpdump.org link-layer header types): NULL 0 and LOOP 108 (`null.ts`),
- * ETHERNET 1 with VLAN/QinQ tags (`ethernet.ts`), LINUX_SLL 113 and LINUX_SLL2 276
- * (`sll.ts`), and headerless IPv4: RAW 101 and the BSD DLT_RAW values 12 and 14 (which may
- * also carry IPv6, so the version nibble must be 4) and IPV4 228 (IPv4 by definition; a
- * bad version is left for the IPv4 decoder to count). Anything else is
- * `link.unsupported_type`.
+ * Supported (tcpdump.org link-layer header types): NULL 0 and LOOP 108 (`null.ts`: AF_INET,
+ * and AF_INET6 as 24, 28 or 30), ETHERNET 1 with VLAN/QinQ tags (`ethernet.ts`: EtherType
+ * 0x0800 and 0x86DD), LINUX_SLL 113 and LINUX_SLL2 276 (`sll.ts`), and headerless IP: RAW
+ * 101 and the BSD DLT_RAW values 12 and 14 (either family: the version nibble decides, 4
+ * or 6), IPV4 228 and IPV6 229 (the family by definition; a bad version is left for the
+ * IP decoder to count). Anything else is `link.unsupported_type`.
  *
- * Contract of ipv4Offset: it returns -1 with exactly one counter incremented, or an offset
- * `r` with `off ≤ r ≤ off + caplen` (the IPv4 decoder checks the `off + caplen - r` bytes
- * that remain, so a frame cut right after its link header is `ipv4.truncated`). It checks
- * the length before every read and allocates nothing.
+ * Contract of ipOffset: it returns -1 with exactly one counter incremented, or an offset
+ * `r` with `off ≤ r ≤ off + caplen` and the family of the header at `r` written to
+ * `out.family` (the IP decoder checks the `off + caplen - r` bytes that remain, so a
+ * frame cut right after its link header is `ipv4.truncated` / `ipv6.truncated`). It
+ * checks the length before every read and allocates nothing. `ipv4Offset` is the same
+ * for callers that only take IPv4 (an IPv6 frame is `link.not_ipv4` there).
  */
 import { A, Anomalies } from './anomalies';
-import { ethernetIpv4 } from './ethernet';
-import { loopIpv4, nullIpv4 } from './null';
-import { sll2Ipv4, sllIpv4 } from './sll';
+import { ethernetIp, type FamilyOut } from './ethernet';
+import { loopIp, nullIp } from './null';
+import { sll2Ip, sllIp } from './sll';
 
-/** Offset in `buf` of the IPv4 header of the frame `buf[off, off+caplen)`, or -1 (counted). */
-export function ipv4Offset(buf: Buffer, off: number, caplen: number, linktype: number, anomalies: Anomalies): number {
+export type { FamilyOut };
+
+/** Offset in `buf` of the IP header of the frame `buf[off, off+caplen)` (family in `out`), or -1 (counted). */
+export function ipOffset(buf: Buffer, off: number, caplen: number, linktype: number, anomalies: Anomalies, out: FamilyOut): number {
   switch (linktype) {
     case 1: // ETHERNET
-      return ethernetIpv4(buf, off, caplen, anomalies);
+      return ethernetIp(buf, off, caplen, anomalies, out);
     case 113: // LINUX_SLL
-      return sllIpv4(buf, off, caplen, anomalies);
+      return sllIp(buf, off, caplen, anomalies, out);
     case 276: // LINUX_SLL2
-      return sll2Ipv4(buf, off, caplen, anomalies);
+      return sll2Ip(buf, off, caplen, anomalies, out);
     case 0: // NULL
-      return nullIpv4(buf, off, caplen, anomalies);
+      return nullIp(buf, off, caplen, anomalies, out);
     case 108: // LOOP
-      return loopIpv4(buf, off, caplen, anomalies);
+      return loopIp(buf, off, caplen, anomalies, out);
     case 101: // RAW
     case 12: // DLT_RAW (BSD)
     case 14: // DLT_RAW (OpenBSD)
-      return rawIpv4(buf, off, caplen, anomalies);
+      return rawIp(buf, off, caplen, anomalies, out);
     case 228: // IPV4
+      out.family = 4;
+      return off;
+    case 229: // IPV6
+      out.family = 6;
       return off;
     default:
       anomalies.counts[A.linkUnsupported]++;
@@ -43,20 +51,38 @@ export function ipv4Offset(buf: Buffer, off: number, caplen: number, linktype: n
   }
 }
 
-/** Raw IP (v4 or v6, no link header): IPv4 when the version nibble says 4. */
-function rawIpv4(buf: Buffer, off: number, caplen: number, an: Anomalies): number {
+const scratch: FamilyOut = { family: 4 };
+
+/** ipOffset for IPv4 only: an IPv6 header counts as `link.not_ipv4`. */
+export function ipv4Offset(buf: Buffer, off: number, caplen: number, linktype: number, anomalies: Anomalies): number {
+  const r = ipOffset(buf, off, caplen, linktype, anomalies, scratch);
+  if (r >= 0 && scratch.family !== 4) {
+    anomalies.counts[A.linkNotIpv4]++;
+    return -1;
+  }
+  return r;
+}
+
+/** Raw IP (no link header): the version nibble says which family. */
+function rawIp(buf: Buffer, off: number, caplen: number, an: Anomalies, out: FamilyOut): number {
   if (caplen < 1) {
     an.counts[A.linkTruncated]++;
     return -1;
   }
-  if (buf[off]! >> 4 !== 4) {
-    an.counts[A.linkNotIpv4]++;
-    return -1;
+  const v = buf[off]! >> 4;
+  if (v === 4) {
+    out.family = 4;
+    return off;
   }
-  return off;
+  if (v === 6) {
+    out.family = 6;
+    return off;
+  }
+  an.counts[A.linkNotIpv4]++;
+  return -1;
 }
 
-/** Whether ipv4Offset can decode this link type. */
+/** Whether ipOffset can decode this link type. */
 export function isSupportedLinktype(linktype: number): boolean {
   switch (linktype) {
     case 0:
@@ -67,6 +93,7 @@ export function isSupportedLinktype(linktype: number): boolean {
     case 108:
     case 113:
     case 228:
+    case 229:
     case 276:
       return true;
     default:

@@ -41,6 +41,20 @@ export class DecodedPacket {
   /** IPv6 addresses (family 6): four words each, most significant first */
   readonly src6 = new Uint32Array(4);
   readonly dst6 = new Uint32Array(4);
+  /** IPv6 flow label (family 6) */
+  flow = 0;
+
+  // For IPv6 the fields above read as for IPv4 (src/decode/ipv6.ts): `tos` is the traffic
+  // class, `ttl` the hop limit, `totalLen` 40 + payload length, `hlen` the bytes from the
+  // IPv6 header to the upper-layer header (extension headers included), `proto` the
+  // upper-layer protocol at the end of the extension-header chain; a fragment's `frag`
+  // holds its offset and M flag in the IPv4 layout (MF 0x2000, offset in 8-byte units),
+  // `id` the 32-bit identification, and `proto` the first header of the fragmentable part.
+
+  /** ICMPv6 type and code (src/decode/icmpv6.ts), and its class (ICMP6_*); -1 when not decoded */
+  icmpType = -1;
+  icmpCode = -1;
+  icmpClass = 0;
 
   /** offset of the transport header in buf, and captured bytes from there */
   l4Off = 0;
@@ -54,7 +68,6 @@ export class DecodedPacket {
     this.avail = avail;
     this.tsSec = tsSec;
     this.tsNsec = tsNsec;
-    this.family = 4;
   }
 }
 

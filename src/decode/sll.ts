@@ -1,5 +1,5 @@
 /**
- * Linux "cooked" capture headers (the `any` device), as far as the IPv4 header.
+ * Linux "cooked" capture headers (the `any` device), as far as the IP (v4 or v6) header.
  *
  * SLL (LINKTYPE_LINUX_SLL 113): 16 bytes — packet type (2), ARPHRD type (2), link-layer
  * address length (2), address (8), protocol (2, network order) at offset 14.
@@ -9,25 +9,25 @@
  * Ethernet. Every read is preceded by a length check; nothing is allocated.
  */
 import { A, Anomalies } from './anomalies';
-import { etherTypeToIpv4 } from './ethernet';
+import { etherTypeToIp, type FamilyOut } from './ethernet';
 
 export const SLL_HEADER = 16;
 export const SLL2_HEADER = 20;
 
-export function sllIpv4(buf: Buffer, off: number, caplen: number, an: Anomalies): number {
+export function sllIp(buf: Buffer, off: number, caplen: number, an: Anomalies, out: FamilyOut): number {
   if (caplen < SLL_HEADER) {
     an.counts[A.sllTruncated]++;
     return -1;
   }
   const proto = (buf[off + 14]! << 8) | buf[off + 15]!;
-  return etherTypeToIpv4(buf, off + SLL_HEADER, off + caplen, proto, an);
+  return etherTypeToIp(buf, off + SLL_HEADER, off + caplen, proto, an, out);
 }
 
-export function sll2Ipv4(buf: Buffer, off: number, caplen: number, an: Anomalies): number {
+export function sll2Ip(buf: Buffer, off: number, caplen: number, an: Anomalies, out: FamilyOut): number {
   if (caplen < SLL2_HEADER) {
     an.counts[A.sll2Truncated]++;
     return -1;
   }
   const proto = (buf[off]! << 8) | buf[off + 1]!;
-  return etherTypeToIpv4(buf, off + SLL2_HEADER, off + caplen, proto, an);
+  return etherTypeToIp(buf, off + SLL2_HEADER, off + caplen, proto, an, out);
 }

@@ -34,3 +34,9 @@ export function defineDetector(d: DetectorDef): DetectorDef {
 /** Port lists in detection lines hold at most this many distinct ports (iplog_scan.h). */
 export const SCAN_SRC_PORTS = 5;
 export const SCAN_DST_PORTS = 10;
+
+/**
+ * At most this many detectors: the scan table keeps one bit per detector per pair in a
+ * 32-bit mask (detect/scan-table.ts); registering more fails at load time.
+ */
+export const MAX_DETECTORS = 32;

@@ -24,9 +24,9 @@
  * B = 256: about 1024 pairs x 8 sub-records x ~70 bytes.
  */
 import { A, Anomalies } from '../decode/anomalies';
-import { DETECTORS, Scan } from './index';
+import { DETECTORS } from './index';
+import { MAX_DETECTORS, type DetectorDef } from './define';
 
-const SCAN_TOTAL = Scan.TOTAL;
 const SCAN_EVICTED = A.scanEvicted;
 const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
 import { SCAN_DST_PORTS as DEF_DST_PORTS, SCAN_SRC_PORTS as DEF_SRC_PORTS } from './define';
@@ -59,99 +59,65 @@ const N_STRIDE = 3;
  * so eviction, unlinking and the sweep touch only live sub-records; a sub-record's numbers
  * share one Float64Array stride.
  */
-export class ScanTable {
-  readonly buckets: number;
-  private readonly mask: number;
-  /** list order per bucket: slot numbers, head first */
-  private readonly order: Int16Array;
-  private readonly cnt: Uint8Array;
-  private readonly used: Uint8Array;
-  private readonly src: Int32Array;
-  private readonly dst: Int32Array;
-  private readonly last: Float64Array;
-  /** bit t set: the pair has a sub-record for detector t */
-  private readonly live: Uint8Array;
+/**
+ * The per-detector sub-records ("episodes") of a pair table: counting, port lists,
+ * thresholds, deadlines and the reports. The pair index (which slot a pair lives in, and
+ * which pair is evicted) is the subclass's: iplog's buckets for IPv4 (ScanTable), a
+ * seeded hash with global LRU eviction for IPv6 (ScanTable6, scan-table6.ts).
+ */
+export abstract class EpisodeTable {
+  protected readonly last: Float64Array;
+  /** bit t set: the pair has a sub-record for detector t (32 bits: MAX_DETECTORS) */
+  protected readonly live: Int32Array;
   /** bit t set: that sub-record has reached its threshold (an eviction must report it) */
-  private readonly inMode: Uint8Array;
-  // sub-records, index i = slot * SCAN_TOTAL + type
-  private readonly num: Float64Array;
+  protected readonly inMode: Int32Array;
+  /** detectors (sub-records per pair) */
+  protected readonly total: number;
+  // sub-records, index i = slot * total + type
+  protected readonly num: Float64Array;
   private readonly logged: Uint8Array;
   private readonly nSports: Uint8Array;
   private readonly nDports: Uint8Array;
   private readonly sports: Uint16Array;
   private readonly dports: Uint16Array;
-  private readonly thresholds: Float64Array;
+  protected readonly thresholds: Float64Array;
   private readonly timeouts: Float64Array;
   /** no deadline is earlier than this (a lower bound; exact after each sweep) */
-  private nextDue = Infinity;
+  protected nextDue = Infinity;
+  /** set by expireSlot(): the earliest deadline left in the slot (Infinity if none) */
+  protected slotNext = Infinity;
 
-  constructor(
-    buckets: number,
-    private readonly reporter: ScanReporter,
-    private readonly an: Anomalies,
-  ) {
-    if ((buckets & (buckets - 1)) !== 0 || buckets < 1) throw new Error('scan table size must be a power of two');
-    this.buckets = buckets;
-    this.mask = buckets - 1;
-    const slots = buckets * PER_BUCKET;
-    const subs = slots * SCAN_TOTAL;
-    this.order = new Int16Array(slots);
-    this.cnt = new Uint8Array(buckets);
-    this.used = new Uint8Array(slots);
-    this.src = new Int32Array(slots);
-    this.dst = new Int32Array(slots);
+  constructor(slots: number, detectors: readonly DetectorDef[]) {
+    // each pair keeps one bit per detector in an Int32Array mask: a detector past bit 31
+    // would never fire, so refuse loudly
+    if (detectors.length > MAX_DETECTORS) {
+      throw new Error(`scan table: ${detectors.length} detectors registered, its per-pair masks hold ${MAX_DETECTORS}`);
+    }
+    const total = detectors.length;
+    this.total = total;
+    const subs = slots * total;
     this.last = new Float64Array(slots);
-    this.live = new Uint8Array(slots);
-    this.inMode = new Uint8Array(slots);
+    this.live = new Int32Array(slots);
+    this.inMode = new Int32Array(slots);
     this.num = new Float64Array(subs * N_STRIDE);
     this.logged = new Uint8Array(subs);
     this.nSports = new Uint8Array(subs);
     this.nDports = new Uint8Array(subs);
     this.sports = new Uint16Array(subs * SCAN_SRC_PORTS);
     this.dports = new Uint16Array(subs * SCAN_DST_PORTS);
-    this.thresholds = Float64Array.from(DETECTORS, (d) => d.threshold);
-    this.timeouts = Float64Array.from(DETECTORS, (d) => d.timeoutSec);
+    this.thresholds = Float64Array.from(detectors, (d) => d.threshold);
+    this.timeouts = Float64Array.from(detectors, (d) => d.timeoutSec);
   }
 
-  /** Pairs currently linked (for tests and stats). */
-  size(): number {
-    let n = 0;
-    for (let i = 0; i < this.buckets; i++) n += this.cnt[i]!;
-    return n;
-  }
-
-  /**
-   * Count one packet for detector `type`; returns true when the pair is in mode for it
-   * (the caller then suppresses the packet's own line). Addresses as int32 (`addr | 0`:
-   * uint32 works too, int32 spares the conversion);
-   * `sport`/`dport` = -1: no ports.
-   */
-  check(type: number, src: number, dst: number, len: number, sport: number, dport: number, now: number): boolean {
-    return this.count(this.slotFor(src, dst, now), type, len, sport, dport, now);
-  }
-
-  /**
-   * The pair's slot, linked (and another pair evicted) if it is new. For callers that count
-   * one packet for two detectors of the same pair (SYN scan, then port scan): one lookup.
-   */
-  slotFor(src: number, dst: number, now: number): number {
-    // int32 whatever the caller passed (uint32 would never compare equal to the stored int32)
-    src |= 0;
-    dst |= 0;
-    const h = ((src ^ dst) >>> 24) & this.mask;
-    const base = h * PER_BUCKET;
-    const n = this.cnt[h]!;
-    for (let k = 0; k < n; k++) {
-      const s = this.order[base + k]!;
-      if (this.src[s] === src && this.dst[s] === dst) return s;
-    }
-    return this.insert(h, src, dst, now);
-  }
+  /** a sub-record of `slot` reached its threshold */
+  protected abstract detectedAt(slot: number, type: number, dports: number[], sports: number[], count: number, bytes: number, now: number): void;
+  /** an in-mode sub-record of `slot` ended */
+  protected abstract endedAt(slot: number, type: number, count: number, bytes: number, now: number): void;
 
   /** count() of check(), on a slot from slotFor() taken for this same packet */
   count(slot: number, type: number, len: number, sport: number, dport: number, now: number): boolean {
     this.last[slot] = now;
-    const i = slot * SCAN_TOTAL + type;
+    const i = slot * this.total + type;
     const j = i * N_STRIDE;
     const num = this.num;
     const bit = 1 << type;
@@ -198,10 +164,9 @@ export class ScanTable {
     this.inMode[slot] |= bit;
     if (this.logged[i] === 0) {
       this.logged[i] = 1;
-      this.reporter.detected(
+      this.detectedAt(
+        slot,
         type,
-        this.src[slot]! >>> 0,
-        this.dst[slot]! >>> 0,
         Array.from(this.dports.subarray(i * SCAN_DST_PORTS, i * SCAN_DST_PORTS + this.nDports[i]!)),
         Array.from(this.sports.subarray(i * SCAN_SRC_PORTS, i * SCAN_SRC_PORTS + this.nSports[i]!)),
         c,
@@ -213,18 +178,116 @@ export class ScanTable {
   }
 
   /** Report the end of every in-mode sub-record of `slot` whose bit is in `bits`, lowest type first. */
-  private endEpisodes(slot: number, bits: number, now: number): boolean {
+  protected endEpisodes(slot: number, bits: number, now: number): boolean {
     let any = false;
     for (let m = bits; m !== 0; m &= m - 1) {
       const t = 31 - Math.clz32(m & -m);
-      const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
+      const j = (slot * this.total + t) * N_STRIDE;
       const count = this.num[j + N_COUNT]!;
       if (count >= this.thresholds[t]!) {
         any = true;
-        this.reporter.ended(t, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, count, this.num[j + N_BYTES]!, now);
+        this.endedAt(slot, t, count, this.num[j + N_BYTES]!, now);
       }
     }
     return any;
+  }
+
+  /**
+   * Delete the sub-records of `slot` whose deadline has come at `now`, reporting those in
+   * mode (lowest type first); returns the live bits left and sets `slotNext`.
+   */
+  protected expireSlot(slot: number, now: number): number {
+    let bits = this.live[slot]!;
+    let next = Infinity;
+    for (let m = bits; m !== 0; m &= m - 1) {
+      const t = 31 - Math.clz32(m & -m);
+      const j = (slot * this.total + t) * N_STRIDE;
+      const exp = this.num[j + N_EXPIRE]!;
+      if (now >= exp) {
+        if (this.num[j + N_COUNT]! >= this.thresholds[t]!) this.endedAt(slot, t, this.num[j + N_COUNT]!, this.num[j + N_BYTES]!, now);
+        bits &= ~(1 << t);
+      } else if (exp < next) next = exp;
+    }
+    this.live[slot] = bits;
+    this.slotNext = next;
+    return bits;
+  }
+
+  /** Earliest time at which a sweep may have work (Infinity when the table is empty). */
+  due(): number {
+    return this.nextDue;
+  }
+}
+
+export class ScanTable extends EpisodeTable {
+  readonly buckets: number;
+  private readonly mask: number;
+  /** list order per bucket: slot numbers, head first */
+  private readonly order: Int16Array;
+  private readonly cnt: Uint8Array;
+  private readonly used: Uint8Array;
+  private readonly src: Int32Array;
+  private readonly dst: Int32Array;
+
+  constructor(
+    buckets: number,
+    private readonly reporter: ScanReporter,
+    private readonly an: Anomalies,
+    detectors: readonly DetectorDef[] = DETECTORS,
+  ) {
+    if ((buckets & (buckets - 1)) !== 0 || buckets < 1) throw new Error('scan table size must be a power of two');
+    super(buckets * PER_BUCKET, detectors);
+    this.buckets = buckets;
+    this.mask = buckets - 1;
+    const slots = buckets * PER_BUCKET;
+    this.order = new Int16Array(slots);
+    this.cnt = new Uint8Array(buckets);
+    this.used = new Uint8Array(slots);
+    this.src = new Int32Array(slots);
+    this.dst = new Int32Array(slots);
+  }
+
+  protected detectedAt(slot: number, type: number, dports: number[], sports: number[], count: number, bytes: number, now: number): void {
+    this.reporter.detected(type, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, dports, sports, count, bytes, now);
+  }
+
+  protected endedAt(slot: number, type: number, count: number, bytes: number, now: number): void {
+    this.reporter.ended(type, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, count, bytes, now);
+  }
+
+  /** Pairs currently linked (for tests and stats). */
+  size(): number {
+    let n = 0;
+    for (let i = 0; i < this.buckets; i++) n += this.cnt[i]!;
+    return n;
+  }
+
+  /**
+   * Count one packet for detector `type`; returns true when the pair is in mode for it
+   * (the caller then suppresses the packet's own line). Addresses as int32 (`addr | 0`:
+   * uint32 works too, int32 spares the conversion);
+   * `sport`/`dport` = -1: no ports.
+   */
+  check(type: number, src: number, dst: number, len: number, sport: number, dport: number, now: number): boolean {
+    return this.count(this.slotFor(src, dst, now), type, len, sport, dport, now);
+  }
+
+  /**
+   * The pair's slot, linked (and another pair evicted) if it is new. For callers that count
+   * one packet for two detectors of the same pair (SYN scan, then port scan): one lookup.
+   */
+  slotFor(src: number, dst: number, now: number): number {
+    // int32 whatever the caller passed (uint32 would never compare equal to the stored int32)
+    src |= 0;
+    dst |= 0;
+    const h = ((src ^ dst) >>> 24) & this.mask;
+    const base = h * PER_BUCKET;
+    const n = this.cnt[h]!;
+    for (let k = 0; k < n; k++) {
+      const s = this.order[base + k]!;
+      if (this.src[s] === src && this.dst[s] === dst) return s;
+    }
+    return this.insert(h, src, dst, now);
   }
 
   /** Link a new pair at the head of bucket h, evicting the oldest if the bucket is full. */
@@ -273,11 +336,6 @@ export class ScanTable {
     this.cnt[h] = n - 1;
   }
 
-  /** Earliest time at which a sweep may have work (Infinity when the table is empty). */
-  due(): number {
-    return this.nextDue;
-  }
-
   /** The once-per-second expiry pass at network time `now`. */
   sweep(now: number): void {
     if (now < this.nextDue) return;
@@ -289,22 +347,11 @@ export class ScanTable {
       let pos = 0;
       while (pos < this.cnt[h]!) {
         const slot = this.order[base + pos]!;
-        let bits = this.live[slot]!;
-        for (let m = bits; m !== 0; m &= m - 1) {
-          const t = 31 - Math.clz32(m & -m);
-          const j = (slot * SCAN_TOTAL + t) * N_STRIDE;
-          const exp = this.num[j + N_EXPIRE]!;
-          if (now >= exp) {
-            if (this.num[j + N_COUNT]! >= this.thresholds[t]!) {
-              this.reporter.ended(t, this.src[slot]! >>> 0, this.dst[slot]! >>> 0, this.num[j + N_COUNT]!, this.num[j + N_BYTES]!, now);
-            }
-            bits &= ~(1 << t);
-          } else {
-            removeEntry = false;
-            if (exp < next) next = exp;
-          }
+        const bits = this.expireSlot(slot, now);
+        if (bits !== 0) {
+          removeEntry = false;
+          if (this.slotNext < next) next = this.slotNext;
         }
-        this.live[slot] = bits;
         if (removeEntry) this.unlink(h, pos);
         else {
           // a lingering empty pair is unlinked by a later sweep: come back next second

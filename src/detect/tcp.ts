@@ -6,20 +6,23 @@
  *  scans_only, the connection-attempt line (or, with -e, an ident lookup that logs it
  *  later). Everything else is not logged.
  * A scan step that finds the pair in mode stops the packet (its line is suppressed).
- * The -z and -e side effects are live-only hooks on the engine (null in replay, so the
+ * The -z and -e side effects are live-only hooks of the context (null in replay, so the
  * packet path pays one null test each): src/live/fool-nmap.ts, src/live/ident.ts.
  */
-import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
 import { DecodedPacket, Ip, Th, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
+import { IpAddr } from '../net/addr';
 import { event, type IplogEvent } from '../output/event';
+import { sameWords, type DetectContext } from './context';
+
+export { SynFlood, type FoolNmapHook, type IdentHook } from './context';
 
 const XMAS = new Uint8Array(64);
 for (const f of [Th.FIN | Th.URG | Th.PUSH, Th.URG, Th.PUSH, Th.FIN | Th.URG, Th.FIN | Th.PUSH, Th.URG | Th.PUSH]) XMAS[f] = 1;
 
-export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
+export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void {
   if (p.l4Avail < 14) {
     e.an.counts[A.tcpTruncated]++;
     return;
@@ -33,10 +36,10 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
   if (e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
 
   // -z: a forged reply to OS-detection probes; the probe is then handled as usual
-  if (e.foolNmap !== null) e.foolNmap.probe(p, rawFlags, now);
+  if (e.hooks.foolNmap !== null) e.hooks.foolNmap.probe(p, rawFlags, now);
 
   // SYN-flood resolver suppression: C decays by the seconds since the last TCP packet
-  if (f.syn_flood) e.synFlood.decay(now);
+  if (f.syn_flood) e.state.synFlood.decay(now);
 
   const len = p.l4Len;
   // the scan table takes addresses as int32 (never boxed as doubles)
@@ -49,16 +52,10 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
   if (f.fin_scan && flags === Th.FIN && st.check(Scan.FIN, src, dst, len, sport, dport, now)) return;
 
   if (f.bogus && (rawFlags & Th.BOG) !== 0) {
-    if (e.lastBogus !== p.src) {
-      e.lastBogus = p.src;
-      const res = e.tcpRes();
-      const ev = event('tcp.bogus_flags', now, p.src, p.dst, sport, dport, null, -1, -1, { tcp_flags: rawFlags });
-      const s = e.out.host(p.src, res, now);
-      if (f.log_dest) {
-        e.out.line(ev, (sh, dh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest ${dh}:${dport})`, s, e.out.host(p.dst, res, now));
-      } else {
-        e.out.line(ev, (sh) => `TCP: Bogus TCP flags set by ${sh}:${sport} (dest port ${dport})`, s);
-      }
+    const rs = e.state;
+    if (rs.lastBogus !== p.src) {
+      rs.lastBogus = p.src;
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { tcp_flags: rawFlags } }));
     }
     return;
   }
@@ -72,11 +69,67 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
       if (syn && st.count(slot, Scan.SYN, len, sport, dport, now)) return;
       else if (f.portscan && st.count(slot, Scan.PORT, len, sport, dport, now)) return;
     }
-    if (f.syn_flood) e.synFlood.syn();
+    if (f.syn_flood) e.state.synFlood.syn();
     if (f.scans_only) return;
     // -e: a SYN to a listening port is logged when its ident lookup ends
-    if (e.ident !== null && e.ident.listens(dport, p.dst) && e.ident.lookup(p.src, p.dst, sport, dport, rawFlags)) return;
+    const ident = e.hooks.ident;
+    if (ident !== null && ident.listens(dport, p.dst) && ident.lookup(p.src, p.dst, sport, dport, rawFlags)) return;
     logConnection(e, p.src, p.dst, sport, dport, rawFlags, now, undefined);
+  }
+}
+
+/**
+ * IPv6 (the original never saw it): the same steps in the same order, on the IPv6 pair
+ * table. IPv6 has no DF bit, so the SYN-scan test is on TCP options instead: a SYN whose
+ * header carries at most 4 bytes of options (none, or a lone MSS) is a raw-socket SYN —
+ * nmap -sS, masscan, hping3 and zmap send those — while every kernel's connect() sends
+ * MSS with SACK-permitted, timestamps and/or window scale (12 bytes or more). Such a SYN
+ * counts for the SYN-scan detector, others for the port-scan detector, as DF decides
+ * for IPv4. The filter rules (iplog.conf) apply to IPv4 only until they accept IPv6.
+ */
+export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): void {
+  if (p.l4Avail < 14) {
+    e.an.counts[A.tcpTruncated]++;
+    return;
+  }
+  const b = p.buf;
+  const o = p.l4Off;
+  const sport = be16(b, o);
+  const dport = be16(b, o + 2);
+  const rawFlags = b[o + 13]!;
+  const f = e.flags;
+  if (f.syn_flood) e.state.synFlood.decay(now);
+  const len = p.l4Len;
+  const s6 = p.src6;
+  const d6 = p.dst6;
+  const flags = rawFlags & ~Th.BOG & 0xff;
+  const st = e.scans6;
+  if (f.null_scan && flags === 0 && st.check(Scan.NULL, s6, d6, len, sport, dport, now)) return;
+  if (f.xmas_scan && XMAS[flags] === 1 && st.check(Scan.XMAS, s6, d6, len, sport, dport, now)) return;
+  if (f.fin_scan && flags === Th.FIN && st.check(Scan.FIN, s6, d6, len, sport, dport, now)) return;
+
+  if (f.bogus && (rawFlags & Th.BOG) !== 0) {
+    const rs = e.state;
+    if (!rs.hasBogus6 || !sameWords(rs.lastBogus6, s6)) {
+      rs.lastBogus6.set(s6);
+      rs.hasBogus6 = true;
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { tcp_flags: rawFlags } }));
+    }
+    return;
+  }
+
+  if ((rawFlags & Th.SYN) !== 0 && (rawFlags & Th.ACK) === 0) {
+    // data offset in 32-bit words: 5 = no options, 6 = one 4-byte option (MSS)
+    const syn = f.syn_scan && b[o + 12]! >> 4 <= 6;
+    if (syn || f.portscan) {
+      const slot = st.slotFor(s6[0]!, s6[1]!, s6[2]!, s6[3]!, d6, now);
+      if (syn && st.count(slot, Scan.SYN, len, sport, dport, now)) return;
+      else if (f.portscan && st.count(slot, Scan.PORT, len, sport, dport, now)) return;
+    }
+    if (f.syn_flood) e.state.synFlood.syn();
+    if (f.scans_only) return;
+    const service = serviceName(dport, 'tcp');
+    e.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { service, tcp_flags: rawFlags } }));
   }
 }
 
@@ -84,53 +137,9 @@ export function handleTcp(e: Engine, p: DecodedPacket, now: number): void {
  * `TCP: <svc> connection attempt [to D ]from [<user>@]S:<sport>` (spec §3.4.2); `user` is
  * the ident answer (-e), if any.
  */
-export function logConnection(e: Engine, src: number, dst: number, sport: number, dport: number, rawFlags: number, now: number, user: string | undefined): void {
-  const svc = serviceName(dport, 'tcp');
-  const res = e.tcpRes();
+export function logConnection(e: DetectContext, src: number, dst: number, sport: number, dport: number, rawFlags: number, now: number, user: string | undefined): void {
+  const service = serviceName(dport, 'tcp');
   const detail: IplogEvent['detail'] =
-    user === undefined ? { service: svc, tcp_flags: rawFlags } : { service: svc, tcp_flags: rawFlags, ident_user: user };
-  const ev = event('tcp.connection_attempt', now, src, dst, sport, dport, null, -1, -1, detail);
-  const who = user === undefined ? '' : `${user}@`;
-  const s = e.out.host(src, res, now);
-  if (e.flags.log_dest) {
-    e.out.line(ev, (sh, dh) => `TCP: ${svc} connection attempt to ${dh} from ${who}${sh}:${sport}`, s, e.out.host(dst, res, now));
-  } else {
-    e.out.line(ev, (sh) => `TCP: ${svc} connection attempt from ${who}${sh}:${sport}`, s);
-  }
-}
-
-/** -z (live only): called for every TCP packet that passed the filter rules. */
-export interface FoolNmapHook {
-  probe(p: DecodedPacket, rawFlags: number, now: number): void;
-}
-
-/** -e (live only). */
-export interface IdentHook {
-  /** does a socket listen on local port `dport` for packets to `dst`? */
-  listens(dport: number, dst: number): boolean;
-  /** start a lookup that logs the line when it ends; false: none started, log it now */
-  lookup(src: number, dst: number, sport: number, dport: number, rawFlags: number): boolean;
-}
-
-/**
- * iplog's SYN-flood state (§4.9): a counter C in 0..20 and a time T. Every TCP packet:
- * if C > 0, C -= now - T, a negative result becomes 1 (sic), T = now; else T = now.
- * Every logged-path SYN: C += 1 up to 20. While C = 20, TCP lines use dotted quads.
- */
-export class SynFlood {
-  count = 0;
-  last = 0;
-  decay(now: number): void {
-    if (this.count > 0) {
-      this.count -= now - this.last;
-      if (this.count < 0) this.count = 1;
-    }
-    this.last = now;
-  }
-  syn(): void {
-    if (this.count < 20) this.count++;
-  }
-  flooding(): boolean {
-    return this.count === 20;
-  }
+    user === undefined ? { service, tcp_flags: rawFlags } : { service, tcp_flags: rawFlags, ident_user: user };
+  e.emit(event('tcp.connection_attempt', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), sport, dport, detail }));
 }

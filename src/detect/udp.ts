@@ -6,18 +6,15 @@
  * length field minus 8 computed in unsigned 64-bit arithmetic, as the original printed
  * it (a length field below 8 prints 2^64 - (8 - len)).
  */
-import type { Engine } from '../pipeline';
 import { A } from '../decode/anomalies';
 import { DecodedPacket, be16 } from '../decode/packet';
 import { Scan } from './index';
 import { serviceName } from '../output/services';
+import { IpAddr } from '../net/addr';
 import { event } from '../output/event';
+import { sameWords, type DetectContext } from './context';
 
-function dataBytes(ulen: number): string {
-  return ulen >= 8 ? String(ulen - 8) : (18446744073709551616n - BigInt(8 - ulen)).toString();
-}
-
-export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
+export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void {
   if (p.l4Avail < 8) {
     e.an.counts[A.udpTruncated]++;
     return;
@@ -32,14 +29,11 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
   if (f.smurf && sport === 7 && e.scans.check(Scan.SMURF, p.src & 0xffffff00, p.dst | 0, len, sport, dport, now)) return;
 
   if (f.traceroute && p.ttl === 1) {
-    if (e.traceHost !== p.src || now >= e.traceTime + 15) {
-      e.traceHost = p.src;
-      e.traceTime = now;
-      const res = f.udp_resolve;
-      const ev = event('udp.traceroute', now, p.src, p.dst, sport, dport, null, -1, -1, { ttl: p.ttl });
-      const s = e.out.host(p.src, res, now);
-      if (f.log_dest) e.out.line(ev, (sh, dh) => `UDP: traceroute from ${sh} to ${dh}`, s, e.out.host(p.dst, res, now));
-      else e.out.line(ev, (sh) => `UDP: traceroute from ${sh}`, s);
+    const rs = e.state;
+    if (rs.traceHost !== p.src || now >= rs.traceTime + 15) {
+      rs.traceHost = p.src;
+      rs.traceTime = now;
+      e.emit(event('udp.traceroute', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { ttl: p.ttl } }));
     }
     return;
   }
@@ -49,16 +43,61 @@ export function handleUdp(e: Engine, p: DecodedPacket, now: number): void {
 
   const ulen = be16(b, o + 4);
   if (ulen < 8) e.an.counts[A.udpLenSmall]++;
-  const svc = serviceName(dport, 'udp');
-  const n = dataBytes(ulen);
-  const res = f.udp_resolve;
   // bytes: the data bytes as the line prints them when the length field is sane; the raw
   // length field is always in detail (the line's 2^64 underflow is not a JSON number)
-  const ev = event('udp.datagram', now, p.src, p.dst, sport, dport, null, -1, ulen >= 8 ? ulen - 8 : -1, { service: svc, udp_length: ulen });
-  const s = e.out.host(p.src, res, now);
-  if (f.log_dest) {
-    e.out.line(ev, (sh, dh) => `UDP: dgram to ${dh}:${svc} from ${sh}:${sport} (${n} data bytes)`, s, e.out.host(p.dst, res, now));
-  } else {
-    e.out.line(ev, (sh) => `UDP: dgram to ${svc} from ${sh}:${sport} (${n} data bytes)`, s);
+  e.emit(
+    event('udp.datagram', now, IpAddr.v4(p.src), {
+      dst: IpAddr.v4(p.dst),
+      sport,
+      dport,
+      bytes: ulen >= 8 ? ulen - 8 : -1,
+      detail: { service: serviceName(dport, 'udp'), udp_length: ulen },
+    }),
+  );
+}
+
+/**
+ * IPv6: the same steps. Smurf counts UDP from port 7 per (source /64, destination), as
+ * IPv4 per /24; a traceroute probe is hop limit 1. Filter rules: IPv4 only for now.
+ */
+export function handleUdp6(e: DetectContext, p: DecodedPacket, now: number): void {
+  if (p.l4Avail < 8) {
+    e.an.counts[A.udpTruncated]++;
+    return;
   }
+  const b = p.buf;
+  const o = p.l4Off;
+  const sport = be16(b, o);
+  const dport = be16(b, o + 2);
+  const f = e.flags;
+  const len = p.l4Len;
+  const s6 = p.src6;
+  const d6 = p.dst6;
+  if (f.smurf && sport === 7 && e.scans6.count(e.scans6.slotFor(s6[0]!, s6[1]!, 0, 0, d6, now), Scan.SMURF, len, sport, dport, now)) return;
+
+  if (f.traceroute && p.ttl === 1) {
+    const rs = e.state;
+    if (!rs.hasTrace6 || !sameWords(rs.traceHost6, s6) || now >= rs.traceTime6 + 15) {
+      rs.traceHost6.set(s6);
+      rs.hasTrace6 = true;
+      rs.traceTime6 = now;
+      e.emit(event('udp.traceroute', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { ttl: p.ttl } }));
+    }
+    return;
+  }
+
+  if (f.udp_scan && e.scans6.check(Scan.UDP, s6, d6, len, sport, dport, now)) return;
+  if (f.scans_only) return;
+
+  const ulen = be16(b, o + 4);
+  if (ulen < 8) e.an.counts[A.udpLenSmall]++;
+  e.emit(
+    event('udp.datagram', now, IpAddr.v6FromWords(s6), {
+      dst: IpAddr.v6FromWords(d6),
+      sport,
+      dport,
+      bytes: ulen >= 8 ? ulen - 8 : -1,
+      detail: { service: serviceName(dport, 'udp'), udp_length: ulen },
+    }),
+  );
 }

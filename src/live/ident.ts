@@ -244,7 +244,7 @@ export class IdentHookImpl implements IdentHook {
     if (dport === this.service.port) return false;
     return this.service.lookup(src, sport, dport, (user) => {
       const e = this.engine();
-      logConnection(e, src, dst, sport, dport, rawFlags, Math.max(e.now, this.clock()), user);
+      logConnection(e.ctx, src, dst, sport, dport, rawFlags, Math.max(e.now, this.clock()), user);
     });
   }
 }

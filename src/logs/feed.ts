@@ -17,7 +17,7 @@
  * `maxGate` addresses, least recently seen evicted first, `gateEvictions`).
  */
 import { event, type IplogEvent } from '../output/event';
-import type { BanAddr } from '../ban/addr';
+import { toIp, type BanAddr } from '../ban/addr';
 import type { LogRule } from './rules';
 
 export const LOG_KIND = 'log.match';
@@ -57,7 +57,7 @@ export class LogFeed {
     if (a.family === 6) detail.src6 = a.text;
     if (rule.banSec > 0) detail.ban_time = rule.banSec;
     if (own !== null) detail.own_threshold = own;
-    const ev = event(LOG_KIND, t, a.family === 4 ? a.v4 : 0, 0, -1, -1, null, 1, -1, detail);
+    const ev = event(LOG_KIND, t, toIp(a), { count: 1, detail });
     this.emit(ev, `log: ${rule.name} from ${a.text} (${source})`);
   }
 

@@ -14,7 +14,7 @@ import type { Logger } from '../log';
 import type { Engine } from '../pipeline';
 import type { LineSink } from '../output/sinks/sink';
 import type { ResolveStats } from '../output/resolve';
-import type { CaptureHandle } from '../daemon';
+import type { CaptureHandle } from '../capture/handle';
 import { EventCounts, type BanSnapshot, type InterfaceSnapshot, type SensorSnapshot, type SyslogSnapshot, type TableSnapshot } from './snapshot';
 import { StatusWriter, STATUS_SCHEMA, type StatusDoc } from './status';
 import type { MetricsServer } from './prometheus';

@@ -10,19 +10,22 @@
  * resolver's timeout.
  */
 import type { HostRenderer } from './resolve-api';
-import { dottedQuad } from './resolve-api';
 import type { LineSink } from './sinks/sink';
 import type { EventListener, IplogEvent } from './event';
+import type { IpAddr } from '../net/addr';
+import { lineText, shownRoles, NO_HOSTS, ROLE_SRC, ROLE_DST, ROLE_GATEWAY, ROLE_QUOTED, ROLE_MASK, type RoleHosts } from './lines';
 
 export type HostText = string | Promise<string>;
-type Build = (a: string, b: string, c: string) => string;
 
 interface Pending {
   ev: IplogEvent;
-  a: HostText;
-  b: HostText;
-  c: HostText;
-  build: Build;
+  /** the line's text when it has no host roles (emitter.text()) */
+  text: string | null;
+  src: HostText;
+  dst: HostText;
+  gateway: HostText;
+  quoted: HostText;
+  mask: HostText;
 }
 
 export class Emitter {
@@ -36,13 +39,17 @@ export class Emitter {
   constructor(
     readonly sink: LineSink,
     private readonly names: HostRenderer | null,
+    /** log_dest (-D): lines name the destination */
+    private readonly logDest: boolean,
   ) {}
 
-  /** How `addr` will appear: the dotted quad without resolution, else the renderer's text. */
-  host(addr: number, resolve: boolean, now: number): HostText {
-    if (!resolve || this.names === null) return dottedQuad(addr);
-    const s = this.names.renderSync(addr, now);
-    return s !== undefined ? s : this.names.render(addr, now);
+  /** How address `addr` will appear: its text without resolution, else the renderer's text. */
+  host(addr: IpAddr, resolve: boolean, now: number): HostText {
+    if (!resolve || this.names === null) return addr.toString();
+    // the renderer keys IPv4 by number (iplog's cache hash), IPv6 by its text
+    const key = addr.family === 4 ? addr.v4 : addr.toString();
+    const s = this.names.renderSync(key, now);
+    return s !== undefined ? s : this.names.render(key, now);
   }
 
   /**
@@ -53,21 +60,48 @@ export class Emitter {
     this.listeners.push(fn);
   }
 
-  /** A line without host names. */
-  text(ev: IplogEvent, text: string): void {
-    this.line(ev, () => text, '');
+  /**
+   * The line of event `ev` (wording: output/lines.ts), its host roles resolved when
+   * `resolve` is set; written at once when every name is known and nothing is queued.
+   */
+  emit(ev: IplogEvent, resolve: boolean): void {
+    const roles = shownRoles(ev, this.logDest);
+    const now = ev.time;
+    const src = (roles & ROLE_SRC) !== 0 ? this.host(ev.src, resolve, now) : '';
+    const dst = (roles & ROLE_DST) !== 0 && ev.dst !== null ? this.host(ev.dst, resolve, now) : '';
+    const gateway = (roles & ROLE_GATEWAY) !== 0 && ev.gateway !== null ? this.host(ev.gateway, resolve, now) : '';
+    const quoted = (roles & ROLE_QUOTED) !== 0 && ev.quoted !== null ? this.host(ev.quoted, resolve, now) : '';
+    const mask = (roles & ROLE_MASK) !== 0 && ev.mask !== null ? this.host(ev.mask, resolve, now) : '';
+    if (
+      this.queue.length === 0 &&
+      typeof src === 'string' &&
+      typeof dst === 'string' &&
+      typeof gateway === 'string' &&
+      typeof quoted === 'string' &&
+      typeof mask === 'string'
+    ) {
+      const hosts: RoleHosts = { src, dst, gateway, quoted, mask };
+      this.lines++;
+      this.sink.write(ev.time, lineText(ev, hosts, this.logDest), ev, hosts);
+    } else {
+      this.enqueue({ ev, text: null, src, dst, gateway, quoted, mask });
+    }
+    this.notify(ev);
   }
 
-  /** The line of event `ev`, built from up to three host texts (pass '' for unused ones). */
-  line(ev: IplogEvent, build: Build, a: HostText, b: HostText = '', c: HostText = ''): void {
-    if (this.queue.length === 0 && typeof a === 'string' && typeof b === 'string' && typeof c === 'string') {
+  /** A line whose text is given (the ban manager's lines): no host roles. */
+  text(ev: IplogEvent, text: string): void {
+    if (this.queue.length === 0) {
       this.lines++;
-      this.sink.write(ev.time, build(a, b, c), ev, [a, b, c]);
+      this.sink.write(ev.time, text, ev, NO_HOSTS);
     } else {
-      this.enqueue(ev, a, b, c, build);
+      this.enqueue({ ev, text, src: '', dst: '', gateway: '', quoted: '', mask: '' });
     }
-    // after the line is written or queued: a line a listener emits (a BAN line) follows
-    // the line that caused it
+    this.notify(ev);
+  }
+
+  /** after the line is written or queued: a line a listener emits (a BAN line) follows the line that caused it */
+  private notify(ev: IplogEvent): void {
     for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(ev);
   }
 
@@ -81,8 +115,8 @@ export class Emitter {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  private enqueue(ev: IplogEvent, a: HostText, b: HostText, c: HostText, build: Build): void {
-    this.queue.push({ ev, a, b, c, build });
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
     if (!this.pumping) void this.pump();
   }
 
@@ -91,12 +125,16 @@ export class Emitter {
     try {
       while (this.queue.length > 0) {
         const p = this.queue[0]!;
-        const a = typeof p.a === 'string' ? p.a : await p.a;
-        const b = typeof p.b === 'string' ? p.b : await p.b;
-        const c = typeof p.c === 'string' ? p.c : await p.c;
+        const hosts: RoleHosts = {
+          src: typeof p.src === 'string' ? p.src : await p.src,
+          dst: typeof p.dst === 'string' ? p.dst : await p.dst,
+          gateway: typeof p.gateway === 'string' ? p.gateway : await p.gateway,
+          quoted: typeof p.quoted === 'string' ? p.quoted : await p.quoted,
+          mask: typeof p.mask === 'string' ? p.mask : await p.mask,
+        };
         this.queue.shift();
         this.lines++;
-        this.sink.write(p.ev.time, p.build(a, b, c), p.ev, [a, b, c]);
+        this.sink.write(p.ev.time, p.text ?? lineText(p.ev, hosts, this.logDest), p.ev, p.text === null ? hosts : NO_HOSTS);
       }
     } finally {
       this.pumping = false;

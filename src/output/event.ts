@@ -3,18 +3,42 @@
  * handlers create one per line they emit (never per packet); the emitter hands it,
  * synchronously and before any name is resolved, to subscribers (the ban manager, which
  * acts on addresses, never on names), and, with the finished text, to the sinks (the
- * JSON sink writes both). One fixed shape for every kind.
+ * JSON sink writes both). The wording of each kind's line is in one place: the line
+ * catalogue (output/lines.ts).
  *
- * Addresses are host-order uint32; for the smurf detector `src` is the source /24
- * network (as the line shows it). Ports are -1 where the line has none.
+ * Addresses are named by their role in the line, never by position:
+ *   src      the source (for the smurf detector the source network, /24 or /64, as the
+ *            line shows it; for ban.* the address acted on)
+ *   dst      the destination (null for ban.* and life-cycle kinds)
+ *   gateway  the gateway of an ICMP redirect
+ *   quoted   the destination quoted in an ICMP error (an unreachable's, a redirect's target)
+ *   mask     the address mask of an ICMP mask reply (iplog renders it as a host)
+ * Each is an address value of src/net/addr.ts (`IpAddr`: its text is the dotted quad or
+ * the RFC 5952 form) or null when the kind has no such role. `family` is src's family.
+ *
+ * One fixed shape for every kind and the whole run (issue 10: V8 keeps one map, no
+ * migration of events that escape to the ban manager or the JSON sink): every field is
+ * always present, addresses are always IpAddr or null, numbers are always numbers (-1
+ * where the line has none), `detail` is always an object or null.
  */
+import type { Family, IpAddr } from '../net/addr';
+
+export type { Family };
+
+export type DetailValue = string | number | boolean | number[] | string[] | null;
+
 export interface IplogEvent {
   /** stable kind, e.g. `tcp.connection_attempt`, `scan.detected` (docs/json-events.md) */
   readonly kind: string;
   /** packet time, whole seconds since the epoch */
   readonly time: number;
-  readonly src: number;
-  readonly dst: number;
+  /** address family of the event's addresses */
+  readonly family: Family;
+  readonly src: IpAddr;
+  readonly dst: IpAddr | null;
+  readonly gateway: IpAddr | null;
+  readonly quoted: IpAddr | null;
+  readonly mask: IpAddr | null;
   readonly sport: number;
   readonly dport: number;
   /** detector name (`syn-scan`, ...) for scan.* events, else null */
@@ -24,22 +48,41 @@ export interface IplogEvent {
   /** bytes: scan.* byte total, udp.datagram data bytes, icmp/echo length; -1 if not applicable */
   readonly bytes: number;
   /** kind-specific facts (ICMP type/code, port lists, ...), or null */
-  readonly detail: Readonly<Record<string, string | number | boolean | number[] | null>> | null;
+  readonly detail: Readonly<Record<string, DetailValue>> | null;
 }
 
-export function event(
-  kind: string,
-  time: number,
-  src: number,
-  dst: number,
-  sport = -1,
-  dport = -1,
-  detector: string | null = null,
-  count = -1,
-  bytes = -1,
-  detail: IplogEvent['detail'] = null,
-): IplogEvent {
-  return { kind, time, src: src >>> 0, dst: dst >>> 0, sport, dport, detector, count, bytes, detail };
+/** The optional parts of an event, by name (absent: null / -1). */
+export interface EventFacts {
+  dst?: IpAddr | null;
+  gateway?: IpAddr | null;
+  quoted?: IpAddr | null;
+  mask?: IpAddr | null;
+  sport?: number;
+  dport?: number;
+  detector?: string | null;
+  count?: number;
+  bytes?: number;
+  detail?: IplogEvent['detail'];
+}
+
+/** An event of `kind` at `time` from `src`; every other fact by name. */
+export function event(kind: string, time: number, src: IpAddr, f: EventFacts = {}): IplogEvent {
+  return {
+    kind,
+    time,
+    family: src.family,
+    src,
+    dst: f.dst ?? null,
+    gateway: f.gateway ?? null,
+    quoted: f.quoted ?? null,
+    mask: f.mask ?? null,
+    sport: f.sport ?? -1,
+    dport: f.dport ?? -1,
+    detector: f.detector ?? null,
+    count: f.count ?? -1,
+    bytes: f.bytes ?? -1,
+    detail: f.detail ?? null,
+  };
 }
 
 export type EventListener = (ev: IplogEvent) => void;

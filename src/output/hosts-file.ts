@@ -14,8 +14,11 @@
  * - Forward: every IPv4 address of every line that carries the name (or alias), in file order.
  *   glibc compares names case-insensitively, so the keys are lower case; use `hostsLookup()`.
  *
+ * - IPv6 reverse (AF_INET6, for IPv6 sources): the first IPv6 line with that address, its first name.
+ *
  * Bounds: one entry per distinct address and per distinct name in the file; the file is read once.
  */
+import { IpAddr } from '../net/addr';
 
 /** Result of `parseHosts()`. Addresses are host-order uint32 numbers (see resolve-api.ts). */
 export interface HostsTable {
@@ -23,6 +26,8 @@ export interface HostsTable {
   readonly byAddr: ReadonlyMap<number, string>;
   /** lower-cased name or alias → IPv4 addresses in file order, without duplicates. */
   readonly byName: ReadonlyMap<string, readonly number[]>;
+  /** IPv6 address (RFC 5952 text) → first name of the first IPv6 line with it (AF_INET6 reverse). */
+  readonly byAddr6: ReadonlyMap<string, string>;
 }
 
 /** True for the characters C `isspace()` accepts in the "C" locale. */
@@ -131,12 +136,20 @@ export function parseIPv6(text: string): Uint8Array | undefined {
 export function parseHosts(text: string): HostsTable {
   const byAddr = new Map<number, string>();
   const byName = new Map<string, number[]>();
+  const byAddr6 = new Map<string, string>();
   for (const rawLine of text.split('\n')) {
     const hash = rawLine.indexOf('#');
     const line = hash >= 0 ? rawLine.slice(0, hash) : rawLine;
     const f = fields(line);
     // glibc would return an empty h_name for an address-only line; nobody relies on that.
     if (f.length < 2) continue;
+    if (f[0].includes(':')) {
+      const b6 = parseIPv6(f[0]);
+      if (b6 !== undefined) {
+        const key = IpAddr.v6FromBytes(b6, 0).toString();
+        if (!byAddr6.has(key)) byAddr6.set(key, f[1]);
+      }
+    }
     let addr = parseDottedQuad(f[0]);
     if (addr < 0) addr = ipv6AsIPv4(f[0]);
     if (addr < 0) continue;
@@ -148,7 +161,7 @@ export function parseHosts(text: string): HostsTable {
       else if (!list.includes(addr)) list.push(addr);
     }
   }
-  return { byAddr, byName };
+  return { byAddr, byName, byAddr6 };
 }
 
 /** Forward lookup in a parsed hosts table (case-insensitive, as glibc). Empty when unknown. */

@@ -44,6 +44,14 @@
  * recompute (iplog stored them, which only made DNS entries leave their bucket earlier).
  * Without the cache every render that reaches step 4 sends a fresh query.
  *
+ * IPv6 (addresses given as RFC 5952 text): the same steps, cache, timeout and sanitising.
+ * /etc/hosts: the first IPv6 line with the address. Never sent to DNS: ::, ::1, fe80::/10,
+ * ff00::/8 and addresses whose first 80 bits are zero (IPv4-mapped and -compatible). The PTR
+ * query is for the ip6.arpa name (RFC 3596: 32 nibbles, least significant first). The cache
+ * bucket is the IPv4 hash on the last two bytes. Printed: the name, `name (2001:db8::1)` with
+ * log_ip (always: the "ends in a digit" quirk stays IPv4's), the address on failure. A name
+ * made only of numeric labels is always refused for an IPv6 address.
+ *
  * Concurrency bounds: at most `maxInflight` queries at once (default 64); further lookups wait
  * in a FIFO of at most `maxQueue` (default 1024); when that is full the render answers the
  * dotted quad at once, caches nothing and counts `stats.dropped`. Renders of an address whose
@@ -51,8 +59,8 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import { dottedQuad, type HostRenderer } from './resolve-api';
-import { parseHosts } from './hosts-file';
+import { dottedQuad, type HostAddr, type HostRenderer } from './resolve-api';
+import { parseHosts, parseIPv6 } from './hosts-file';
 import type { Settings } from '../config/settings';
 
 export interface ReverseResolverOptions {
@@ -114,9 +122,36 @@ export const MAX_DNS_NAME_LEN = 253;
 
 const HOSTS_PATH = '/etc/hosts';
 
-/** iplog's DNS_HASH on a little-endian host: (3rd octet + 4th octet) & (buckets − 1). */
-export function dnsBucket(addr: number, buckets: number): number {
+/**
+ * iplog's DNS_HASH on a little-endian host: (3rd octet + 4th octet) & (buckets − 1). For an
+ * IPv6 address, the same on its last two bytes.
+ */
+export function dnsBucket(addr: HostAddr, buckets: number): number {
+  if (typeof addr === 'string') {
+    const b = parseIPv6(addr);
+    return b === undefined ? 0 : (b[14]! + b[15]!) & (buckets - 1);
+  }
   return (((addr >>> 8) & 0xff) + (addr & 0xff)) & (buckets - 1);
+}
+
+/** The address as printed: dotted quad, or the IPv6 text itself. */
+function addrText(addr: HostAddr): string {
+  return typeof addr === 'string' ? addr : dottedQuad(addr);
+}
+
+/**
+ * IPv6 addresses never sent to DNS (the IPv4 rule's counterpart): unspecified (::),
+ * loopback (::1), link-local (fe80::/10), multicast (ff00::/8), IPv4-mapped (::ffff:0:0/96)
+ * and the other addresses whose first 80 bits are zero. RFC 6761/6762: no meaningful PTR
+ * in the global DNS, and link-local queries would leak which hosts talk on the link.
+ */
+export function ipv6IsLocal(text: string): boolean {
+  const b = parseIPv6(text);
+  if (b === undefined) return true;
+  if (b[0] === 0xff) return true;
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return true;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 /** A DNS label: letters, digits, hyphens (not first or last), underscore tolerated, 1–63 chars. */
@@ -132,7 +167,7 @@ const NUMERIC_LABEL = /^(?:[0-9]+|0[xX][0-9A-Fa-f]*)$/;
  * spaces, control characters, and names made only of numeric labels (they read as an
  * address) unless they are exactly this address's dotted quad.
  */
-export function sanitiseHostName(raw: string, addr: number): string | undefined {
+export function sanitiseHostName(raw: string, addr: HostAddr): string | undefined {
   const name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   if (name.length === 0 || name.length > MAX_DNS_NAME_LEN) return undefined;
   const labels = name.split('.');
@@ -141,7 +176,7 @@ export function sanitiseHostName(raw: string, addr: number): string | undefined 
     if (!LABEL.test(label)) return undefined;
     if (allNumeric && !NUMERIC_LABEL.test(label)) allNumeric = false;
   }
-  if (allNumeric && name !== dottedQuad(addr)) return undefined;
+  if (allNumeric && (typeof addr === 'string' || name !== dottedQuad(addr))) return undefined;
   return name;
 }
 
@@ -149,7 +184,8 @@ export function sanitiseHostName(raw: string, addr: number): string | undefined 
  * The text iplog prints for `addr` given the lookup result `name` (undefined = failure), with
  * log_ip on or off, through the cache path (`add_to_cache()`) or not (`host_lookup()`).
  */
-export function hostText(name: string | undefined, addr: number, logIp: boolean, cached: boolean): string {
+export function hostText(name: string | undefined, addr: HostAddr, logIp: boolean, cached: boolean): string {
+  if (typeof addr === 'string') return hostText6(name, addr, logIp);
   const dq = dottedQuad(addr);
   const base = name !== undefined && name.length > 0 && name.length < MAX_HOST_LEN ? name : dq;
   if (!logIp) return base;
@@ -162,8 +198,20 @@ export function hostText(name: string | undefined, addr: number, logIp: boolean,
   return fits ? `${base} (${dq})` : dq;
 }
 
+/**
+ * The same for an IPv6 address, which the original never printed: the name, or with log_ip
+ * always `name (2001:db8::1)` (iplog's "ends in a digit" quirk is kept for IPv4 only); the
+ * address when the lookup failed or the whole text would not fit iplog's 256-byte host
+ * buffer.
+ */
+function hostText6(name: string | undefined, addr: string, logIp: boolean): string {
+  if (name === undefined || name.length === 0 || name.length >= MAX_HOST_LEN) return addr;
+  if (!logIp) return name;
+  return name.length + addr.length + 3 < MAX_HOST_LEN ? `${name} (${addr})` : addr;
+}
+
 interface CacheEntry {
-  readonly addr: number;
+  readonly addr: HostAddr;
   readonly text: string;
   /** Network time (s) at which the entry stops answering. */
   readonly expire: number;
@@ -179,7 +227,7 @@ class DnsCache {
     this.buckets = Array.from({ length: size }, () => []);
   }
 
-  get(addr: number, now: number): string | undefined {
+  get(addr: HostAddr, now: number): string | undefined {
     const bucket = this.buckets[dnsBucket(addr, this.size)];
     for (let i = 0; i < bucket.length; i++) {
       const e = bucket[i];
@@ -193,7 +241,7 @@ class DnsCache {
   }
 
   /** Insert; returns true when a live entry had to be evicted to make room. */
-  set(addr: number, text: string, now: number): boolean {
+  set(addr: HostAddr, text: string, now: number): boolean {
     const bucket = this.buckets[dnsBucket(addr, this.size)];
     for (let i = bucket.length - 1; i >= 0; i--) {
       if (bucket[i].addr === addr || now >= bucket[i].expire) bucket.splice(i, 1);
@@ -219,13 +267,20 @@ class DnsCache {
 }
 
 interface Job {
-  readonly addr: number;
+  readonly addr: HostAddr;
   readonly now: number;
   readonly promise: Promise<string>;
   readonly resolve: (text: string) => void;
 }
 
-function arpaName(addr: number): string {
+function arpaName(addr: HostAddr): string {
+  if (typeof addr === 'string') {
+    // RFC 3596 §2.5: the 32 nibbles, least significant first, under ip6.arpa
+    const b = parseIPv6(addr) ?? new Uint8Array(16);
+    let out = '';
+    for (let i = 15; i >= 0; i--) out += `${(b[i]! & 15).toString(16)}.${(b[i]! >> 4).toString(16)}.`;
+    return `${out}ip6.arpa`;
+  }
   return `${addr & 255}.${(addr >>> 8) & 255}.${(addr >>> 16) & 255}.${addr >>> 24}.in-addr.arpa`;
 }
 
@@ -245,12 +300,12 @@ export class ReverseResolver implements HostRenderer {
 
   private readonly logIp: boolean;
   private readonly cache: DnsCache | undefined;
-  /** Final text per /etc/hosts address, computed once. */
-  private readonly hosts = new Map<number, string>();
+  /** Final text per /etc/hosts address (IPv4 number or IPv6 text), computed once. */
+  private readonly hosts = new Map<HostAddr, string>();
   private readonly resolver: dnsPromises.Resolver | undefined;
   private readonly maxInflight: number;
   private readonly maxQueue: number;
-  private readonly pending = new Map<number, Job>();
+  private readonly pending = new Map<HostAddr, Job>();
   private queue: Job[] = [];
   private queueHead = 0;
   private active = 0;
@@ -263,9 +318,9 @@ export class ReverseResolver implements HostRenderer {
     this.maxQueue = Math.max(0, Math.floor(opts.maxQueue ?? DEFAULT_MAX_QUEUE));
 
     const hostsText = opts.hostsText ?? readHostsFile();
-    for (const [addr, name] of parseHosts(hostsText).byAddr) {
-      this.hosts.set(addr, hostText(name, addr, this.logIp, opts.cache));
-    }
+    const table = parseHosts(hostsText);
+    for (const [addr, name] of table.byAddr) this.hosts.set(addr, hostText(name, addr, this.logIp, opts.cache));
+    for (const [addr, name] of table.byAddr6) this.hosts.set(addr, hostText(name, addr, this.logIp, opts.cache));
 
     if (opts.servers.length > 0) {
       const r = new dnsPromises.Resolver({ timeout: Math.max(1, Math.floor(opts.timeoutMs)), tries: 1 });
@@ -275,17 +330,24 @@ export class ReverseResolver implements HostRenderer {
     }
   }
 
-  renderSync(addr: number, now: number): string | undefined {
-    const a = addr >>> 0;
+  renderSync(addr: HostAddr, now: number): string | undefined {
+    const a = typeof addr === 'string' ? addr : addr >>> 0;
     const fromHosts = this.hosts.get(a);
     if (fromHosts !== undefined) {
       this.stats.hostsHits++;
       return fromHosts;
     }
-    const top = a >>> 24;
-    if (top === 127 || top === 0 || top >= 224) {
-      this.stats.loopback++;
-      return dottedQuad(a);
+    if (typeof a === 'string') {
+      if (ipv6IsLocal(a)) {
+        this.stats.loopback++;
+        return a;
+      }
+    } else {
+      const top = a >>> 24;
+      if (top === 127 || top === 0 || top >= 224) {
+        this.stats.loopback++;
+        return dottedQuad(a);
+      }
     }
     if (this.cache !== undefined) {
       const hit = this.cache.get(a, now);
@@ -297,8 +359,8 @@ export class ReverseResolver implements HostRenderer {
     return undefined;
   }
 
-  render(addr: number, now: number): Promise<string> {
-    const a = addr >>> 0;
+  render(addr: HostAddr, now: number): Promise<string> {
+    const a = typeof addr === 'string' ? addr : addr >>> 0;
     const local = this.renderSync(a, now);
     if (local !== undefined) return Promise.resolve(local);
 
@@ -307,7 +369,7 @@ export class ReverseResolver implements HostRenderer {
       this.stats.coalesced++;
       return pending.promise;
     }
-    if (this.closed) return Promise.resolve(dottedQuad(a));
+    if (this.closed) return Promise.resolve(addrText(a));
     if (this.resolver === undefined) {
       // No name servers configured: a failed lookup, as gethostbyaddr would report.
       this.stats.failures++;
@@ -315,7 +377,7 @@ export class ReverseResolver implements HostRenderer {
     }
     if (this.active >= this.maxInflight && this.queue.length - this.queueHead >= this.maxQueue) {
       this.stats.dropped++;
-      return Promise.resolve(dottedQuad(a));
+      return Promise.resolve(addrText(a));
     }
 
     let resolve!: (text: string) => void;
@@ -354,7 +416,7 @@ export class ReverseResolver implements HostRenderer {
     const waiting = this.queue.slice(this.queueHead);
     this.queue = [];
     this.queueHead = 0;
-    for (const job of waiting) this.finish(job, dottedQuad(job.addr));
+    for (const job of waiting) this.finish(job, addrText(job.addr));
     this.resolver?.cancel();
   }
 
@@ -380,7 +442,7 @@ export class ReverseResolver implements HostRenderer {
         this.active--;
         const code = (err as { code?: unknown } | null)?.code;
         if (code === 'ECANCELLED' || this.closed) {
-          this.finish(job, dottedQuad(job.addr));
+          this.finish(job, addrText(job.addr));
           return;
         }
         if (code === 'ETIMEOUT') this.stats.timeouts++;
@@ -392,7 +454,7 @@ export class ReverseResolver implements HostRenderer {
   }
 
   /** The text for a finished lookup, inserted into the cache when it is on. */
-  private store(addr: number, now: number, name: string | undefined): string {
+  private store(addr: HostAddr, now: number, name: string | undefined): string {
     const text = hostText(name, addr, this.logIp, this.cache !== undefined);
     if (this.cache !== undefined && !this.closed) {
       if (this.cache.set(addr, text, now)) this.stats.evictions++;

@@ -17,6 +17,7 @@ import { Harness } from '../helpers/engine';
 import { attachBans } from '../../src/ban/attach';
 import { defaultBanSettings } from '../../src/ban/config';
 import { event } from '../../src/output/event';
+import { IpAddr } from '../../src/net/addr';
 import { ip4 } from '../helpers/packets';
 
 interface Call {
@@ -287,7 +288,7 @@ describe('fleet decisions in the ban manager', () => {
     assert.equal(m.fleetBan(parseAddr('192.0.2.9')!, 600, 'x from cscli, decision 2'), false);
     assert.equal(m.fleetBan(parseAddr('203.0.113.5')!, 600, 'iplog/syn-scan from iplog, decision 3'), true);
     // a local ban is not lifted by the fleet
-    h.engine.out.text(event('scan.detected', T0, ip4('203.0.113.6'), ip4('198.51.100.10'), -1, -1, 'syn-scan', 12, 240, { title: 'TCP: SYN scan' }), 'TCP: SYN scan detected [ports 20,21] from 203.0.113.6');
+    h.engine.out.text(event('scan.detected', T0, IpAddr.v4(ip4('203.0.113.6')), { dst: IpAddr.v4(ip4('198.51.100.10')), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } }), 'TCP: SYN scan detected [ports 20,21] from 203.0.113.6');
     assert.equal(m.fleetLift(parseAddr('203.0.113.6')!, 'decision 4 deleted or expired'), false);
     assert.equal(m.fleetLift(parseAddr('203.0.113.5')!, 'decision 3 deleted or expired'), true);
     assert.deepEqual(h.lines().filter((l) => l.startsWith('BAN:')), [

@@ -13,7 +13,8 @@ import { Engine } from '../../src/pipeline';
 import { TextSink } from '../../src/output/sinks/text';
 import { event } from '../../src/output/event';
 import { attachBans } from '../../src/ban/attach';
-import { parseAddr } from '../../src/ban/addr';
+import { parseAddr, toIp } from '../../src/ban/addr';
+import { IpAddr } from '../../src/net/addr';
 import { createLogger } from '../../src/log';
 
 async function main(): Promise<void> {
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     if (!a) continue;
     const t = now();
     engine.advance(t);
-    const ev = event('scan.detected', t, a.family === 4 ? a.v4 : 0, 0, -1, -1, 'syn-scan', 12, 240, a.family === 6 ? { title: 'TCP: SYN scan', src6: a.text } : { title: 'TCP: SYN scan' });
+    const ev = event('scan.detected', t, toIp(a), { dst: IpAddr.v4(0), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } });
     engine.out.text(ev, `TCP: SYN scan detected from ${a.text}`);
     sink.flush();
   }

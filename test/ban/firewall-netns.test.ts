@@ -15,7 +15,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, Proc, skipReason, synScanPcap, pcapHeaderOnly, waitFor } from './lab';
@@ -158,6 +158,51 @@ describe('nftables backend in a network namespace', { skip: skip ?? undefined },
     // end of the test: lift it (the next test starts clean)
     lab.must(lab.fw, ['nft', 'delete', 'table', 'inet', 'iplog']);
   });
+
+  test('a restart never restores a ban of the host, loopback, 0.0.0.0, broadcast or an allowlisted network', async () => {
+    const state = join(dir, 'unsafe.json');
+    const a = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '120', '--ban-state', state]);
+    try {
+      a.child.stdin!.write(synScanPcap(lab.atAddr, lab.fwAddr));
+      await a.until(() => a.stdout.includes(`BAN: banned ${lab.atAddr} for 120 seconds`), 15_000, 'the BAN line');
+      await waitFor(() => nftElements(lab, 'ban4').has(lab.atAddr), 5000, 'the element');
+      await a.until(() => JSON.parse(readFileSync(state, 'utf8')).bans.length === 1, 5000, 'the state file');
+    } finally {
+      await a.kill9();
+    }
+    assert.equal(lab.pingFromAttacker(), false, 'banned before the restart');
+    // a state file (and a ruleset) holding what must never be banned, as an older version left them
+    const doc = JSON.parse(readFileSync(state, 'utf8'));
+    const now = Math.floor(Date.now() / 1000);
+    for (const addr of ['127.0.0.1', '0.0.0.0', '255.255.255.255', lab.fwAddr]) doc.bans.push({ addr, family: 4, since: now, until: now + 600, offence: 1, reason: 'TCP: SYN scan' });
+    writeFileSync(state, JSON.stringify(doc));
+    lab.must(lab.fw, ['nft', 'add', 'element', 'inet', 'iplog', 'ban4', `{ 127.0.0.1 timeout 600s, ${lab.fwAddr} timeout 600s }`]);
+    assert.notEqual(lab.run(lab.fw, ['ping', '-n', '-c', '1', '-W', '1', '127.0.0.1']).status, 0, 'loopback is cut by the stale elements');
+
+    const net = lab.atAddr.replace(/\.\d+$/, '.0/24');
+    const b = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '120', '--ban-state', state, '--ban-allow', net]);
+    try {
+      b.child.stdin!.write(pcapHeaderOnly());
+      await b.until(() => b.records().some((r) => r.msg === 'ban table reconciled with the firewall'), 15_000, 'the reconciliation');
+      b.child.stdin!.end();
+      assert.equal(await b.exited, 0);
+      const lines = b.stdout.split('\n').filter((l) => l.includes('BAN:')).map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d /, ''));
+      assert.deepEqual(lines.sort(), [
+        'BAN: unbanned 0.0.0.0 (allowlisted: unspecified address)',
+        'BAN: unbanned 127.0.0.1 (allowlisted: loopback)',
+        `BAN: unbanned ${lab.atAddr} (allowlisted by ${net})`,
+        `BAN: unbanned ${lab.fwAddr} (allowlisted: own address)`,
+        'BAN: unbanned 255.255.255.255 (allowlisted: broadcast)',
+      ].sort());
+      assert.deepEqual([...nftElements(lab, 'ban4').keys()], [], 'nothing of it is in the firewall');
+      assert.equal(lab.run(lab.fw, ['ping', '-n', '-c', '1', '-W', '1', '127.0.0.1']).status, 0, 'loopback works');
+      assert.ok(lab.pingFromAttacker(), 'the allowlisted peer is no longer locked out');
+      assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).bans, [], 'and the state file forgets them');
+    } finally {
+      b.child.kill('SIGKILL');
+    }
+    lab.must(lab.fw, ['nft', 'delete', 'table', 'inet', 'iplog']);
+  });
 });
 
 describe('ipset backend in a network namespace', { skip: skip ?? undefined }, () => {
@@ -257,15 +302,16 @@ describe('iptables backend in a network namespace (expiry by iplog)', { skip: sk
   });
 
   test('a ban is a DROP rule in the iplog chain; iplog removes it when it expires', async () => {
-    const d = driver(lab, ['--ban-backend', 'iptables', '--ban-time', '3', '--ban-state', join(dir, 'bans.json')]);
+    // 8 s: long enough for the checks below on a loaded machine, short enough to wait for
+    const d = driver(lab, ['--ban-backend', 'iptables', '--ban-time', '8', '--ban-state', join(dir, 'bans.json')]);
     try {
       d.child.stdin!.write(`scan ${lab.atAddr}\nscan ${lab.atAddr6}\n`);
-      await d.until(() => d.stdout.includes(`BAN: banned ${lab.atAddr6} for 3 seconds`), 15_000, 'the BAN lines');
+      await d.until(() => d.stdout.includes(`BAN: banned ${lab.atAddr6} for 8 seconds`), 15_000, 'the BAN lines');
       await waitFor(() => lab.run(lab.fw, ['iptables', '-w', '-S', 'iplog']).stdout.includes(`-A iplog -s ${lab.atAddr}/32 -j DROP`), 5000, 'the rule');
       await waitFor(() => lab.run(lab.fw, ['ip6tables', '-w', '-S', 'iplog']).stdout.includes(`-A iplog -s ${lab.atAddr6}/128 -j DROP`), 5000, 'the IPv6 rule');
       assert.equal(lab.pingFromAttacker(), false);
       assert.equal(lab.pingFromAttacker(true), false);
-      await d.until(() => d.stdout.includes(`BAN: unbanned ${lab.atAddr} (expired)`), 10_000, 'the expiry');
+      await d.until(() => d.stdout.includes(`BAN: unbanned ${lab.atAddr} (expired)`), 15_000, 'the expiry');
       await waitFor(() => !lab.run(lab.fw, ['iptables', '-w', '-S', 'iplog']).stdout.includes(lab.atAddr), 5000, 'the rule to go');
       await waitFor(() => !lab.run(lab.fw, ['ip6tables', '-w', '-S', 'iplog']).stdout.includes(lab.atAddr6), 5000, 'the IPv6 rule to go');
       assert.ok(lab.pingFromAttacker());

@@ -1,8 +1,8 @@
 /**
  * A two-namespace lab for the privileged ban tests: `fw` (the host that runs iplog and
- * its firewall) and `at` (an attacker), joined by a veth pair, with private addresses
- * (10.201.0.1/24 and fd0b::1/64 on fw, .2 and ::2 on at). Every firewall change happens
- * inside `fw` (`ip netns exec fw nft ...`), never in the host's ruleset; traffic only
+ * its firewall) and `at` (an attacker), joined by a veth pair, with documentation
+ * addresses only (198.51.100.1/24 and 2001:db8:201::1/64 on fw, .2 and ::2 on at). Every
+ * firewall change happens inside `fw` (`ip netns exec fw nft ...`), never in the host's ruleset; traffic only
  * between the two namespaces. Namespaces are deleted in `down()`, and by an exit hook if
  * a test dies first.
  *
@@ -44,10 +44,10 @@ export interface Run {
 export class Lab {
   readonly fw: string;
   readonly at: string;
-  readonly fwAddr = '10.201.0.1';
-  readonly atAddr = '10.201.0.2';
-  readonly fwAddr6 = 'fd0b::1';
-  readonly atAddr6 = 'fd0b::2';
+  readonly fwAddr = '198.51.100.1';
+  readonly atAddr = '198.51.100.2';
+  readonly fwAddr6 = '2001:db8:201::1';
+  readonly atAddr6 = '2001:db8:201::2';
   private static n = 0;
 
   constructor(tag: string) {

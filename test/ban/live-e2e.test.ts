@@ -249,6 +249,8 @@ for (const sensor of SENSORS) {
         const bans = out.filter((l) => l.includes('BAN: banned'));
         assert.equal(bans.length, 5, 'exactly the budget');
         assert.equal(out.filter((l) => l.includes('ban budget of 5 per minute exhausted')).length, 1, 'one line, not one per refusal');
+        // the firewall commands run after the lines; on a loaded machine they take a moment
+        await waitFor(() => elements(lab).length >= 5, 10_000, 'the five elements');
         assert.equal(elements(lab).length, 5);
         const st = s.proc.records().find((r) => r.msg === 'ban budget exhausted: refusing new bans until it recovers (one line only)');
         assert.ok(st);

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseCommandLine } from '../../src/cli/program';
 import { parseConfig } from '../../src/config/conf-parser';
 import { defaultSettings } from '../../src/config/options';
@@ -77,7 +79,9 @@ test('bad ban values are fatal on the command line, diagnostics in iplog.conf', 
     if (r.kind === 'exit') {
       assert.equal(r.status, 255);
       assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
-      assert.match(r.stdout, re);
+      // the default command line: every diagnostic on stderr, `iplog: ` first
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr.replace(/^iplog: /gm, ''), re);
     }
   }
   const s = defaultSettings();
@@ -99,5 +103,65 @@ test('bad ban values are fatal on the command line, diagnostics in iplog.conf', 
     assert.deepEqual(r.settings.ban?.allow, ['10.0.0.0/8', '192.0.2.0/24']);
     assert.deepEqual(r.settings.ban?.weights, { 'syn-scan': 10 });
     assert.deepEqual(r.settings.ban?.params, { ban_command: '/bin/true {ip}' });
+  }
+});
+
+test('an invalid ban_allow entry in iplog.conf is fatal, as on the command line, before anything is banned', () => {
+  const conf = 'ban_backend dry-run\nban_allow 198.51.100.0/24\nban_allow 198.51.100.0/33\n';
+  const r = parseCommandLine(['--config', 'iplog.conf'], { readFile: () => conf });
+  assert.equal(r.kind, 'exit');
+  if (r.kind === 'exit') {
+    assert.equal(r.status, 255);
+    assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
+    assert.match(r.stdout, /^Fatal: iplog\.conf: \[line 3\] Invalid ban allowlist entry: "198\.51\.100\.0\/33"/m);
+  }
+  // through the real CLI: the replay of a scan from that network stops before the first packet
+  const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
+  const dir = mkdtempSync(join(tmpdir(), 'iplog-conf-'));
+  try {
+    writeFileSync(join(dir, 'iplog.conf'), 'ban_allow 203.0.113.0/33\n');
+    const x = spawnSync(process.execPath, [BIN, '--config', join(dir, 'iplog.conf'), '-r', pcap, '-N', '--ban-backend', 'dry-run'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' }, timeout: 60_000 });
+    assert.equal(x.status, 255, x.stdout + x.stderr);
+    assert.doesNotMatch(x.stdout, /BAN: banned/);
+    assert.match(x.stdout + x.stderr, /Invalid ban allowlist entry: "203\.0\.113\.0\/33"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a replay reads nothing of the replaying machine: the same BAN lines where the sources are its address and gateway', (t) => {
+  const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
+  const args = ['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m'];
+  const here = iplog(args);
+  assert.equal(here.status, 0, here.stderr);
+  assert.match(here.stdout, /BAN: banned 203\.0\.113\.5 /);
+  assert.match(here.stdout, /BAN: banned 198\.51\.100\.77 /);
+  // --home: the protected networks are never banned, and say so
+  const home = iplog([...args, '--home', '203.0.113.0/24']);
+  assert.match(home.stdout, /BAN: not banning 203\.0\.113\.5 \(home network 203\.0\.113\.0\/24\)/);
+  assert.doesNotMatch(home.stdout, /BAN: banned 203\.0\.113\.5/);
+  assert.match(home.stdout, /BAN: banned 198\.51\.100\.77 /);
+
+  const skip = process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root and Linux network namespaces' : null;
+  if (skip) return t.skip(skip);
+  // a machine whose own address is the scanner and whose gateway and resolver is the other source
+  const ns = `iplog-replay-${process.pid}`;
+  const etc = join('/etc/netns', ns);
+  const sh = (argv: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8' });
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  try {
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(join(etc, 'resolv.conf'), 'nameserver 198.51.100.77\n');
+    for (const c of [['ip', 'link', 'set', 'lo', 'up'], ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'], ['ip', 'link', 'set', 'd0', 'up'], ['ip', 'link', 'set', 'd1', 'up'],
+      ['ip', 'addr', 'add', '203.0.113.5/24', 'dev', 'd0'], ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'd0'], ['ip', 'route', 'add', 'default', 'via', '198.51.100.77']]) {
+      const r = sh(c);
+      assert.equal(r.status, 0, `${c.join(' ')}: ${r.stderr}`);
+    }
+    const there = sh([process.execPath, BIN, '--config', '/dev/null', ...args]);
+    assert.equal(there.status, 0, there.stderr);
+    assert.equal(there.stdout, here.stdout, 'the same lines on a machine that is the scanner and routes through the other');
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(etc, { recursive: true, force: true });
   }
 });

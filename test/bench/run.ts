@@ -8,6 +8,8 @@
  *   read     readCapture() with the same trivial per-packet work as the C loop
  *   decode   readCapture + ipv4Offset + decodeIpv4 + the TCP flags byte
  *   full     replay() with -m -N semantics into a TextSink that discards its output
+ *   full6    the same on the IPv6 capture of make-bench-pcap6.ts (the same flood over
+ *            IPv6); reported beside the IPv4 figure with their ratio (target >= 0.8)
  *   c        test/bench/pcapcount.c (pcap_next_ex loop), compiled with gcc -O2 -lpcap
  *   state    heap retained by a finished replay (after global.gc()), 200 k vs 2 M
  *            packets, and the scan table's size
@@ -42,6 +44,7 @@ import { decodeIpv4, IPV4_OK } from '../../src/decode/ipv4';
 import { DecodedPacket } from '../../src/decode/packet';
 import { Anomalies } from '../../src/decode/anomalies';
 import { ensureBenchPcap, expectedLines, FULL_PACKETS, QUICK_PACKETS, type BenchPcap } from './make-bench-pcap';
+import { ensureBench6Pcap } from './make-bench-pcap6';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BENCH_DIR = path.join(ROOT, 'pcaps', 'bench');
@@ -55,7 +58,9 @@ const END = '<!-- bench:results:end -->';
 const TARGET_PPS = 2_000_000;
 const TARGET_C_RATIO = 0.25;
 
-const MEASURES = ['read', 'decode', 'full', 'c', 'state'] as const;
+const MEASURES = ['read', 'decode', 'full', 'full6', 'c', 'state'] as const;
+/** DESIGN.md / issue 8: IPv6 replay at least this share of the IPv4 replay's packets/s */
+const TARGET_V6_RATIO = 0.8;
 type MeasureName = (typeof MEASURES)[number];
 
 interface Options {
@@ -219,6 +224,27 @@ async function replayOnce(cap: BenchPcap): Promise<FullResult> {
   return { engine: e, outBytes };
 }
 
+/** One replay of the IPv6 capture: every frame must decode as IPv6. */
+async function replayOnce6(cap: BenchPcap): Promise<FullResult> {
+  let outBytes = 0;
+  const sink = new TextSink((chunk) => {
+    outBytes += chunk.length;
+  });
+  const r = await replay(benchSettings(cap.path), cap.path, sink, null);
+  if (r.error !== null) throw r.error;
+  const e = r.engine;
+  check(e.packets === cap.packets && e.ipv6Packets === cap.packets, `full6: ${e.packets} frames, ${e.ipv6Packets} IPv6, expected ${cap.packets}`);
+  return { engine: e, outBytes };
+}
+
+async function measureFull6(cap: BenchPcap, runs: number): Promise<{ t: Timed; last: FullResult }> {
+  let last: FullResult | null = null;
+  const t = await timed(runs, async () => {
+    last = await replayOnce6(cap);
+  });
+  return { t, last: last! };
+}
+
 async function measureFull(cap: BenchPcap, runs: number): Promise<{ t: Timed; last: FullResult }> {
   let last: FullResult | null = null;
   const t = await timed(runs, async () => {
@@ -375,10 +401,16 @@ interface Results {
   read?: { t: Timed; sum: number };
   decode?: Timed;
   full?: { t: Timed; last: FullResult };
+  full6?: { t: Timed; last: FullResult; cap: BenchPcap };
   c?: CResult | string;
   state: StateResult[];
   /** 1-minute load average when the run started (others' jobs on a shared machine skew every figure) */
   load: number;
+}
+
+/** CPU nanoseconds per packet of the median run. */
+function nsCpu(P: number, t: Timed): string {
+  return ((t.median.cpu * 1e9) / P).toFixed(0);
 }
 
 function render(r: Results): string {
@@ -402,6 +434,7 @@ function render(r: Results): string {
   row('read only: `readCapture`, same per-packet work as C', r.read?.t);
   row('decode only: + `ipv4Offset` + `decodeIpv4` + TCP flags', r.decode);
   row('**full pipeline** `replay()`, `-m -N`, discarding sink', r.full?.t);
+  if (r.full6 !== undefined) row(`full pipeline, **IPv6** capture (\`${path.basename(r.full6.cap.path)}\`)`, r.full6.t);
   L.push('');
   if (typeof r.c === 'string') L.push(`C loop not measured: ${r.c}`, '');
   if (r.full !== undefined) {
@@ -410,6 +443,13 @@ function render(r: Results): string {
     L.push(`Full pipeline work (last run): ${e.packets.toLocaleString('en-US')} frames, ${e.ipv4Packets.toLocaleString('en-US')} IPv4, ` +
       `${e.out.lines} iplog lines (expected ${expectedLines(P)}: 8 SYN scans detected + expired), ${r.full.last.outBytes} bytes of output dropped; ` +
       `anomaly counters: ${an}.`);
+    L.push('');
+  }
+  if (r.full6 !== undefined) {
+    const e = r.full6.last.engine;
+    const an = e.an.nonZero().map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none';
+    L.push(`IPv6 full pipeline work (last run): ${e.packets.toLocaleString('en-US')} frames, ${e.ipv6Packets.toLocaleString('en-US')} IPv6, ` +
+      `${e.out.lines} iplog lines, ${r.full6.last.outBytes} bytes of output dropped; anomaly counters: ${an}.`);
     L.push('');
   }
   if (r.state.length > 0) {
@@ -427,6 +467,10 @@ function render(r: Results): string {
       const ratio = cMed.sec / r.full.t.median.sec;
       lines.push(`- full pipeline ≥ ${TARGET_C_RATIO} of the C loop: **${ratio.toFixed(3)} — ${ratio >= TARGET_C_RATIO ? 'met' : 'NOT met'}**` +
         ` (the target needs ${((TARGET_C_RATIO * P) / cMed.sec / 1e6).toFixed(2)} M packets/s here)`);
+    }
+    if (r.full6 !== undefined) {
+      const ratio = r.full.t.median.sec / r.full6.t.median.sec;
+      lines.push(`- IPv6 replay ≥ ${TARGET_V6_RATIO} of the IPv4 replay's packets/s: **${ratio.toFixed(2)} — ${ratio >= TARGET_V6_RATIO ? 'met' : 'NOT met'}** (CPU time per packet: IPv4 ${nsCpu(P, r.full.t)} ns, IPv6 ${nsCpu(P, r.full6.t)} ns)`);
     }
     L.push('Targets (DESIGN.md):', ...lines);
   }
@@ -478,6 +522,13 @@ async function main(): Promise<number> {
   if (o.only.has('full')) {
     say('full pipeline ...');
     res.full = await measureFull(cap, o.runs);
+  }
+  if (o.only.has('full6')) {
+    const cap6 = ensureBench6Pcap(BENCH_DIR, packets);
+    if (cap6.generated) say(`generated ${path.relative(ROOT, cap6.path)} in ${cap6.seconds.toFixed(2)} s`);
+    touch(cap6.path);
+    say('full pipeline, IPv6 ...');
+    res.full6 = { ...(await measureFull6(cap6, o.runs)), cap: cap6 };
   }
   if (o.only.has('c')) {
     say('C libpcap loop ...');

@@ -15,8 +15,9 @@ const bin = join(root, 'bin', 'iplog');
 const dir = mkdtempSync(join(tmpdir(), 'iplog-hostile-'));
 const sample = readFileSync(join(root, 'pcaps', 'conformance', 'crafted_tcp_flags.pcap'));
 
+/** --quiet: no end-of-run summary, so standard error holds the error alone */
 function iplog(args: string[], input?: Buffer) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, env: { ...process.env, TZ: 'UTC' }, timeout: 30_000 });
+  return spawnSync(process.execPath, [bin, '--quiet', ...args], { encoding: 'utf8', input, env: { ...process.env, TZ: 'UTC' }, timeout: 30_000 });
 }
 function file(name: string, data: Uint8Array): string {
   const p = join(dir, name);

@@ -7,7 +7,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProgram, getopt, parseCommandLine, reloadConfiguration, type CliDeps, type CliResult } from '../../src/cli/program';
-import { usageText } from '../../src/cli/help';
+import { usageText, VERSION_TEXT } from '../../src/cli/help';
+import { OPTIONS } from '../../src/config/options';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PidFileDeps } from '../../src/cli/kill';
 import type { OptionSpec } from '../../src/config/options';
 import { defaultFlags, type Settings } from '../../src/config/settings';
@@ -29,8 +32,19 @@ function deps(files: Record<string, string> = {}, extra: Partial<CliDeps> = {}):
   return { readFile: memoryFs(files), platform: 'linux', pidFile: noPidFiles, ...extra };
 }
 
-function run(argv: string[], files: Record<string, string> = {}, extra: Partial<CliDeps> = {}): CliResult {
+/** The command line as given (the default profile: this project's -h, -v, -t, stderr). */
+function runAsGiven(argv: string[], files: Record<string, string> = {}, extra: Partial<CliDeps> = {}): CliResult {
   return parseCommandLine(argv, deps(files, extra));
+}
+
+/**
+ * 2.2.3's command line: `--profile compat` first, unless the test chooses a profile
+ * itself (settings.ts originalCommandLine()). Most of this file is about that command
+ * line; 'the default command line' below is about the other.
+ */
+function run(argv: string[], files: Record<string, string> = {}, extra: Partial<CliDeps> = {}): CliResult {
+  const chooses = argv.some((a) => a.startsWith('--prof')) || Object.values(files).some((t) => /^\s*profile\b/im.test(t));
+  return runAsGiven(chooses ? argv : ['--profile', 'compat', ...argv], files, extra);
 }
 
 function settingsOf(r: CliResult): Settings {
@@ -74,10 +88,12 @@ describe('conformance transcripts', () => {
   });
 
   for (const c of cases) {
-    // Lines with a timestamp come from the running daemon (log sink open): capture and
-    // privileges are not the command line's business, so those cases are out of scope here.
-    const runtime = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /m.test(c.output);
-    test(`$ ${c.cmd}`, { skip: runtime ? 'needs the running daemon (interfaces / privileges)' : false }, () => {
+    // Lines with a timestamp come from the running daemon (log sink open): the two such
+    // cases (-i nosuchif0, -u nosuchuser) run for real, as root in a network namespace,
+    // against this same transcript in test/daemon/live.test.ts ("live, the oracle's
+    // start-up fatals"), and with the stand-in capture in test/daemon/process.test.ts.
+    if (/^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /m.test(c.output)) continue;
+    test(`$ ${c.cmd}`, () => {
       const r = exitOf(run(c.argv));
       assert.equal(r.stderr + r.stdout, c.output);
       assert.equal(r.status, c.status);
@@ -298,17 +314,25 @@ describe('profiles', () => {
     assert.equal(settingsOf(run(['--profile', 'compat'], { '/etc/iplog.conf': 'profile modern\n' })).profile, 'compat');
   });
 
-  test('modern: unknown options exit 2, and the usage lists the added options', () => {
+  test('modern: unknown options exit 2 with a hint on stderr; -h lists the added options', () => {
     const e = exitOf(run(['--profile=modern', '--bogus']));
     assert.equal(e.status, 2);
-    assert.ok(e.stdout.includes('--log-null-scan[=true|false|toggle]     or -n  *Log null scans.\n\nAdded in iplog 3:\n--read or -r <FILE>   '));
-    assert.ok(e.stdout.includes('--dns-timeout <MS>'));
+    assert.equal(e.stdout, '');
+    assert.equal(e.stderr, "iplog: unrecognized option '--bogus'\nTry 'iplog --help' for more information.\n");
+    const h = exitOf(run(['--profile=modern', '-h']));
+    assert.match(h.stdout, /^ {2}-r, --read FILE +Replay/m);
+    assert.match(h.stdout, /^ {2}-q, --detect-syn-scan\[=BOOL\]/m);
+    assert.ok(h.stdout.includes('--dns-timeout MS'));
   });
 
   test('invalid profile is fatal', () => {
     const e = exitOf(run(['--profile=fast']));
-    assert.equal(e.stdout, 'Fatal: Profile must be either "compat" or "modern".\nYou gave "fast"\n');
+    // no valid profile chosen: the default command line, so stderr
+    assert.equal(e.stderr, 'iplog: Fatal: Profile must be either "compat" or "modern".\nYou gave "fast"\n');
+    assert.equal(e.stdout, '');
     assert.equal(e.status, 255);
+    const c = exitOf(run(['--profile=compat', '--profile=fast']));
+    assert.equal(c.stdout, 'Fatal: Profile must be either "compat" or "modern".\nYou gave "fast"\n');
   });
 });
 
@@ -345,9 +369,11 @@ describe('configuration file', () => {
       if (p === '/etc/iplog.conf') throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
       return undefined;
     };
-    const r = parseCommandLine(['-w'], { readFile, platform: 'linux', pidFile: noPidFiles });
+    const r = parseCommandLine(['--profile', 'compat', '-w'], { readFile, platform: 'linux', pidFile: noPidFiles });
     assert.deepEqual((r as { messages: string[] }).messages, ['Unable to open /etc/iplog.conf: Permission denied\n']);
     assert.equal(settingsOf(r).flags.log_ip, true);
+    const d = parseCommandLine(['-w'], { readFile, platform: 'linux', pidFile: noPidFiles });
+    assert.deepEqual((d as { messages: string[] }).messages, ['iplog: Unable to open /etc/iplog.conf: Permission denied']);
   });
 
   test('the pid file for -k may come from the config file', () => {
@@ -441,5 +467,96 @@ describe('reloadConfiguration (SIGHUP)', () => {
       messages: [],
       fatal: { line: 'Fatal: Told not to log anything.  Exiting.', code: 'IPLOG_ERR_NOTHING_TO_LOG' },
     });
+  });
+});
+
+describe('the default command line (no profile chosen, or modern)', () => {
+  const pkgVersion = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+  test('-h lists every option of the table, by group, on stdout; --profile compat -h is 2.2.3\'s text', () => {
+    const h = exitOf(runAsGiven(['-h']));
+    assert.equal(h.status, 0);
+    assert.equal(h.stderr, '');
+    for (const spec of OPTIONS) {
+      assert.ok(h.stdout.includes(`--${spec.long[0]}`), `--${spec.long[0]} listed`);
+      for (const alias of spec.long.slice(1)) assert.ok(h.stdout.includes(`--${alias}`), `alias --${alias}`);
+    }
+    const titles = ['General:', 'Capture', 'Output', 'Detection:', 'Bans', 'Daemon:'].map((t) => h.stdout.indexOf(`\n${t}`));
+    assert.ok(titles.every((i, k) => i > 0 && (k === 0 || i > titles[k - 1]!)), `groups in order: ${titles}`);
+    // each option under its own group
+    const section = (title: string) => h.stdout.slice(h.stdout.indexOf(`\n${title}`)).split('\n\n')[0]!;
+    assert.match(section('Bans'), /--ban-backend NAME/);
+    assert.match(section('Daemon:'), /-o, --no-fork/);
+    assert.match(section('General:'), /-t, --test-config/);
+    assert.match(section('Detection:'), /--detect-traceroute\[=BOOL\]\s+Log UDP traceroutes\.\s+Also --log-traceroute\.\s+\[on\]/);
+    assert.doesNotMatch(h.stdout, /-t, --detect-traceroute/, '-t is --test-config here');
+    const w = exitOf(runAsGiven(['--tcp=false', '-h']));
+    assert.match(w.stdout, /--tcp\[=BOOL\] +Log TCP traffic\..*\[off\]/s);
+    assert.equal(exitOf(runAsGiven(['--profile', 'compat', '-h'])).stdout, DEFAULT_USAGE);
+  });
+
+  test('-v and --version print this project\'s version; --profile compat -v the original\'s text', () => {
+    for (const v of ['-v', '--version']) {
+      const r = exitOf(runAsGiven([v]));
+      assert.equal(r.status, 0);
+      assert.match(r.stdout, new RegExp(`^iplog ${pkgVersion.replace(/[.]/g, '\\.')} \\(`));
+      assert.equal(r.stderr, '');
+    }
+    assert.equal(exitOf(runAsGiven(['--profile', 'compat', '-v'])).stdout, `${VERSION_TEXT}\n`);
+    assert.equal(exitOf(runAsGiven(['-v'], { '/etc/iplog.conf': 'profile compat\n' })).stdout, `${VERSION_TEXT}\n`, 'chosen in the file');
+  });
+
+  test('every diagnostic goes to stderr, config lines as FILE:LINE', () => {
+    const r = runAsGiven(['--facility=nope'], { '/etc/iplog.conf': 'set udp false\nfrobnicate\nfacility bogus\n' });
+    assert.deepEqual((r as { messages: string[] }).messages, [
+      'iplog: /etc/iplog.conf:2: Invalid rule: frobnicate',
+      'iplog: /etc/iplog.conf:3: Invalid facility: "bogus" - falling back to default.',
+      'iplog: Invalid facility: "nope" - falling back to default.',
+    ]);
+    const f = exitOf(runAsGiven(['--tcp=false', '--udp=false', '--icmp=false', '-o', '-L']));
+    assert.equal(f.stdout, '');
+    assert.equal(f.stderr, 'iplog: Fatal: Told not to log anything.  Exiting.\n');
+    const k = exitOf(runAsGiven(['-l', '/tmp/x', '-L', '--pid-file', '/nonexistent/x.pid', '-k']));
+    assert.equal(k.stdout, '');
+    assert.equal(k.stderr, 'iplog: Warning: Overriding --logfile\niplog: Fatal: Can\'t open pid file: No such file or directory\n');
+    const u = exitOf(runAsGiven(['-Q']));
+    assert.equal(u.status, 2);
+    assert.equal(u.stdout, '');
+    assert.equal(u.stderr, "iplog: invalid option -- 'Q'\nTry 'iplog --help' for more information.\n");
+    const c = exitOf(runAsGiven(['--config', '/nonexistent.conf']));
+    assert.equal(c.stdout, '');
+    assert.equal(c.stderr, 'iplog: Unable to open /nonexistent.conf: No such file or directory\n');
+  });
+
+  test('-t / --test-config: every problem with file and line on stderr, status 1; else one OK line, 0', () => {
+    const bad = { '/etc/iplog.conf': 'set udp false\nfrobnicate\n/* fine */ ignore tcp dport 80\nignore icmp type echo-bogus\nban_time 5x\n' };
+    for (const t of ['-t', '--test-config']) {
+      const r = exitOf(runAsGiven([t], bad));
+      assert.equal(r.status, 1, t);
+      assert.equal(r.stdout, '');
+      assert.equal(
+        r.stderr,
+        'iplog: /etc/iplog.conf:2: Invalid rule: frobnicate\n' +
+          'iplog: /etc/iplog.conf:4: Unknown ICMP type: echo-bogus\n' +
+          `iplog: /etc/iplog.conf:5: ${(exitOf(runAsGiven(['--ban-time', '5x'])).stderr.match(/Fatal: (.*)/) ?? [])[1]}\n` +
+          'iplog: /etc/iplog.conf: 3 problems found\n',
+      );
+    }
+    // check_options() and the start-up checks count too
+    const opt = exitOf(runAsGiven(['-t', '--tcp=false', '--udp=false', '--icmp=false']));
+    assert.equal(opt.status, 1);
+    assert.match(opt.stderr, /^iplog: Told not to log anything\.  Exiting\.$/m);
+    const nets = exitOf(runAsGiven(['-t', '-a', '10.0.0.1/8', '--ban-backend', 'dry-run', '--ban-time', '60', '--ban-max-time', '30']));
+    assert.equal(nets.status, 1);
+    assert.match(nets.stderr, /invalid network "10\.0\.0\.1\/8"/);
+    assert.match(nets.stderr, /--ban-max-time \(30\) is shorter than --ban-time \(60\)/);
+    const ok = exitOf(runAsGiven(['-t'], { '/etc/iplog.conf': 'set udp false\nignore icmp type echo-reply\n' }));
+    assert.equal(ok.status, 0);
+    assert.equal(ok.stdout, '');
+    assert.equal(ok.stderr, 'iplog: /etc/iplog.conf: configuration OK (profile compat)\n');
+    // with 2.2.3's command line, -t is --detect-traceroute (and --test-config still works)
+    const s = settingsOf(runAsGiven(['--profile', 'compat', '--log-traceroute=no', '-t']));
+    assert.equal(s.flags.traceroute, true);
+    assert.equal(exitOf(runAsGiven(['--profile', 'compat', '--test-config'])).status, 0);
   });
 });

@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { inetAton, parseConfig, parseIcmpType, resolveRuleHost, type ConfigEnv } from '../../src/config/conf-parser';
-import { defaultSettings } from '../../src/config/options';
+import { defaultSettings, renderExampleConf } from '../../src/config/options';
 import type { Rule, Settings } from '../../src/config/settings';
 import { fixture, ip, oracleEnv, splitOracleLog } from './fixtures';
 
@@ -161,12 +161,12 @@ describe('lexical rules', () => {
     assert.equal(settings.user, 'Bob');
   });
 
-  test('a CR (DOS line ending) stays in the last token', () => {
+  test('a CR (DOS line ending) stays in the last token (shown escaped, as every control byte)', () => {
     const { settings, diags } = parse('set tcp false\r\nset udp\r\nignore tcp dport 80\r\nuser bob\r\n');
     assert.deepEqual(diags, [
-      '[line 1] Invalid boolean token: false\r',
-      '[line 2] Invalid "set" target: udp\r',
-      '[line 3] Invalid port: "80\r"',
+      '[line 1] Invalid boolean token: false\\x0d',
+      '[line 2] Invalid "set" target: udp\\x0d',
+      '[line 3] Invalid port: "80\\x0d"',
     ]);
     assert.equal(settings.flags.tcp, true);
     assert.equal(settings.user, 'bob\r');
@@ -533,5 +533,34 @@ describe('name and number helpers', () => {
     assert.deepEqual(resolveRuleHost('mapped', env), [ip('192.0.2.9')]);
     assert.equal(resolveRuleHost('v6only', env), undefined);
     assert.equal(resolveRuleHost('1.2.3.4.5', env), undefined);
+  });
+});
+
+describe('ICMP type names with a hyphen (iptables/nft spelling)', () => {
+  test('echo-reply is the echo reply (2.2.3 read it as echo, the request, by prefix)', () => {
+    assert.deepEqual(parseIcmpType('echo-reply'), { ok: true, value: { type: 0, negate: false } });
+    assert.deepEqual(parseIcmpType('!ECHO-REPLY'), { ok: true, value: { type: 0, negate: true } });
+    assert.deepEqual(parseIcmpType('icmp_echo-request'), { ok: true, value: { type: 8, negate: false } });
+    assert.deepEqual(parseIcmpType('time-exceeded'), { ok: true, value: { type: 11, negate: false } });
+    assert.deepEqual(parseIcmpType('destination-unreachable'), { ok: true, value: { type: 3, negate: false } });
+    assert.deepEqual(parseIcmpType('echo-bogus'), { ok: false, error: 'Unknown ICMP type: echo-bogus' });
+  });
+
+  test("2.2.3's prefix rule stays for names without a hyphen (recorded: conf icmpnames)", () => {
+    assert.deepEqual(parseIcmpType('EC'), { ok: true, value: { type: 8, negate: false } });
+    assert.deepEqual(parseIcmpType('tstampreply'), { ok: true, value: { type: 13, negate: false } });
+    assert.deepEqual(parseIcmpType('echoreply'), { ok: true, value: { type: 0, negate: false } });
+  });
+
+  test('the shipped example, uncommented, ignores echo replies and not echo requests', () => {
+    const line = renderExampleConf().split('\n').find((l) => /^#ignore icmp type /.test(l))!;
+    assert.equal(line, '#ignore icmp type echo-reply');
+    const s = defaultSettings();
+    const diags: string[] = [];
+    parseConfig(line.slice(1) + '\n', 'iplog.conf', s, (m) => diags.push(m));
+    assert.deepEqual(diags, []);
+    assert.equal(s.rules.icmp.length, 1);
+    assert.equal(s.rules.icmp[0]!.action, 'ignore');
+    assert.equal(s.rules.icmp[0]!.icmpType, 0);
   });
 });

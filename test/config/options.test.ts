@@ -60,9 +60,9 @@ describe('option table', () => {
   test("long options in 2.2.3's order, new ones after", () => {
     const names = longOptionOrder().map((o) => o.name);
     assert.deepEqual(names.slice(0, C_LONGOPTS.length), C_LONGOPTS);
-    const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-state', 'ban-param', 'ban-resync'];
+    const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-prefix-budget', 'ban-state', 'ban-param', 'ban-resync'];
     const CROWDSEC = ['crowdsec-url', 'crowdsec-machine', 'crowdsec-password-file', 'crowdsec-bouncer-key-file', 'crowdsec-poll', 'crowdsec-origins'];
-    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', ...BAN, ...CROWDSEC, 'log-replay', 'log-year']);
+    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'test-config', 'quiet', 'resolve', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', 'home', ...BAN, ...CROWDSEC, 'log-replay', 'log-year']);
     assert.equal(new Set(names).size, names.length, 'no duplicate long names');
   });
 
@@ -79,8 +79,8 @@ describe('option table', () => {
     assert.deepEqual(
       STATEMENTS.map((s) => s.statement),
       ['facility', 'priority', 'pid-file', 'user', 'group', 'promisc', 'logfile', 'interface', 'profile', 'dns_server', 'dns_timeout',
-        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'metrics',
-        'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget',
+        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'metrics', 'home_net',
+        'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget', 'ban_prefix_budget',
         'ban_state', 'ban_param', 'ban_resync',
         'crowdsec_url', 'crowdsec_machine', 'crowdsec_password_file', 'crowdsec_bouncer_key_file', 'crowdsec_poll', 'crowdsec_origins'],
     );
@@ -88,7 +88,8 @@ describe('option table', () => {
 
   test('every bool/switch has a flag, every string a setting, every action an action', () => {
     for (const s of OPTIONS) {
-      if (s.kind === 'bool' || s.kind === 'switch') assert.ok(s.flag, s.long[0]);
+      // the 2.2.3 flag word, or (options added here) a Settings field
+      if (s.kind === 'bool' || s.kind === 'switch') assert.ok(s.flag !== undefined || (s.origin === '3' && s.boolSetting !== undefined), s.long[0]);
       if (s.kind === 'string') assert.ok(s.setting, s.long[0]);
       if (s.kind === 'action') assert.ok(s.action, s.long[0]);
       if (s.statement !== undefined) assert.ok(s.missing, s.long[0]);

@@ -12,6 +12,7 @@ import { defaultSettings } from '../../src/config/options';
 import type { Profile, Rule, RuleLists, Settings } from '../../src/config/settings';
 import { addNameserverRules, compileRules } from '../../src/rules/compile';
 import { fixture, ip, oracleEnv, splitOracleLog } from './fixtures';
+import { IpAddr } from '../../src/net/addr';
 
 function load(text: string, env = oracleEnv()): Settings {
   const settings = defaultSettings();
@@ -201,7 +202,7 @@ describe('matching semantics', () => {
 });
 
 describe('-d nameserver rules (addNameserverRules)', () => {
-  test('UDP from each nameserver with source port 53, prepended; IPv6 and unknown names skipped', () => {
+  test('UDP from each nameserver with source port 53, prepended; IPv6 ones for IPv6 packets; unknown names skipped', () => {
     const env = makeConfigEnv('127.0.0.1 localhost\n192.0.2.1 ns ns-alias\n192.0.2.2 ns\n', '');
     const l = lists({ udp: [rule({ proto: 'udp', action: 'log', line: 7 })] });
     const resolv = [
@@ -216,17 +217,74 @@ describe('-d nameserver rules (addNameserverRules)', () => {
       '  nameserver\t10.0.0.1\r',
       'Nameserver 10.9.9.9',
     ].join('\n');
-    assert.equal(addNameserverRules(l, resolv, env), 4);
+    assert.equal(addNameserverRules(l, resolv, env), 6);
     assert.deepEqual(
-      l.udp.map((r) => `${r.action} ${r.from.addr >>> 24}.${(r.from.addr >>> 16) & 255}.${(r.from.addr >>> 8) & 255}.${r.from.addr & 255}:${r.sport.lo}-${r.sport.hi}`),
-      ['ignore 10.0.0.1:53-53', 'ignore 192.0.2.2:53-53', 'ignore 192.0.2.1:53-53', 'ignore 127.0.0.53:53-53', 'log 0.0.0.0:0-65535'],
+      l.udp.map(
+        (r) =>
+          `${r.action} ${r.from.v6 ? r.from.v6.toString() : `${r.from.addr >>> 24}.${(r.from.addr >>> 16) & 255}.${(r.from.addr >>> 8) & 255}.${r.from.addr & 255}`}:${r.sport.lo}-${r.sport.hi}`,
+      ),
+      ['ignore 10.0.0.1:53-53', 'ignore 192.0.2.2:53-53', 'ignore 192.0.2.1:53-53', 'ignore 2001:db8::53/128:53-53', 'ignore ::1/128:53-53', 'ignore 127.0.0.53:53-53', 'log 0.0.0.0:0-65535'],
     );
     const m = compileRules(l);
     assert.equal(m.udp(ip('127.0.0.53'), ip('10.1.1.1'), 53, 40000), true);
     assert.equal(m.udp(ip('127.0.0.53'), ip('10.1.1.1'), 54, 40000), false);
     assert.equal(m.udp(ip('10.9.9.9'), ip('10.1.1.1'), 53, 40000), false);
+    assert.equal(m.udp6(w6('2001:db8::53'), w6('2001:db8::1'), 53, 40000), true);
+    assert.equal(m.udp6(w6('2001:db8::54'), w6('2001:db8::1'), 53, 40000), false);
+    assert.equal(m.udp6(w6('::1'), w6('2001:db8::1'), 54, 40000), false);
   });
 });
+
+describe('IPv6 rule addresses', () => {
+  const conf = [
+    'ignore tcp from 2001:db8:1::/48 to * dport 22',
+    'ignore udp from !2001:db8::/32',
+    'ignore tcp from 192.0.2.0/24',
+    'ignore icmp from 2001:db8::7',
+    'ignore icmp type 8',
+    'log tcp from 2001:db8:1:2::/64',
+  ].join('\n');
+
+  test('parsed as networks of IPv6 packets; errors named', () => {
+    const st = load(conf);
+    const tcp = st.rules.tcp.map((r) => r.from.v6?.toString() ?? (r.from.any ? '*' : r.from.addr.toString(16)));
+    assert.deepEqual(tcp.sort(), ['2001:db8:1:2::/64', '2001:db8:1::/48', 'c0000200']);
+    const errors: string[] = [];
+    parseConfig('ignore tcp from 2001:db8::/129\nignore tcp from 2001:db8:::1\n', '/etc/iplog.conf', defaultSettings(), (m) => errors.push(m), oracleEnv());
+    assert.equal(errors.length, 2, errors.join(' | '));
+    assert.match(errors[0]!, /Invalid mask: must be in range 0 - 128/);
+    assert.match(errors[1]!, /Unknown host: "2001:db8:::1"/);
+  });
+
+  for (const profile of ['compat', 'modern'] as const) {
+    test(`${profile}: an address of the other family never matches; IPv4 decisions unchanged`, () => {
+      const m = compileRules(load(conf).rules, { profile });
+      // IPv6 packets
+      assert.equal(m.tcp6(w6('2001:db8:1:ff::1'), w6('2001:db8::2'), 40000, 22), true);
+      assert.equal(m.tcp6(w6('2001:db8:1:ff::1'), w6('2001:db8::2'), 40000, 23), false);
+      assert.equal(m.tcp6(w6('2001:db8:2::1'), w6('2001:db8::2'), 40000, 22), false);
+      assert.equal(m.tcp6(w6('2001:db8:1:2::9'), w6('2001:db8::2'), 40000, 22), false, 'the log rule comes first');
+      assert.equal(m.udp6(w6('2001:db9::1'), w6('2001:db8::2'), 1, 2), true, '!2001:db8::/32 holds 2001:db9::1');
+      assert.equal(m.udp6(w6('2001:db8::1'), w6('2001:db8::2'), 1, 2), false);
+      assert.equal(m.icmp6(w6('2001:db8::7'), w6('2001:db8::2'), 128), true);
+      assert.equal(m.icmp6(w6('2001:db8::8'), w6('2001:db8::2'), 128), false, 'a rule with an ICMP type is about IPv4');
+      assert.equal(m.icmp6(w6('2001:db8::8'), w6('2001:db8::2'), 8), false);
+      assert.equal(m.icmp(ip('198.51.100.9'), ip('198.51.100.1'), 8), true);
+      // the IPv4 rule does not touch IPv6 packets, and the IPv6 rules not IPv4 ones
+      assert.equal(m.tcp6(w6('::ffff:192.0.2.5'), w6('2001:db8::2'), 1, 2), false);
+      assert.equal(m.tcp(ip('192.0.2.5'), ip('198.51.100.1'), 1, 2), true);
+      assert.equal(m.tcp(ip('198.51.100.9'), ip('198.51.100.1'), 40000, 22), false);
+      // a negated IPv6 address is true of every IPv4 packet
+      assert.equal(m.udp(ip('198.51.100.9'), ip('198.51.100.1'), 1, 2), true);
+      assert.equal(m.icmp(ip('198.51.100.9'), ip('198.51.100.1'), 128), false);
+    });
+  }
+});
+
+function w6(text: string): Uint32Array {
+  const a = IpAddr.parse(text)!;
+  return new Uint32Array([a.w0, a.w1, a.w2, a.w3]);
+}
 
 // ---------------------------------------------------------------------------
 // Property: the compiled matcher equals a transcription of iplog_config.c.

@@ -227,8 +227,8 @@ describe('live, -z', { skip, timeout: 60000 }, () => {
     ip('link', 'add', 'iplz0', 'netns', a, 'type', 'veth', 'peer', 'name', 'iplz1', 'netns', b);
     ip('-n', a, 'link', 'set', 'iplz0', 'address', '02:00:00:00:00:01');
     ip('-n', b, 'link', 'set', 'iplz1', 'address', '02:00:00:00:00:02');
-    ip('-n', a, 'addr', 'add', '10.77.0.1/24', 'dev', 'iplz0');
-    ip('-n', b, 'addr', 'add', '10.77.0.2/24', 'dev', 'iplz1');
+    ip('-n', a, 'addr', 'add', '192.0.2.1/24', 'dev', 'iplz0');
+    ip('-n', b, 'addr', 'add', '192.0.2.2/24', 'dev', 'iplz1');
     ip('-n', a, 'link', 'set', 'iplz0', 'up');
     ip('-n', b, 'link', 'set', 'iplz1', 'up');
     const r = iplogIn(a, ['-o', '-L', '-i', 'iplz0', '-z', '--pid-file', join(dir, 'z.pid')]);
@@ -238,8 +238,8 @@ describe('live, -z', { skip, timeout: 60000 }, () => {
     try {
       assert.ok(await waitFor(() => has(r.out, 'iplog started.')));
       await sleep(1000); // tcpdump ready
-      // an Xmas probe 10.77.0.2:31001 -> 10.77.0.1:80, injected as a frame on the prober's side
-      const pkt = ipv4({ src: '10.77.0.2', dst: '10.77.0.1', proto: 6 }, tcp(31001, 80, FIN | PSH | URG));
+      // an Xmas probe 192.0.2.2:31001 -> 192.0.2.1:80, injected as a frame on the prober's side
+      const pkt = ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 6 }, tcp(31001, 80, FIN | PSH | URG));
       const frame = Buffer.concat([Buffer.from('020000000001020000000002', 'hex'), Buffer.from([8, 0]), pkt]);
       const inject = spawnSync('ip', ['netns', 'exec', b, process.execPath, '-e',
         `const a=require(${JSON.stringify(addonPath)});const c=new a.Capture('iplz1',{snaplen:1500,promisc:false,bufferSize:0,timeoutMs:10});` +
@@ -258,8 +258,8 @@ describe('live, -z', { skip, timeout: 60000 }, () => {
     const x = replies[0]!.data;
     assert.equal(x.subarray(0, 12).toString('hex'), '020000000002020000000001', 'to the prober\'s MAC');
     assert.equal(x.readUInt16BE(14 + 4), 0xff00, 'IP id 65280');
-    assert.equal(x.readUInt32BE(14 + 12), 0x0a4d0001);
-    assert.equal(x.readUInt32BE(14 + 16), 0x0a4d0002);
+    assert.equal(x.readUInt32BE(14 + 12), 0xc0000201, 'from 192.0.2.1');
+    assert.equal(x.readUInt32BE(14 + 16), 0xc0000202, 'to 192.0.2.2');
     assert.equal(x.readUInt16BE(34), 80);
     assert.equal(x.readUInt16BE(36), 31001);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ScanTable } from '../../src/detect/scan-table';
 import { Anomalies } from '../../src/decode/anomalies';
 import { Scan } from '../../src/detect/index';
-import { portList } from '../../src/output/format';
+import { portList } from '../../src/output/lines';
 import { ip4 } from '../helpers/packets';
 
 function table(buckets = 128) {
@@ -13,7 +13,7 @@ function table(buckets = 128) {
     buckets,
     {
       detected: (type, src, dst, dp, sp, _count, _bytes, now) =>
-        events.push(`D ${type} ${src.toString(16)} ${dst.toString(16)}${portList(dp, 10)}|${portList(sp, 5)} @${now}`),
+        events.push(`D ${type} ${src.toString(16)} ${dst.toString(16)}${portList(dp, dp.length >= 10)}|${portList(sp, sp.length >= 5)} @${now}`),
       ended: (type, src, dst, c, b, now) => events.push(`E ${type} ${src.toString(16)} ${c} ${b} @${now}`),
     },
     an,
@@ -88,4 +88,55 @@ test('addresses above 2^31 are found again whether given as uint32 or int32', ()
   for (let i = 5; i < 10; i++) t.check(Scan.FIN, src | 0, dst | 0, 20, 1, i, 0);
   assert.equal(t.size(), 1);
   assert.match(events[0]!, /^D 2 c6120001 cb007109 /);
+});
+
+// -- the registry and the per-pair masks (issue 8 A.4) --
+
+import { DETECTORS, checkRegistry } from '../../src/detect/index';
+import { defineDetector, MAX_DETECTORS, type DetectorDef } from '../../src/detect/define';
+
+function registry(n: number): DetectorDef[] {
+  return Array.from({ length: n }, (_, i) =>
+    defineDetector({ index: i, name: `d${i}`, title: `D${i}`, flag: 'portscan', threshold: 3, timeoutSec: 5, resolve: 'never', counts: 'test' }),
+  );
+}
+
+test('Scan.TOTAL is the number of registered detectors; a mismatched registry is refused', () => {
+  assert.equal(Scan.TOTAL, DETECTORS.length);
+  assert.equal(checkRegistry(DETECTORS, Scan.TOTAL), DETECTORS);
+  assert.throws(() => checkRegistry(registry(9), 8), /Scan.TOTAL is 8 but 9 detectors/);
+  const swapped = registry(3);
+  [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
+  assert.throws(() => checkRegistry(swapped, 3), /registered at 0 but declares index 1/);
+  assert.throws(() => checkRegistry(registry(MAX_DETECTORS + 1), MAX_DETECTORS + 1), /masks hold 32/);
+});
+
+test('every detector of a full registry fires, expires and is reported on eviction (no lost mask bit)', () => {
+  const defs = registry(MAX_DETECTORS);
+  const events: string[] = [];
+  const t = new ScanTable(
+    1,
+    {
+      detected: (type, _s, _d, _dp, _sp, count, _b, now) => events.push(`D ${type} ${count} @${now}`),
+      ended: (type, _s, _d, count, _b, now) => events.push(`E ${type} ${count} @${now}`),
+    },
+    new Anomalies(),
+    defs,
+  );
+  // one pair counts 3 packets for each of the 32 detectors: each fires once
+  for (const d of defs) for (let k = 0; k < 3; k++) assert.equal(t.check(d.index, A2, A1, 10, -1, -1, 0), k === 2);
+  assert.deepEqual(events, defs.map((d) => `D ${d.index} 3 @0`));
+  events.length = 0;
+  t.sweep(5);
+  assert.deepEqual(events, defs.map((d) => `E ${d.index} 3 @5`), 'every episode, bit 31 included, expires');
+  // in mode for the highest bits, then evicted by four newer pairs in the one bucket
+  events.length = 0;
+  for (const type of [8, 31]) for (let k = 0; k < 3; k++) t.check(type, A2, A1, 10, -1, -1, 10);
+  for (let i = 0; i < 4; i++) t.check(0, ip4(`127.0.1.${i}`), A1, 10, -1, -1, 11);
+  assert.deepEqual(events, ['D 8 3 @10', 'D 31 3 @10', 'E 8 3 @11', 'E 31 3 @11']);
+});
+
+test('a registry the masks cannot hold is refused by the scan table', () => {
+  const reporter = { detected: () => {}, ended: () => {} };
+  assert.throws(() => new ScanTable(128, reporter, new Anomalies(), registry(MAX_DETECTORS + 1)), /33 detectors registered, its per-pair masks hold 32/);
 });

@@ -1,7 +1,8 @@
 /**
  * One golden per capture of the project's own (pcaps/<area>/<name>.pcap[ng] ->
  * test/golden/<area>/<name>.golden), STYLE.md "Golden pcap tests". Each capture is
- * replayed end to end through bin/iplog in the compat profile with `-N` (or the options
+ * replayed end to end through bin/iplog in the compat profile, --quiet (no progress line
+ * or wall-clock summary), with `-N` (or the options
  * in <name>.args, one per line); the golden holds the iplog lines, byte for byte as the
  * file sink writes them (packet time in UTC), then `# actions` when the args turn on the
  * dry-run ban backend (its argv, stamped with network time), then a `# counters` section with the
@@ -35,7 +36,7 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 function render(pcap: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'iplog'), '-r', pcap, '--profile', 'compat', ...args], {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'iplog'), '-r', pcap, '--profile', 'compat', '--quiet', ...args], {
     encoding: 'utf8',
     env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', IPLOG_LOG_LEVEL: 'info' },
     timeout: 60_000,
@@ -45,7 +46,7 @@ function render(pcap: string, args: string[]): string {
   const other: string[] = [];
   for (const line of r.stderr.split('\n')) {
     if (!line) continue;
-    let obj: { msg?: string; anomalies?: Record<string, number>; time?: number; command?: string } | null = null;
+    let obj: { msg?: string; anomalies?: Record<string, number>; packet_time?: number; command?: string } | null = null;
     try {
       obj = JSON.parse(line);
     } catch {
@@ -53,7 +54,7 @@ function render(pcap: string, args: string[]): string {
     }
     if (obj && obj.msg === 'replay finished') counters = Object.entries(obj.anomalies ?? {}).sort();
     // the dry-run ban backend's argv, stamped with network time (STYLE "Golden pcap tests")
-    else if (obj && obj.msg === 'ban action') actions.push(`${stamp(obj.time ?? 0)} ${obj.command}`);
+    else if (obj && obj.msg === 'ban action') actions.push(`${stamp(obj.packet_time ?? 0)} ${obj.command}`);
     else if (!obj) other.push(line);
   }
   let text = r.stdout;

@@ -23,6 +23,10 @@ import { twinProblems } from './twin';
 import { jsonEvent, openOutputs, JsonSink, type JsonEvent } from '../../src/output/sinks/json';
 import { TextSink } from '../../src/output/sinks/text';
 import { event } from '../../src/output/event';
+import { NO_HOSTS } from '../../src/output/lines';
+import { IpAddr } from '../../src/net/addr';
+
+const ip = (t: string): IpAddr => IpAddr.parse(t)!;
 import { stamp } from '../../src/output/timestamp';
 import { makeSettings } from '../helpers/engine';
 import { DETECTORS } from '../../src/detect/index';
@@ -100,7 +104,17 @@ function expand(stdout: string): [string | null, string][] {
   return out;
 }
 
-function checkRun(name: string, stdout: string, objects: JsonEvent[]): void {
+function checkRun(name: string, stdout: string, all: JsonEvent[]): void {
+  // a replay's stream ends with its summary record (kind iplog.summary), no line's twin
+  const summary = all.at(-1);
+  assert.equal(summary?.kind, 'iplog.summary', `${name}: the last record is the summary`);
+  assert.ok(validate(summary), `${name} summary: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(summary)}`);
+  const objects = all.slice(0, -1);
+  assert.ok(!objects.some((o) => o.kind === 'iplog.summary'), `${name}: one summary, at the end`);
+  const d = summary!.detail as Record<string, unknown>;
+  assert.equal(d.lines, objects.length, `${name}: the summary counts the lines written`);
+  assert.equal(d.inputs, 1);
+  assert.equal(summary!.count, d.packets);
   for (const [i, o] of objects.entries()) {
     assert.ok(validate(o), `${name} #${i}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(o)}`);
     assert.deepEqual(twinProblems(o), [], `${name} #${i}: ${o.text}`);
@@ -173,23 +187,23 @@ test('lines without an event, and ban events', () => {
   assert.ok(validate(m), ajv.errorsText(validate.errors));
   assert.equal(m.kind, 'iplog.message');
   assert.equal(m.time, '2023-11-14T22:13:20Z');
-  const addr = (203 << 24) | (113 << 8) | 7;
+  const addr = '203.0.113.7';
   // as src/ban/manager.ts makes them
   const reason = 'TCP: SYN scan; score 10; offence 1';
-  const ban = event('ban.added', 1700000000, addr, 0, -1, -1, null, -1, -1, { addr: '203.0.113.7', family: 4, seconds: 600, until: 1700000600, offence: 1, score: 10, reason });
-  const j = jsonEvent(1700000000, `BAN: banned 203.0.113.7 for 600 seconds (${reason})`, ban, ['', '', ''], 'modern');
+  const ban = event('ban.added', 1700000000, ip(addr), { detail: { addr: '203.0.113.7', family: 4, seconds: 600, until: 1700000600, offence: 1, score: 10, reason } });
+  const j = jsonEvent(1700000000, `BAN: banned 203.0.113.7 for 600 seconds (${reason})`, ban, NO_HOSTS, 'modern');
   assert.ok(validate(j), ajv.errorsText(validate.errors));
   assert.equal(j.src, '203.0.113.7');
   assert.equal(j.dst, null);
   assert.deepEqual(twinProblems(j), []);
-  const ban6 = event('ban.removed', 1700000600, 0, 0, -1, -1, null, -1, -1, { addr: '2001:db8::7', family: 6, reason: 'expired' });
-  const j6 = jsonEvent(1700000600, 'BAN: unbanned 2001:db8::7 (expired)', ban6, ['', '', ''], 'modern');
+  const ban6 = event('ban.removed', 1700000600, ip('2001:db8::7'), { detail: { addr: '2001:db8::7', family: 6, reason: 'expired' } });
+  const j6 = jsonEvent(1700000600, 'BAN: unbanned 2001:db8::7 (expired)', ban6, NO_HOSTS, 'modern');
   assert.ok(validate(j6), ajv.errorsText(validate.errors));
   assert.equal(j6.src, '2001:db8::7');
   assert.deepEqual(twinProblems(j6), []);
   // a name is never put where the address goes
-  const scan = event('scan.detected', 1700000000, addr, 1, -1, -1, 'syn-scan', 10, 400, { title: 'TCP: SYN scan', dports: [1], dports_truncated: false, sports: [], sports_truncated: false });
-  const n = jsonEvent(1700000000, 'TCP: SYN scan detected [port 1] from 6.6.6.6', scan, ['6.6.6.6', '', ''], 'compat');
+  const scan = event('scan.detected', 1700000000, ip(addr), { dst: ip('0.0.0.1'), detector: 'syn-scan', count: 10, bytes: 400, detail: { title: 'TCP: SYN scan', dports: [1], dports_truncated: false, sports: [], sports_truncated: false } });
+  const n = jsonEvent(1700000000, 'TCP: SYN scan detected [port 1] from 6.6.6.6', scan, { ...NO_HOSTS, src: '6.6.6.6' }, 'compat');
   assert.equal(n.src, '203.0.113.7');
   assert.notDeepEqual(twinProblems(n), [], 'a line naming another address than the event is caught');
 });

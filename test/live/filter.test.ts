@@ -66,3 +66,39 @@ test('-i any: Linux any device, filtered on every local address', () => {
   ]);
   assert.deepEqual(selectInterfaces(all, ['any']), [{ name: 'any', addresses: ['127.0.0.1', '192.0.2.1'], loopback: false }]);
 });
+
+test('IPv6: an ip6 part beside the IPv4 one, or alone; IPv4-only text unchanged', () => {
+  assert.equal(
+    buildFilter(on, ['192.0.2.1'], undefined, ['2001:db8::1', 'fe80::1']),
+    '(ip and (tcp or udp or icmp) and dst host (192.0.2.1)) or (ip6 and dst host (2001:db8::1 or fe80::1))',
+  );
+  assert.equal(buildFilter(on, [], undefined, ['2001:db8::1']), 'ip6 and dst host (2001:db8::1)');
+  assert.equal(buildFilter(on, ['192.0.2.1'], undefined, []), 'ip and (tcp or udp or icmp) and dst host (192.0.2.1)');
+  // -a with networks of both families, or IPv6 only
+  const a = { ...on, promisc: true };
+  assert.equal(
+    buildFilter(a, ['192.0.2.1'], ['192.0.2.0/24', '2001:db8:1::/48'], ['2001:db8::1']),
+    '(ip and (tcp or udp or icmp) and dst net (192.0.2.0/24)) or (ip6 and dst net (2001:db8:1::/48))',
+  );
+  assert.equal(buildFilter(a, ['192.0.2.1'], ['2001:db8:1::/48']), 'ip6 and dst net (2001:db8:1::/48)');
+  assert.equal(buildFilter(a, ['192.0.2.1'], ['192.0.2.0/24'], ['2001:db8::1']), 'ip and (tcp or udp or icmp) and dst net (192.0.2.0/24)');
+});
+
+test('IPv6: interfaces with only IPv6 addresses are accepted; -i any gathers both families', () => {
+  const all = ipv4Interfaces([
+    { name: 'lo', address: '127.0.0.1', flags: LO },
+    { name: 'eth0', address: '192.0.2.1', flags: UP },
+    { name: 'six0', address: '2001:db8::1', flags: UP },
+    { name: 'eth0', address: 'fe80::1', flags: UP },
+    { name: 'lo', address: '::1', flags: LO },
+  ]);
+  assert.deepEqual(all, [
+    { name: 'lo', addresses: ['127.0.0.1'], addresses6: ['::1'], loopback: true },
+    { name: 'eth0', addresses: ['192.0.2.1'], addresses6: ['fe80::1'], loopback: false },
+    { name: 'six0', addresses: [], addresses6: ['2001:db8::1'], loopback: false },
+  ]);
+  assert.deepEqual(selectInterfaces(all, undefined).map((i) => i.name), ['eth0', 'six0']);
+  assert.deepEqual(selectInterfaces(all, ['any']), [
+    { name: 'any', addresses: ['127.0.0.1', '192.0.2.1'], addresses6: ['::1', 'fe80::1', '2001:db8::1'], loopback: false },
+  ]);
+});

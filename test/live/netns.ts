@@ -1,6 +1,7 @@
 /**
  * Network namespaces for the privileged live-capture tests: every namespace is created by
- * the test, named `iplog-live-<pid>-<n>-<tag>`, holds only private addresses (10.77.0.0/16)
+ * the test, named `iplog-live-<pid>-<n>-<tag>`, holds only documentation addresses
+ * (192.0.2.0/24 on the veth pair; 198.51.100.0/24 and 203.0.113.0/24 for other hosts)
  * and is deleted when the test ends, or by an exit hook if the process dies first. Traffic
  * stays inside the namespaces (a veth pair between two of them, or a namespace's own
  * loopback).
@@ -113,7 +114,11 @@ export class Netns {
   }
 }
 
-/** Two namespaces joined by a veth pair: `a` (10.77.N.1, the sender) and `v` (10.77.N.2, the sensor). */
+/**
+ * Two namespaces joined by a veth pair: `a` (192.0.2.1, the sender) and `v` (192.0.2.2,
+ * the sensor). Every pair has namespaces of its own, so all use 192.0.2.0/24; `net` only
+ * tells them apart in names.
+ */
 export class VethPair {
   readonly aIf = 'va0';
   readonly vIf = 'vv0';
@@ -127,8 +132,8 @@ export class VethPair {
     readonly v: Netns,
     readonly net: number,
   ) {
-    this.aAddr = `10.77.${net}.1`;
-    this.vAddr = `10.77.${net}.2`;
+    this.aAddr = '192.0.2.1';
+    this.vAddr = '192.0.2.2';
   }
 
   static async create(tag: string, net: number): Promise<VethPair> {

@@ -78,11 +78,11 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       // four identical datagrams: repeat compression
       for (let i = 0; i < 4; i++) frames.push({ ts: T + 0.4 + i * 0.01, data: to(ipv4({ src: aAddr, dst: vAddr, proto: 17, id: 200 + i }, udp(5353, 53, 20))) });
       // 95 echo replies from one /24: smurf at the 90th, its expiry 30 s later
-      for (let k = 1; k <= 95; k++) frames.push({ ts: T + 0.5 + k * 0.01, data: to(ipv4({ src: `10.77.101.${k}`, dst: vAddr, proto: 1, id: 300 + k }, icmp(0, 0, 60))) });
+      for (let k = 1; k <= 95; k++) frames.push({ ts: T + 0.5 + k * 0.01, data: to(ipv4({ src: `203.0.113.${k}`, dst: vAddr, proto: 1, id: 300 + k }, icmp(0, 0, 60))) });
       // to another host of the link: iplog's filter (dst host) keeps it out
-      frames.push({ ts: T + 1.5, data: eth('02:77:00:00:00:63', aMac, ipv4({ src: '10.77.99.9', dst: '10.77.1.99', proto: 6, frag: DF }, tcp(1, 80, SYN))) });
+      frames.push({ ts: T + 1.5, data: eth('02:77:00:00:00:63', aMac, ipv4({ src: '198.51.100.77', dst: '192.0.2.99', proto: 6, frag: DF }, tcp(1, 80, SYN))) });
       frames.push({ ts: T + 1.55, data: to(ipv4({ src: aAddr, dst: vAddr, proto: 1, id: 400 }, icmp(8, 0, 60))) });
-      frames.push({ ts: T + 1.6, data: to(ipv4({ src: '10.77.98.1', dst: vAddr, proto: 6, id: 401 }, tcp(1234, 22, 0xc2))) });
+      frames.push({ ts: T + 1.6, data: to(ipv4({ src: '198.51.100.98', dst: vAddr, proto: 6, id: 401 }, tcp(1234, 22, 0xc2))) });
       const sent = join(work, 'eq-sent.pcap');
       writeFileSync(sent, writePcap(frames));
 
@@ -105,11 +105,11 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       const replayed = await replayLines(dumped, ['-N']);
       assert.deepEqual(liveLines, replayed);
       const texts = liveLines.map((l) => l.slice(16));
-      assert.ok(texts.includes('TCP: port scan detected [port 80] from 10.77.1.1 [ports 40000,40001,40002,40003,40004,...]'), texts.join('\n'));
-      assert.ok(texts.includes('ICMP/UDP: smurf attack detected from 10.77.101.0'));
-      assert.ok(texts.some((t) => t.startsWith('ICMP/UDP: smurf attack mode expired for 10.77.101.0 - received a total of 95 packets')));
+      assert.ok(texts.includes('TCP: port scan detected [port 80] from 192.0.2.1 [ports 40000,40001,40002,40003,40004,...]'), texts.join('\n'));
+      assert.ok(texts.includes('ICMP/UDP: smurf attack detected from 203.0.113.0'));
+      assert.ok(texts.some((t) => t.startsWith('ICMP/UDP: smurf attack mode expired for 203.0.113.0 - received a total of 95 packets')));
       assert.ok(texts.includes('last message repeated 3 times'));
-      assert.ok(!texts.some((t) => t.includes('10.77.99.9')), 'traffic to another host is filtered out');
+      assert.ok(!texts.some((t) => t.includes('198.51.100.77')), 'traffic to another host is filtered out');
     } finally {
       await iplog?.stop('SIGKILL');
       await dump?.stop('SIGKILL');
@@ -196,7 +196,7 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       iplog = startIplog(pair.v, ['-N', '-m', '-i', pair.vIf], { IPLOG_TEST_CONSUMER_DELAY_MS: '100', IPLOG_LIVE_BUFFER_KIB: '64' });
       await capturing(iplog);
       const frames: Frame[] = [];
-      for (let i = 0; i < 200; i++) frames.push({ ts: 1_700_000_000 + i * 1e-5, data: eth(pair.vMac, pair.aMac, ipv4({ src: `10.77.103.${1 + (i % 200)}`, dst: pair.vAddr, proto: 6, id: i }, tcp(1024 + i, 80, SYN))) });
+      for (let i = 0; i < 200; i++) frames.push({ ts: 1_700_000_000 + i * 1e-5, data: eth(pair.vMac, pair.aMac, ipv4({ src: `203.0.113.${1 + (i % 200)}`, dst: pair.vAddr, proto: 6, id: i }, tcp(1024 + i, 80, SYN))) });
       const flood = join(work, 'drop.pcap');
       writeFileSync(flood, writePcap(frames));
       await pair.replay(flood, ['--topspeed', '--loop=500', '-K']); // 100,000 packets
@@ -221,18 +221,18 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
     let iplog: Proc | null = null;
     try {
       await pair.v.dropInput();
-      iplog = startIplog(pair.v, ['-N', '-i', pair.vIf, '-a', '10.77.4.0/24']);
+      iplog = startIplog(pair.v, ['-N', '-i', pair.vIf, '-a', '192.0.2.0/24']);
       await capturing(iplog);
-      assert.ok(iplog.records().some((r) => r.msg === 'filter' && r.filter === 'ip and (tcp or udp or icmp) and dst net (10.77.4.0/24)'));
+      assert.ok(iplog.records().some((r) => r.msg === 'filter' && r.filter === 'ip and (tcp or udp or icmp) and dst net (192.0.2.0/24)'));
       assert.ok(iplog.records().some((r) => r.msg === 'capturing' && r.promisc === true));
       const other = (n: number) => `02:77:00:00:00:${n.toString(16).padStart(2, '0')}`;
       const pcap = join(work, 'promisc.pcap');
       writeFileSync(
         pcap,
         writePcap([
-          { ts: 1_700_000_000, data: eth(other(7), pair.aMac, ipv4({ src: pair.aAddr, dst: '10.77.4.7', proto: 6, frag: DF }, tcp(40000, 80, SYN))) },
-          { ts: 1_700_000_000.01, data: eth(other(8), pair.aMac, ipv4({ src: pair.aAddr, dst: '10.77.4.8', proto: 17 }, udp(40001, 53, 4))) },
-          { ts: 1_700_000_000.02, data: eth(other(9), pair.aMac, ipv4({ src: pair.aAddr, dst: '10.77.200.1', proto: 6, frag: DF }, tcp(40002, 80, SYN))) },
+          { ts: 1_700_000_000, data: eth(other(7), pair.aMac, ipv4({ src: pair.aAddr, dst: '192.0.2.7', proto: 6, frag: DF }, tcp(40000, 80, SYN))) },
+          { ts: 1_700_000_000.01, data: eth(other(8), pair.aMac, ipv4({ src: pair.aAddr, dst: '192.0.2.8', proto: 17 }, udp(40001, 53, 4))) },
+          { ts: 1_700_000_000.02, data: eth(other(9), pair.aMac, ipv4({ src: pair.aAddr, dst: '198.51.100.200', proto: 6, frag: DF }, tcp(40002, 80, SYN))) },
         ]),
       );
       await pair.replay(pcap);
@@ -242,8 +242,8 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
       iplog = null;
       assert.deepEqual(texts, [
         'iplog started.',
-        'TCP: http connection attempt to 10.77.4.7 from 10.77.4.1:40000',
-        'UDP: dgram to 10.77.4.8:domain from 10.77.4.1:40001 (4 data bytes)',
+        'TCP: http connection attempt to 192.0.2.7 from 192.0.2.1:40000',
+        'UDP: dgram to 192.0.2.8:domain from 192.0.2.1:40001 (4 data bytes)',
         'Caught signal 15, exiting.',
       ]);
     } finally {
@@ -256,13 +256,13 @@ describe('live sensor in network namespaces', { skip: skip ?? false, concurrency
     const pair = await VethPair.create('dflt', 5);
     let iplog: Proc | null = null;
     try {
-      await pair.v.must(['ip', 'addr', 'add', '10.77.5.3/24', 'dev', pair.vIf, 'label', `${pair.vIf}:1`]);
+      await pair.v.must(['ip', 'addr', 'add', '192.0.2.3/24', 'dev', pair.vIf, 'label', `${pair.vIf}:1`]);
       iplog = startIplog(pair.v, ['-N']);
       await capturing(iplog);
       const filters = iplog.records().filter((r) => r.msg === 'filter');
       assert.deepEqual(
         filters.map((r) => [r.iface, r.filter]),
-        [[pair.vIf, 'ip and (tcp or udp or icmp) and dst host (10.77.5.2 or 10.77.5.3)']],
+        [[pair.vIf, 'ip and (tcp or udp or icmp) and dst host (192.0.2.2 or 192.0.2.3)']],
       );
       assert.ok(!iplog.records().some((r) => r.msg === 'capturing' && r.iface === 'lo'));
       const code = await iplog.stop('SIGINT');

@@ -69,6 +69,8 @@ test('logs alone: what would have been banned and when; the year rule; JSON log.
     ['2026-01-01T00:00:03Z', 'log.match', '2001:db8::66'],
     ['2026-01-01T00:00:03Z', 'ban.added', '2001:db8::66'],
     ['2026-01-01T00:10:03Z', 'ban.removed', '2001:db8::66'],
+    // the stream's final record, at the network clock's time (no packet time in a log replay)
+    ['2026-01-01T00:10:03Z', 'iplog.summary', null],
   ]);
   const d = evs[1]!.detail as Record<string, unknown>;
   assert.deepEqual([d.rule, d.weight, d.spoofable, d.family], ['sshd-failed-password', 3, 0, 6]);

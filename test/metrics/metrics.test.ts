@@ -15,6 +15,7 @@ import { banSnapshot, EventCounts, type SensorSnapshot } from '../../src/metrics
 import { readStatus, renderStatus, statusPathFor, STATUS_EXIT } from '../../src/metrics/status';
 import { parseCommandLine } from '../../src/cli/program';
 import { ANOMALY_NAMES } from '../../src/decode/anomalies';
+import { IpAddr } from '../../src/net/addr';
 import { event } from '../../src/output/event';
 
 function get(port: number, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
@@ -186,11 +187,11 @@ describe('--metrics HOST:PORT', () => {
 
   test('events by kind and detections by detector', () => {
     const c = new EventCounts();
-    c.onEvent(event('scan.detected', 1, 1, 2, -1, -1, 'syn-scan'));
-    c.onEvent(event('scan.detected', 1, 1, 2, -1, -1, 'syn-scan'));
-    c.onEvent(event('tcp.bogus_flags', 1, 1, 2));
-    c.onEvent(event('frag.overlap', 1, 1, 2));
-    c.onEvent(event('tcp.connection_attempt', 1, 1, 2));
+    c.onEvent(event('scan.detected', 1, IpAddr.v4(1), { dst: IpAddr.v4(2), detector: 'syn-scan' }));
+    c.onEvent(event('scan.detected', 1, IpAddr.v4(1), { dst: IpAddr.v4(2), detector: 'syn-scan' }));
+    c.onEvent(event('tcp.bogus_flags', 1, IpAddr.v4(1), { dst: IpAddr.v4(2) }));
+    c.onEvent(event('frag.overlap', 1, IpAddr.v4(1), { dst: IpAddr.v4(2) }));
+    c.onEvent(event('tcp.connection_attempt', 1, IpAddr.v4(1), { dst: IpAddr.v4(2) }));
     assert.deepEqual(Object.fromEntries(c.kinds), { 'scan.detected': 2, 'tcp.bogus_flags': 1, 'frag.overlap': 1, 'tcp.connection_attempt': 1 });
     assert.deepEqual(Object.fromEntries(c.detectors), { 'syn-scan': 2, 'bogus-flags': 1, 'frag-overlap': 1 });
   });

@@ -443,3 +443,43 @@ describe('ReverseResolver', () => {
     await dns.close();
   });
 });
+
+describe('IPv6 reverse DNS (ip6.arpa)', () => {
+  const ARPA = '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa';
+
+  it('asks the PTR of the ip6.arpa name (32 nibbles, least significant first) and prints the name or name (address)', async () => {
+    const handler: FakeDnsHandler = (_a, qname) => (qname.toLowerCase() === ARPA ? { kind: 'answer', name: 'six.example' } : { kind: 'nxdomain' });
+    await withDns(handler, {}, async (r, dns) => {
+      assert.equal(await r.render('2001:db8::1', 10), 'six.example');
+      assert.deepEqual(dns.queries.map((q) => q.qname.toLowerCase()), [ARPA]);
+      assert.equal(await r.render('2001:db8::2', 10), '2001:db8::2', 'a failure prints the address');
+    });
+    await withDns(handler, { logIp: true, cache: true }, async (r, dns) => {
+      assert.equal(await r.render('2001:db8::1', 10), 'six.example (2001:db8::1)');
+      assert.equal(r.renderSync('2001:db8::1', 11), 'six.example (2001:db8::1)', 'cached like IPv4');
+      assert.equal(r.renderSync('2001:db8::1', 10 + 3600), undefined, 'for 3600 s of packet time');
+      assert.equal(dns.queries.length, 1);
+    });
+  });
+
+  it('sanitises IPv6 answers like IPv4 ones; a numeric name is never accepted', async () => {
+    const answers: Record<string, string> = { [ARPA]: 'evil name (1.2.3.4)' };
+    const handler: FakeDnsHandler = (_a, qname) => (answers[qname.toLowerCase()] !== undefined ? { kind: 'answer', name: answers[qname.toLowerCase()] } : { kind: 'nxdomain' });
+    await withDns(handler, {}, async (r) => {
+      assert.equal(await r.render('2001:db8::1', 1), '2001:db8::1');
+      assert.equal(r.stats.sanitised, 1);
+      answers[ARPA] = '10.1.2.3';
+      assert.equal(await r.render('2001:db8::1', 2), '2001:db8::1');
+      assert.equal(r.stats.sanitised, 2);
+    });
+  });
+
+  it('never asks DNS about ::1, link-local, multicast or IPv4-mapped addresses; /etc/hosts IPv6 lines answer first', async () => {
+    await withDns(() => ({ kind: 'answer', name: 'leak.example' }), { hostsText: '::1 localhost ip6-localhost\n2001:db8::53 ns.example\n' }, async (r, dns) => {
+      assert.equal(r.renderSync('::1', 1), 'localhost');
+      assert.equal(r.renderSync('2001:db8::53', 1), 'ns.example');
+      for (const a of ['fe80::1', 'ff02::1', '::ffff:192.0.2.1', '::']) assert.equal(await r.render(a, 1), a);
+      assert.equal(dns.queries.length, 0);
+    });
+  });
+});

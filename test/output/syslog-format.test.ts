@@ -150,8 +150,12 @@ describe('syslog options', () => {
     assert.equal(code(['--syslog-format', 'json']), 'IPLOG_ERR_BAD_SYSLOG_FORMAT');
     assert.equal(code(['--syslog-socket', 'x'.repeat(108)]), 'IPLOG_ERR_BAD_SYSLOG_SOCKET');
     const r = run(['--syslog-format', 'json']) as Extract<CliResult, { kind: 'exit' }>;
-    assert.equal(r.stdout, 'Fatal: Syslog format must be either "rfc3164" or "rfc5424".\nYou gave "json"\n');
+    // the default command line: on stderr (with --profile compat: on stdout, as 2.2.3's fatal())
+    assert.equal(r.stderr, 'iplog: Fatal: Syslog format must be either "rfc3164" or "rfc5424".\nYou gave "json"\n');
+    assert.equal(r.stdout, '');
     assert.equal(r.status, 255);
+    const c = run(['--profile', 'compat', '--syslog-format', 'json']) as Extract<CliResult, { kind: 'exit' }>;
+    assert.equal(c.stdout, 'Fatal: Syslog format must be either "rfc3164" or "rfc5424".\nYou gave "json"\n');
   });
 
   test('iplog.conf statements, and their diagnostics', () => {

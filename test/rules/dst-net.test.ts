@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileNets, netMatch, parseNet, NetSyntaxError } from '../../src/rules/dst-net';
+import { compileNets, netMatch, netMatch6, parseNet, NetSyntaxError } from '../../src/rules/dst-net';
+import { IpAddr } from '../../src/net/addr';
 import { ip4 } from '../helpers/packets';
 
 test('BPF net forms: CIDR, leading octets, "mask", a whole address', () => {
@@ -23,4 +24,19 @@ test('matching', () => {
   assert.equal(netMatch(m, ip4('192.168.1.77')), true);
   assert.equal(netMatch(m, ip4('192.168.2.1')), false);
   assert.equal(netMatch(m, ip4('11.0.0.1')), false);
+});
+
+test('IPv6 networks select IPv6 packets; the IPv4 ones IPv4 packets', () => {
+  const m = compileNets(['192.0.2.0/24', '2001:db8:1::/48', '2001:db8::7']);
+  const w = (t: string) => {
+    const a = IpAddr.parse(t)!;
+    return new Uint32Array([a.w0, a.w1, a.w2, a.w3]);
+  };
+  assert.equal(netMatch6(m, w('2001:db8:1:ffff::1')), true);
+  assert.equal(netMatch6(m, w('2001:db8::7')), true);
+  assert.equal(netMatch6(m, w('2001:db8::8')), false);
+  assert.equal(netMatch(m, ip4('192.0.2.9')), true);
+  assert.equal(netMatch6(compileNets(['192.0.2.0/24']), w('::ffff:192.0.2.9')), false);
+  for (const bad of ['2001:db8::1/64', '2001:db8::/129', '2001:db8:::/48', 'fe80::/64%eth0'])
+    assert.throws(() => compileNets([bad]), NetSyntaxError, bad);
 });

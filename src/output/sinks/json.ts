@@ -5,7 +5,8 @@
  *
  * Every line the pipeline emits reaches this sink with its event and the host texts it
  * was rendered from; the object carries the event's facts as typed fields (kind, packet
- * time as ISO 8601 UTC and epoch seconds, profile, addresses as dotted quads, ports,
+ * time as ISO 8601 UTC and epoch seconds, profile, address family, addresses (dotted
+ * quads, IPv6 in RFC 5952 form), ports,
  * detector, packet count, bytes, kind-specific detail), the host texts as the line shows
  * them, the name part of each (null when the line shows only an address), and the line
  * text itself. A line written without an event (life cycle: `iplog started.`) becomes
@@ -16,14 +17,14 @@
  * owns the reverse zone chooses it) is reported only in `*_host`/`*_name`.
  *
  * Output is buffered like the text sink (written at every reader chunk, at 64 KiB and at
- * close); a closed stdout pipe ends the run quietly (BrokenPipeError), as for text.
+ * close); write errors (disk full, a closed pipe) are handled as for text (faults.ts).
  */
-import type { IplogEvent } from '../event';
+import type { DetailValue, IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
 import { ChunkBuffer } from './text';
 import { chooseSink } from './open';
 import { TeeSink } from './tee';
-import { dottedQuad } from '../resolve-api';
+import type { OutputFaults } from './faults';
 import { IplogError, ERR } from '../../errors';
 import type { Profile, Settings } from '../../config/settings';
 
@@ -32,7 +33,6 @@ export const JSON_SCHEMA_VERSION = 1;
 /** Kind of a line written without an event (life cycle and other messages). */
 export const MESSAGE_KIND = 'iplog.message';
 
-type DetailValue = string | number | boolean | number[] | null;
 
 /** One JSON event, field order as written. */
 export interface JsonEvent {
@@ -43,7 +43,9 @@ export interface JsonEvent {
   epoch: number;
   kind: string;
   profile: Profile;
-  /** dotted quad; for ban.* kinds the banned address, IPv4 or IPv6 */
+  /** address family of the event (4 or 6); null for a line without an event */
+  family: 4 | 6 | null;
+  /** dotted quad or RFC 5952 IPv6; for ban.* kinds the banned address */
   src: string | null;
   sport: number | null;
   /** the source as the line renders it (`1.2.3.4`, `name`, `name (1.2.3.4)`); null if not rendered */
@@ -61,11 +63,6 @@ export interface JsonEvent {
   text: string;
 }
 
-/** Kinds whose events name one address only (the ban manager's lines): no destination. */
-function hasDestination(kind: string): boolean {
-  return !kind.startsWith('ban.') && kind !== MESSAGE_KIND && kind !== 'log.match';
-}
-
 const iso = (sec: number): string => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The name part of a rendered host text: null if it is just `addr`, the name before ` (addr)` else. */
@@ -76,40 +73,37 @@ export function nameOf(host: string | null, addr: string | null): string | null 
 }
 
 const orNull = (n: number): number | null => (n < 0 ? null : n);
+const shown = (h: string | undefined): string | null => (h === undefined || h === '' ? null : h);
 
 /** The JSON twin of one line. `now` is the line's network time (used when there is no event). */
 export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined, hosts: LineHosts | undefined, profile: Profile): JsonEvent {
   if (ev === undefined) {
     return {
-      schema_version: JSON_SCHEMA_VERSION, time: iso(now), epoch: now, kind: MESSAGE_KIND, profile,
+      schema_version: JSON_SCHEMA_VERSION, time: iso(now), epoch: now, kind: MESSAGE_KIND, profile, family: null,
       src: null, sport: null, src_host: null, src_name: null,
       dst: null, dport: null, dst_host: null, dst_name: null,
       detector: null, count: null, bytes: null, detail: null, text,
     };
   }
-  const kind = ev.kind;
-  const withDst = hasDestination(kind);
-  // the ban manager's events name IPv4 or IPv6 addresses: its canonical text is in detail.addr
-  const banAddr = kind.startsWith('ban.') || kind === 'log.match' ? ev.detail?.addr : undefined;
-  const src = typeof banAddr === 'string' ? banAddr : dottedQuad(ev.src);
-  const dst = withDst ? dottedQuad(ev.dst) : null;
-  const srcHost = hosts !== undefined && hosts[0] !== '' ? hosts[0] : null;
-  // slot 1 is the destination, except in a redirect line (the gateway; the line never shows D)
-  const dstHost = withDst && kind !== 'icmp.redirect' && hosts !== undefined && hosts[1] !== '' ? hosts[1] : null;
+  const src = ev.src.toString();
+  const dst = ev.dst === null ? null : ev.dst.toString();
+  const srcHost = shown(hosts?.src);
+  const dstHost = dst === null ? null : shown(hosts?.dst);
   let detail: Record<string, DetailValue> | null = ev.detail === null ? null : { ...ev.detail };
-  if (hosts !== undefined) detail = withOtherHosts(kind, hosts, detail);
+  if (hosts !== undefined) detail = withOtherHosts(ev.kind, hosts, detail);
   return {
     schema_version: JSON_SCHEMA_VERSION,
     time: iso(ev.time),
     epoch: ev.time,
-    kind,
+    kind: ev.kind,
     profile,
+    family: ev.family,
     src,
     sport: orNull(ev.sport),
     src_host: srcHost,
     src_name: nameOf(srcHost, src),
     dst,
-    dport: withDst ? orNull(ev.dport) : null,
+    dport: dst === null ? null : orNull(ev.dport),
     dst_host: dstHost,
     dst_name: nameOf(dstHost, dst),
     detector: ev.detector,
@@ -120,12 +114,13 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
   };
 }
 
-/** Hosts other than S and D that some ICMP lines render, added to the detail by name. */
+/** The rendered hosts of roles other than source and destination, added to the detail by name. */
 function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, DetailValue> | null): Record<string, DetailValue> | null {
   let extra: Record<string, string> | null = null;
-  if (kind === 'icmp.redirect') extra = { gateway_host: hosts[1], target_host: hosts[2] };
-  else if (kind === 'icmp.unreachable' && hosts[2] !== '') extra = { quoted_dst_host: hosts[2] };
-  else if (kind === 'icmp.mask_reply') extra = { mask_host: hosts[2] };
+  if (kind === 'icmp.redirect') extra = { gateway_host: hosts.gateway, target_host: hosts.quoted };
+  else if (hosts.gateway !== '') extra = { gateway_host: hosts.gateway, quoted_dst_host: hosts.quoted };
+  else if (hosts.quoted !== '') extra = { quoted_dst_host: hosts.quoted };
+  else if (hosts.mask !== '') extra = { mask_host: hosts.mask };
   return extra === null ? detail : { ...(detail ?? {}), ...extra };
 }
 
@@ -142,14 +137,14 @@ export class JsonSink implements LineSink {
   }
 
   /** Standard output (fd 1). */
-  static stdout(profile: Profile): JsonSink {
-    return new JsonSink(profile, ChunkBuffer.stdout());
+  static stdout(profile: Profile, faults?: OutputFaults): JsonSink {
+    return new JsonSink(profile, ChunkBuffer.stdout(faults));
   }
 
   /** A file opened for appending, mode 0644 (like -l). */
-  static openFile(path: string, profile: Profile): JsonSink {
+  static openFile(path: string, profile: Profile, faults?: OutputFaults): JsonSink {
     try {
-      return new JsonSink(profile, ChunkBuffer.file(path));
+      return new JsonSink(profile, ChunkBuffer.file(path, faults));
     } catch (e) {
       throw new IplogError(`Unable to open "${path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
     }
@@ -163,6 +158,11 @@ export class JsonSink implements LineSink {
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
     this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
+  }
+
+  /** A record that is no line's twin (the replay's final `iplog.summary`), already shaped. */
+  writeRecord(record: object): void {
+    this.out.add(JSON.stringify(record) + '\n');
   }
 
   flush(): void {
@@ -187,6 +187,8 @@ export interface Outputs {
   sink: LineSink;
   /** the text sink, when the text lines go anywhere (hand it to sinkClosed()) */
   text: LineSink | null;
+  /** the JSON sink of --json, if any */
+  json?: JsonSink | null;
 }
 
 /**
@@ -195,23 +197,29 @@ export interface Outputs {
  * carries nothing else: text lines still go to a log file or syslog, but if they would
  * have gone to standard output (a replay without -l) they are not written; `-L` with
  * `--json -` is a start-up error. `openText` opens the text sink (openSink()) and is only
- * called when the text goes somewhere.
+ * called when the text goes somewhere. `faults` (pass the same to openSink()) receives
+ * the write errors of the JSON output and learns how many outputs the run has.
  */
-export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () => LineSink): Outputs {
+export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () => LineSink, faults?: OutputFaults): Outputs {
+  if (faults !== undefined) faults.outputs = 1;
   if (s.jsonFile === undefined) {
     const text = openText();
     return { sink: text, text };
   }
+  if (faults !== undefined) faults.outputs = 2;
   if (s.jsonFile === '-') {
     if (s.flags.stdout) {
       throw new IplogError('--json - and --stdout (-L) both write standard output; send the text lines to a file with -l FILE, or the JSON to a file with --json FILE.', ERR.JSON_STDOUT);
     }
-    const json = JsonSink.stdout(s.profile);
-    if (textOnStdout(s, mode)) return { sink: json, text: null };
+    const json = JsonSink.stdout(s.profile, faults);
+    if (textOnStdout(s, mode)) {
+      if (faults !== undefined) faults.outputs = 1;
+      return { sink: json, text: null, json };
+    }
     const text = openText();
-    return { sink: new TeeSink([text, json]), text };
+    return { sink: new TeeSink([text, json]), text, json };
   }
-  const json = JsonSink.openFile(s.jsonFile, s.profile);
+  const json = JsonSink.openFile(s.jsonFile, s.profile, faults);
   let text: LineSink;
   try {
     text = openText();
@@ -219,6 +227,6 @@ export function openOutputs(s: Settings, mode: 'replay' | 'live', openText: () =
     json.close(0);
     throw e;
   }
-  return { sink: new TeeSink([text, json]), text };
+  return { sink: new TeeSink([text, json]), text, json };
 }
 

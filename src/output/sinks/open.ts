@@ -15,6 +15,7 @@
  * lines are lost.
  */
 import { TextSink } from './text';
+import type { OutputFaults } from './faults';
 import type { LineSink } from './sink';
 import { SyslogSink, loadUnixDgram, localSyslogSink, remoteSyslogSink, type OpLog, type SyslogStats } from './syslog';
 import { IplogError, ERR } from '../../errors';
@@ -26,6 +27,8 @@ export type RunMode = 'replay' | 'live';
 export interface OpenSinkDeps {
   /** the operational log: syslog outages, drops, reconnections */
   log?: OpLog;
+  /** write errors of stdout and files (faults.ts); default: the replay rules, unreported */
+  faults?: OutputFaults;
 }
 
 /**
@@ -54,10 +57,10 @@ export function openSink(s: Settings, mode: RunMode, deps: OpenSinkDeps = {}): L
   const c = chooseSink(s, mode);
   switch (c.kind) {
     case 'stdout':
-      return TextSink.stdout();
+      return TextSink.stdout(deps.faults);
     case 'file':
       try {
-        return TextSink.openFile(c.path);
+        return TextSink.openFile(c.path, deps.faults);
       } catch (e) {
         throw new IplogError(`Unable to open "${c.path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
       }

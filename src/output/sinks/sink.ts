@@ -3,14 +3,13 @@
  * line was produced; a sink adds its own framing (timestamp, syslog header).
  */
 import type { IplogEvent } from '../event';
+import type { RoleHosts } from '../lines';
 
 /**
- * The host texts a line was built from, exactly as rendered in it (the emitter's three
- * slots): [0] the source; [1] the destination when the line shows it, else '' (for
- * `icmp.redirect` this slot is the gateway); [2] a third host or '' (the quoted
- * destination of an unreachable, a redirect's target, a mask reply's mask).
+ * The host texts a line was built from, by role, exactly as rendered in it ('' for a role
+ * the line does not show): see output/lines.ts.
  */
-export type LineHosts = readonly [string, string, string];
+export type LineHosts = RoleHosts;
 
 export interface LineSink {
   /**

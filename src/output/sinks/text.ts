@@ -15,14 +15,11 @@
 import { writeSync, openSync, closeSync } from 'node:fs';
 import { stamp } from '../timestamp';
 import type { LineSink } from './sink';
+import { OutputFaults, type OutputState } from './faults';
+
+export { BrokenPipeError } from './faults';
 
 const FLUSH_AT = 1 << 16;
-
-export class BrokenPipeError extends Error {
-  constructor() {
-    super('output closed (EPIPE)');
-  }
-}
 
 /**
  * Text in, large pieces out: the buffering shared by the text and JSON sinks. `emit`
@@ -37,15 +34,18 @@ export class ChunkBuffer {
     private readonly onClose: () => void = () => {},
   ) {}
 
-  /** Standard output (fd 1). */
-  static stdout(): ChunkBuffer {
-    return new ChunkBuffer(fdWriter(1));
+  /**
+   * Standard output (fd 1). Write errors go to `faults` (faults.ts): without it, the
+   * replay rules (a closed pipe throws BrokenPipeError).
+   */
+  static stdout(faults?: OutputFaults): ChunkBuffer {
+    return new ChunkBuffer(fdWriter(1, (faults ?? new OutputFaults('replay')).output('stdout')));
   }
 
   /** A file opened for appending, mode 0644, as -l does (throws the open error). */
-  static file(path: string): ChunkBuffer {
+  static file(path: string, faults?: OutputFaults): ChunkBuffer {
     const fd = openSync(path, 'a', 0o644);
-    return new ChunkBuffer(fdWriter(fd), () => closeSync(fd));
+    return new ChunkBuffer(fdWriter(fd, (faults ?? new OutputFaults('replay')).output(path)), () => closeSync(fd));
   }
 
   /** In memory (tests, benchmarks). */
@@ -94,13 +94,13 @@ export class TextSink implements LineSink {
   }
 
   /** Standard output (fd 1). */
-  static stdout(): TextSink {
-    return new TextSink(ChunkBuffer.stdout());
+  static stdout(faults?: OutputFaults): TextSink {
+    return new TextSink(ChunkBuffer.stdout(faults));
   }
 
   /** A log file opened for appending, mode 0644, as -l does. */
-  static openFile(path: string): TextSink {
-    return new TextSink(ChunkBuffer.file(path));
+  static openFile(path: string, faults?: OutputFaults): TextSink {
+    return new TextSink(ChunkBuffer.file(path, faults));
   }
 
   /** Collects the framed output in memory (tests, benchmarks). */
@@ -147,10 +147,21 @@ export class TextSink implements LineSink {
   }
 }
 
-/** Writes whole chunks to a file descriptor; EAGAIN waits, EPIPE becomes BrokenPipeError. */
-export function fdWriter(fd: number): (chunk: string) => void {
+/**
+ * Writes whole chunks to a file descriptor; EAGAIN waits. Other errors go to `state`
+ * (faults.ts), which counts and reports them and, by the run's rules, drops the rest of
+ * the chunk or throws (a replay). An output given up (closed stdout) or failing in a
+ * replay drops what it is given, counted.
+ */
+export function fdWriter(fd: number, state: OutputState): (chunk: string) => void {
   return (chunk) => {
-    const data = Buffer.from(chunk, 'utf8');
+    if (state.closed) {
+      state.dropped(chunk);
+      return;
+    }
+    // a line cut by an earlier failure is ended first, so the next one starts clean
+    const prefix = state.cutLine ? 1 : 0;
+    const data = Buffer.from(prefix ? '\n' + chunk : chunk, 'utf8');
     let off = 0;
     while (off < data.length) {
       try {
@@ -158,9 +169,13 @@ export function fdWriter(fd: number): (chunk: string) => void {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue; // a non-blocking pipe: wait for room
-        if (code === 'EPIPE') throw new BrokenPipeError();
-        throw e;
+        // the pending newline still pending if nothing went out; failed() marks a new cut
+        state.cutLine = prefix === 1 && off === 0;
+        state.failed(e, chunk, Math.max(0, off - prefix));
+        return;
       }
     }
+    state.cutLine = false;
+    state.succeeded();
   };
 }

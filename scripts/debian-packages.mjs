@@ -1,0 +1,23 @@
+// The Debian packages scripts/setup.mjs installs (as root, when missing), by purpose.
+// test/scripts/setup.test.ts checks that the demo's list stays this short.
+
+// What `npm run demo` needs: libpcap's headers and library for the live-capture addon
+// (native/), and node-gyp's toolchain (python3, make, g++) that `npm ci` builds it and
+// unix-dgram with. Nothing else: the demo replays bundled captures.
+export const DEMO_DEBIAN = ['libpcap-dev', 'python3', 'make', 'g++'];
+
+// What the test suite drives when present: capture tools for the cross-checks against
+// libpcap; firewall tools, ping, nmap and hping3 for the ban tests in network namespaces.
+export const TEST_DEBIAN = [...DEMO_DEBIAN, 'tcpdump', 'gcc', 'rsyslog', 'nftables', 'ipset', 'iptables', 'nmap', 'hping3', 'iputils-ping',
+  // the real consumers the HIDS integrations are tested against (test/integrations/)
+  'fail2ban', 'pcre2-utils',
+  // the live-capture tests and benchmark: network namespaces, veth pairs, traffic replay
+  'iproute2', 'tcpreplay',
+  // the daemon tests: config/iplog.logrotate is checked with logrotate -d
+  'logrotate',
+  // test/install/deb.test.ts: a fresh Debian 12 root to dpkg -i the package into
+  'debootstrap',
+  // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban test,
+  // and journald (package systemd), curl, openssl. The corpus script (test/tools/make-log-corpus.ts)
+  // also needs nginx-light and apache2, installed by hand: no test needs them
+  'openssh-server', 'openssh-client', 'sshpass', 'systemd', 'curl', 'openssl'];

@@ -1,0 +1,47 @@
+/**
+ * The scan table's reports as events: `scan.detected` when a pair reaches a detector's
+ * threshold (with the ports it has seen), `scan.expired` when an episode ends. The
+ * wording is the line catalogue's (output/lines.ts).
+ */
+import { DETECTORS } from './index';
+import { SCAN_DST_PORTS, SCAN_SRC_PORTS } from './define';
+import type { ScanReporter } from './scan-table';
+import type { ScanReporter6 } from './scan-table6';
+import { IpAddr } from '../net/addr';
+import { event, type IplogEvent } from '../output/event';
+
+export function scanReporter(emit: (ev: IplogEvent) => void): ScanReporter {
+  const r = scanReporter6(emit);
+  return {
+    detected: (type, src, dst, dports, sports, count, bytes, now) => r.detected(type, IpAddr.v4(src), IpAddr.v4(dst), dports, sports, count, bytes, now),
+    ended: (type, src, dst, count, bytes, now) => r.ended(type, IpAddr.v4(src), IpAddr.v4(dst), count, bytes, now),
+  };
+}
+
+/** The same for tables that hold address values (the IPv6 table). */
+export function scanReporter6(emit: (ev: IplogEvent) => void): ScanReporter6 {
+  return {
+    detected: (type, src, dst, dports, sports, count, bytes, now) => {
+      const d = DETECTORS[type]!;
+      emit(
+        event('scan.detected', now, src, {
+          dst,
+          detector: d.name,
+          count,
+          bytes,
+          detail: {
+            title: d.title,
+            dports,
+            dports_truncated: dports.length >= SCAN_DST_PORTS,
+            sports,
+            sports_truncated: sports.length >= SCAN_SRC_PORTS,
+          },
+        }),
+      );
+    },
+    ended: (type, src, dst, count, bytes, now) => {
+      const d = DETECTORS[type]!;
+      emit(event('scan.expired', now, src, { dst, detector: d.name, count, bytes, detail: { title: d.title } }));
+    },
+  };
+}

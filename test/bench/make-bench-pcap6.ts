@@ -1,0 +1,171 @@
+/**
+ * The IPv6 benchmark capture: the spoofed TCP SYN flood of make-bench-pcap.ts, over IPv6.
+ *
+ * What the file holds (classic pcap, little-endian, microseconds, LINKTYPE_ETHERNET):
+ *  - N frames of 74 bytes (Ethernet 14 + IPv6 40 + TCP 20), caplen = len = 74;
+ *  - timestamps 5 µs apart from 2024-01-01T00:00:00Z, as the IPv4 capture;
+ *  - the flood: 65,536 sources 2001:db8:f100::/112 (the low 16 bits a bijective mix of
+ *    the packet index, re-keyed every 65,536 packets, as for IPv4) to 2001:db8::1, hop
+ *    limit 64, window 512; ports and sequence numbers from a seeded PRNG;
+ *  - 1 frame in 1000 from one of eight SYN scanners 2001:db8:5ca::10–17 (ports 1, 2, 3...
+ *    from a fixed source port), as in the IPv4 capture;
+ *  - TCP checksums are valid (IPv6 pseudo-header).
+ * Only documentation addresses (2001:db8::/32). Regenerated when missing or of the wrong
+ * size; the name carries the packet count and GENERATOR6_VERSION.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BenchPcap } from './make-bench-pcap';
+
+export const GENERATOR6_VERSION = 1;
+
+const FRAME = 74;
+const RECORD = 16 + FRAME;
+const FILE_HEADER = 24;
+const START_SEC = 1704067200;
+const STEP_US = 5;
+const SEED = 0x6b10c226;
+const SCANNER_EVERY = 1000;
+const SCANNERS = 8;
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+function mix16(x: number, round: number): number {
+  x = (x ^ (round * 0x2f1d)) & 0xffff;
+  x = Math.imul(x, 0x9e37) & 0xffff;
+  x ^= x >>> 7;
+  x = Math.imul(x, 0x5bd5) & 0xffff;
+  x ^= x >>> 9;
+  x = (x + round * 0x3c6f) & 0xffff;
+  return x;
+}
+
+function sum16(b: Buffer, o: number, len: number, init: number): number {
+  let s = init;
+  for (let i = o; i < o + len; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+export function bench6PcapName(packets: number): string {
+  return `syn-flood6-${packets}-v${GENERATOR6_VERSION}.pcap`;
+}
+
+export function bench6PcapSize(packets: number): number {
+  return FILE_HEADER + packets * RECORD;
+}
+
+export function writeBench6Pcap(file: string, packets: number): void {
+  const rnd = prng(SEED);
+  const perChunk = Math.floor((4 << 20) / RECORD);
+  const buf = Buffer.alloc(perChunk * RECORD);
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    const hdr = Buffer.alloc(FILE_HEADER);
+    hdr.writeUInt32LE(0xa1b2c3d4, 0);
+    hdr.writeUInt16LE(2, 4);
+    hdr.writeUInt16LE(4, 6);
+    hdr.writeUInt32LE(262144, 16);
+    hdr.writeUInt32LE(1, 20);
+    fs.writeSync(fd, hdr);
+    const dst = Buffer.from('20010db8000000000000000000000001', 'hex');
+    for (let r = 0; r < perChunk; r++) {
+      const o = r * RECORD;
+      buf.writeUInt32LE(FRAME, o + 8);
+      buf.writeUInt32LE(FRAME, o + 12);
+      const e = o + 16;
+      buf.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x86, 0xdd], e);
+      const h = e + 14;
+      buf.writeUInt32BE(0x60000000, h);
+      buf.writeUInt16BE(20, h + 4); // payload length
+      buf[h + 6] = 6; // TCP
+      buf.writeUInt32BE(0x20010db8, h + 8);
+      dst.copy(buf, h + 24);
+      const t = h + 40;
+      buf[t + 12] = 0x50;
+      buf[t + 13] = 0x02; // SYN
+    }
+    const scanSeq = new Uint32Array(SCANNERS);
+    let flood = 0;
+    let scan = 0;
+    let r = 0;
+    for (let i = 0; i < packets; i++) {
+      const o = r * RECORD;
+      const us = i * STEP_US;
+      buf.writeUInt32LE(START_SEC + Math.floor(us / 1e6), o);
+      buf.writeUInt32LE(us % 1e6, o + 4);
+      const h = o + 16 + 14;
+      const t = h + 40;
+      let sport: number;
+      let dport: number;
+      if (i % SCANNER_EVERY === SCANNER_EVERY - 1) {
+        const k = scan % SCANNERS;
+        scan++;
+        buf.writeUInt32BE(0x05ca0000, h + 12); // 2001:db8:5ca::
+        buf.writeUInt32BE(0, h + 16);
+        buf.writeUInt32BE(0x10 + k, h + 20);
+        sport = 40000 + k;
+        dport = ++scanSeq[k]!;
+        buf[h + 7] = 52;
+        buf.writeUInt16BE(1024, t + 14);
+      } else {
+        buf.writeUInt32BE(0xf1000000, h + 12); // 2001:db8:f100::
+        buf.writeUInt32BE(0, h + 16);
+        buf.writeUInt32BE(mix16(flood & 0xffff, Math.floor(flood / 65536)), h + 20);
+        flood++;
+        const p = rnd();
+        sport = 1024 + ((p & 0xffff) % 64512);
+        dport = 1 + ((p >>> 16) % 65535);
+        buf[h + 7] = 64;
+        buf.writeUInt16BE(512, t + 14);
+      }
+      buf.writeUInt16BE(sport, t);
+      buf.writeUInt16BE(dport, t + 2);
+      buf.writeUInt32BE(rnd(), t + 4);
+      buf[t + 16] = 0;
+      buf[t + 17] = 0;
+      // pseudo-header: source, destination, upper-layer length 20, next header 6
+      const pseudo = sum16(buf, h + 8, 32, 20 + 6);
+      buf.writeUInt16BE(~sum16(buf, t, 20, pseudo) & 0xffff, t + 16);
+      if (++r === perChunk) {
+        fs.writeSync(fd, buf, 0, r * RECORD);
+        r = 0;
+      }
+    }
+    if (r > 0) fs.writeSync(fd, buf, 0, r * RECORD);
+    fs.closeSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function ensureBench6Pcap(dir: string, packets: number): BenchPcap {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, bench6PcapName(packets));
+  for (const old of fs.readdirSync(dir)) {
+    const m = /^syn-flood6-\d+-v(\d+)\.pcap(\.tmp-\d+)?$/.exec(old);
+    if (m !== null && (Number(m[1]) !== GENERATOR6_VERSION || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
+  }
+  let ok = false;
+  try {
+    ok = fs.statSync(file).size === bench6PcapSize(packets);
+  } catch {
+    ok = false;
+  }
+  if (ok) return { path: file, packets, generated: false, seconds: 0 };
+  const t0 = process.hrtime.bigint();
+  writeBench6Pcap(file, packets);
+  return { path: file, packets, generated: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}

@@ -1,0 +1,194 @@
+/**
+ * The live sensor under output faults (docs/operations.md "Faults"), for real: bin/iplog
+ * capturing on the loopback of a namespace the test creates (192.0.2.1/32 on it, traffic
+ * nowhere else).
+ *
+ *  - disk full: `-l` on a 64 KiB tmpfs the test mounts and fills. The sensor goes on
+ *    (it used to exit 70): the JSON events keep coming, the op log says `output write
+ *    failed`, and once there is room again the file gets the new lines and the op log
+ *    `output recovered`; SIGUSR1 statistics count the lost lines;
+ *  - standard output closed (`-L` into a pipe whose reader goes away): reported as
+ *    `output closed` and counted; the JSON file and capture go on (it used to exit 0);
+ *  - 100 SIGHUPs leave no eventfd or other descriptor behind.
+ */
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNetns, deleteNetns, ip, loadAddonLocks, privilegedSkip, readOr, root, unstamp, waitFor, addonPath } from './helpers';
+
+const BIN = join(root, 'bin', 'iplog');
+const ADDR = '192.0.2.1';
+const skip =
+  privilegedSkip() ||
+  (loadAddonLocks() === null ? `the capture addon is not built (${addonPath})` : false) ||
+  (spawnSync('sh', ['-c', 'command -v mount']).status !== 0 ? 'mount(8) is missing' : false);
+
+const cleanup: (() => void)[] = [];
+after(() => {
+  for (const f of cleanup.reverse()) f();
+});
+
+function records(op: string): { msg: string; [k: string]: unknown }[] {
+  return readOr(op)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+}
+
+/** TCP connection attempts from inside `ns` to ADDR:ports (closed ports: SYN, RST). */
+function connectIn(ns: string, ports: number[]): void {
+  const script = `const net=require('net');let n=${ports.length};for(const p of ${JSON.stringify(ports)}){const s=net.connect(p,'${ADDR}');` +
+    `const done=()=>{s.destroy();if(--n===0)process.exit(0)};s.on('error',done);s.on('connect',done);}setTimeout(()=>process.exit(0),3000);`;
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+function namespace(tag: string): string {
+  const ns = createNetns(tag);
+  cleanup.push(() => deleteNetns(ns));
+  ip('-n', ns, 'addr', 'add', `${ADDR}/32`, 'dev', 'lo');
+  return ns;
+}
+
+function start(ns: string, args: string[], stdout: 'pipe' | number): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, '-N', '--config', '/dev/null', '-o', '-i', 'lo', ...args], {
+    stdio: ['ignore', stdout, 'inherit'],
+    env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' },
+  });
+  cleanup.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, exited: new Promise((r) => child.once('exit', (c) => r(c))) };
+}
+
+const jsonKinds = (file: string) =>
+  readOr(file)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { kind: string; dport: number | null });
+
+describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
+  test('disk full on -l: capture, JSON and detection go on; the loss is reported, counted, and the recovery logged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-full-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const mnt = join(dir, 'small');
+    mkdirSync(mnt);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'iplog-test-full', mnt], { encoding: 'utf8' });
+    assert.equal(m.status, 0, m.stderr);
+    cleanup.push(() => void spawnSync('umount', ['-l', mnt]));
+    // fill it to the last byte
+    const filler = join(mnt, 'filler');
+    const fd = openSync(filler, 'w');
+    const block = Buffer.alloc(4096, 0x78);
+    for (;;) {
+      try {
+        if (writeSync(fd, block) < block.length) break;
+      } catch {
+        break;
+      }
+    }
+    closeSync(fd);
+    const ns = namespace('full');
+    const log = join(mnt, 'iplog.log');
+    const events = join(dir, 'events.json');
+    const op = join(dir, 'op.log');
+    const s = start(ns, ['-l', log, '--json', events, '--op-log', op, '--pid-file', join(dir, 'p.pid')], 'ignore' as unknown as number);
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog started')), 'running');
+
+    connectIn(ns, [22, 23]);
+    assert.ok(await waitFor(() => jsonKinds(events).filter((e) => e.kind === 'tcp.connection_attempt').length >= 2), 'JSON events while the disk is full');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg.startsWith('output write failed'))), 'the failure is in the op log');
+    const fail = records(op).find((r) => r.msg.startsWith('output write failed'))!;
+    assert.deepEqual([fail.code, fail.output, fail.err], ['IPLOG_ERR_OUTPUT_WRITE', log, 'No space left on device']);
+    assert.equal(s.child.exitCode, null, 'the sensor is still running');
+
+    rmSync(filler);
+    connectIn(ns, [25]);
+    assert.ok(await waitFor(() => unstamp(readOr(log)).some((l) => /^TCP: smtp connection attempt from 192\.0\.2\.1:\d+$/.test(l))), 'new lines reach the file again');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'output recovered')), 'the recovery is in the op log');
+    assert.ok((records(op).find((r) => r.msg === 'output recovered')!.linesLost as number) >= 2);
+    // nothing before the recovery got in, nothing after it was lost
+    assert.equal(unstamp(readOr(log)).filter((l) => l.startsWith('TCP: ssh')).length, 0);
+
+    s.child.kill('SIGUSR1');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'statistics')));
+    const st = records(op).find((r) => r.msg === 'statistics')! as unknown as { outputs: { output: string; linesLost: number; failing: boolean }[] };
+    assert.equal(st.outputs.length, 1);
+    assert.equal(st.outputs[0]!.output, log);
+    assert.ok(st.outputs[0]!.linesLost >= 2);
+    assert.equal(st.outputs[0]!.failing, false);
+
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  });
+
+  test('100 SIGHUPs: no eventfd or other file descriptor left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-hup-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ns = namespace('hup');
+    const op = join(dir, 'op.log');
+    const s = start(ns, ['-l', join(dir, 'out.log'), '--op-log', op, '--pid-file', join(dir, 'p.pid')], 'ignore' as unknown as number);
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog started')), 'running');
+    const pid = Number(readOr(join(dir, 'p.pid')).trim());
+    const fds = (): { all: number; eventfd: number } => {
+      let all = 0;
+      let eventfd = 0;
+      for (const f of readdirSync(`/proc/${pid}/fd`)) {
+        all++;
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${f}`) === 'anon_inode:[eventfd]') eventfd++;
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+      return { all, eventfd };
+    };
+    const restarted = () => records(op).filter((r) => r.msg === 'iplog restarted').length;
+    // one restart first: whatever a restart opens once (and keeps) is in the baseline
+    process.kill(pid, 'SIGHUP');
+    assert.ok(await waitFor(() => restarted() === 1), 'first restart');
+    const before = fds();
+    for (let i = 0; i < 100; i++) {
+      process.kill(pid, 'SIGHUP');
+      await waitFor(() => restarted() >= i + 2, 10_000);
+    }
+    assert.ok(await waitFor(() => restarted() === 101, 30_000), `restarts: ${restarted()}`);
+    const after = fds();
+    // the eventfds were 24 -> 85 after 500 restarts: the capture thread's wake-up eventfd
+    // was closed only when the garbage collector freed the handle
+    assert.ok(after.eventfd <= before.eventfd, `eventfds ${before.eventfd} -> ${after.eventfd}`);
+    assert.ok(after.all <= before.all + 2, `file descriptors ${before.all} -> ${after.all}`);
+    connectIn(ns, [22]);
+    assert.ok(await waitFor(() => unstamp(readOr(join(dir, 'out.log'))).some((l) => l.startsWith('TCP: ssh connection attempt'))), 'still capturing');
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  });
+
+  test('-L into a pipe whose reader goes away: reported and counted; the JSON file and capture go on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-pipe-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ns = namespace('pipe');
+    const events = join(dir, 'events.json');
+    const op = join(dir, 'op.log');
+    const s = start(ns, ['-L', '--json', events, '--op-log', op, '--pid-file', join(dir, 'p.pid')], 'pipe');
+    await new Promise<void>((r) => s.child.stdout!.once('data', () => r())); // `iplog started.`
+    s.child.stdout!.destroy();
+    connectIn(ns, [22]);
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg.startsWith('output closed'))), 'the closed output is in the op log');
+    const closed = records(op).find((r) => r.msg.startsWith('output closed'))!;
+    assert.deepEqual([closed.code, closed.output], ['IPLOG_ERR_OUTPUT_CLOSED', 'stdout']);
+    connectIn(ns, [23]);
+    assert.ok(await waitFor(() => jsonKinds(events).some((e) => e.dport === 23)), 'JSON events after stdout closed');
+    assert.equal(s.child.exitCode, null, 'the sensor is still running');
+    s.child.kill('SIGUSR1');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'statistics')));
+    const st = records(op).find((r) => r.msg === 'statistics')! as unknown as { outputs: { output: string; linesLost: number; closed: boolean }[] };
+    assert.deepEqual(st.outputs.map((o) => [o.output, o.closed]), [['stdout', true]]);
+    assert.ok(st.outputs[0]!.linesLost >= 2);
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  });
+});
