@@ -113,7 +113,8 @@ test('an invalid ban_allow entry in iplog.conf is fatal, as on the command line,
   if (r.kind === 'exit') {
     assert.equal(r.status, 255);
     assert.equal(r.code, 'IPLOG_ERR_BAN_CONFIG');
-    assert.match(r.stdout, /^Fatal: iplog\.conf: \[line 3\] Invalid ban allowlist entry: "198\.51\.100\.0\/33"/m);
+    // every diagnostic goes to standard error outside the explicit compat profile
+    assert.match(r.stderr, /^iplog: Fatal: iplog\.conf: \[line 3\] Invalid ban allowlist entry: "198\.51\.100\.0\/33"/m);
   }
   // through the real CLI: the replay of a scan from that network stops before the first packet
   const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
