@@ -65,16 +65,8 @@ export function defaultBanSettings(): BanSettings {
   };
 }
 
-const UNIT: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
-const YEAR = 365 * 86400;
-
-/** `3600`, `90s`, `10m`, `1h`, `7d`, `2w` → seconds; undefined if not a duration in [min, max]. */
-export function parseDuration(text: string, min = 1, max = YEAR): number | undefined {
-  const m = /^(\d{1,9})([smhdw]?)$/i.exec(text.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]) * UNIT[m[2]!.toLowerCase()]!;
-  return n >= min && n <= max ? n : undefined;
-}
+import { parseDuration } from '../config/duration';
+export { parseDuration };
 
 function parseCount(text: string, min: number, max: number): number | undefined {
   if (!/^\d{1,9}$/.test(text)) return undefined;

@@ -28,7 +28,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDuration } from '../ban/config';
+import { parseDuration } from '../config/duration';
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 /** strict dotted quad */
