@@ -135,7 +135,20 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     // 1-4 happened in the parent (or here, in the foreground): their messages are printed once
     if (!isChild) for (const m of o.messages) print(`${m}\n`);
 
-    // 5. the sink, and the first line
+    // 5. the sink, and the first line. From here on a process that stays (the foreground
+    // one, or the daemon) holds SIGTERM/SIGHUP (and SIGINT with -o) until the sensor's own
+    // handlers are in place (step 12), then handles them in arrival order: a signal sent as
+    // soon as "iplog started." is seen is never the default action (death without cleanup).
+    const early: NodeJS.Signals[] = [];
+    const holders = new Map<NodeJS.Signals, () => void>();
+    if (s.flags.no_fork || isChild) {
+      const held: NodeJS.Signals[] = s.flags.no_fork ? ['SIGTERM', 'SIGHUP', 'SIGINT'] : ['SIGTERM', 'SIGHUP'];
+      for (const sig of held) {
+        const fn = (): void => void early.push(sig);
+        holders.set(sig, fn);
+        process.on(sig, fn);
+      }
+    }
     const outputs = open(s, log);
     if (!isChild) {
       outputs.sink.write(clock(), 'iplog started.');
@@ -165,7 +178,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       becomeDaemonChild();
     }
     const sensor = new Sensor(o, s, log, open, outputs, clock, print, report, faults);
-    return await sensor.start(isChild);
+    return await sensor.start(isChild, () => {
+      for (const [sig, fn] of holders) process.removeListener(sig, fn);
+      for (const sig of early) process.emit(sig, sig);
+    });
   } catch (e) {
     // a start-up error that is not one of iplog's Fatal lines (IplogError, a bug)
     report?.fail(e instanceof IplogError ? e.status : 70, `iplog: ${(e as Error)?.message ?? String(e)}`);
@@ -221,7 +237,7 @@ class Sensor {
   }
 
   /** Steps 7-12; resolves with the exit status when the sensor ends. */
-  async start(isChild: boolean): Promise<number> {
+  async start(isChild: boolean, handOver: () => void = () => undefined): Promise<number> {
     const finished = new Promise<number>((r) => (this.done = r));
     // 12. signals. Installed first (2.2.3 installed them last, so a SIGTERM during the
     // start-up killed it without removing the pid file): a signal that comes during the
@@ -230,6 +246,8 @@ class Sensor {
     this.handlers.SIGHUP = () => this.serial(() => this.restart());
     if (this.s.flags.no_fork) this.handlers.SIGINT = () => this.serial(() => this.terminate(2));
     for (const [sig, fn] of Object.entries(this.handlers)) process.on(sig, fn);
+    // the signals held since the first line (runDaemon) now reach these handlers
+    handOver();
     // SIGUSR1 goes through cli/usr1.ts, whose listener is never removed: without one, Node
     // would open its debugger (or, once removed, SIG_DFL would kill the process)
     this.stopUsr1 = onStatisticsSignal(() => this.serial(() => void (this.stopping || this.log.info(this.statistics(), 'statistics'))));
