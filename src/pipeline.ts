@@ -99,8 +99,8 @@ export class Engine {
     // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
     this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit), this.an, randomInt(0x7fffffff));
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
-    // IPv6 fragment attacks are counted (frag.*); their lines come with the IPv6 lines (issue 8 B.4)
-    this.frags6 = new Fragment6Table({ fragment6: () => {} }, this.an);
+    // IPv6 fragment attacks: the IPv4 lines and counters (frag.*), the addresses in RFC 5952 text
+    this.frags6 = new Fragment6Table({ fragment6: (k, s, d, now) => this.fragEvent(k, s, d, now) }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
     this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, emit };
@@ -156,11 +156,15 @@ export class Engine {
   }
 
   private fragLine(kind: number, src: number, dst: number, now: number): void {
+    this.fragEvent(kind, IpAddr.v4(src), IpAddr.v4(dst), now);
+  }
+
+  private fragEvent(kind: number, src: IpAddr, dst: IpAddr, now: number): void {
     if (!this.flags.frag) return;
     const evKind = kind === FRAG_OVERSIZED ? 'frag.oversized' : kind === FRAG_DUPLICATE ? 'frag.duplicate' : 'frag.overlap';
     // an overlap found while inserting in the middle reads differently with -D (output/lines.ts)
     const detail = evKind === 'frag.overlap' ? { position: kind === FRAG_OVERLAP_MID ? 'middle' : 'end' } : null;
-    this.ctx.emit(event(evKind, now, IpAddr.v4(src), { dst: IpAddr.v4(dst), detail }));
+    this.ctx.emit(event(evKind, now, src, { dst, detail }));
   }
 
   /**

@@ -9,7 +9,9 @@
  * non-zero anomaly counters from the operational log, and `# stderr` when there is any.
  * The suite fails on a capture without a golden, a golden without a capture, a registered
  * detector that no golden (nor the recorded corpus) shows firing, and any detection line
- * in pcaps/clean/. Rewrite goldens with UPDATE_GOLDEN=1 and review the diff.
+ * in pcaps/clean/. The captures of the areas in JSON_AREAS also have a JSON golden
+ * (<name>.json.golden: the same run with `--json -`, so the JSON events, then the same
+ * sections). Rewrite goldens with UPDATE_GOLDEN=1 and review the diff.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +26,8 @@ const pcapRoot = join(root, 'pcaps');
 const goldenRoot = join(root, 'test', 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
 const SKIP_AREAS = new Set(['conformance', 'bench']);
+/** areas whose captures also have a JSON golden (`--json -`) */
+const JSON_AREAS = new Set(['ipv6']);
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {
@@ -82,7 +86,21 @@ for (const pcap of pcaps) {
     assert.ok(existsSync(golden), `no golden for pcaps/${relative(pcapRoot, pcap)} (UPDATE_GOLDEN=1 writes it; review it)`);
     assert.equal(got, readFileSync(golden, 'utf8'));
     for (const d of DETECTORS) if (got.includes(`${d.title} detected`)) fired.add(d.name);
-    if (rel.startsWith('clean/')) assert.doesNotMatch(got, / detected|Bogus TCP flags|traceroute from|IP fragment/, 'clean traffic produced a detection');
+    if (JSON_AREAS.has(rel.split('/')[0]!)) {
+      const jsonGolden = join(goldenRoot, `${rel}.json.golden`);
+      const json = render(pcap, [...args, '--json', '-']);
+      if (update) writeFileSync(jsonGolden, json);
+      assert.ok(existsSync(jsonGolden), `no JSON golden for pcaps/${relative(pcapRoot, pcap)} (UPDATE_GOLDEN=1 writes it; review it)`);
+      assert.equal(json, readFileSync(jsonGolden, 'utf8'));
+      // the same events as the text lines (which compress repeats), each with its family
+      const dedupe = (xs: string[]) => xs.filter((x, i) => i === 0 || x !== xs[i - 1]);
+      const events = json.split('# counters\n')[0]!.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; text: string; family: number })
+        .filter((e) => e.kind !== 'iplog.summary');
+      const lines = got.split('# counters\n')[0]!.split('\n').filter((l) => /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /.test(l)).map((l) => l.slice(16));
+      assert.deepEqual(dedupe(events.map((e) => e.text)), dedupe(lines.filter((l) => !/^last message repeated \d+ times$/.test(l))));
+      assert.deepEqual([...new Set(events.map((e) => e.family))].filter((f) => f !== 6), [], 'an IPv6 capture gave an event of another family');
+    }
+    if (rel.startsWith('clean/') || /\/benign-/.test(rel)) assert.doesNotMatch(got, / detected|Bogus TCP flags|traceroute from|IP fragment/, 'clean traffic produced a detection');
   });
 }
 
@@ -93,7 +111,7 @@ test('every golden has its capture', () => {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) scan(p);
       else if (name.endsWith('.golden') && dir !== join(goldenRoot, 'conformance-deviations')) {
-        const rel = relative(goldenRoot, p).replace(/\.golden$/, '');
+        const rel = relative(goldenRoot, p).replace(/(\.json)?\.golden$/, '');
         if (!existsSync(join(pcapRoot, rel + '.pcap')) && !existsSync(join(pcapRoot, rel + '.pcapng'))) orphans.push(rel);
       }
     }
