@@ -15,6 +15,9 @@ export const TEST_DEBIAN = [...DEMO_DEBIAN, 'tcpdump', 'gcc', 'rsyslog', 'nftabl
   'iproute2', 'tcpreplay',
   // the daemon tests: config/iplog.logrotate is checked with logrotate -d
   'logrotate',
+  // test/live/ipv6.test.ts: traceroute -6 (test/tools/make-ipv6-pcaps.ts also needs thc-ipv6 and dnsmasq-base,
+  // installed by hand: no test needs them)
+  'traceroute',
   // test/install/deb.test.ts: a fresh Debian 12 root to dpkg -i the package into
   'debootstrap',
   // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban test,

@@ -16,7 +16,9 @@
  * 3. a restarted sensor reconciles (one listing, one transaction, nothing re-added);
  * 4. the host's own address (a scan spoofing it) and its gateway are never banned;
  * 5. an hping3 --rand-source flood, with every SYN weighted to ban, never produces more
- *    bans than the budget, and says so in one line.
+ *    bans than the budget, and says so in one line;
+ * 6. an `nmap -6` SYN scan gets the attacker's IPv6 address banned in the ip6 set, its
+ *    IPv6 packets dropped (IPv4 still passes).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,7 +99,7 @@ async function startSensor(lab: Lab, kind: 'live' | 'pipe', args: string[], dir:
       },
     };
   }
-  const dump = spawn('ip', ['netns', 'exec', lab.fw, 'tcpdump', '-i', 'vfw', '-U', '-w', '-', '-s', '256', '-n', 'ip'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dump = spawn('ip', ['netns', 'exec', lab.fw, 'tcpdump', '-i', 'vfw', '-U', '-w', '-', '-s', '256', '-n', 'ip or ip6'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let dumpErr = '';
   dump.stderr!.on('data', (d: Buffer) => (dumpErr += d.toString()));
   const proc = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '-r', '-', ...common], env));
@@ -141,6 +143,12 @@ function elements(lab: Lab, set = 'ban4'): string[] {
 function dropCounter(lab: Lab): number {
   const t = lab.run(lab.fw, ['nft', 'list', 'chain', 'inet', 'iplog', 'input']).stdout;
   const m = /ip saddr @ban4 counter packets (\d+)/.exec(t);
+  return m ? Number(m[1]) : 0;
+}
+
+function dropCounter6(lab: Lab): number {
+  const t = lab.run(lab.fw, ['nft', 'list', 'chain', 'inet', 'iplog', 'input']).stdout;
+  const m = /ip6 saddr @ban6 counter packets (\d+)/.exec(t);
   return m ? Number(m[1]) : 0;
 }
 
@@ -190,6 +198,24 @@ for (const sensor of SENSORS) {
       await waitFor(() => !elements(lab).includes(lab.atAddr), 12_000, 'the kernel to lift the ban after SIGKILL');
       assert.ok(Date.now() - killedAt < 10_000);
       assert.ok(lab.pingFromAttacker(), 'pings pass again');
+    });
+
+    test('nmap -6 -sS: the IPv6 source is banned in the ip6 set, its IPv6 packets dropped', async () => {
+      resetFirewall();
+      assert.ok(lab.pingFromAttacker(true), 'IPv6 works between the namespaces');
+      const s = await startSensor(lab, sensor.kind, ['-m', '--ban-backend', 'nftables', '--ban-time', '60', '--ban-state', join(dir, 'six.json')], dir);
+      try {
+        lab.run(lab.at, ['nmap', '-6', '-sS', '-Pn', '-n', '-T4', '--max-retries', '0', '-p', '1-200', lab.fwAddr6]);
+        await s.proc.until(() => s.proc.stdout.includes(`TCP: SYN scan detected`) && s.proc.stdout.includes(`from ${lab.atAddr6} [port `), 20_000, 'the IPv6 detection line');
+        await s.proc.until(() => s.proc.stdout.includes(`BAN: banned ${lab.atAddr6} for 60 seconds`), 5000, 'the BAN line naming the IPv6 source');
+        await waitFor(() => elements(lab, 'ban6').includes(lab.atAddr6), 5000, 'the IPv6 element in the ban6 set');
+        assert.deepEqual(elements(lab, 'ban4'), [], 'nothing in the IPv4 set');
+        assert.equal(lab.pingFromAttacker(true), false, 'IPv6 pings are dropped');
+        assert.ok(dropCounter6(lab) > 0, "the ip6 drop rule counted the attacker's packets");
+        assert.ok(lab.pingFromAttacker(false), 'IPv4 from the same host still passes');
+      } finally {
+        await s.stop();
+      }
     });
 
     test('a restarted sensor reconciles: one listing, one transaction, nothing re-added', async () => {
