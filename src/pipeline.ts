@@ -25,6 +25,8 @@ import { handleIcmp6 } from './detect/icmp6';
 import { ScanTable6 } from './detect/scan-table6';
 import { randomInt } from 'node:crypto';
 import { scanReporter, scanReporter6 } from './detect/report';
+import { SPOOFABLE_DETAIL } from './evidence/grade';
+import { HandshakeTracker } from './evidence/handshake';
 import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
 import { event, type IplogEvent } from './output/event';
@@ -69,6 +71,8 @@ export class Engine {
   readonly state = new RunState();
   /** live-only TCP side effects (-z, -e); null in replay */
   readonly hooks: LiveHooks = { foolNmap: null, ident: null };
+  /** the handshake tracker (src/evidence/handshake.ts): proof for the evidence grades */
+  readonly trust: HandshakeTracker;
   /** what the handlers see (src/detect/context.ts) */
   readonly ctx: DetectContext;
   private readonly dstNets: NetMatcher | null;
@@ -95,15 +99,18 @@ export class Engine {
     this.out = new Emitter(sink, renderer, this.flags.log_dest);
     const buckets = this.flags.promisc ? 256 : 128;
     const emit = (ev: IplogEvent): void => this.out.emit(ev, this.resolves(ev));
-    this.scans = new ScanTable(buckets, scanReporter(emit), this.an);
+    // handshakes: proof and sessions for the evidence grades (its clientele is set by the ban session)
+    this.trust = new HandshakeTracker(randomInt(0x7fffffff));
+    const trust = (): HandshakeTracker => this.trust;
+    this.scans = new ScanTable(buckets, scanReporter(emit, trust), this.an);
     // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
-    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit), this.an, randomInt(0x7fffffff));
+    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit, trust), this.an, randomInt(0x7fffffff));
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
     // IPv6 fragment attacks: the IPv4 lines and counters (frag.*), the addresses in RFC 5952 text
     this.frags6 = new Fragment6Table({ fragment6: (k, s, d, now) => this.fragEvent(k, s, d, now) }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
-    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, emit };
+    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, trust: this.trust, emit };
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
@@ -163,7 +170,8 @@ export class Engine {
     if (!this.flags.frag) return;
     const evKind = kind === FRAG_OVERSIZED ? 'frag.oversized' : kind === FRAG_DUPLICATE ? 'frag.duplicate' : 'frag.overlap';
     // an overlap found while inserting in the middle reads differently with -D (output/lines.ts)
-    const detail = evKind === 'frag.overlap' ? { position: kind === FRAG_OVERLAP_MID ? 'middle' : 'end' } : null;
+    // every fragment anomaly is packet evidence anyone can forge (src/evidence/grade.ts)
+    const detail = evKind === 'frag.overlap' ? { position: kind === FRAG_OVERLAP_MID ? 'middle' : 'end', spoofable: 3, proof: false, source_role: 'attacker' } : SPOOFABLE_DETAIL;
     this.ctx.emit(event(evKind, now, src, { dst, detail }));
   }
 

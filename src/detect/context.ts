@@ -11,6 +11,7 @@ import type { Anomalies } from '../decode/anomalies';
 import type { DecodedPacket } from '../decode/packet';
 import type { RuleMatcher } from '../rules/compile';
 import type { IplogEvent } from '../output/event';
+import type { IpAddr } from '../net/addr';
 import type { ScanTable } from './scan-table';
 import type { ScanTable6 } from './scan-table6';
 
@@ -25,6 +26,22 @@ export interface IdentHook {
   listens(dport: number, dst: number): boolean;
   /** start a lookup that logs the line when it ends; false: none started, log it now */
   lookup(src: number, dst: number, sport: number, dport: number, rawFlags: number): boolean;
+}
+
+/**
+ * What the detectors may ask of the handshake tracker (src/evidence/handshake.ts), once
+ * per detection: did `src` make a connect-probe (a handshake completed to the responder's
+ * ISN, then aborted without data) within the episode, or complete any handshake?
+ */
+export interface TrustView {
+  proven(src: IpAddr, now: number): boolean;
+  session(src: IpAddr, now: number): boolean;
+}
+
+/** The handshake tracker as the TCP handler feeds it (src/evidence/handshake.ts). */
+export interface HandshakeHook extends TrustView {
+  /** every TCP packet with at least 14 header bytes; words of source and destination (IPv4: 0, 0, 0xffff, addr) */
+  packet(p: DecodedPacket, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number, now: number): void;
 }
 
 /** The live-only side effects; both null in replay (the packet path pays one null test each). */
@@ -97,6 +114,8 @@ export interface DetectContext {
   readonly an: Anomalies;
   readonly state: RunState;
   readonly hooks: LiveHooks;
+  /** the handshake tracker: proof and sessions for the evidence grades (null: no tracking) */
+  readonly trust: HandshakeHook | null;
   /** report an event: its line is written (or queued for names) and subscribers see it */
   emit(ev: IplogEvent): void;
 }

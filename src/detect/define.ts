@@ -6,6 +6,8 @@
  * therefore declares its parameters and documents its algorithm, bounds and false
  * positives; `index.ts` registers it with one line.
  */
+import type { DetectorEvidence } from '../evidence/grade';
+
 export type ResolveKind = 'tcp' | 'udp' | 'icmp' | 'never';
 
 export interface DetectorDef {
@@ -25,6 +27,11 @@ export interface DetectorDef {
   readonly resolve: ResolveKind;
   /** one-line description of what is counted, for docs/detectors.md */
   readonly counts: string;
+  /**
+   * How forgeable its evidence is (MODERN.md §3.3; JSON detail.spoofable / proof /
+   * source_role, src/evidence/grade.ts). Default: spoofable 3, source_role attacker.
+   */
+  readonly evidence?: DetectorEvidence;
 }
 
 export function defineDetector(d: DetectorDef): DetectorDef {

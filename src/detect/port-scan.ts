@@ -7,6 +7,8 @@
  * Packets, not ports, are counted: 15 SYNs to one port are a "port scan".
  * Bound: the shared scan table (128/256 buckets x 4 pairs). False positives: any client
  * opening 15 connections to one server within 50 s of each other (web browsers, mail).
+ * Evidence: spoofable 3, or 0 (proof) when the source made a connect-probe in the episode
+ * (src/evidence/handshake.ts): the footprint of a connect() scanner such as nmap -sT.
  */
 import { defineDetector } from './define';
 
@@ -19,4 +21,5 @@ export default defineDetector({
   timeoutSec: 50,
   resolve: 'tcp',
   counts: 'SYN without ACK (DF set, or SYN-scan counter below its threshold)',
+  evidence: { spoofable: 3, role: 'attacker', provable: true },
 });

@@ -4,6 +4,7 @@
  * The source is shown as the /24 network address and never resolved. Bound: the shared
  * scan table. False positives: the replies to a local ping flood (as iplog itself
  * shows on loopback).
+ * Evidence: the "source" is the reflectors' network (source_role reflector): never banned.
  */
 import { defineDetector } from './define';
 
@@ -16,4 +17,5 @@ export default defineDetector({
   timeoutSec: 30,
   resolve: 'never',
   counts: 'ICMP echo replies and UDP from port 7, keyed by source /24',
+  evidence: { spoofable: 3, role: 'reflector' },
 });

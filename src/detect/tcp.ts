@@ -33,6 +33,8 @@ export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void
   const dport = be16(b, o + 2);
   const rawFlags = b[o + 13]!;
   const f = e.flags;
+  // proof is not logging: the tracker sees every TCP packet, before the filter rules
+  if (e.trust !== null) e.trust.packet(p, 0, 0, 0xffff, p.src, 0, 0, 0xffff, p.dst, now);
   if (e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
 
   // -z: a forged reply to OS-detection probes; the probe is then handled as usual
@@ -55,7 +57,7 @@ export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void
     const rs = e.state;
     if (rs.lastBogus !== p.src) {
       rs.lastBogus = p.src;
-      e.emit(event('tcp.bogus_flags', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { tcp_flags: rawFlags } }));
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { tcp_flags: rawFlags, spoofable: 3, proof: false, source_role: 'attacker' } }));
     }
     return;
   }
@@ -98,10 +100,11 @@ export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): voi
   const dport = be16(b, o + 2);
   const rawFlags = b[o + 13]!;
   const f = e.flags;
-  if (f.syn_flood) e.state.synFlood.decay(now);
-  const len = p.l4Len;
   const s6 = p.src6;
   const d6 = p.dst6;
+  if (e.trust !== null) e.trust.packet(p, s6[0]!, s6[1]!, s6[2]!, s6[3]!, d6[0]!, d6[1]!, d6[2]!, d6[3]!, now);
+  if (f.syn_flood) e.state.synFlood.decay(now);
+  const len = p.l4Len;
   const flags = rawFlags & ~Th.BOG & 0xff;
   const st = e.scans6;
   if (f.null_scan && flags === 0 && st.check(Scan.NULL, s6, d6, len, sport, dport, now)) return;
@@ -113,7 +116,7 @@ export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): voi
     if (!rs.hasBogus6 || !sameWords(rs.lastBogus6, s6)) {
       rs.lastBogus6.set(s6);
       rs.hasBogus6 = true;
-      e.emit(event('tcp.bogus_flags', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { tcp_flags: rawFlags } }));
+      e.emit(event('tcp.bogus_flags', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { tcp_flags: rawFlags, spoofable: 3, proof: false, source_role: 'attacker' } }));
     }
     return;
   }

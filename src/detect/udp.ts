@@ -33,7 +33,7 @@ export function handleUdp(e: DetectContext, p: DecodedPacket, now: number): void
     if (rs.traceHost !== p.src || now >= rs.traceTime + 15) {
       rs.traceHost = p.src;
       rs.traceTime = now;
-      e.emit(event('udp.traceroute', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { ttl: p.ttl } }));
+      e.emit(event('udp.traceroute', now, IpAddr.v4(p.src), { dst: IpAddr.v4(p.dst), sport, dport, detail: { ttl: p.ttl, spoofable: 3, proof: false, source_role: 'attacker' } }));
     }
     return;
   }
@@ -81,7 +81,7 @@ export function handleUdp6(e: DetectContext, p: DecodedPacket, now: number): voi
       rs.traceHost6.set(s6);
       rs.hasTrace6 = true;
       rs.traceTime6 = now;
-      e.emit(event('udp.traceroute', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { ttl: p.ttl } }));
+      e.emit(event('udp.traceroute', now, IpAddr.v6FromWords(s6), { dst: IpAddr.v6FromWords(d6), sport, dport, detail: { ttl: p.ttl, spoofable: 3, proof: false, source_role: 'attacker' } }));
     }
     return;
   }

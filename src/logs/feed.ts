@@ -8,7 +8,7 @@
  *
  * The event (docs/json-events.md, kind `log.match`): `src` the IPv4 address (0 for IPv6,
  * whose text is in detail.src6 as the ban manager reads it), detail = { rule, source,
- * addr, family, weight, spoofable: 0, line } (+ ban_time when the rule sets one, and
+ * addr, family, weight, spoofable: 0, proof: true, source_role: "attacker", line } (+ ban_time when the rule sets one, and
  * own_threshold when this match completed the rule's own threshold).
  *
  * A rule with its own threshold T and window W: its matches count per address; the one
@@ -53,7 +53,7 @@ export class LogFeed {
       this.stats.ownThresholds++;
     }
     const evidence = line.length > MAX_EVIDENCE ? line.slice(0, MAX_EVIDENCE) : line;
-    const detail: Record<string, string | number> = { rule: rule.name, source, addr: a.text, family: a.family, weight, spoofable: 0, line: evidence };
+    const detail: Record<string, string | number | boolean> = { rule: rule.name, source, addr: a.text, family: a.family, weight, spoofable: 0, proof: true, source_role: 'attacker', line: evidence };
     if (a.family === 6) detail.src6 = a.text;
     if (rule.banSec > 0) detail.ban_time = rule.banSec;
     if (own !== null) detail.own_threshold = own;

@@ -1,0 +1,149 @@
+/**
+ * A bounded table of fixed-width keys (32-bit words) for the evidence trackers: a chained
+ * hash index seeded per run (attacker-chosen addresses cannot aim at one chain), a
+ * recency list, and a free stack, all in typed arrays: no allocation per lookup or
+ * insertion. When full, an insertion evicts the least recently used key of the whole
+ * table (never one picked by the hash), so what is kept never depends on the seed;
+ * `evictions` counts them. Values live in the caller's own typed arrays, indexed by slot.
+ *
+ * Use: fill `key` (the scratch key, `width` words), then find() / insert().
+ */
+import { hashIpv6 } from '../net/addr';
+
+const NONE = -1;
+
+export class KeyTable {
+  /** the scratch key of the next find()/insert() */
+  readonly key: Uint32Array;
+  readonly keys: Uint32Array;
+  private readonly chainHead: Int32Array;
+  private readonly chainNext: Int32Array;
+  private readonly bucketOf: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly free: Int32Array;
+  private nFree: number;
+  private head = NONE;
+  private tail = NONE;
+  private readonly mask: number;
+  evictions = 0;
+  /** the slot the last insert() evicted (its key is gone), or -1 */
+  evicted = NONE;
+
+  constructor(
+    readonly capacity: number,
+    readonly width: number,
+    private readonly seed: number,
+  ) {
+    let nb = 1;
+    while (nb < capacity * 2) nb *= 2;
+    this.mask = nb - 1;
+    this.key = new Uint32Array(width);
+    this.keys = new Uint32Array(capacity * width);
+    this.chainHead = new Int32Array(nb).fill(NONE);
+    this.chainNext = new Int32Array(capacity).fill(NONE);
+    this.bucketOf = new Int32Array(capacity);
+    this.prev = new Int32Array(capacity).fill(NONE);
+    this.next = new Int32Array(capacity).fill(NONE);
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.nFree = capacity;
+  }
+
+  get size(): number {
+    return this.capacity - this.nFree;
+  }
+
+  private hash(): number {
+    const k = this.key;
+    const w = this.width;
+    let h = this.seed;
+    for (let i = 0; i < w; i += 4) h = hashIpv6(h, k[i]!, i + 1 < w ? k[i + 1]! : 0, i + 2 < w ? k[i + 2]! : 0, i + 3 < w ? k[i + 3]! : 0);
+    return h & this.mask;
+  }
+
+  private same(slot: number): boolean {
+    const k = this.key;
+    const ks = this.keys;
+    const o = slot * this.width;
+    for (let i = 0; i < this.width; i++) if (ks[o + i] !== k[i]) return false;
+    return true;
+  }
+
+  /** The slot holding `key`, or -1. Does not change its recency. */
+  find(): number {
+    if (this.nFree === this.capacity) return NONE;
+    for (let s = this.chainHead[this.hash()]!; s !== NONE; s = this.chainNext[s]!) if (this.same(s)) return s;
+    return NONE;
+  }
+
+  /** The slot of `key`, made most recent; a new key is inserted (evicting the least recent when full). */
+  insert(): number {
+    this.evicted = NONE;
+    const h = this.hash();
+    for (let s = this.chainHead[h]!; s !== NONE; s = this.chainNext[s]!) {
+      if (this.same(s)) {
+        this.touch(s);
+        return s;
+      }
+    }
+    if (this.nFree === 0) {
+      const victim = this.head;
+      this.remove(victim);
+      this.evictions++;
+      this.evicted = victim;
+    }
+    const slot = this.free[--this.nFree]!;
+    this.keys.set(this.key, slot * this.width);
+    this.bucketOf[slot] = h;
+    this.chainNext[slot] = this.chainHead[h]!;
+    this.chainHead[h] = slot;
+    this.append(slot);
+    return slot;
+  }
+
+  touch(slot: number): void {
+    if (slot === this.tail) return;
+    this.detach(slot);
+    this.append(slot);
+  }
+
+  remove(slot: number): void {
+    const h = this.bucketOf[slot]!;
+    if (this.chainHead[h] === slot) this.chainHead[h] = this.chainNext[slot]!;
+    else {
+      let p = this.chainHead[h]!;
+      while (this.chainNext[p] !== slot) p = this.chainNext[p]!;
+      this.chainNext[p] = this.chainNext[slot]!;
+    }
+    this.detach(slot);
+    this.free[this.nFree++] = slot;
+  }
+
+  /** The least recently used slot, or -1 when empty. */
+  oldest(): number {
+    return this.head;
+  }
+
+  /** The slot used just after `slot` (towards the most recent), or -1. */
+  newer(slot: number): number {
+    return this.next[slot]!;
+  }
+
+  private append(slot: number): void {
+    this.prev[slot] = this.tail;
+    this.next[slot] = NONE;
+    if (this.tail !== NONE) this.next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
+  }
+
+  private detach(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+  }
+}
