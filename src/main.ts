@@ -34,6 +34,7 @@ import { captureBackend } from './capture/live';
 import { diagnosticFd, type Settings } from './config/settings';
 import { banSnapshot } from './metrics/snapshot';
 import { statusCommand } from './metrics/status-command';
+import { bansCommand } from './cli/bans';
 
 function out(fd: number, text: string): void {
   if (text.length === 0) return;
@@ -82,7 +83,8 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
         ...(delayMs !== undefined ? { consumerDelayMs: delayMs } : {}),
       }),
     onEngine: async (engine, _previous, opLog) => {
-      bans ??= new BanSession(s, { mode: 'live', log: opLog });
+      // the live sensor, and only it, opens the ban control socket (iplog bans)
+      bans ??= new BanSession(s, { mode: 'live', log: opLog, control: true });
       await bans.onEngine(engine);
       logs ??= new LogSession(s, opLog);
       logs.onEngine(engine);
@@ -274,6 +276,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // `iplog status`: is the daemon running, since when, its counters (src/metrics/status.ts)
     if (argv[0] === 'status') return statusCommand(argv.slice(1));
+    // `iplog bans ...`: the running sensor's bans, through its control socket (src/cli/bans.ts)
+    if (argv[0] === 'bans') return await bansCommand(argv.slice(1));
     const cli = parseCommandLine(argv);
     if (cli.kind === 'exit') {
       out(1, cli.stdout);

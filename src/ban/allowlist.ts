@@ -18,6 +18,8 @@ import type { SystemFacts } from './system';
 
 export class AllowList {
   private nets: { r: Range; why: string }[] = [];
+  /** allowed by hand (`iplog bans allow NET`): kept across reloads, persisted by the manager */
+  private manual: { r: Range; why: string }[] = [];
   private host = new Map<string, string>();
   private signature = '';
 
@@ -33,6 +35,17 @@ export class AllowList {
       return r;
     };
     this.nets = [...home.map((t) => ({ r: parse(t), why: `home network ${t}` })), ...configured.map((t) => ({ r: parse(t), why: `allowlisted by ${t}` }))];
+  }
+
+  /** Allow `net` by hand (a valid network, manager.ts manualAllow()); a repeat changes nothing. */
+  addManual(net: string): void {
+    const r = parseNet(net);
+    if (r === undefined || this.manual.some((m) => m.r.text === r.text)) return;
+    this.manual.push({ r, why: `allowlisted by ${r.text} (iplog bans allow)` });
+  }
+
+  removeManual(net: string): void {
+    this.manual = this.manual.filter((m) => m.r.text !== net);
   }
 
   /** Take new facts about the host; true when they differ from the previous ones. */
@@ -57,11 +70,12 @@ export class AllowList {
     const h = this.host.get(a.text);
     if (h !== undefined) return h;
     for (const n of this.nets) if (inRange(a, n.r)) return n.why;
+    for (const n of this.manual) if (inRange(a, n.r)) return n.why;
     return undefined;
   }
 
   /** For the operational log. */
-  describe(): { host: Record<string, string>; configured: string[] } {
-    return { host: Object.fromEntries(this.host), configured: this.nets.map((n) => n.r.text) };
+  describe(): { host: Record<string, string>; configured: string[]; byHand: string[] } {
+    return { host: Object.fromEntries(this.host), configured: this.nets.map((n) => n.r.text), byHand: this.manual.map((n) => n.r.text) };
   }
 }

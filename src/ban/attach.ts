@@ -17,7 +17,7 @@
  *   are fired at the end (the whole story); a real backend's bans outlive the process.
  */
 import type { Engine } from '../pipeline';
-import type { Settings } from '../config/settings';
+import type { BanSettings, Settings } from '../config/settings';
 import type { Logger } from '../log';
 import type { IplogEvent } from '../output/event';
 import { IplogError, ERR } from '../errors';
@@ -27,8 +27,9 @@ import { resolveParams } from './backend';
 import { AllowList } from './allowlist';
 import { FactsWatch, noFacts, readSystemFacts, type SystemProbe } from './system';
 import { CommandQueue, execRunner, type QueueOptions, type QueueStats, type Runner } from './exec';
-import { Firewall } from './firewall';
-import { BanManager, type ManagerLimits } from './manager';
+import { conntrackApplies, Firewall } from './firewall';
+import { ControlServer, controlPathFor } from './control';
+import { BanManager, type BanPolicy, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
 import { CROWDSEC_DEFAULTS, readSecret } from './crowdsec';
 import { DecisionStream } from './decision-stream';
@@ -44,13 +45,18 @@ export interface AttachOptions {
   runner?: Runner;
   queue?: QueueOptions;
   limits?: Partial<ManagerLimits>;
+  /** open the ban control socket beside the pid file (the live sensor; never a replay) */
+  control?: boolean;
 }
 
 /**
  * The bans of one process: built at the first engine, then kept across engines (a
  * SIGHUP restart makes a new engine with empty tables; the ban table, the scores and the
- * firewall stay, and the manager moves to the new engine's events and clock). Ban
- * settings are those of the start: a restart does not change them. For the live sensor:
+ * firewall stay, and the manager moves to the new engine's events and clock). A restart
+ * applies the ban settings read again (reload()): policy, allowlist, conntrack; bans in
+ * force keep their end unless the allowlist now forbids them. The backend, its parameters
+ * and the state file are those of the start (changing them needs a stop and a start:
+ * said in the operational log). For the live sensor:
  *
  *     const bans = new BanSession(settings, { mode: 'live', log });
  *     runDaemon({ ..., onEngine: (e) => bans.onEngine(e), onStop: () => bans.close() });
@@ -63,6 +69,10 @@ export class BanSession {
   commands: QueueStats | null = null;
   private engine: Engine | null = null;
   private built = false;
+  private firewall: Firewall | null = null;
+  /** the ban settings of the start, for what a reload cannot change */
+  private startBan: BanSettings | null = null;
+  control: ControlServer | null = null;
 
   constructor(
     private readonly settings: Settings,
@@ -74,13 +84,61 @@ export class BanSession {
     this.engine = engine;
     if (!this.built) {
       this.built = true;
-      this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text), (q) => (this.commands = q?.stats ?? null));
+      this.startBan = structuredClone(this.settings.ban ?? defaultBanSettings());
+      this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text), (q) => (this.commands = q?.stats ?? null), (f) => (this.firewall = f));
       this.stream = fleetStream(this.settings, this.opts, this.manager);
       this.stream?.start();
+      if (this.manager !== null && this.opts.control === true) await this.openControl(this.manager);
+    } else {
+      this.reload();
     }
     if (this.manager === null) return;
     engine.out.subscribe(this.manager.onEvent);
     engine.addClockListener(this.manager);
+  }
+
+  private async openControl(m: BanManager): Promise<void> {
+    const log = this.opts.log.child({ component: 'ban' });
+    const c = new ControlServer(m, { path: controlPathFor(this.settings.pidFile), group: this.settings.controlGroup, log });
+    const problem = await c.listen();
+    if (problem !== undefined) {
+      // bans go on; only `iplog bans` cannot reach this sensor
+      log.error({ code: ERR.BAN_CONFIG, problem }, 'no ban control socket');
+      return;
+    }
+    this.control = c;
+    m.onClose(() => c.close());
+  }
+
+  /**
+   * A restart (SIGHUP) read the configuration again: apply the ban settings. What cannot
+   * change while running (turning banning on or off, the backend, its parameters, the
+   * state file) is kept as it was and said once in the operational log.
+   */
+  reload(): void {
+    const m = this.manager;
+    const log = this.opts.log.child({ component: 'ban' });
+    const b = this.settings.ban ?? defaultBanSettings();
+    const was = this.startBan ?? defaultBanSettings();
+    const kept: string[] = [];
+    if (b.backend !== was.backend) kept.push(`ban_backend ${was.backend} (not ${b.backend})`);
+    if (JSON.stringify(b.params) !== JSON.stringify(was.params)) kept.push('ban_param');
+    if (b.stateFile !== was.stateFile) kept.push(`ban_state ${was.stateFile}`);
+    if (kept.length > 0) log.warn({ code: ERR.BAN_CONFIG, kept }, 'reload: these ban settings need a stop and a start; the running ones stay');
+    if (m === null) return;
+    if (b.maxTimeSec < b.timeSec) {
+      log.error({ code: ERR.BAN_CONFIG, timeSec: b.timeSec, maxTimeSec: b.maxTimeSec }, 'reload: --ban-max-time is shorter than --ban-time: ban settings unchanged');
+      return;
+    }
+    let lifted: number;
+    try {
+      lifted = m.reconfigure(policyOf(b), { configured: b.allow, home: this.settings.home ?? [] }, (this.opts.wallNow ?? (() => Date.now() / 1000))());
+    } catch (e) {
+      log.error({ code: ERR.BAN_CONFIG, err: (e as Error).message }, 'reload: invalid allowlist: ban settings unchanged');
+      return;
+    }
+    if (this.firewall !== null) this.firewall.conntrack = b.conntrack && conntrackApplies(this.firewall.def);
+    log.info({ policy: { ...policyOf(b), weights: Object.fromEntries([...effectiveWeights(b)].filter(([, w]) => w > 0)) }, allow: b.allow, home: this.settings.home ?? [], conntrack: b.conntrack, liftedByAllowlist: lifted }, 'ban settings reloaded');
   }
 
   /** Wait for the firewall commands and the state file (the bans stay in force). */
@@ -112,6 +170,21 @@ function fleetStream(settings: Settings, opts: AttachOptions, manager: BanManage
   return new DecisionStream({ url: c.url, apiKey, pollMs: c.pollSec * 1000, timeoutMs: 10_000, origins: c.origins }, manager, log);
 }
 
+/** The manager's policy from the ban settings (at start, and at each reload). */
+export function policyOf(b: BanSettings): BanPolicy {
+  return {
+    weights: effectiveWeights(b),
+    threshold: b.threshold,
+    windowSec: b.windowSec,
+    timeSec: b.timeSec,
+    maxTimeSec: b.maxTimeSec,
+    factor: b.factor,
+    budget: b.budget,
+    prefixBudget: b.prefixBudget,
+    resyncSec: b.resyncSec,
+  };
+}
+
 /** Build and start the manager for `engine`; null when banning is off. */
 export async function attachBans(engine: Engine, settings: Settings, opts: AttachOptions): Promise<BanManager | null> {
   const session = new BanSession(settings, opts);
@@ -124,6 +197,7 @@ async function build(
   opts: AttachOptions,
   emit: (ev: IplogEvent, text: string) => void,
   onQueue?: (q: CommandQueue | null) => void,
+  onFirewall?: (f: Firewall) => void,
 ): Promise<BanManager | null> {
   const b = settings.ban ?? defaultBanSettings();
   if (b.backend === 'none') return null;
@@ -167,20 +241,12 @@ async function build(
   const queue = dryRun || service !== null ? null : new CommandQueue(opts.runner ?? execRunner(), log, opts.queue);
   onQueue?.(queue);
   const firewall = new Firewall(def, params, queue, log, service);
+  firewall.conntrack = b.conntrack && conntrackApplies(def);
+  onFirewall?.(firewall);
   let manager: BanManager | null = null;
   const state = dryRun ? null : { path: b.stateFile, writer: new StateWriter(b.stateFile, () => manager!.snapshot(), log) };
   manager = new BanManager({
-    policy: {
-      weights: effectiveWeights(b),
-      threshold: b.threshold,
-      windowSec: b.windowSec,
-      timeSec: b.timeSec,
-      maxTimeSec: b.maxTimeSec,
-      factor: b.factor,
-      budget: b.budget,
-      prefixBudget: b.prefixBudget,
-      resyncSec: b.resyncSec,
-    },
+    policy: policyOf(b),
     firewall,
     allow,
     probe,

@@ -21,6 +21,7 @@ export const BAN_DEFAULTS = Object.freeze({
   prefixBudget: 10,
   stateFile: '/var/lib/iplog/bans.json',
   resyncSec: 300,
+  conntrack: true,
 });
 
 /**
@@ -62,6 +63,7 @@ export function defaultBanSettings(): BanSettings {
     stateFile: BAN_DEFAULTS.stateFile,
     params: {},
     resyncSec: BAN_DEFAULTS.resyncSec,
+    conntrack: BAN_DEFAULTS.conntrack,
   };
 }
 
@@ -93,7 +95,8 @@ export type BanSettingKey =
   | 'banPrefixBudget'
   | 'banState'
   | 'banParam'
-  | 'banResync';
+  | 'banResync'
+  | 'banConntrack';
 
 function pairs(value: string): [string, string][] | undefined {
   const out: [string, string][] = [];
@@ -179,6 +182,12 @@ export function applyBanValue(settings: Settings, key: BanSettingKey, value: str
       const bad = list.find((t) => parseNet(t) === undefined);
       if (bad !== undefined || list.length === 0) return `Invalid ban allowlist entry: "${bad ?? value}" (an IPv4 or IPv6 address or ADDR/LEN network)`;
       b.allow.push(...list);
+      return undefined;
+    }
+    case 'banConntrack': {
+      const v = value.toLowerCase();
+      if (v !== 'yes' && v !== 'no' && v !== 'true' && v !== 'false') return `Invalid ban conntrack value: "${value}" (yes or no)`;
+      b.conntrack = v === 'yes' || v === 'true';
       return undefined;
     }
     case 'banState':

@@ -20,6 +20,16 @@ export interface Action {
 /** Bound of the dry-run record kept in memory (the log has all of them). */
 export const MAX_ACTIONS = 10_000;
 
+/** `conntrack -D [-f ipv6] -s ADDR`: exit status 1 and this message when there was nothing to delete. */
+export function conntrackDelete(a: BanAddr): Cmd {
+  return { argv: ['conntrack', '-D', ...(a.family === 6 ? ['-f', 'ipv6'] : []), '-s', a.text], okIf: /0 flow entries have been deleted/ };
+}
+
+/** Where connection tracking can be cut: Linux, with a firewall backend (pf kills its own states; a service has no local firewall). */
+export function conntrackApplies(def: BackendDef, platform: string = process.platform): boolean {
+  return platform === 'linux' && def.name !== 'pf' && def.name !== 'ipfw' && def.name !== 'dry-run' && def.service === undefined;
+}
+
 export class Firewall {
   private started = false;
   readonly kernelExpiry: boolean;
@@ -28,6 +38,16 @@ export class Firewall {
   /** network time for dry-run records */
   now = 0;
   repairs = 0;
+  /**
+   * After each ban, delete the source's connection tracking entries (`--ban-conntrack`,
+   * Linux), so that an established connection is not let through by an
+   * established-accept rule any more: its next packet is "new" and meets the drop rule.
+   * Its own queue job after the ban's: a failure is counted (`conntrackFailures`, and in
+   * the queue's failed commands), never retried as a ban, never fatal.
+   */
+  conntrack = false;
+  conntrackRuns = 0;
+  conntrackFailures = 0;
 
   constructor(
     readonly def: BackendDef,
@@ -77,6 +97,12 @@ export class Firewall {
     void this.submit(this.withStart(cmds), `ban ${a.text}`).then((ok) => {
       if (!ok) void this.repair(cmds, a.text);
     });
+    if (this.conntrack && this.queue !== null) {
+      this.conntrackRuns++;
+      void this.queue.run([conntrackDelete(a)], `conntrack ${a.text}`).then((r) => {
+        if (!r.ok) this.conntrackFailures++;
+      });
+    }
   }
 
   unban(a: BanAddr): void {

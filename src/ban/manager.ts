@@ -41,12 +41,12 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { dotted, formatV6, fromIp, parseAddr, toIp, type BanAddr, type Family } from './addr';
+import { dotted, formatV6, fromIp, parseAddr, parseNet, toIp, type BanAddr, type Family } from './addr';
 import { Lru } from './lru';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
 import type { Firewall } from './firewall';
-import { loadState, STATE_VERSION, type BanState, type StateWriter } from './state';
+import { loadState, STATE_VERSION, type BanState, type StateLifted, type StateWriter } from './state';
 import { FACTS_MAX_AGE_MS, POLL_SEC, type SystemProbe } from './system';
 import { ERR } from '../errors';
 
@@ -84,6 +84,7 @@ export const BUDGET_SEC = 60;
 const LAPSE_SEC = 5;
 
 export interface ManagerDeps {
+  /** replaced by a reload (reconfigure()) */
   policy: BanPolicy;
   firewall: Firewall;
   allow: AllowList;
@@ -139,6 +140,19 @@ export interface Ban {
   readonly until: number;
   readonly offence: number;
   readonly reason: string;
+  /** the explain record of the decision (events, weights, rule, duration...), for `iplog bans show` */
+  trail?: Readonly<Record<string, unknown>>;
+}
+
+/** At most this many lifted marks (`iplog bans del`) are remembered; the oldest goes first. */
+export const MAX_LIFTED = 4096;
+/** At most this many networks allowed by hand (`iplog bans allow`). */
+export const MAX_MANUAL_ALLOW = 1024;
+
+/** A ban lifted by hand: evidence up to `at` never bans the address again (`iplog bans del`). */
+interface Lifted {
+  addr: BanAddr;
+  at: number;
 }
 
 interface Offender {
@@ -176,6 +190,14 @@ export interface ManagerStats {
   /** decisions of the fleet (CrowdSec decision stream) applied, and lifted */
   fleetBans: number;
   fleetLifts: number;
+  /** `iplog bans add` / `del` / `allow` through the control socket */
+  manualBans: number;
+  manualLifts: number;
+  manualAllows: number;
+  /** events and firewall elements ignored because the address was lifted by hand */
+  liftedIgnored: number;
+  /** lifted marks forgotten because the table was full */
+  liftedEvictions: number;
 }
 
 /** Text of the events that are not detections, for the reason of a ban. */
@@ -226,6 +248,10 @@ export class BanManager {
   private readonly bans = new Map<string, Ban>();
   private readonly offenders = new Map<string, Offender>();
   private readonly notices = new Lru<number>(MAX_NOTICES);
+  /** addresses lifted by hand (`iplog bans del`), persisted: their old evidence never bans again */
+  private readonly lifted = new Lru<Lifted>(MAX_LIFTED);
+  /** networks allowed by hand (`iplog bans allow`), persisted */
+  private readonly manualAllows = new Map<string, { net: string; at: number }>();
   /** times of the recent bans, for the budget (at most `budget` entries) */
   private readonly recent: number[] = [];
   private budgetRefused = -1; // refusals in the current exhausted period; -1 = not exhausted
@@ -261,6 +287,11 @@ export class BanManager {
     liftedAllow: 0,
     fleetBans: 0,
     fleetLifts: 0,
+    manualBans: 0,
+    manualLifts: 0,
+    manualAllows: 0,
+    liftedIgnored: 0,
+    liftedEvictions: 0,
   };
 
   constructor(private readonly d: ManagerDeps) {
@@ -306,6 +337,12 @@ export class BanManager {
       this.stats.eventsWhileBanned++;
       return;
     }
+    // lifted by hand: only evidence newer than the lift counts (a late event of before does not)
+    const lift = this.lifted.size > 0 ? this.lifted.peek(a.text) : undefined;
+    if (lift !== undefined && t <= lift.at) {
+      this.stats.liftedIgnored++;
+      return;
+    }
     // the least recently scored source goes when the table is full (O(1), lru.ts)
     let s = this.scores.get(a.text);
     if (s === undefined) {
@@ -334,21 +371,18 @@ export class BanManager {
     this.d.emit(ev, text);
   }
 
-  private explain(decision: string, a: BanAddr, hits: readonly Hit[], score: number, extra: Record<string, unknown>): void {
+  private explain(decision: string, a: BanAddr, hits: readonly Hit[], score: number, extra: Record<string, unknown>): Record<string, unknown> {
     const p = this.d.policy;
-    this.d.log.info(
-      {
-        explain: {
-          decision,
-          addr: a.text,
-          events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w })),
-          score,
-          rule: `score ${score} >= threshold ${p.threshold} within ${p.windowSec} s`,
-          ...extra,
-        },
-      },
-      decision === 'ban' ? `banned ${a.text}` : `not banning ${a.text}`,
-    );
+    const explain: Record<string, unknown> = {
+      decision,
+      addr: a.text,
+      events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade })),
+      score,
+      rule: `score ${score} >= threshold ${p.threshold} within ${p.windowSec} s`,
+      ...extra,
+    };
+    this.d.log.info({ explain }, decision === 'ban' ? `banned ${a.text}` : `not banning ${a.text}`);
+    return explain;
   }
 
   private budgetLeft(t: number): boolean {
@@ -503,7 +537,7 @@ export class BanManager {
       score,
       reason,
     });
-    this.explain('ban', a, hits, score, {
+    ban.trail = this.explain('ban', a, hits, score, {
       offence,
       seconds,
       until: ban.until,
@@ -526,6 +560,8 @@ export class BanManager {
 
   private addBan(b: Ban): void {
     this.bans.set(b.addr.text, b);
+    // a new ban (new evidence, or by hand) ends a lift
+    if (this.lifted.size > 0) this.lifted.delete(b.addr.text);
     if (b.until < this.nextDue) this.nextDue = b.until;
     const key = b.addr.text;
     const o = this.offenders.get(key);
@@ -571,6 +607,11 @@ export class BanManager {
       this.refreshFacts(false);
       const horizon = now - this.d.policy.maxTimeSec;
       for (const [k, o] of this.offenders) if (o.last < horizon && !this.bans.has(k)) this.offenders.delete(k);
+      if (this.lifted.size > 0) {
+        const old = [...this.lifted.valuesOldestFirst()].filter((l) => l.at < horizon);
+        for (const l of old) this.lifted.delete(l.addr.text);
+        if (old.length > 0) this.persist();
+      }
     }
     if (now >= this.nextReconsider && this.pending.size > 0) {
       this.nextReconsider = now + 1;
@@ -632,9 +673,19 @@ export class BanManager {
   // ---------------------------------------------------------------- persistence
 
   snapshot(): BanState {
-    const bans = [...this.bans.values()].map((b) => ({ addr: b.addr.text, family: b.addr.family, since: b.since, until: b.until, offence: b.offence, reason: b.reason }));
+    const bans = [...this.bans.values()].map((b) => ({
+      addr: b.addr.text,
+      family: b.addr.family,
+      since: b.since,
+      until: b.until,
+      offence: b.offence,
+      reason: b.reason,
+      ...(b.trail !== undefined ? { trail: b.trail } : {}),
+    }));
     const offenders = [...this.offenders.values()].map((o) => ({ addr: o.addr.text, family: o.addr.family, offences: o.offences, last: o.last }));
-    return { version: STATE_VERSION, backend: this.d.firewall.def.name, saved: this.now, bans, offenders };
+    const lifted: StateLifted[] = [...this.lifted.valuesOldestFirst()].map((l) => ({ addr: l.addr.text, family: l.addr.family, at: l.at }));
+    const allows = [...this.manualAllows.values()].map((x) => ({ net: x.net, at: x.at }));
+    return { version: STATE_VERSION, backend: this.d.firewall.def.name, saved: this.now, bans, offenders, lifted, allows };
   }
 
   private persist(): void {
@@ -667,10 +718,17 @@ export class BanManager {
     const expired: Ban[] = [];
     // restored entries pass the same never-ban list, host facts and allowlist as a new ban
     const lifted = new Map<string, { addr: BanAddr; why: string }>();
+    // what was done by hand (`iplog bans allow`, `del`) holds across restarts
+    for (const x of st?.allows ?? []) this.addManualAllow(x.net, x.at);
+    for (const l of st?.lifted ?? []) {
+      const a = parseAddr(l.addr);
+      if (a && now - l.at < p.maxTimeSec) this.lifted.set(a.text, { addr: a, at: l.at });
+    }
     for (const b of st?.bans ?? []) {
       const a = parseAddr(b.addr);
       if (!a || this.bans.has(a.text)) continue;
       const ban: Ban = { addr: a, since: b.since, until: b.until, offence: b.offence, reason: b.reason };
+      if (b.trail !== undefined) ban.trail = b.trail;
       if (b.until > now) {
         const why = this.d.allow.match(a);
         if (why !== undefined) lifted.set(a.text, { addr: a, why });
@@ -761,6 +819,12 @@ export class BanManager {
         continue;
       }
       const a = parseAddr(h.addr)!;
+      // lifted by hand (`iplog bans del`) while its firewall element stayed: it goes, not adopted
+      if (this.lifted.peek(a.text) !== undefined) {
+        this.stats.liftedIgnored++;
+        remove.push({ addr: h.addr, family: h.family });
+        continue;
+      }
       // the firewall's entries too: never keep the host, loopback or an allowlisted peer locked out
       const why = this.d.allow.match(a);
       if (why !== undefined) {
@@ -822,7 +886,8 @@ export class BanManager {
   fleetBan(a: BanAddr, seconds: number, why: string): boolean {
     const t = this.now;
     if (this.factsOld()) this.refreshFacts(false);
-    const allow = this.d.allow.match(a);
+    const lift = this.lifted.peek(a.text);
+    const allow = this.d.allow.match(a) ?? (lift !== undefined ? 'lifted by hand (iplog bans del)' : undefined);
     if (allow !== undefined) {
       this.stats.refusedAllow++;
       const last = this.notices.get(a.text);
@@ -867,6 +932,191 @@ export class BanManager {
     this.d.firewall.unban(a);
     this.persist();
     return true;
+  }
+
+  // ---------------------------------------------------------------- by hand (iplog bans, control.ts)
+
+  /** The network time of an operator's action: wall time `wall`, never before the clock. */
+  private manualTime(wall: number): number {
+    const t = Math.max(this.now, wall);
+    this.now = t;
+    this.d.firewall.now = t;
+    return t;
+  }
+
+  /**
+   * `iplog bans add ADDR [--for DUR]`: a ban by hand. It passes the never-ban list, the
+   * host's addresses and the allowlist like any ban (a refusal is returned, nothing is
+   * banned), not the budget (the operator decided); it is an offence like another, lasts
+   * `seconds` or the duration of that offence, and persists in the state file. An address
+   * banned already is banned again for the new duration. Returns the ban or the refusal.
+   */
+  manualBan(a: BanAddr, seconds: number | undefined, wall: number): { ban: Ban } | { refused: string } {
+    const t = this.manualTime(wall);
+    if (this.factsOld()) this.refreshFacts(false);
+    const why = this.d.allow.match(a);
+    if (why !== undefined) {
+      this.stats.refusedAllow++;
+      this.d.log.warn({ addr: a.text, allowlist: why }, `not banning ${a.text} by hand: ${why}`);
+      return { refused: why };
+    }
+    const old = this.bans.get(a.text);
+    if (old === undefined && this.bans.size >= this.limits.maxBans) {
+      this.stats.refusedTableFull++;
+      return { refused: `ban table full: ${this.limits.maxBans} bans` };
+    }
+    const o = this.offenders.get(a.text);
+    const prior = old !== undefined ? old.offence - 1 : o !== undefined && t - o.last < this.d.policy.maxTimeSec ? o.offences : 0;
+    const offence = prior + 1;
+    const secs = Math.max(1, Math.round(seconds ?? this.durationOf(offence)));
+    const reason = `by hand; offence ${offence}`;
+    const ban: Ban = { addr: a, since: t, until: t + secs, offence, reason };
+    ban.trail = { decision: 'ban', addr: a.text, manual: true, events: [], rule: 'iplog bans add (control socket)', offence, seconds: secs, until: ban.until, duration: seconds !== undefined ? `--for ${secs} s` : `min(${this.d.policy.timeSec} × ${this.d.policy.factor}^${offence - 1}, ${this.d.policy.maxTimeSec}) = ${secs} s`, backend: this.d.firewall.def.name };
+    this.scores.delete(a.text);
+    this.pending.delete(a.text);
+    if (old !== undefined) {
+      this.bans.delete(a.text);
+      // a kernel element keeps its first timeout: replace it
+      this.d.firewall.unban(a);
+    }
+    this.addBan(ban);
+    this.stats.bans++;
+    this.stats.manualBans++;
+    this.line('ban.added', t, a, `BAN: banned ${a.text} for ${secs} seconds (${reason})`, { seconds: secs, until: ban.until, offence, reason, manual: 1 });
+    this.d.log.info({ explain: ban.trail }, `banned ${a.text} by hand`);
+    this.d.firewall.ban(a, secs, { reason, score: 0, offence, events: [] });
+    this.persist();
+    return { ban };
+  }
+
+  /**
+   * `iplog bans del ADDR`: lift a ban by hand, and make it stick. The ban leaves the table
+   * (so the resync does not put it back), its firewall element is deleted (the kernel's
+   * too), the evidence gathered so far is forgotten, and a persistent "lifted" mark says
+   * that events up to now, a firewall element found at the next start and the fleet's
+   * decisions do not ban it again; only new evidence does (the mark is then dropped) or
+   * `iplog bans add`. An address that is not banned is marked and deleted from the
+   * firewall all the same (an element iplog did not know). Returns the ban lifted, if any.
+   */
+  manualLift(a: BanAddr, wall: number): Ban | undefined {
+    const t = this.manualTime(wall);
+    const b = this.bans.get(a.text);
+    this.scores.delete(a.text);
+    this.pending.delete(a.text);
+    if (this.lifted.set(a.text, { addr: a, at: t }) !== undefined) this.stats.liftedEvictions++;
+    this.stats.manualLifts++;
+    if (b !== undefined) {
+      this.bans.delete(a.text);
+      this.stats.unbans++;
+      this.line('ban.removed', t, a, `BAN: unbanned ${a.text} (lifted by hand)`, { reason: 'lifted by hand' });
+    }
+    this.d.log.info({ addr: a.text, wasBanned: b !== undefined }, `unbanned ${a.text} by hand`);
+    // whether iplog knew it or not: the firewall must not hold it
+    this.d.firewall.unban(a);
+    this.persist();
+    return b;
+  }
+
+  /**
+   * `iplog bans allow NET`: never ban NET from now on (persistent, like `--ban-allow`);
+   * bans in force inside it are lifted (`BAN: unbanned A (allowlisted by NET (by hand))`).
+   * Returns the addresses lifted, or an error text.
+   */
+  manualAllow(text: string, wall: number): { lifted: string[] } | { error: string } {
+    const t = this.manualTime(wall);
+    const r = parseNet(text);
+    if (r === undefined) return { error: `invalid address or network: "${text}"` };
+    if (!this.manualAllows.has(r.text) && this.manualAllows.size >= MAX_MANUAL_ALLOW) return { error: `too many networks allowed by hand (${MAX_MANUAL_ALLOW})` };
+    this.addManualAllow(r.text, t);
+    this.stats.manualAllows++;
+    const before = new Set(this.bans.keys());
+    this.enforceAllow(t);
+    this.persist();
+    return { lifted: [...before].filter((k) => !this.bans.has(k)).sort() };
+  }
+
+  /** `iplog bans allow --del NET`: forget a network allowed by hand; false if it was not. */
+  manualDisallow(text: string): boolean {
+    const r = parseNet(text);
+    if (r === undefined || !this.manualAllows.delete(r.text)) return false;
+    this.d.allow.removeManual(r.text);
+    this.persist();
+    return true;
+  }
+
+  private addManualAllow(net: string, at: number): void {
+    const r = parseNet(net);
+    if (r === undefined) return;
+    if (!this.manualAllows.has(r.text) && this.manualAllows.size >= MAX_MANUAL_ALLOW) return;
+    this.manualAllows.set(r.text, { net: r.text, at });
+    this.d.allow.addManual(r.text);
+  }
+
+  /** Addresses lifted by hand and still marked, oldest first. */
+  liftedList(): { addr: string; at: number }[] {
+    return [...this.lifted.valuesOldestFirst()].map((l) => ({ addr: l.addr.text, at: l.at }));
+  }
+
+  /** The network clock (seconds). */
+  get networkTime(): number {
+    return this.now;
+  }
+
+  get backendName(): string {
+    return this.d.firewall.def.name;
+  }
+
+  /** The networks allowed by hand, oldest first. */
+  manualAllowList(): { net: string; at: number }[] {
+    return [...this.manualAllows.values()];
+  }
+
+  /**
+   * What the manager knows about `a` (`iplog bans show`): its ban and the explain trail
+   * of the decision, the evidence scored so far, its offences, a lift by hand, and what
+   * the allowlist says.
+   */
+  explainAddr(a: BanAddr): Record<string, unknown> {
+    const b = this.bans.get(a.text);
+    const s = this.scores.peek(a.text);
+    const from = this.now - this.d.policy.windowSec;
+    const hits = (s?.hits ?? []).filter((h) => h.t > from);
+    const o = this.offenders.get(a.text);
+    const l = this.lifted.peek(a.text);
+    const p = this.pending.peek(a.text);
+    return {
+      addr: a.text,
+      family: a.family,
+      now: this.now,
+      banned: b !== undefined,
+      ban: b === undefined ? null : { since: b.since, until: b.until, left: Math.max(0, Math.ceil(b.until - this.now)), offence: b.offence, reason: b.reason },
+      trail: b?.trail ?? null,
+      score: {
+        value: hits.reduce((x, h) => x + h.w, 0),
+        threshold: this.d.policy.threshold,
+        windowSec: this.d.policy.windowSec,
+        events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade })),
+      },
+      waitingForBudget: p !== undefined ? { since: p.since, events: p.hits.length } : null,
+      offences: o === undefined ? 0 : o.offences,
+      lastBanEnd: o?.last ?? null,
+      lifted: l === undefined ? null : { at: l.at },
+      allowlisted: this.d.allow.match(a) ?? null,
+    };
+  }
+
+  /**
+   * A reload (SIGHUP) with new ban settings: the policy (weights, threshold, window,
+   * durations, budgets, resync) applies from now on; bans in force keep their end. The
+   * caller has configured the allowlist anew: bans it now forbids are lifted here.
+   */
+  reconfigure(policy: BanPolicy, allow: { configured: readonly string[]; home: readonly string[] }, wall: number): number {
+    // throws on an invalid network, changing nothing
+    this.d.allow.configure(allow.configured, allow.home);
+    const old = this.d.policy;
+    this.d.policy = policy;
+    if (policy.resyncSec !== old.resyncSec) this.nextResync = policy.resyncSec > 0 && this.d.state !== null ? Math.max(this.now, wall) + policy.resyncSec : Infinity;
+    return this.enforceAllow(this.manualTime(wall));
   }
 
   private readonly closers: (() => void)[] = [];

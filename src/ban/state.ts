@@ -15,7 +15,7 @@ import { promises as fsp, readFileSync, renameSync, mkdirSync, copyFileSync } fr
 import { dirname } from 'node:path';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
-import { parseAddr, type Family } from './addr';
+import { parseAddr, parseNet, type Family } from './addr';
 
 export const STATE_VERSION = 1;
 
@@ -29,6 +29,21 @@ export interface StateBan {
   /** 1 for a first ban, 2 for the second, ... */
   offence: number;
   reason: string;
+  /** the explain record of the decision (`iplog bans show`), when there is one */
+  trail?: Readonly<Record<string, unknown>>;
+}
+
+/** An address lifted by hand (`iplog bans del`): its evidence up to `at` never bans again. */
+export interface StateLifted {
+  addr: string;
+  family: Family;
+  at: number;
+}
+
+/** A network allowed by hand (`iplog bans allow`). */
+export interface StateAllow {
+  net: string;
+  at: number;
 }
 
 export interface StateOffender {
@@ -45,7 +60,15 @@ export interface BanState {
   saved: number;
   bans: StateBan[];
   offenders: StateOffender[];
+  /** added with `iplog bans` (absent in older files: none) */
+  lifted?: StateLifted[];
+  allows?: StateAllow[];
 }
+
+/** A trail larger than this (JSON characters) is not kept in the state file. */
+const MAX_TRAIL_CHARS = 16_384;
+const MAX_LIFTED = 4096;
+const MAX_ALLOWS = 1024;
 
 function isFamily(x: unknown): x is Family {
   return x === 4 || x === 6;
@@ -90,7 +113,10 @@ export function sanitizeState(doc: unknown, limits: StateLimits = { maxBans: Inf
       drop.excessBans++;
       continue;
     }
-    bans.push({ addr: a.text, family: a.family, since: b.since, until: b.until, offence: b.offence, reason: typeof b.reason === 'string' ? b.reason : '' });
+    const sb: StateBan = { addr: a.text, family: a.family, since: b.since, until: b.until, offence: b.offence, reason: typeof b.reason === 'string' ? b.reason : '' };
+    const trail = (b as { trail?: unknown }).trail;
+    if (typeof trail === 'object' && trail !== null && !Array.isArray(trail) && JSON.stringify(trail).length <= MAX_TRAIL_CHARS) sb.trail = trail as Record<string, unknown>;
+    bans.push(sb);
   }
   const offenders: StateOffender[] = [];
   for (const o of Array.isArray(d.offenders) ? d.offenders : []) {
@@ -106,7 +132,27 @@ export function sanitizeState(doc: unknown, limits: StateLimits = { maxBans: Inf
     }
     offenders.push({ addr: a.text, family: a.family, offences: o.offences, last: o.last });
   }
-  return { version: STATE_VERSION, backend: typeof d.backend === 'string' ? d.backend : '', saved: Number(d.saved) || 0, bans, offenders };
+  const lifted: StateLifted[] = [];
+  for (const l of Array.isArray(d.lifted) ? d.lifted : []) {
+    const a = typeof l?.addr === 'string' ? parseAddr(l.addr) : undefined;
+    if (!a || !Number.isFinite(l.at)) {
+      drop.invalidBans++;
+      example(l);
+      continue;
+    }
+    if (lifted.length < MAX_LIFTED) lifted.push({ addr: a.text, family: a.family, at: l.at });
+  }
+  const allows: StateAllow[] = [];
+  for (const x of Array.isArray(d.allows) ? d.allows : []) {
+    const r = typeof x?.net === 'string' ? parseNet(x.net) : undefined;
+    if (!r || !Number.isFinite(x.at)) {
+      drop.invalidBans++;
+      example(x);
+      continue;
+    }
+    if (allows.length < MAX_ALLOWS) allows.push({ net: r.text, at: x.at });
+  }
+  return { version: STATE_VERSION, backend: typeof d.backend === 'string' ? d.backend : '', saved: Number(d.saved) || 0, bans, offenders, lifted, allows };
 }
 
 /**

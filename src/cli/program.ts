@@ -43,6 +43,7 @@ import {
   parseProfile,
   type LongOption,
   type OptionSpec,
+  type SettingKey,
 } from '../config/options';
 import { originalCommandLine, type Profile, type Settings } from '../config/settings';
 import { compileNets } from '../rules/dst-net';
@@ -494,6 +495,9 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
     const end = applyOption(ctx, spec, value);
     if (end !== undefined) return end;
   }
+  // the ban options of the command line, applied again over the file at each reload
+  const banArgs = events.filter((e) => e.spec.group === 'bans' && e.spec.kind === 'string' && e.spec.setting !== undefined && e.value !== undefined);
+  if (banArgs.length > 0) settings.banArgs = banArgs.map((e) => ({ setting: e.spec.setting!, value: e.value! }));
   if (scan.error !== undefined) {
     if (original) {
       // print_help() on getopt's '?'; 2.2.3 exits 0 (quirk 29)
@@ -561,6 +565,11 @@ export function reloadConfiguration(
   const readFile = opts.readFile ?? systemReadFile;
   const diags: Diagnostic[] = [];
   settings.rules = { tcp: [], udp: [], icmp: [] };
+  // the ban settings are read anew: defaults, the file, then the command line's ban options
+  // (so a ban_allow line taken out of the file is gone, and one added is in: src/ban/attach.ts reload())
+  const banBefore = { ban: settings.ban, home: settings.home };
+  settings.ban = undefined;
+  settings.home = undefined;
   let text: string | undefined;
   try {
     text = readFile(settings.configFile);
@@ -570,6 +579,8 @@ export function reloadConfiguration(
   if (text !== undefined) {
     parseConfig(text, settings.configFile, settings, (m, line) => diags.push({ text: m, file: settings.configFile, line }), systemConfigEnv(readFile));
   }
+  for (const { setting, value } of settings.banArgs ?? []) applyValue(settings, setting as SettingKey, value, () => undefined);
+  if (settings.ban === undefined && banBefore.ban !== undefined) settings.ban = { ...banBefore.ban, invalidAllow: undefined };
   const messages = renderDiagnostics(diags, originalCommandLine(settings));
   // a log rule broken since the start: said, and the rules of the start stay in force
   for (const e of settings.logs?.errors ?? []) messages.push(`iplog: ${e} (log rules unchanged until a restart)`);

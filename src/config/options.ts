@@ -57,6 +57,7 @@ export type SettingKey =
   | 'opLog'
   | 'home'
   | 'metrics'
+  | 'controlGroup'
   | 'logReplay'
   | 'logYear'
   | BanSettingKey
@@ -308,6 +309,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['ban-resync'], group: 'bans', kind: 'string', setting: 'banResync', statement: 'ban_resync', missing: 'ban resync parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.resyncSec), origin: '3',
     doc: 'How often the firewall is compared with the ban table and repaired (0 = only at start).' },
+  { long: ['ban-conntrack'], group: 'bans', kind: 'string', setting: 'banConntrack', statement: 'ban_conntrack', missing: 'ban conntrack parameter',
+    arg: 'yes|no', defaultText: 'yes', origin: '3',
+    doc: 'After a ban, delete the banned source\'s connection tracking entries (Linux: conntrack -D -s ADDR, package conntrack) so that its established connections end instead of going on through an established-accept rule; failures are counted, never fatal.' },
+  { long: ['control-group'], group: 'bans', kind: 'string', setting: 'controlGroup', statement: 'control_group', missing: 'control group parameter',
+    arg: 'GROUP', defaultText: '(root only)', origin: '3',
+    doc: 'The ban control socket beside the pid file (iplog bans list|show|add|del|allow; live sensor with banning on; never a network listener) is 0600 and root\'s; with GROUP it is 0660 and that group may use it too.' },
   // ---- fleet bans through CrowdSec's Local API (src/ban/crowdsec.ts, decision-stream.ts, docs/fleet.md) ----
   { long: ['crowdsec-url'], group: 'bans', kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
     arg: 'URL', defaultText: CROWDSEC_DEFAULTS.url, origin: '3',
@@ -582,6 +589,10 @@ export function applyValue(
       settings.metrics = a;
       break;
     }
+    case 'controlGroup':
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/.test(value)) return { error: { kind: 'ban', text: `Invalid control group: "${value}" (a group name or number)` } };
+      settings.controlGroup = value;
+      break;
     case 'logReplay':
       if (value === '' || value.includes('\0')) return { error: { kind: 'log', text: `Invalid log file: "${value}"` } };
       (settings.logs ??= emptyLogSettings()).replay.push(value);
@@ -602,7 +613,8 @@ export function applyValue(
     case 'banPrefixBudget':
     case 'banState':
     case 'banParam':
-    case 'banResync': {
+    case 'banResync':
+    case 'banConntrack': {
       const problem = applyBanValue(settings, setting, value);
       if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
       break;

@@ -184,6 +184,10 @@ export interface Settings {
   home?: string[];
   /** `--metrics HOST:PORT` / `metrics HOST:PORT`: serve Prometheus metrics there; undefined = no listener */
   metrics?: { host: string; port: number };
+  /** `--control-group GROUP` / `control_group`: the ban control socket is 0660 and this group's (else 0600, root only) */
+  controlGroup?: string;
+  /** the ban options of the command line (setting, value), applied again over iplog.conf at a reload */
+  banArgs?: { setting: string; value: string }[];
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */
@@ -231,6 +235,8 @@ export interface BanSettings {
    * mean the network it meant to protect is banned.
    */
   invalidAllow?: string[];
+  /** delete the connection tracking entries of a banned source (conntrack -D), so its established connections end */
+  conntrack: boolean;
   /** CrowdSec Local API (`--crowdsec-*`): the crowdsec backend's login, the decision stream */
   crowdsec?: CrowdsecSettings;
 }
