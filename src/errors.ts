@@ -56,4 +56,6 @@ export const ERR = {
   BAN_SYSTEM: 'IPLOG_ERR_BAN_SYSTEM',
   /** CrowdSec's Local API: unreachable (pushes queued), a push refused or dropped, the decision stream failing */
   BAN_LAPI: 'IPLOG_ERR_BAN_LAPI',
+  /** the ban control socket (iplog bans) could not be opened, or failed */
+  BAN_CONTROL: 'IPLOG_ERR_BAN_CONTROL',
 } as const;

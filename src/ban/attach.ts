@@ -31,7 +31,7 @@ import { conntrackApplies, Firewall } from './firewall';
 import { ControlServer, controlPathFor } from './control';
 import { BanManager, type BanPolicy, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
-import { CROWDSEC_DEFAULTS, readSecret } from './crowdsec';
+import { CROWDSEC_DEFAULTS, CrowdsecPusher, readSecret, type PushStats } from './crowdsec';
 import { DecisionStream } from './decision-stream';
 
 export interface AttachOptions {
@@ -86,6 +86,7 @@ export class BanSession {
       this.built = true;
       this.startBan = structuredClone(this.settings.ban ?? defaultBanSettings());
       this.manager = await build(this.settings, this.opts, (ev, text) => this.engine!.out.text(ev, text), (q) => (this.commands = q?.stats ?? null), (f) => (this.firewall = f));
+      if (this.commands === null && this.firewall?.service instanceof CrowdsecPusher) this.commands = serviceCommands(this.firewall.service.stats);
       this.stream = fleetStream(this.settings, this.opts, this.manager);
       this.stream?.start();
       if (this.manager !== null && this.opts.control === true) await this.openControl(this.manager);
@@ -103,7 +104,7 @@ export class BanSession {
     const problem = await c.listen();
     if (problem !== undefined) {
       // bans go on; only `iplog bans` cannot reach this sensor
-      log.error({ code: ERR.BAN_CONFIG, problem }, 'no ban control socket');
+      log.error({ code: ERR.BAN_CONTROL, problem }, 'no ban control socket: iplog bans cannot reach this sensor (bans go on)');
       return;
     }
     this.control = c;
@@ -146,6 +147,29 @@ export class BanSession {
     await this.stream?.stop();
     await this.manager?.close();
   }
+}
+
+/**
+ * A crowdsec backend's requests in the command counters (--metrics, status): requests
+ * sent; failed = pushes that never reached the LAPI (refused as invalid, or their ban ended
+ * while they waited); retried = failed attempts; dropped = dropped from a full queue.
+ */
+export function serviceCommands(st: PushStats): QueueStats {
+  return {
+    get commands() {
+      return st.pushed + st.unbans + st.rejected + st.failures;
+    },
+    get failed() {
+      return st.rejected + st.expiredQueued;
+    },
+    get retried() {
+      return st.failures;
+    },
+    skipped: 0,
+    get dropped() {
+      return st.dropped;
+    },
+  };
 }
 
 /** The decision stream, when a bouncer key is configured and banning is on. */

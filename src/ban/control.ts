@@ -22,6 +22,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log';
+import { ERR } from '../errors';
 import { parseAddr, type BanAddr } from './addr';
 import type { BanManager } from './manager';
 
@@ -193,7 +194,7 @@ export class ControlServer {
       server.close();
       return `cannot set the mode of the control socket ${path}: ${(e as Error).message}`;
     }
-    server.on('error', (e) => log.error({ code: 'IPLOG_ERR_CONTROL', err: e.message }, 'control socket error'));
+    server.on('error', (e) => log.error({ code: ERR.BAN_CONTROL, err: e.message }, 'control socket error'));
     server.unref();
     this.server = server;
     log.info({ path, mode: mode.toString(8), group: group ?? null }, 'ban control socket open');

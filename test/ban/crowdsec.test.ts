@@ -14,7 +14,8 @@ import { CrowdsecPusher, lapiRequest, applyCrowdsecValue, CROWDSEC_DEFAULTS, typ
 import { DecisionStream, goDurationSec, type FleetTarget } from '../../src/ban/decision-stream';
 import { parseAddr, type BanAddr } from '../../src/ban/addr';
 import { Harness } from '../helpers/engine';
-import { attachBans } from '../../src/ban/attach';
+import { attachBans, serviceCommands } from '../../src/ban/attach';
+import { banSnapshot } from '../../src/metrics/snapshot';
 import { defaultBanSettings } from '../../src/ban/config';
 import { event } from '../../src/output/event';
 import { IpAddr } from '../../src/net/addr';
@@ -160,6 +161,11 @@ describe('crowdsec pusher', () => {
     assert.equal(p.stats.rejected, 1);
     assert.equal(p.stats.pushed, 1);
     assert.ok(records().some((r) => r.msg === 'crowdsec: the LAPI refused a push: dropped' && /invalid alert/.test(String(r.err))));
+    // the failure counts in iplog_ban_command_failures_total (the command counters of --metrics and status)
+    const c = serviceCommands(p.stats);
+    assert.deepEqual({ commands: c.commands, failed: c.failed, retried: c.retried, dropped: c.dropped }, { commands: 2, failed: 1, retried: 0, dropped: 0 });
+    const m = banSnapshot({}, 0, 'crowdsec', c).commands!;
+    assert.deepEqual(m, { run: 2, failed: 1, retried: 0, dropped: 0 });
   });
 
   test('stop while the LAPI is down: waits the given time, then reports what was not sent', async () => {
