@@ -33,11 +33,29 @@ export function fromV4(n: number): BanAddr {
   return { family: 4, text: dotted(v4), v4, v6: 0n };
 }
 
+/**
+ * An IPv6 BanAddr made from an IpAddr: its 128-bit value is computed when a range check
+ * or a prefix first asks for it, not for every scored event (a bigint costs several
+ * allocations; most events only need the text).
+ */
+class Ip6BanAddr implements BanAddr {
+  readonly family = 6 as const;
+  readonly v4 = 0;
+  readonly text: string;
+  private value: bigint | undefined;
+  constructor(readonly ip: IpAddr) {
+    this.text = ip.toString();
+  }
+  get v6(): bigint {
+    return (this.value ??= this.ip.toBigInt());
+  }
+}
+
 /** The ban form of an address of either family (an IPv4-mapped one is its IPv4 host). */
 export function fromIp(a: IpAddr): BanAddr {
   const u = a.unmap();
   if (u.family === 4) return fromV4(u.v4);
-  return { family: 6, text: u.toString(), v4: 0, v6: u.toBigInt() };
+  return new Ip6BanAddr(u);
 }
 
 export function fromV6(v: bigint): BanAddr {
@@ -46,6 +64,7 @@ export function fromV6(v: bigint): BanAddr {
 
 /** The net-layer value of a ban address. */
 export function toIp(a: BanAddr): IpAddr {
+  if (a instanceof Ip6BanAddr) return a.ip;
   return a.family === 4 ? IpAddr.v4(a.v4) : IpAddr.fromBigInt(6, a.v6);
 }
 

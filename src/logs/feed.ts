@@ -14,10 +14,12 @@
  * A rule with its own threshold T and window W: its matches count per address; the one
  * that makes T within W carries weight max(weight, ban threshold), so it bans on its own
  * (with the rule's ban_time if set). Those counts are a bounded table per rule (at most
- * `maxGate` addresses, least recently seen evicted first, `gateEvictions`).
+ * `maxGate` addresses, least recently seen evicted first in O(1): src/ban/lru.ts,
+ * counted in `gateEvictions`); an address's times are at most the rule's threshold.
  */
 import { event, type IplogEvent } from '../output/event';
-import { toIp, type BanAddr } from '../ban/addr';
+import { Lru } from '../ban/lru';
+import type { IpAddr } from '../net/addr';
 import type { LogRule } from './rules';
 
 export const LOG_KIND = 'log.match';
@@ -33,7 +35,8 @@ export interface FeedStats {
 
 export class LogFeed {
   readonly stats: FeedStats = { matches: 0, ownThresholds: 0, gateEvictions: 0 };
-  private readonly gates = new Map<string, Map<string, number[]>>();
+  /** per rule with its own threshold: address → times of its recent matches (oldest first) */
+  private readonly gates = new Map<string, Lru<number[]>>();
 
   constructor(
     /** write a line and its event (engine.out.text) */
@@ -43,36 +46,40 @@ export class LogFeed {
     private readonly maxGate = DEFAULT_MAX_GATE,
   ) {}
 
-  hit(rule: LogRule, a: BanAddr, t: number, source: string, line: string): void {
+  /** `a`: the accused address (IPv4-mapped already unmapped: matcher.ts addrOf). */
+  hit(rule: LogRule, a: IpAddr, t: number, source: string, line: string): void {
     this.stats.matches++;
+    const text = a.toString();
     let weight = rule.weight;
     let own: string | null = null;
-    if (rule.threshold > 0 && this.gate(rule, a.text, t)) {
+    if (rule.threshold > 0 && this.gate(rule, text, t)) {
       weight = Math.max(weight, this.banThreshold);
       own = `${rule.threshold} in ${rule.windowSec} s`;
       this.stats.ownThresholds++;
     }
     const evidence = line.length > MAX_EVIDENCE ? line.slice(0, MAX_EVIDENCE) : line;
-    const detail: Record<string, string | number | boolean> = { rule: rule.name, source, addr: a.text, family: a.family, weight, spoofable: 0, proof: true, source_role: 'attacker', line: evidence };
-    if (a.family === 6) detail.src6 = a.text;
+    const detail: Record<string, string | number | boolean> = { rule: rule.name, source, addr: text, family: a.family, weight, spoofable: 0, proof: true, source_role: 'attacker', line: evidence };
+    if (a.family === 6) detail.src6 = text;
     if (rule.banSec > 0) detail.ban_time = rule.banSec;
     if (own !== null) detail.own_threshold = own;
-    const ev = event(LOG_KIND, t, toIp(a), { count: 1, detail });
-    this.emit(ev, `log: ${rule.name} from ${a.text} (${source})`);
+    const ev = event(LOG_KIND, t, a, { count: 1, detail });
+    this.emit(ev, `log: ${rule.name} from ${text} (${source})`);
+  }
+
+  /** Addresses in the own-threshold table of `rule` (tests). */
+  gateSize(rule: string): number {
+    return this.gates.get(rule)?.size ?? 0;
   }
 
   /** Count a match of `rule` from `key` at `t`; true when it completes the rule's threshold. */
   private gate(rule: LogRule, key: string, t: number): boolean {
     let g = this.gates.get(rule.name);
-    if (g === undefined) this.gates.set(rule.name, (g = new Map()));
+    if (g === undefined) this.gates.set(rule.name, (g = new Lru<number[]>(this.maxGate)));
     let times = g.get(key);
-    if (times !== undefined) g.delete(key);
-    else {
-      if (g.size >= this.maxGate) {
-        g.delete(g.keys().next().value as string);
-        this.stats.gateEvictions++;
-      }
+    if (times === undefined) {
       times = [];
+      const evicted = g.set(key, times);
+      if (evicted !== undefined) this.stats.gateEvictions++;
     }
     const from = t - rule.windowSec;
     let k = 0;
@@ -81,10 +88,9 @@ export class LogFeed {
     times.push(t);
     if (times.length >= rule.threshold) {
       // counted: the next ban needs a full threshold again
+      g.delete(key);
       return true;
     }
-    if (times.length > rule.threshold) times.shift();
-    g.set(key, times);
     return false;
   }
 }

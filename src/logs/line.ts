@@ -101,15 +101,32 @@ export class SyslogYear {
     return new SyslogYear('mtime', new Date(mtimeSec * 1000).getFullYear(), mtimeSec);
   }
 
+  /** per call site: the minute of the last stamp resolved, and its epoch seconds (lines come in order) */
+  private readonly memoKey = [-1, -1];
+  private readonly memoSec = [0, 0];
+
   /** Epoch seconds of month `mon` (0-11), day, time in local time. */
   resolve(mon: number, day: number, h: number, mi: number, s: number): number {
     if (this.mode === 'given') {
       if (this.lastMon >= 0 && this.lastMon - mon >= 6) this.year++;
       this.lastMon = mon;
-      return Math.floor(new Date(this.year, mon, day, h, mi, s).getTime() / 1000);
+      return this.minute(0, this.year, mon, day, h, mi) + s;
     }
-    const t = Math.floor(new Date(this.year, mon, day, h, mi, s).getTime() / 1000);
-    if (this.mode === 'mtime' && t > this.anchor + 86400) return Math.floor(new Date(this.year - 1, mon, day, h, mi, s).getTime() / 1000);
+    const t = this.minute(0, this.year, mon, day, h, mi) + s;
+    if (this.mode === 'mtime' && t > this.anchor + 86400) return this.minute(1, this.year - 1, mon, day, h, mi) + s;
+    return t;
+  }
+
+  /**
+   * Epoch seconds of the start of that minute, local time (a time zone's offset changes on
+   * a whole minute, so the seconds add): one Date computation per minute of log, not per line.
+   */
+  private minute(slot: 0 | 1, year: number, mon: number, day: number, h: number, mi: number): number {
+    const key = (((year * 12 + mon) * 32 + day) * 24 + h) * 60 + mi;
+    if (key === this.memoKey[slot]) return this.memoSec[slot]!;
+    const t = Math.floor(new Date(year, mon, day, h, mi, 0).getTime() / 1000);
+    this.memoKey[slot] = key;
+    this.memoSec[slot] = t;
     return t;
   }
 }
@@ -121,12 +138,44 @@ function num2(s: string, i: number): number {
   return a * 10 + b;
 }
 
+/** The month (0-11) of the three letters at `i` (`Jan`..`Dec`), or -1; no substring made. */
+export function monthAt(s: string, i: number): number {
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  const c = s.charCodeAt(i + 2);
+  // first letter, then the two others (J: Jan Jun Jul; M: Mar May; A: Apr Aug)
+  switch (a) {
+    case 74: // J
+      return b === 97 && c === 110 ? 0 : b === 117 && c === 110 ? 5 : b === 117 && c === 108 ? 6 : -1;
+    case 70: // F
+      return b === 101 && c === 98 ? 1 : -1;
+    case 77: // M
+      return b === 97 && c === 114 ? 2 : b === 97 && c === 121 ? 4 : -1;
+    case 65: // A
+      return b === 112 && c === 114 ? 3 : b === 117 && c === 103 ? 7 : -1;
+    case 83: // S
+      return b === 101 && c === 112 ? 8 : -1;
+    case 79: // O
+      return b === 99 && c === 116 ? 9 : -1;
+    case 78: // N
+      return b === 111 && c === 118 ? 10 : -1;
+    case 68: // D
+      return b === 101 && c === 99 ? 11 : -1;
+    default:
+      return -1;
+  }
+}
+
 /** `Dec  5 07:49:21` at `start`: epoch seconds, or NaN. */
 export function rfc3164Time(s: string, start: number, years: SyslogYear): number {
-  const mon = MONTHS[s.slice(start, start + 3)];
-  if (mon === undefined) return NaN;
+  const mon = monthAt(s, start);
+  if (mon < 0) return NaN;
   const d0 = s.charCodeAt(start + 4);
-  const day = d0 === 32 ? num2('0' + s[start + 5], 0) : num2(s, start + 4);
+  let day: number;
+  if (d0 === 32) {
+    const c = s.charCodeAt(start + 5) - 48;
+    day = c >= 0 && c <= 9 ? c : -1;
+  } else day = num2(s, start + 4);
   const h = num2(s, start + 7);
   const mi = num2(s, start + 10);
   const sec = num2(s, start + 13);

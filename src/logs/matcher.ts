@@ -8,7 +8,7 @@
  * result. A captured address is checked once more (the macros only match addresses; an
  * address the ban manager cannot take is counted, never guessed).
  */
-import { fromV4, parseAddr, type BanAddr } from '../ban/addr';
+import { IpAddr, parseIp } from '../net/addr';
 import type { LogFormat, LogRule } from './rules';
 import { anyTime, Header, parseHeader, rfc3164Time, rfc3339Time, type SyslogYear } from './line';
 
@@ -44,19 +44,87 @@ function quad(s: string): number {
   return (v * 256 + part) >>> 0;
 }
 
-export function addrOf(text: string): BanAddr | undefined {
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+const groups = new Int32Array(8);
+
+/**
+ * Strict IPv6 text without an embedded dotted quad (the common form) → IpAddr, by char
+ * codes (no split, no regex, no bigint); null when it is not that form (the caller falls
+ * back to the general parser, which takes the dotted-quad forms).
+ */
+function fastV6(s: string): IpAddr | null {
+  const n = s.length;
+  if (n < 2 || n > 39) return null;
+  let g = 0; // groups written
+  let gap = -1; // index in groups where `::` was
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    gap = 0;
+    i = 2;
+    if (i === n) {
+      groups.fill(0);
+      return IpAddr.v6(0, 0, 0, 0);
+    }
+  }
+  for (;;) {
+    let v = 0;
+    let d = 0;
+    while (i < n) {
+      const h = hexVal(s.charCodeAt(i));
+      if (h < 0) break;
+      v = v * 16 + h;
+      d++;
+      i++;
+    }
+    if (d === 0 || d > 4 || g >= 8) return null;
+    groups[g++] = v;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return null; // a '.' (dotted quad) or anything else
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return null;
+      gap = g;
+      i++;
+      if (i === n) break;
+    } else if (i === n) return null;
+  }
+  if (gap < 0) {
+    if (g !== 8) return null;
+  } else {
+    if (g > 7) return null;
+    const move = g - gap;
+    for (let k = 0; k < move; k++) groups[7 - k] = groups[g - 1 - k]!;
+    for (let k = gap; k < 8 - move; k++) groups[k] = 0;
+  }
+  return IpAddr.v6(((groups[0]! << 16) | groups[1]!) >>> 0, ((groups[2]! << 16) | groups[3]!) >>> 0, ((groups[4]! << 16) | groups[5]!) >>> 0, ((groups[6]! << 16) | groups[7]!) >>> 0);
+}
+
+/**
+ * The address of a captured text (an IPv4-mapped IPv6 address is its IPv4 host, as the
+ * ban manager counts it), or undefined. Its text (`toString()`, RFC 5952) is computed once
+ * and shared by the event, the line and the ban manager.
+ */
+export function addrOf(text: string): IpAddr | undefined {
   if (text.indexOf(':') < 0) {
     const n = quad(text);
-    return n < 0 ? undefined : fromV4(n);
+    return n < 0 ? undefined : IpAddr.v4(n);
   }
-  return parseAddr(text);
+  const a = fastV6(text) ?? parseIp(text);
+  return a === undefined ? undefined : a.unmap();
 }
 
 export class LogMatcher {
   readonly stats: MatchStats = { lines: 0, matched: 0, badAddress: 0, badTime: 0 };
   private readonly h = new Header();
   /** result of the last successful match */
-  addr: BanAddr = fromV4(0);
+  addr: IpAddr = IpAddr.v4(0);
   time = 0;
   rule: LogRule | null = null;
 
@@ -146,6 +214,16 @@ export class LogMatcher {
   lineTime(line: string): number {
     if (this.format !== 'syslog') return NaN;
     parseHeader(line, this.h);
+    return this.headerOnlyTime(line);
+  }
+
+  /** lineTime() of the line matchLine() was just given (its header is already parsed). */
+  lastLineTime(line: string): number {
+    if (this.format !== 'syslog') return NaN;
+    return this.headerOnlyTime(line);
+  }
+
+  private headerOnlyTime(line: string): number {
     if (!this.h.ok) return NaN;
     return this.h.timeKind === 0 ? (this.years === null ? NaN : rfc3164Time(line, 0, this.years)) : rfc3339Time(line.slice(0, this.h.timeEnd));
   }

@@ -22,7 +22,7 @@ import { Engine, type ClockListener } from '../pipeline';
 import type { LineSink } from '../output/sinks/sink';
 import type { HostRenderer } from '../output/resolve-api';
 import type { Settings } from '../config/settings';
-import type { BanAddr } from '../ban/addr';
+import type { IpAddr } from '../net/addr';
 import { IplogError } from '../errors';
 import { LogFeed } from './feed';
 import { LineSplitter } from './lines';
@@ -32,12 +32,13 @@ import { journalEntry } from './journal';
 import { rulesOf, type LogRule, type LogSettings } from './rules';
 import { BAN_DEFAULTS } from '../ban/config';
 
-const CHUNK = 1 << 20;
+/** 64 KiB: the decoded text of a chunk stays a young-generation string (1 MiB ones went to large-object space, collected only by full GCs) */
+const CHUNK = 1 << 16;
 
 interface Pending {
   t: number;
   rule: LogRule;
-  addr: BanAddr;
+  addr: IpAddr;
   line: string;
 }
 
@@ -95,7 +96,7 @@ class ReplayFile {
       this.lastTime = m.time;
       this.queue.push({ t: m.time, rule: m.rule!, addr: m.addr, line });
     } else {
-      const t = m.lineTime(line);
+      const t = m.lastLineTime(line);
       if (Number.isFinite(t)) this.lastTime = t;
     }
   }
