@@ -12,11 +12,14 @@
  * - /etc/passwd, /etc/shadow and /etc/group are copies with one more user, `iplogtest`
  *   (password `correct-horse`), so that a real successful login can be made without
  *   changing the host's accounts.
- * Daemons: sshd, and optionally nginx and Apache (access logs), all with configurations
- * written here. `down()` stops them and deletes the namespaces (also at exit).
+ * Daemons: sshd, and optionally nginx and Apache (access logs), and Postfix (smtpd with
+ * SMTP AUTH through Dovecot's SASL socket) with Dovecot (IMAP), all with configurations
+ * written here (the mail daemons see their own /etc/postfix, /etc/dovecot and a tmpfs
+ * /var/spool/postfix, bind-mounted in the private mount namespace; Dovecot's users are a
+ * passwd-file of its own). `down()` stops them and deletes the namespaces (also at exit).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,6 +57,8 @@ export function labSkipReason(tools: string[]): string | null {
 export interface LabOptions {
   logger: 'rsyslog' | 'journald';
   web?: boolean;
+  /** Postfix (SMTP AUTH on port 25 via Dovecot SASL) and Dovecot (IMAP on port 143) */
+  mail?: boolean;
   /** extra sshd_config lines */
   sshd?: string[];
 }
@@ -184,12 +189,14 @@ export class DaemonLab {
         '',
       ].join('\n'),
     );
+    if (this.o.mail === true) this.mailFiles();
     const hash = spawnSync('openssl', ['passwd', '-6', '-salt', 'iplogsalt', TEST_PASSWORD], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(join(T, 'passwd'), readFileSync('/etc/passwd', 'utf8') + `${TEST_USER}:x:64123:64123:iplog test:${T}/home:/bin/sh\n`);
     writeFileSync(join(T, 'shadow'), readFileSync('/etc/shadow', 'utf8') + `${TEST_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o640 });
     writeFileSync(join(T, 'group'), readFileSync('/etc/group', 'utf8') + `${TEST_USER}:x:64123:\n`);
     const journald = this.o.logger === 'journald';
     const web = this.o.web === true;
+    const mail = this.o.mail === true;
     writeFileSync(
       join(T, 'server.sh'),
       `set -e
@@ -211,6 +218,8 @@ ${
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
 mount -t tmpfs tmpfs /run/systemd
 mount -t tmpfs tmpfs /run/log
+# the host's persistent journal (if any) is not ours to write: journald and journalctl here see an empty one
+if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal; fi
 mkdir -p /run/systemd/journal
 /lib/systemd/systemd-journald > $T/journald.out 2>&1 &
 PIDS="$PIDS $!"
@@ -225,13 +234,135 @@ ln -s $T/log.sock /dev/log`
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -f $T/sshd_config > $T/sshd.out 2>&1 &
 PIDS="$PIDS $!"
+${
+  mail
+    ? `mount --bind $T/postfix /etc/postfix
+mount --bind $T/dovecot /etc/dovecot
+mount -t tmpfs -o mode=755 tmpfs /var/spool/postfix
+mkdir -p /var/spool/postfix/private /var/spool/postfix/pid $T/postfix-data
+chown postfix:postfix $T/postfix-data
+postfix set-permissions create-missing > $T/postfix-setup.out 2>&1 || true
+postfix check >> $T/postfix-setup.out 2>&1 || true
+postfix start-fg > $T/postfix.out 2>&1 &
+PIDS="$PIDS $!"
+dovecot -F -c /etc/dovecot/dovecot.conf > $T/dovecot.out 2>&1 &
+PIDS="$PIDS $!"
+# ready only once Postfix's master runs (stopping before would leave it behind)
+i=0; while [ ! -s /var/spool/postfix/pid/master.pid ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`
+    : ''
+}
 ${web ? `nginx -c $T/nginx.conf > $T/nginx.out 2>&1 &\nPIDS="$PIDS $!"\n/usr/sbin/apache2 -f $T/apache2.conf -DFOREGROUND > $T/apache.out 2>&1 &\nPIDS="$PIDS $!"` : ''}
 echo ready > $T/ready
 while [ ! -e $T/stop ]; do sleep 0.1; done
 ${journald ? 'journalctl -D /run/log/journal -o json --no-pager > $T/journal.json 2>/dev/null || true' : ''}
+${mail ? 'postfix stop > /dev/null 2>&1 || true\nM=$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d " "); [ -n "$M" ] && kill $M 2>/dev/null || true' : ''}
 kill $PIDS 2>/dev/null || true
 wait 2>/dev/null || true
 `,
+    );
+  }
+
+  /** Postfix's and Dovecot's configurations (mail: true). */
+  private mailFiles(): void {
+    const T = this.dir;
+    // the package's files (postfix-files, dynamicmaps.cf, ...), then our main.cf and master.cf
+    cpSync('/etc/postfix', join(T, 'postfix'), { recursive: true });
+    mkdirSync(join(T, 'dovecot'), { recursive: true });
+    mkdirSync(join(T, 'mail'), { recursive: true });
+    chmodSync(join(T, 'mail'), 0o777);
+    writeFileSync(
+      join(T, 'postfix', 'main.cf'),
+      [
+        'compatibility_level = 3.6',
+        'myhostname = mx.example.org',
+        'mydomain = example.org',
+        'myorigin = example.org',
+        'mydestination =',
+        'relayhost =',
+        `inet_interfaces = ${SRV4}, [${SRV6}]`,
+        'inet_protocols = all',
+        'mynetworks = 127.0.0.0/8',
+        // no reverse lookups: the client is `unknown[ADDR]` at once (no DNS in the namespace)
+        'smtpd_peername_lookup = no',
+        'disable_dns_lookups = yes',
+        'smtp_dns_support_level = disabled',
+        'smtpd_sasl_auth_enable = yes',
+        'smtpd_sasl_type = dovecot',
+        'smtpd_sasl_path = private/auth',
+        'smtpd_tls_security_level = none',
+        'smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination',
+        // its own lock and cache files, not the host's /var/lib/postfix
+        `data_directory = ${T}/postfix-data`,
+        'maillog_file =',
+        'alias_maps =',
+        'alias_database =',
+        'local_recipient_maps =',
+        'biff = no',
+        '',
+      ].join('\n'),
+    );
+    // the daemons that an SMTP session and its queueing need, none chrooted (their syslog is /dev/log)
+    writeFileSync(
+      join(T, 'postfix', 'master.cf'),
+      [
+        'smtp      inet  n       -       n       -       -       smtpd',
+        'pickup    unix  n       -       n       60      1       pickup',
+        'cleanup   unix  n       -       n       -       0       cleanup',
+        'qmgr      unix  n       -       n       300     1       qmgr',
+        'tlsmgr    unix  -       -       n       1000?   1       tlsmgr',
+        'rewrite   unix  -       -       n       -       -       trivial-rewrite',
+        'bounce    unix  -       -       n       -       0       bounce',
+        'defer     unix  -       -       n       -       0       bounce',
+        'trace     unix  -       -       n       -       0       bounce',
+        'verify    unix  -       -       n       -       1       verify',
+        'flush     unix  n       -       n       1000?   0       flush',
+        'proxymap  unix  -       -       n       -       -       proxymap',
+        'smtp      unix  -       -       n       -       -       smtp',
+        'showq     unix  n       -       n       -       -       showq',
+        'error     unix  -       -       n       -       -       error',
+        'retry     unix  -       -       n       -       -       error',
+        'discard   unix  -       -       n       -       -       discard',
+        'anvil     unix  -       -       n       -       1       anvil',
+        'scache    unix  -       -       n       -       1       scache',
+        'postlog   unix-dgram n  -       n       -       1       postlogd',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(T, 'dovecot', 'users'), `${TEST_USER}:{PLAIN}${TEST_PASSWORD}::::::\n`);
+    writeFileSync(
+      join(T, 'dovecot', 'dovecot.conf'),
+      [
+        'protocols = imap',
+        `listen = ${SRV4}, ${SRV6}`,
+        `base_dir = ${T}/dovecot-run`,
+        `state_dir = ${T}/dovecot-state`,
+        'ssl = no',
+        'disable_plaintext_auth = no',
+        'auth_mechanisms = plain login',
+        'log_path = syslog',
+        'syslog_facility = mail',
+        `mail_location = maildir:${T}/mail/%u`,
+        'mail_uid = nobody',
+        'mail_gid = nogroup',
+        'first_valid_uid = 1',
+        'login_trusted_networks =',
+        'passdb {',
+        '  driver = passwd-file',
+        `  args = ${T}/dovecot/users`,
+        '}',
+        'userdb {',
+        '  driver = static',
+        `  args = uid=nobody gid=nogroup home=${T}/mail/%u`,
+        '}',
+        'service auth {',
+        '  unix_listener /var/spool/postfix/private/auth {',
+        '    mode = 0660',
+        '    user = postfix',
+        '    group = postfix',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
     );
   }
 
@@ -241,7 +372,8 @@ wait 2>/dev/null || true
     this.files();
     this.server = spawn('ip', ['netns', 'exec', this.srv, 'unshare', '-m', 'sh', join(this.dir, 'server.sh')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.server.stderr!.on('data', (b: Buffer) => (this.serverErr += b.toString()));
-    const end = Date.now() + 20_000;
+    // Postfix start-up (its checks) takes seconds on a busy machine
+    const end = Date.now() + (this.o.mail === true ? 90_000 : 20_000);
     for (;;) {
       if (existsSync(join(this.dir, 'ready'))) break;
       if (Date.now() > end || this.server.exitCode !== null) throw new Error(`the lab's server did not start: ${this.serverErr}`);
@@ -250,10 +382,19 @@ wait 2>/dev/null || true
     // sshd (and the web servers) listening
     for (;;) {
       const ss = this.run(this.srv, ['ss', '-ltnH']).stdout;
-      if (ss.includes(`${SRV4}:22`) && (!this.o.web || (ss.includes(`${SRV4}:80`) && ss.includes(`${SRV4}:8080`)))) break;
-      if (Date.now() > end) throw new Error(`daemons not listening: ${ss}\n${this.serverErr}\n${this.read('sshd.out')}${this.read('nginx.out')}${this.read('apache.out')}${this.read('rsyslog.out')}`);
+      if (ss.includes(`${SRV4}:22`) && (!this.o.web || (ss.includes(`${SRV4}:80`) && ss.includes(`${SRV4}:8080`))) && (!this.o.mail || (ss.includes(`${SRV4}:25`) && ss.includes(`${SRV4}:143`)))) break;
+      if (Date.now() > end) throw new Error(`daemons not listening: ${ss}\n${this.serverErr}\n${this.read('sshd.out')}${this.read('nginx.out')}${this.read('apache.out')}${this.read('rsyslog.out')}${this.read('postfix-setup.out')}${this.read('postfix.out')}${this.read('dovecot.out')}`);
       await sleep(50);
     }
+  }
+
+  /**
+   * argv prefix that runs a command in the server's network and mount namespaces (where
+   * its syslog daemon or journald is: a plain `journalctl` there reads the lab's journal).
+   */
+  inServer(): string[] {
+    if (this.server?.pid === undefined) throw new Error('the lab is not up');
+    return ['nsenter', '-t', String(this.server.pid), '-m', '-n', '--'];
   }
 
   read(name: string): string {
