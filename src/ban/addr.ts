@@ -54,7 +54,8 @@ class Ip6BanAddr implements BanAddr {
 /** The ban form of an address of either family (an IPv4-mapped one is its IPv4 host). */
 export function fromIp(a: IpAddr): BanAddr {
   const u = a.unmap();
-  if (u.family === 4) return fromV4(u.v4);
+  // the IpAddr's text is made once (an event's address is formatted for its line already)
+  if (u.family === 4) return { family: 4, text: u.toString(), v4: u.v4, v6: 0n };
   return new Ip6BanAddr(u);
 }
 

@@ -17,7 +17,7 @@ import Ajv2020 from 'ajv/dist/2020';
 const root = join(__dirname, '..', '..', '..');
 const BIN = join(root, 'bin', 'iplog');
 const CORPUS = join(root, 'test', 'logs', 'corpus');
-const CONF = `log_rules ${join(root, 'config', 'log-rules.conf')}\nlog_file /var/log/auth.log rules sshd-*\nlog_journal unit ssh.service ident sshd rules sshd-*\nlog_file /var/log/nginx/nginx-access.log rules http-* format plain\nlog_file /var/log/apache2/apache-access.log rules http-* format plain\n`;
+const CONF = `log_rules ${join(root, 'config', 'log-rules.conf')}\nlog_file /var/log/auth.log rules sshd-*\nlog_journal unit ssh.service ident sshd rules sshd-*\nlog_file /var/log/nginx/nginx-access.log rules http-* format plain\nlog_file /var/log/apache2/apache-access.log rules http-* format plain\nlog_file /var/log/mail.log rules postfix-*,dovecot-*\nlog_journal ident postfix/smtpd ident dovecot rules postfix-*,dovecot-*\n`;
 
 const ATTACKER4 = '203.0.113.5';
 const ATTACKER6 = '2001:db8:2::5';
@@ -87,6 +87,38 @@ for (const server of ['nginx', 'apache']) {
     assert.equal((first as unknown as { time: string }).time, `2026-12-${clf[1]}T${clf[2]}Z`);
   });
 }
+
+// per attacker (PROVENANCE.md): SMTP AUTH PLAIN with a wrong password and AUTH LOGIN for an
+// unknown user (one connection each), IMAP logins with a wrong password and for an unknown
+// user (one connection each); the user's SMTP AUTH and IMAP login with the right password
+const MAIL_EXPECTED = {
+  'postfix-sasl': { [ATTACKER4]: 2, [ATTACKER6]: 2 },
+  // + one login as a user named `x>, method=PLAIN, rip=192.0.2.99, lip=...`: still ATTACKER4's
+  'dovecot-auth-failed': { [ATTACKER4]: 3, [ATTACKER6]: 2 },
+};
+
+test('Postfix SMTP AUTH (Dovecot SASL) and Dovecot IMAP, mail.log form (→ rsyslogd): every refused login of both guessers, nothing of the user', () => {
+  const evs = replay('mail.log');
+  assert.deepEqual(byRule(evs), MAIL_EXPECTED);
+  for (const g of GOOD) assert.equal(evs.some((e) => e.src === g), false, `${g} logged in: no match, no ban`);
+  assert.match(readFileSync(join(CORPUS, 'mail.log'), 'utf8'), /user=<x>, method=PLAIN, rip=192\.0\.2\.99, lip=/, 'the hostile name is in the log');
+  assert.equal(evs.some((e) => e.src === '192.0.2.99'), false, 'the address inside a user name is never accused');
+  // 4 + 4 + 4: each guesser is banned at its third refused login (SMTP twice, then IMAP)
+  assert.deepEqual(evs.filter((e) => e.kind === 'ban.added').map((e) => [e.src, String(e.detail.reason)]), [
+    [ATTACKER4, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1'],
+    [ATTACKER6, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1'],
+  ]);
+  // the lines really are the daemons' (not a typed sample): the user's successes are in the file
+  const text = readFileSync(join(CORPUS, 'mail.log'), 'utf8');
+  assert.match(text, /postfix\/smtpd\[\d+\]: disconnect from unknown\[203\.0\.113\.6\] ehlo=1 auth=1 quit=1/);
+  assert.match(text, /dovecot: imap-login: Login: user=<iplogtest>, method=\S+, rip=203\.0\.113\.6,/);
+});
+
+test('Postfix and Dovecot, journal form (→ systemd-journald, journalctl -o json): the same matches', () => {
+  const evs = replay('mail-journal.json');
+  assert.deepEqual(byRule(evs), MAIL_EXPECTED);
+  for (const g of GOOD) assert.equal(evs.some((e) => e.src === g), false);
+});
 
 test('log.match events follow the event schema, graded spoofable 0', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -97,3 +97,33 @@ test('--log-replay of a missing file, or without rules: a clear error', () => {
   assert.equal(b.status, 1);
   assert.match(b.stderr, /no log rules are configured/);
 });
+
+test('several files share rules and one score: auth.log and secure (the same sshd rules), and a plain log whose rule has its own time group', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iplog-logreplay-'));
+  const auth = join(dir, 'auth.log');
+  const secure = join(dir, 'secure');
+  const app = join(dir, 'app.log');
+  // one guesser seen by two hosts' logs (both sshd: the shared rules), then by an application
+  // (3 + 3 + 4 = the default threshold 10: the ban needs all three files; each rule named once)
+  writeFileSync(auth, 'Dec  5 10:00:01 a sshd[1]: Failed password for root from 198.51.100.23 port 40000 ssh2\n');
+  writeFileSync(secure, 'Dec  5 10:00:02 b sshd[2]: Failed password for root from 198.51.100.23 port 40001 ssh2\n');
+  // the time group gives the time (RFC 3339 with an offset); the address is the rule's macro
+  writeFileSync(app, '2026-12-05T11:00:03+01:00 auth failure for admin from 198.51.100.23\n');
+  const conf = [
+    `log_rules ${RULES}`,
+    'log_rule app-auth weight 4 match ^(?<time>\\S+) auth failure for \\S+ from <ADDR>$',
+    'log_file /var/log/auth.log rules sshd-*',
+    'log_file /var/log/secure rules sshd-*',
+    'log_file /srv/app/app.log rules app-auth format plain',
+    '',
+  ].join('\n');
+  const r = iplog(['--log-replay', auth, '--log-replay', secure, '--log-replay', app, '--log-year', '2026', '--ban-backend', 'dry-run'], conf);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), [
+    `Dec  5 10:00:01 log: sshd-failed-password from 198.51.100.23 (${auth})`,
+    `Dec  5 10:00:02 log: sshd-failed-password from 198.51.100.23 (${secure})`,
+    `Dec  5 10:00:03 log: app-auth from 198.51.100.23 (${app})`,
+    'Dec  5 10:00:03 BAN: banned 198.51.100.23 for 3600 seconds (log: sshd-failed-password, log: app-auth; score 10; offence 1)',
+    'Dec  5 11:00:03 BAN: unbanned 198.51.100.23 (expired)',
+  ]);
+});

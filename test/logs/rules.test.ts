@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,4 +124,20 @@ test('compileRuleRegex: the time macro, one time group at most', () => {
   const c = compileRuleRegex('^<ADDR> - - \\[<CLFTIME>\\]');
   assert.ok(typeof c !== 'string' && c.hasTime);
   assert.match(String(compileRuleRegex('^(?<time>\\S+) <CLFTIME> <ADDR>')), /more than one time group/);
+});
+
+test('iplog -t (check the configuration) rejects a rule that can capture a non-address, naming its line; accepts the shipped rules', () => {
+  const BIN = join(__dirname, '..', '..', '..', 'bin', 'iplog');
+  const RULES = join(__dirname, '..', '..', '..', 'config', 'log-rules.conf');
+  const t = (conf: string) => {
+    const { path } = load(conf);
+    return { path, r: spawnSync(process.execPath, [BIN, '-t', '--config', path], { encoding: 'utf8', timeout: 30_000 }) };
+  };
+  const bad = t(`log_rules ${RULES}\nlog_rule fine weight 2 match ^x <ADDR>$\nlog_rule greedy weight 2 match ^Failed .* from (?<addr>\\S+) port\n`);
+  assert.equal(bad.r.status, 1);
+  assert.match(bad.r.stderr, new RegExp(`^iplog: ${bad.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: log_rule greedy: a hand-written \\(\\?<addr>`, 'm'));
+  assert.equal(bad.r.stdout, '');
+  const good = t(`log_rules ${RULES}\nlog_file /var/log/auth.log rules sshd-*\nlog_file /var/log/mail.log rules postfix-*,dovecot-*\n`);
+  assert.equal(good.r.status, 0, good.r.stderr);
+  assert.match(`${good.r.stdout}${good.r.stderr}`, /configuration OK/);
 });
