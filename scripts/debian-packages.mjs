@@ -20,7 +20,9 @@ export const TEST_DEBIAN = [...DEMO_DEBIAN, 'tcpdump', 'gcc', 'rsyslog', 'nftabl
   'traceroute',
   // test/install/deb.test.ts: a fresh Debian 12 root to dpkg -i the package into
   'debootstrap',
-  // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban test,
-  // and journald (package systemd), curl, openssl. The corpus script (test/tools/make-log-corpus.ts)
-  // also needs nginx-light and apache2, installed by hand: no test needs them
+  // the log rules (test/logs/): a real sshd, ssh client and sshpass for the live ban tests,
+  // and journald (package systemd: the live journal test starts its own), curl, openssl. The
+  // corpus script (test/tools/make-log-corpus.ts) also needs nginx-light, apache2, postfix,
+  // dovecot-imapd, swaks and libio-socket-inet6-perl (swaks over IPv6), installed by hand:
+  // no test needs them (the corpus they make is committed)
   'openssh-server', 'openssh-client', 'sshpass', 'systemd', 'curl', 'openssl'];
