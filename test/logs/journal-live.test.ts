@@ -107,7 +107,7 @@ describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) →
     const esc = (a: string) => a.replace(/\./g, '\\.');
     let s = start(conf);
     try {
-      await until(s, started(s), 15_000, 'the sensor to start');
+      await until(s, started(s), 30_000, 'the sensor to start');
       // journalctl -f -n 0 starts "from now": give it the moment to open the journal
       await sleep(1000);
       assert.equal(lab.sshPassword(GOOD4, TEST_USER, TEST_PASSWORD), 0, 'the successful login');
@@ -137,7 +137,7 @@ describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) →
 
     s = start(conf);
     try {
-      await until(s, started(s), 15_000, 'the restarted sensor');
+      await until(s, started(s), 30_000, 'the restarted sensor');
       await until(s, () => new RegExp(`log: sshd-failed-password from ${esc(OTHER4)} `).test(s.out()), 10_000, 'the entry written while iplog was down');
       await sleep(1500);
     } finally {
