@@ -167,7 +167,8 @@ try {
       // netbase: /etc/services (port names in the lines) and /etc/protocols; passwd: useradd
       `Depends: ${DEPENDS.join(', ')}`,
       'Recommends: logrotate',
-      'Suggests: nftables',
+      // conntrack: a ban ends the source's established connections (conntrack -D, docs/ban-backends.md)
+      'Suggests: nftables, conntrack',
       'Section: net',
       'Priority: optional',
       `Description: ${pkg.description.split(':')[0]}`,

@@ -9,6 +9,8 @@ export const DEMO_DEBIAN = ['libpcap-dev', 'python3', 'make', 'g++'];
 // What the test suite drives when present: capture tools for the cross-checks against
 // libpcap; firewall tools, ping, nmap and hping3 for the ban tests in network namespaces.
 export const TEST_DEBIAN = [...DEMO_DEBIAN, 'tcpdump', 'gcc', 'rsyslog', 'nftables', 'ipset', 'iptables', 'nmap', 'hping3', 'iputils-ping',
+  // a ban cuts the source's established connections with conntrack -D (test/ban/control-live.test.ts)
+  'conntrack',
   // the real consumers the HIDS integrations are tested against (test/integrations/)
   'fail2ban', 'pcre2-utils',
   // the live-capture tests and benchmark: network namespaces, veth pairs, traffic replay
