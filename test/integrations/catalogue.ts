@@ -7,12 +7,13 @@
  *
  * A host as rendered (spec §3.2) is `a.b.c.d`, a name, or `name (a.b.c.d)` (-w); names
  * never contain blanks or parentheses (PTR answers are sanitised, /etc/hosts is split at
- * blanks). `addressOf()` is the address a line states for a host, or null when it shows
- * only a name.
+ * blanks). IPv6 (docs/ipv6.md, docs/log-format.md): an RFC 5952 address, `name (2001:db8::1)`,
+ * and before a port `[2001:db8::1]:port` (RFC 5952 §6). `addressOf()` is the address a
+ * line states for a host, or null when it shows only a name.
  */
 
-/** One rendered host. */
-const H = '[^\\s()]+(?: \\([0-9.]+\\))?';
+/** One rendered host (a bracketed IPv6 address before a port included). */
+const H = '[^\\s()]+(?: \\([0-9a-f.:]+\\))?';
 const QUAD = '(?:[0-9]{1,3}\\.){3}[0-9]{1,3}';
 /** the ban manager's addresses: IPv4, or IPv6 in RFC 5952 form */
 const BANADDR = `(?:${QUAD}|[0-9a-f:.]*:[0-9a-f:.]*)`;
@@ -62,6 +63,14 @@ const ICMP_PLAIN: Record<string, string> = {
   'source quench': 'icmp.source_quench',
 };
 
+const ICMP6_PLAIN: Record<string, string> = {
+  'router solicitation': 'icmp6.router_solicitation',
+  'multicast listener query': 'icmp6.mld_query',
+  'multicast listener report': 'icmp6.mld_report',
+  'multicast listener done': 'icmp6.mld_done',
+  'multicast listener report v2': 'icmp6.mld2_report',
+};
+
 const RULES: Rule[] = [
   [re(`${TITLE} detected(?: to (${H}))?(?: ${PORTS})? from (${H})(?: ${PORTS})?`), (m) => ({
     kind: 'scan.detected', title: m[1], dst: m[2] ?? null, dports: m[4], src: m[5]!, sports: m[7] ?? undefined,
@@ -100,6 +109,27 @@ const RULES: Rule[] = [
   [re(`ICMP: parameter problem(?: to (${H}))? from (${H}) \\(ptr ([0-9]+)\\)`), (m) => ({ kind: 'icmp.parameter_problem', dst: m[1] ?? null, src: m[2]! })],
   [re(`ICMP: address mask reply(?: to (${H}))? from (${H}) \\((${H})\\)`), (m) => ({ kind: 'icmp.mask_reply', dst: m[1] ?? null, src: m[2]! })],
   [re(`ICMP: undefined ICMP type ([0-9]+)(?: to (${H}))? from (${H})`), (m) => ({ kind: 'icmp.undefined_type', dst: m[2] ?? null, src: m[3]! })],
+  // ICMPv6 (docs/log-format.md "ICMPv6 lines")
+  [re(`ICMPv6: echo (request|reply) from (${H})(?: to (${H}))? \\(([0-9]+) bytes\\)`), (m) => ({
+    kind: m[1] === 'request' ? 'icmp6.echo_request' : 'icmp6.echo_reply', src: m[2]!, dst: m[3] ?? null, bytes: num(m[4]),
+  })],
+  [re(`ICMPv6: packet too big(?: to (${H}))? from (${H}) \\(mtu [0-9]+; (.*)\\)`), (m) => ({ kind: 'icmp6.packet_too_big', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMPv6: parameter problem(?: to (${H}))? from (${H}) \\(code [0-9]+, ptr [0-9]+\\)`), (m) => ({ kind: 'icmp6.parameter_problem', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMPv6: (?:\\(from (${H})\\) (${H})|(${H})) (?:hop limit exceeded|fragment reassembly time exceeded|time exceeded code [0-9]+)(?: to (${H}))? \\((.*)\\)`), (m) => ({
+    kind: 'icmp6.time_exceeded', src: (m[1] ?? m[3])!, dst: m[4] ?? null,
+  })],
+  [re(`ICMPv6: (?:\\(from (${H})\\) (${H})|(${H})): (?:[a-z /-]+)(?: to (${H}))? \\((.*)\\)`), (m) => ({
+    kind: 'icmp6.unreachable', src: (m[1] ?? m[3])!, dst: m[4] ?? null,
+  })],
+  [re(`ICMPv6: redirect(?: to (${H}))? from (${H}): (\\S+) via (\\S+)`), (m) => ({ kind: 'icmp6.redirect', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMPv6: router advertisement(?: to (${H}))? from (${H}) \\(lifetime [0-9]+ sec\\)`), (m) => ({ kind: 'icmp6.router_advertisement', dst: m[1] ?? null, src: m[2]! })],
+  [re(`ICMPv6: neighbour (solicitation|advertisement) for (\\S+)(?: to (${H}))? from (${H})`), (m) => ({
+    kind: m[1] === 'solicitation' ? 'icmp6.neighbor_solicitation' : 'icmp6.neighbor_advertisement', dst: m[3] ?? null, src: m[4]!,
+  })],
+  [re(`ICMPv6: (router solicitation|multicast listener query|multicast listener report v2|multicast listener report|multicast listener done)(?: to (${H}))? from (${H})`), (m) => ({
+    kind: ICMP6_PLAIN[m[1]!]!, dst: m[2] ?? null, src: m[3]!,
+  })],
+  [re(`ICMPv6: undefined ICMPv6 type ([0-9]+)(?: to (${H}))? from (${H})`), (m) => ({ kind: 'icmp6.undefined_type', dst: m[2] ?? null, src: m[3]! })],
   [re(`BAN: banned (${BANADDR}) for ([0-9]+) seconds \\((.*)\\)`), (m) => ({ kind: 'ban.added', src: m[1]!, dst: null })],
   [re(`BAN: unbanned (${BANADDR}) \\((.*)\\)`), (m) => ({ kind: 'ban.removed', src: m[1]!, dst: null })],
   [re(`BAN: not banning (${BANADDR}) \\((.*)\\)`), (m) => ({ kind: 'ban.refused', src: m[1]!, dst: null })],
@@ -109,18 +139,35 @@ const RULES: Rule[] = [
 export function parseLine(text: string): Parsed | null {
   for (const [r, f] of RULES) {
     const m = r.exec(text);
-    if (m) return f(m);
+    if (m) {
+      const p = f(m);
+      // `[2001:db8::1]:port`: the host is the address inside the brackets
+      if (p.src !== null && p.src.startsWith('[')) p.src = unbracket(p.src);
+      if (p.dst !== null && p.dst.startsWith('[')) p.dst = unbracket(p.dst);
+      return p;
+    }
   }
   return null;
 }
 
-const QUAD_RE = new RegExp(`^${QUAD}$`);
-const NAMED_RE = new RegExp(`^[^\\s()]+ \\((${QUAD})\\)$`);
+function unbracket(host: string): string {
+  const b = BRACKETED_RE.exec(host);
+  return b ? b[1]! : host;
+}
 
-/** The address a rendered host states: itself, or the one in `name (a.b.c.d)`; null for a bare name. */
+const QUAD_RE = new RegExp(`^${QUAD}$`);
+/** an IPv6 address as iplog writes it: hex groups and colons (a name never holds ':'), maybe a dotted tail */
+const V6 = '[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){1,7}(?::[0-9.]+)?|::ffff:[0-9.]+';
+const V6_RE = new RegExp(`^(?:${V6})$`);
+const BRACKETED_RE = new RegExp(`^\\[(${V6})\\]$`);
+const NAMED_RE = new RegExp(`^[^\\s()]+ \\((${QUAD}|${V6})\\)$`);
+
+/** The address a rendered host states: itself, `[v6]`, or the one in `name (addr)`; null for a bare name. */
 export function addressOf(host: string | null): string | null {
   if (host === null) return null;
-  if (QUAD_RE.test(host)) return host;
+  if (QUAD_RE.test(host) || V6_RE.test(host)) return host;
+  const b = BRACKETED_RE.exec(host);
+  if (b) return b[1]!;
   const m = NAMED_RE.exec(host);
   return m ? m[1]! : null;
 }
