@@ -112,6 +112,9 @@ describe('iplog bans with a live sensor (namespace, nftables)', { skip: skip ?? 
     const B = '203.0.113.6';
     let s = await sensor(['--ban-state', state, '--ban-resync', '10']);
     try {
+      // the control is a UNIX socket: the sensor listens on no TCP or UDP port
+      const listening = lab.run(lab.fw, ['ss', '-H', '-l', '-t', '-u', '-n', '-p']).stdout;
+      assert.doesNotMatch(listening, /node|iplog/, listening);
       let r = bans(['add', lab.atAddr, '--for', '10m']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^banned ${lab.atAddr.replace(/\./g, '\\.')} for 600 seconds`));

@@ -8,7 +8,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import type { BanSettings, Settings } from '../../src/config/settings';
 import type { BanManager } from '../../src/ban/manager';
 import type { Runner } from '../../src/ban/exec';
 import { IpAddr } from '../../src/net/addr';
+import { parseAddr } from '../../src/ban/addr';
 import { Engine } from '../../src/pipeline';
 
 const ip = (t: string): IpAddr => IpAddr.parse(t)!;
@@ -127,6 +128,35 @@ describe('bans by hand (control requests)', () => {
       assert.equal(b.lines().at(-1), 'BAN: banned 203.0.113.5 for 7200 seconds (TCP: SYN scan; score 10; offence 2)');
       assert.equal((handleRequest(b.m, { cmd: 'show', addr: '203.0.113.5' }, clock + 1) as Record<string, unknown>).lifted, null);
       await b.session.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a fleet decision does not re-ban an address lifted by hand; iplog bans add does, and ends the lift', async () => {
+    const dir = tmp();
+    try {
+      const nft = new FakeNft(() => T0);
+      const a = await live(dir, nft.runner, T0);
+      handleRequest(a.m, { cmd: 'del', addr: '203.0.113.5' }, T0);
+      assert.equal(a.m.fleetBan(parseAddr('203.0.113.5')!, 600, 'crowdsec/ssh-bf'), false);
+      assert.equal(a.lines().at(-1), 'BAN: not banning 203.0.113.5 (lifted by hand (iplog bans del))');
+      assert.equal(handleRequest(a.m, { cmd: 'add', addr: '203.0.113.5', seconds: 60 }, T0 + 1).ok, true);
+      assert.deepEqual((handleRequest(a.m, { cmd: 'list' }, T0 + 1) as unknown as { lifted: unknown[] }).lifted, []);
+      await a.session.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a replay opens no control socket', () => {
+    const dir = tmp();
+    try {
+      const bin = join(__dirname, '..', '..', '..', 'bin', 'iplog');
+      const pcap = join(__dirname, '..', '..', '..', 'pcaps', 'scan', 'sweep-many-destinations.pcap');
+      const r = spawnSync(process.execPath, [bin, '-r', pcap, '-N', '--quiet', '--config', '/dev/null', '--pid-file', join(dir, 'iplog.pid'), '--ban-backend', 'dry-run'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(existsSync(join(dir, 'iplog.sock')), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
