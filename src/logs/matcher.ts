@@ -9,6 +9,7 @@
  * address the ban manager cannot take is counted, never guessed).
  */
 import { IpAddr, parseIp } from '../net/addr';
+import { MACRO_GUARD } from './rules';
 import type { LogFormat, LogRule } from './rules';
 import { anyTime, Header, parseHeader, rfc3164Time, rfc3339Time, type SyslogYear } from './line';
 
@@ -128,12 +129,20 @@ export class LogMatcher {
   time = 0;
   rule: LogRule | null = null;
 
+  /** per rule: the literal text its regex starts with (after `^`), '' if none (a prefilter) */
+  private readonly prefix: string[];
+  /** per rule: the same regex, sticky and without its `^`, to run at the message inside the line (no copy), or null */
+  private readonly sticky: (RegExp | null)[];
+
   constructor(
     readonly rules: readonly LogRule[],
     readonly format: LogFormat,
     /** for RFC 3164 stamps; null: such stamps are not read (the fallback time is used) */
     private readonly years: SyslogYear | null,
-  ) {}
+  ) {
+    this.prefix = rules.map((r) => anchoredShape(r.re.source).prefix);
+    this.sticky = rules.map((r) => (anchoredShape(r.re.source).sticky ? new RegExp(r.re.source.slice(1), r.re.flags + 'y') : null));
+  }
 
   /**
    * A line of a file. `fallback` is the time when the line's own is not used or not
@@ -146,16 +155,21 @@ export class LogMatcher {
     else h.ok = false;
     const rules = this.rules;
     let msg: string | null = null;
+    // the message starts after "prog[pid]: " (a blank before it: see anchoredShape)
+    const blank = h.ok && line.charCodeAt(h.msgStart - 1) === 32;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
-      let text: string;
-      if (r.programs.length > 0) {
-        if (!h.ok || !programIs(line, h.progStart, h.progEnd, r.programs)) continue;
-        text = msg ??= line.slice(h.msgStart);
-      } else {
-        text = h.ok ? (msg ??= line.slice(h.msgStart)) : line;
-      }
-      const m = r.re.exec(text);
+      if (r.programs.length > 0 && (!h.ok || !programIs(line, h.progStart, h.progEnd, r.programs))) continue;
+      const start = h.ok ? h.msgStart : 0;
+      const pre = this.prefix[i]!;
+      if (pre !== '' && !line.startsWith(pre, start)) continue;
+      let m: RegExpExecArray | null;
+      const st = this.sticky[i]!;
+      if (start === 0) m = r.re.exec(line);
+      else if (st !== null && blank) {
+        st.lastIndex = start;
+        m = st.exec(line);
+      } else m = r.re.exec((msg ??= line.slice(start)));
       if (m === null) continue;
       if (!this.take(r, m, fallback, useLineTime)) return false;
       if (useLineTime && !r.hasTime && h.ok) this.time = this.headerTime(line, fallback);
@@ -171,6 +185,8 @@ export class LogMatcher {
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
       if (r.programs.length > 0 && !r.programs.includes(program)) continue;
+      const pre = this.prefix[i]!;
+      if (pre !== '' && !msg.startsWith(pre)) continue;
       const m = r.re.exec(msg);
       if (m === null) continue;
       // the journal's own time is exact: a time group in the message is not needed
@@ -227,6 +243,48 @@ export class LogMatcher {
     if (!this.h.ok) return NaN;
     return this.h.timeKind === 0 ? (this.years === null ? NaN : rfc3164Time(line, 0, this.years)) : rfc3339Time(line.slice(0, this.h.timeEnd));
   }
+}
+
+/**
+ * What a rule's regex (the expanded source) allows the matcher to do without copying the
+ * message out of the line:
+ * - `prefix`: the literal characters right after a leading `^` (up to the first special
+ *   character; one less when a quantifier follows; none with a top-level `|`): a line whose
+ *   message does not start with them cannot match, and the regex is not run;
+ * - `sticky`: the regex can run on the whole line from the message's start (sticky flag,
+ *   `^` removed) with the same result as on the message alone: it starts with `^`, has no
+ *   other `^` and no top-level `|`, and no lookbehind but the address macros' one-character
+ *   guard, which sees the blank before the message where the message alone has nothing:
+ *   both pass it (the matcher runs sticky only when that character is a blank).
+ */
+export function anchoredShape(src: string): { prefix: string; sticky: boolean } {
+  if (!src.startsWith('^')) return { prefix: '', sticky: false };
+  let prefix = '';
+  let i = 1;
+  for (; i < src.length; i++) {
+    const c = src[i]!;
+    if ('\\^$.|?*+()[]{}'.includes(c)) break;
+    prefix += c;
+  }
+  if (i < src.length && '?*+{'.includes(src[i]!)) prefix = prefix.slice(0, -1);
+  let sticky = true;
+  let depth = 0;
+  let cls = false;
+  for (let k = 1; k < src.length; k++) {
+    const c = src[k]!;
+    if (c === '\\') k++;
+    else if (cls) cls = c !== ']';
+    else if (c === '[') cls = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '^') sticky = false;
+    // a top-level alternative: the leading ^ and its text belong to the first one only
+    else if (c === '|' && depth === 0) return { prefix: '', sticky: false };
+  }
+  const guard = MACRO_GUARD;
+  const rest = src.split(guard).join('');
+  if (rest.includes('(?<=') || rest.includes('(?<!')) sticky = false;
+  return { prefix, sticky };
 }
 
 function programIs(line: string, start: number, end: number, programs: readonly string[]): boolean {

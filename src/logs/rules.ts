@@ -51,6 +51,8 @@ export const IPV6_RE = [
 ].join('|');
 /** not inside a longer token of address characters */
 const BEFORE = '(?<![0-9A-Za-z.:])';
+/** the address macros' lookbehind (matcher.ts anchoredShape knows it looks at one character) */
+export const MACRO_GUARD = BEFORE;
 const AFTER = '(?![0-9A-Za-z:]|\\.[0-9])';
 
 export const MACROS: Readonly<Record<string, string>> = {

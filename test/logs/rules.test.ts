@@ -141,3 +141,52 @@ test('iplog -t (check the configuration) rejects a rule that can capture a non-a
   assert.equal(good.r.status, 0, good.r.stderr);
   assert.match(`${good.r.stdout}${good.r.stderr}`, /configuration OK/);
 });
+
+test('the matcher (prefilter, sticky match inside the line) decides exactly as each regex on the message alone', async () => {
+  const { LogMatcher } = await import('../../src/logs/matcher');
+  const { parseHeader, Header } = await import('../../src/logs/line');
+  const { readFileSync } = await import('node:fs');
+  const { rulesOf } = await import('../../src/logs/rules');
+  // the shipped rules, one without ^ (no prefilter, no sticky form) and one with a top-level | (no sticky form)
+  const conf = `log_rules ${join(__dirname, '..', '..', '..', 'config', 'log-rules.conf')}\nlog_rule any-pos weight 1 match <ADDR> did it$\nlog_rule alt weight 1 program cron match ^x|^y from <ADDR>$\n`;
+  const { r } = load(conf);
+  assert.equal(r.kind, 'run');
+  if (r.kind !== 'run') return;
+  const rules = rulesOf(r.settings.logs!, ['*']);
+  const corpus = join(__dirname, '..', '..', '..', 'test', 'logs', 'corpus');
+  const real = [...readFileSync(join(corpus, 'auth.log'), 'utf8').split('\n'), ...readFileSync(join(corpus, 'mail.log'), 'utf8').split('\n')].filter((l) => l !== '');
+  const msgs = real.map((l) => {
+    const h = new Header();
+    parseHeader(l, h);
+    return h.ok ? l.slice(h.msgStart) : l;
+  });
+  /** the reference: the first rule whose program fits and whose regex matches the message */
+  const reference = (line: string): string | null => {
+    const h = new Header();
+    parseHeader(line, h);
+    for (const rule of rules) {
+      if (rule.programs.length > 0 && (!h.ok || !rule.programs.includes(line.slice(h.progStart, h.progEnd)))) continue;
+      const m = rule.re.exec(h.ok ? line.slice(h.msgStart) : line);
+      // (a match without an address is counted and ends the line: matcher.ts take)
+      if (m !== null) return m.groups?.addr === undefined ? null : `${rule.name} ${m.groups.addr}`;
+    }
+    return null;
+  };
+  const m = new LogMatcher(rules, 'syslog', null);
+  fc.assert(
+    fc.property(
+      fc.constantFrom('sshd', 'sshd-session', 'postfix/smtpd', 'dovecot', 'cron'),
+      fc.constantFrom(' ', '', '  '),
+      fc.oneof(fc.constantFrom(...msgs), fc.constantFrom(...msgs).chain((x) => fc.tuple(fc.nat(x.length), fc.string({ maxLength: 8 })).map(([k, s]) => x.slice(0, k) + s + x.slice(k))), fc.constant('198.51.100.4 did it'), fc.constant('y from 2001:db8::7'), fc.constant('x')),
+      (prog, sep, msg) => {
+        const line = `Dec  5 10:00:01 vm ${prog}[42]:${sep}${msg}`;
+        const want = reference(line);
+        const got = m.matchLine(line, 0, false) ? `${m.rule!.name} ${m.addr.toString()}` : null;
+        // the matcher gives the canonical text of the same address
+        const canon = want === null ? null : `${want.split(' ')[0]} ${addrOf(want.split(' ')[1]!)!.toString()}`;
+        assert.equal(got, canon, line);
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
