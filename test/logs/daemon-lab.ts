@@ -59,6 +59,11 @@ export interface LabOptions {
   web?: boolean;
   /** Postfix (SMTP AUTH on port 25 via Dovecot SASL) and Dovecot (IMAP on port 143) */
   mail?: boolean;
+  /**
+   * journald only: run sshd in a cgroup named like a systemd unit (system.slice/UNIT), so
+   * that journald gives its entries _SYSTEMD_UNIT=UNIT as on a systemd machine
+   */
+  sshdUnit?: string;
   /** extra sshd_config lines */
   sshd?: string[];
 }
@@ -197,6 +202,8 @@ export class DaemonLab {
     const journald = this.o.logger === 'journald';
     const web = this.o.web === true;
     const mail = this.o.mail === true;
+    const unit = journald && this.o.sshdUnit !== undefined ? this.o.sshdUnit : '';
+    if (!/^[A-Za-z0-9@._-]*$/.test(unit)) throw new Error(`sshdUnit ${unit}`);
     writeFileSync(
       join(T, 'server.sh'),
       `set -e
@@ -232,8 +239,11 @@ i=0; while [ ! -S $T/log.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); do
 ln -s $T/log.sock /dev/log`
 }
 mkdir -p /run/sshd
+${unit !== '' ? `mkdir -p /sys/fs/cgroup/system.slice/${unit}
+echo $$ > /sys/fs/cgroup/system.slice/${unit}/cgroup.procs` : ''}
 /usr/sbin/sshd -D -f $T/sshd_config > $T/sshd.out 2>&1 &
 PIDS="$PIDS $!"
+${unit !== '' ? 'echo $$ > /sys/fs/cgroup/cgroup.procs' : ''}
 ${
   mail
     ? `mount --bind $T/postfix /etc/postfix
@@ -258,6 +268,8 @@ ${journald ? 'journalctl -D /run/log/journal -o json --no-pager > $T/journal.jso
 ${mail ? 'postfix stop > /dev/null 2>&1 || true\nM=$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d " "); [ -n "$M" ] && kill $M 2>/dev/null || true' : ''}
 kill $PIDS 2>/dev/null || true
 wait 2>/dev/null || true
+${unit !== '' ? `i=0; while ! rmdir /sys/fs/cgroup/system.slice/${unit} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+rmdir /sys/fs/cgroup/system.slice 2>/dev/null || true` : ''}
 `,
     );
   }

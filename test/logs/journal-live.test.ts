@@ -1,10 +1,11 @@
 /**
  * Live, end to end, through the systemd journal: a real systemd-journald (started by the
  * lab in the server's own mount namespace: this machine's journal, if it has one, is not
- * touched), a real sshd logging to it, a real ssh client failing passwords, and the live
- * sensor following the journal with `log_journal ident sshd` (a `journalctl -f -o json
- * -t sshd` child, run where that journald is) and banning through nftables inside the
- * server namespace. Then the cursor: iplog is stopped, another address fails once while
+ * touched), a real sshd logging to it from a cgroup named like a systemd unit (journald
+ * gives its entries _SYSTEMD_UNIT, as on a systemd machine), a real ssh client failing
+ * passwords, and the live sensor following the journal with `log_journal unit UNIT` (a
+ * `journalctl -f -o json -u UNIT` child, run where that journald is) and banning through
+ * nftables inside the server namespace. Then the cursor: iplog is stopped, another address fails once while
  * it is down, and the restarted iplog reads that entry (once) and none of the old ones
  * (no match, no ban again for the guesser). test/logs/daemon-lab.ts.
  */
@@ -20,6 +21,8 @@ import { opLogRecords } from '../helpers/oplog';
 const root = join(__dirname, '..', '..', '..');
 const BIN = join(root, 'bin', 'iplog');
 const RULES = join(root, 'config', 'log-rules.conf');
+/** sshd's unit (a cgroup of that name in the lab: unique per run) */
+const UNIT = `iplog-jlive-${process.pid}-ssh.service`;
 
 function liveSkip(): string | null {
   const s = labSkipReason(['sshd', 'sshpass', 'ssh', 'nft', 'openssl', 'ss', 'nsenter', 'journalctl', '/lib/systemd/systemd-journald']);
@@ -55,11 +58,11 @@ interface Sensor {
   stop: () => Promise<void>;
 }
 
-describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) → nftables; the cursor across a restart', { skip: skip ?? undefined }, () => {
+describe('live: sshd → systemd-journald → iplog (log_journal unit) → nftables; the cursor across a restart', { skip: skip ?? undefined }, () => {
   let lab: DaemonLab;
   let dir: string;
   before(async () => {
-    lab = new DaemonLab('jlive', { logger: 'journald' });
+    lab = new DaemonLab('jlive', { logger: 'journald', sshdUnit: UNIT });
     await lab.up();
     dir = mkdtempSync(join(tmpdir(), 'iplog-jlive-'));
   });
@@ -67,7 +70,7 @@ describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) →
     await lab?.down();
   });
 
-  const journal = (): string => spawnSync(lab.inServer()[0]!, [...lab.inServer().slice(1), 'journalctl', '--no-pager', '-t', 'sshd', '-o', 'short-iso'], { encoding: 'utf8' }).stdout ?? '';
+  const journal = (): string => spawnSync(lab.inServer()[0]!, [...lab.inServer().slice(1), 'journalctl', '--no-pager', '-u', UNIT, '-o', 'short-iso'], { encoding: 'utf8' }).stdout ?? '';
 
   function start(conf: string): Sensor {
     const child = spawn(lab.inServer()[0]!, [...lab.inServer().slice(1), process.execPath, BIN, '--config', conf, '-o', '-L', '-N', '-i', 'vsrv', '--pid-file', join(dir, 'iplog.pid'), '--ban-backend', 'nftables', '--ban-time', '120', '--ban-state', join(dir, 'bans.json')], {
@@ -103,7 +106,7 @@ describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) →
   test('the guesser is banned from journal entries; after a restart only the entry written meanwhile is read', async () => {
     const conf = join(dir, 'iplog.conf');
     const state = join(dir, 'logpos.json');
-    writeFileSync(conf, `log_rules ${RULES}\nlog_journal ident sshd rules sshd-*\nlog_state ${state}\n`);
+    writeFileSync(conf, `log_rules ${RULES}\nlog_journal unit ${UNIT} rules sshd-*\nlog_state ${state}\n`);
     const esc = (a: string) => a.replace(/\./g, '\\.');
     let s = start(conf);
     try {
@@ -121,14 +124,14 @@ describe('live: sshd → systemd-journald → iplog (log_journal ident sshd) →
       const ban = s.out().split('\n').find((l) => l.includes(`BAN: banned ${ATTACKER4}`))!;
       assert.match(ban, /\(log: sshd-failed-password(, log: sshd-preauth-disconnect)?; score \d+; offence 1\)$/);
       // the source is named by the journal match
-      assert.match(s.out(), new RegExp(`log: sshd-failed-password from ${esc(ATTACKER4)} \\(journal:sshd\\)`));
+      assert.match(s.out(), new RegExp(`log: sshd-failed-password from ${esc(ATTACKER4)} \\(journal:${esc(UNIT)}\\)`));
       assert.equal(s.out().split('\n').some((l) => l.includes(GOOD4) && /log:|BAN/.test(l)), false, `no match nor ban for ${GOOD4}:\n${s.out()}`);
       assert.deepEqual(elements(lab), [ATTACKER4]);
     } finally {
       await s.stop();
     }
     const firstRun = s.out();
-    const cursor = (JSON.parse(readFileSync(state, 'utf8')) as { journal: Record<string, string> }).journal['ident:sshd'];
+    const cursor = (JSON.parse(readFileSync(state, 'utf8')) as { journal: Record<string, string> }).journal[`unit:${UNIT}`];
     assert.ok(typeof cursor === 'string' && cursor.startsWith('s='), `a journal cursor was kept: ${cursor}`);
 
     // while iplog is down: one wrong password from another address
