@@ -191,7 +191,7 @@ describe('iplog bans with a live sensor (namespace, nftables)', { skip: skip ?? 
   const entries = (): string => lab.run(lab.fw, ['conntrack', '-L', '-p', 'tcp', '--orig-src', lab.atAddr]).stdout;
 
   for (const cut of [true, false]) {
-    test(`an established connection ${cut ? 'is cut by a ban (conntrack entry deleted)' : 'goes on through an established-accept rule with --ban-conntrack no'}`, async () => {
+    test(`an established connection ${cut ? 'is cut by a ban (conntrack entry deleted)' : 'goes on through an established-accept rule with --ban-conntrack no'}`, async (t) => {
       lab.run(lab.fw, ['nft', 'delete', 'table', 'inet', 'iplog']);
       writeFileSync(conf(), '');
       // iplog's own drop chains only on forward; the host's stateful input chain uses iplog's set after its established-accept
@@ -206,8 +206,12 @@ describe('iplog bans with a live sensor (namespace, nftables)', { skip: skip ?? 
         conn.send('before');
         await conn.server.until(() => conn!.server.stdout.includes('before'), 5000, 'the first message');
         assert.match(entries(), /ESTABLISHED/);
+        const asked = Date.now();
         const r = bans(['add', lab.atAddr, '--for', '5m']);
         assert.equal(r.status, 0, r.stderr);
+        // how long the command took (node's start-up included), and the entry's end after it (polled every 100 ms)
+        const took = Date.now() - asked;
+        if (cut) t.diagnostic(`iplog bans add took ${took} ms; the conntrack entry was gone ${await waitFor(() => !/ESTABLISHED/.test(entries()), 5000, 'the entry deleted')} ms after it returned`);
         await waitFor(() => elements().includes(lab.atAddr), 5000, 'the ban');
         await s.until(() => s.records().some((x) => x.msg === 'ban command' && (x.argv as string[] | undefined)?.[0] === 'conntrack') || !cut, 5000, 'conntrack -D');
         await sleep(300);
