@@ -45,6 +45,7 @@ import { DecodedPacket } from '../../src/decode/packet';
 import { Anomalies } from '../../src/decode/anomalies';
 import { ensureBenchPcap, expectedLines, FULL_PACKETS, QUICK_PACKETS, type BenchPcap } from './make-bench-pcap';
 import { ensureBench6Pcap } from './make-bench-pcap6';
+import { MODE_NAMES, PROFILES, measureModes, measureStartup, onePacketPcap, renderModes, renderStartup, treeOf, type ModeName, type ModesResult, type StartupResult, type Tree } from './modes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BENCH_DIR = path.join(ROOT, 'pcaps', 'bench');
@@ -58,7 +59,7 @@ const END = '<!-- bench:results:end -->';
 const TARGET_PPS = 2_000_000;
 const TARGET_C_RATIO = 0.25;
 
-const MEASURES = ['read', 'decode', 'full', 'full6', 'c', 'state'] as const;
+const MEASURES = ['read', 'decode', 'full', 'full6', 'c', 'state', 'modes', 'startup'] as const;
 /** DESIGN.md / issue 8: IPv6 replay at least this share of the IPv4 replay's packets/s */
 const TARGET_V6_RATIO = 0.8;
 type MeasureName = (typeof MEASURES)[number];
@@ -68,13 +69,26 @@ interface Options {
   runs: number;
   only: Set<MeasureName>;
   writeDoc: boolean;
+  /** another built checkout whose bin/iplog the whole-process measures run too (before/after) */
+  compare: string | null;
+  profiles: string[];
+  modes: ModeName[];
+  startupRuns: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 3, only: new Set(MEASURES), writeDoc: false };
+  const o: Options = { quick: false, runs: 3, only: new Set(MEASURES), writeDoc: false, compare: null, profiles: [...PROFILES], modes: [...MODE_NAMES], startupRuns: 20 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') o.quick = true;
+    else if (a === '--compare') o.compare = path.resolve(argv[++i] ?? usage('--compare needs a directory'));
+    else if (a === '--startup-runs') o.startupRuns = Number(argv[++i]);
+    else if (a === '--profiles') o.profiles = (argv[++i] ?? '').split(',').filter((x) => x !== '');
+    else if (a === '--modes') {
+      const names = (argv[++i] ?? '').split(',');
+      for (const n of names) if (!(MODE_NAMES as readonly string[]).includes(n)) usage(`unknown mode '${n}' (${MODE_NAMES.join(',')})`);
+      o.modes = names as ModeName[];
+    }
     else if (a === '--write-doc') o.writeDoc = true;
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--only') {
@@ -84,12 +98,13 @@ function parseArgs(argv: string[]): Options {
     } else usage(`unknown argument '${a}'`);
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) usage('--runs needs a positive integer');
+  if (!Number.isInteger(o.startupRuns) || o.startupRuns < 1) usage('--startup-runs needs a positive integer');
   if (o.writeDoc && (o.only.size !== MEASURES.length || o.quick)) usage('--write-doc records the full run: no --only, no --quick');
   return o;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: run.js [--quick] [--runs N] [--only ${MEASURES.join(',')}] [--write-doc]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: run.js [--quick] [--runs N] [--only ${MEASURES.join(',')}] [--compare DIR] [--profiles compat,modern] [--modes ${MODE_NAMES.join(',')}] [--startup-runs N] [--write-doc]\n`);
   process.exit(2);
 }
 
@@ -404,6 +419,8 @@ interface Results {
   full6?: { t: Timed; last: FullResult; cap: BenchPcap };
   c?: CResult | string;
   state: StateResult[];
+  modes?: ModesResult;
+  startup?: StartupResult;
   /** 1-minute load average when the run started (others' jobs on a shared machine skew every figure) */
   load: number;
 }
@@ -452,6 +469,8 @@ function render(r: Results): string {
       `${e.out.lines} iplog lines, ${r.full6.last.outBytes} bytes of output dropped; anomaly counters: ${an}.`);
     L.push('');
   }
+  if (r.modes !== undefined) L.push(...renderModes(r.modes, cMed === null ? null : cMed.sec));
+  if (r.startup !== undefined) L.push(...renderStartup(r.startup));
   if (r.state.length > 0) {
     L.push('| bounded state: replay of | heap used before | peak during run | retained after (GC) | Δ retained | Δ ArrayBuffers | RSS after | scan pairs: max during run / at EOF / after drain (cap) | scan.evicted | evicted in mode |');
     L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -535,6 +554,25 @@ async function main(): Promise<number> {
     res.c = measureC(cap, o.runs);
     if (typeof res.c === 'object' && res.read !== undefined) {
       check(res.c.sum === res.read.sum, `c and read disagree on the bytes: sums ${res.c.sum.toString(16)} and ${res.read.sum.toString(16)}`);
+    }
+  }
+  if (o.only.has('modes') || o.only.has('startup')) {
+    const trees: Tree[] = [treeOf(ROOT, 'this tree')];
+    if (o.compare !== null) trees.push(treeOf(o.compare, path.basename(o.compare)));
+    if (o.only.has('modes')) {
+      say(`whole process, output modes (${o.profiles.join(', ')}; ${trees.map((t) => t.label).join(' vs ')}) ...`);
+      res.modes = await measureModes(cap.path, cap.packets, trees, o.profiles, o.modes, o.runs, () => {});
+      for (const [k, c] of res.modes.cells) {
+        const [t, p, m] = k.split('/');
+        // every line mode: one line per flood SYN in compat
+        if (m !== 'scans' && p === 'compat') check(c.median.lines >= cap.packets - cap.packets / 1000, `modes: ${k} wrote ${c.median.lines} lines`);
+        if (m === 'scans') check(c.median.lines === expectedLines(cap.packets) + (p === 'compat' ? 0 : 0), `modes: ${k} (${trees[Number(t)]!.label}) wrote ${c.median.lines} lines, expected ${expectedLines(cap.packets)}`);
+      }
+    }
+    if (o.only.has('startup')) {
+      say(`start-up, ${o.startupRuns} runs per tree ...`);
+      const one = onePacketPcap(cap.path, path.join(BENCH_DIR, 'one-packet.pcap'));
+      res.startup = await measureStartup(one, trees, o.startupRuns);
     }
   }
   if (o.only.has('state')) {
