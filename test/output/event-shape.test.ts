@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-test('every event of a run, of every kind, IPv4 and IPv6, and past 2038, has one map at the end of the run (the last event's)', () => {
+test('every event of a run, of every kind, IPv4 and IPv6, and past 2038, has one map at the end of the run (the last event’s)', () => {
   const child = path.join(__dirname, '..', 'helpers', 'event-shape-run.js');
   const r = spawnSync(process.execPath, ['--allow-natives-syntax', child], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
