@@ -179,6 +179,8 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
   let results: readonly FileResult[] = [];
   const sink: LineSink = {
     write: (now, line, ev, hosts) => outputs.sink.write(now, line, ev, hosts),
+    // the sinks write lines from their events themselves (output/lines.ts writeLine())
+    ...(outputs.sink.line !== undefined ? { line: outputs.sink.line.bind(outputs.sink) } : {}),
     flush: () => outputs.sink.flush(),
     close: (now) => {
       summary = report.facts(results);

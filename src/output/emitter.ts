@@ -82,11 +82,18 @@ export class Emitter {
     ) {
       const hosts: RoleHosts = { src, dst, gateway, quoted, mask };
       this.lines++;
-      this.sink.write(ev.time, lineText(ev, hosts, this.logDest), ev, hosts);
+      this.deliver(ev, hosts);
     } else {
       this.enqueue({ ev, text: null, src, dst, gateway, quoted, mask });
     }
     this.notify(ev);
+  }
+
+  /** The line of `ev` to the sink: written by the sink from the event when it can (LineSink.line). */
+  private deliver(ev: IplogEvent, hosts: RoleHosts): void {
+    const sink = this.sink;
+    if (sink.line !== undefined) sink.line(ev.time, ev, hosts, this.logDest);
+    else sink.write(ev.time, lineText(ev, hosts, this.logDest), ev, hosts);
   }
 
   /** A line whose text is given (the ban manager's lines): no host roles. */
@@ -134,7 +141,8 @@ export class Emitter {
         };
         this.queue.shift();
         this.lines++;
-        this.sink.write(p.ev.time, p.text ?? lineText(p.ev, hosts, this.logDest), p.ev, p.text === null ? hosts : NO_HOSTS);
+        if (p.text === null) this.deliver(p.ev, hosts);
+        else this.sink.write(p.ev.time, p.text, p.ev, NO_HOSTS);
       }
     } finally {
       this.pumping = false;

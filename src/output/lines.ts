@@ -17,6 +17,7 @@
 import type { IplogEvent } from './event';
 import { protoName } from './services';
 import { clockTime } from './timestamp';
+import type { ByteWriter } from './bytes';
 
 /** Roles a line can render (bit mask of shownRoles()). */
 export const ROLE_SRC = 1;
@@ -171,6 +172,67 @@ export function lineText(ev: IplogEvent, h: RoleHosts, logDest: boolean): string
   if (k.startsWith('icmp.')) return icmpText(ev, h, logDest);
   if (k.startsWith('icmp6.')) return icmp6Text(ev, h, logDest);
   return k;
+}
+
+/** `host:port` (hostPort()) into a writer, the port a number or a service name. */
+function writeHostPort(w: ByteWriter, host: string, port: number | string): void {
+  if (isBareV6(host)) {
+    w.byte(0x5b); // [
+    w.str(host);
+    w.byte(0x5d); // ]
+  } else w.str(host);
+  w.byte(0x3a); // :
+  if (typeof port === 'number') w.uint(port);
+  else w.str(port);
+}
+
+/**
+ * The text of the line of `ev` written as UTF-8 into `w`: the same bytes as
+ * `lineText(ev, h, logDest)` (test/output/lines.test.ts compares them over every kind).
+ * The lines a busy sensor writes most (a connection attempt, a UDP datagram) are written
+ * piece by piece, numbers as digits, without building a string; the others as their text.
+ */
+export function writeLine(w: ByteWriter, ev: IplogEvent, h: RoleHosts, logDest: boolean): void {
+  const k = ev.kind;
+  if (k === 'tcp.connection_attempt') {
+    const d = ev.detail;
+    const svc = d === null ? undefined : d.service;
+    const user = d === null ? undefined : d.ident_user;
+    if (ev.sport >= 0) {
+      w.str('TCP: ');
+      if (typeof svc === 'string') w.str(svc);
+      w.str(' connection attempt ');
+      if (logDest) {
+        w.str('to ');
+        w.str(h.dst);
+        w.byte(0x20);
+      }
+      w.str('from ');
+      if (typeof user === 'string') {
+        w.str(user);
+        w.byte(0x40); // @
+      }
+      writeHostPort(w, h.src, ev.sport);
+      return;
+    }
+  } else if (k === 'udp.datagram') {
+    const d = ev.detail;
+    const svc = d === null ? undefined : d.service;
+    const ulen = d === null ? 0 : d.udp_length;
+    if (typeof ulen === 'number' && ulen >= 8 && Number.isSafeInteger(ulen) && ev.sport >= 0) {
+      const name = typeof svc === 'string' ? svc : '';
+      w.str('UDP: dgram to ');
+      if (logDest) writeHostPort(w, h.dst, name);
+      else w.str(name);
+      w.str(' from ');
+      writeHostPort(w, h.src, ev.sport);
+      w.str(' (');
+      w.uint(ulen - 8);
+      w.str(' data bytes)');
+      return;
+    }
+  }
+  w.str(lineText(ev, h, logDest));
 }
 
 const UNREACH6 = [

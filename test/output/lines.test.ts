@@ -92,3 +92,77 @@ test('every event of a run has one shape: same fields in the same order, address
     for (const f of ['sport', 'dport', 'count', 'bytes'] as const) assert.equal(typeof e[f], 'number', `${e.kind}.${f}`);
   }
 });
+
+test('writeLine() writes the bytes of lineText() for every kind, both log_dest forms, names, IPv6, odd facts', async () => {
+  const { writeLine } = await import('../../src/output/lines');
+  const { ByteWriter } = await import('../../src/output/bytes');
+  const s4 = ip('192.0.2.7');
+  const d4 = ip('198.51.100.1');
+  const s6 = ip('2001:db8::7');
+  const d6 = ip('2001:db8::1');
+  const evs: IplogEvent[] = [
+    event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 40000, dport: 22, detail: { service: 'ssh', tcp_flags: 2 } }),
+    event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 0, dport: 7, detail: { service: 'port 7', tcp_flags: 2, ident_user: 'rööt' } }),
+    event('tcp.connection_attempt', 1, s4, { dst: d4, dport: 22, detail: { service: 'ssh', tcp_flags: 2 } }),
+    event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 65535, dport: 22, detail: null }),
+    event('tcp.connection_attempt', 1, s6, { dst: d6, sport: 1, dport: 22, detail: { service: 'ssh', tcp_flags: 2, ident_user: 'x\ud800y' } }),
+    event('udp.datagram', 1, s4, { dst: d4, sport: 5353, dport: 53, bytes: 4, detail: { service: 'domain', udp_length: 12 } }),
+    event('udp.datagram', 1, s4, { dst: d4, sport: 5353, dport: 53, bytes: 0, detail: { service: 'domain', udp_length: 8 } }),
+    event('udp.datagram', 1, s4, { dst: d4, sport: 5353, dport: 53, bytes: 0, detail: { service: 'domain', udp_length: 3 } }),
+    event('udp.datagram', 1, s6, { dst: d6, sport: 5353, dport: 53, bytes: 4, detail: { service: 'domain', udp_length: 1234567 } }),
+    event('udp.datagram', 1, s6, { dst: d6, sport: 5353, dport: 53, bytes: 4, detail: { udp_length: 8.5 } }),
+    event('udp.traceroute', 1, s4, { dst: d4, sport: 5000, dport: 33434 }),
+    event('icmp.echo', 1, s4, { dst: d4, bytes: 64, detail: { icmp_type: 8, icmp_code: 0 } }),
+    event('scan.expired', 1, s4, { dst: d4, detector: 'syn-scan', count: 25, bytes: 500, detail: { title: 'TCP: SYN scan' } }),
+  ];
+  const hostSets = (ev: IplogEvent) => {
+    const a = ev.src.toString();
+    const b = ev.dst?.toString() ?? '';
+    return [hosts(a, b), hosts(`host.example (${a})`, `dst.example (${b})`), hosts('naïve.example', b)];
+  };
+  const w = new ByteWriter(8);
+  let n = 0;
+  for (const ev of evs) {
+    for (const h of hostSets(ev)) {
+      for (const logDest of [false, true]) {
+        w.reset();
+        writeLine(w, ev, h, logDest);
+        const want = lineText(ev, h, logDest);
+        assert.equal(w.toString(), Buffer.from(want, 'utf8').toString('utf8'), `${ev.kind} ${logDest}`);
+        assert.ok(w.buf.subarray(0, w.pos).equals(Buffer.from(want, 'utf8')), `${ev.kind} ${logDest}: bytes`);
+        assert.equal(w.exotic, /[^\x00-\x7f]/.test(want), `${ev.kind}: exotic flag`);
+        n++;
+      }
+    }
+  }
+  assert.equal(n, evs.length * 6);
+});
+
+test('the text sink writes the same framing and repeat compression from events (line()) as from texts (write())', async () => {
+  const { TextSink } = await import('../../src/output/sinks/text');
+  const s4 = ip('192.0.2.7');
+  const d4 = ip('198.51.100.1');
+  const a = event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 40000, dport: 22, detail: { service: 'ssh', tcp_flags: 2 } });
+  const b = event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 40000, dport: 22, detail: { service: 'ssh', tcp_flags: 2, ident_user: 'x\ud800' } });
+  const c = event('tcp.connection_attempt', 1, s4, { dst: d4, sport: 40000, dport: 22, detail: { service: 'ssh', tcp_flags: 2, ident_user: 'x\udc00' } });
+  const h = hosts('192.0.2.7', '198.51.100.1');
+  // times chosen to cross the 60 s repeat deadline
+  const seq: [number, IplogEvent | string][] = [
+    [1, a], [1, a], [2, a], [70, a], [70, a], [71, 'iplog started.'], [71, b], [71, b], [72, c], [72, c], [200, c], [200, a], [200, ''], [200, ''],
+  ];
+  const m1 = TextSink.memory();
+  const m2 = TextSink.memory();
+  for (const [t, x] of seq) {
+    if (typeof x === 'string') {
+      m1.sink.write(t, x);
+      m2.sink.write(t, x);
+    } else {
+      m1.sink.line(t, x, h, false);
+      m2.sink.write(t, lineText(x, h, false));
+    }
+  }
+  m1.sink.close(300);
+  m2.sink.close(300);
+  assert.equal(m1.text(), m2.text());
+  assert.match(m1.text(), /last message repeated 2 times/);
+});

@@ -17,6 +17,12 @@ export interface LineSink {
    * `hosts` the rendered host texts of the line, when it came from the emitter.
    */
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void;
+  /**
+   * Optional: the line of `ev` by its event and host texts, written by the sink itself
+   * with the line catalogue's byte writer (lines.ts writeLine()) instead of being given
+   * the text: the same line as `write(now, lineText(ev, hosts, logDest), ev, hosts)`.
+   */
+  line?(now: number, ev: IplogEvent, hosts: LineHosts, logDest: boolean): void;
   /** push buffered bytes out (end of a chunk, idle link) */
   flush(): void;
   /** end of run: pending repeat counts are written (stamped `now`), then flushed */

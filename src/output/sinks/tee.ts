@@ -5,12 +5,22 @@
  */
 import type { IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
+import { lineText } from '../lines';
 
 export class TeeSink implements LineSink {
   constructor(readonly sinks: readonly LineSink[]) {}
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(now, text, ev, hosts);
+  }
+
+  line(now: number, ev: IplogEvent, hosts: LineHosts, logDest: boolean): void {
+    let text: string | null = null;
+    for (let i = 0; i < this.sinks.length; i++) {
+      const s = this.sinks[i]!;
+      if (s.line !== undefined) s.line(now, ev, hosts, logDest);
+      else s.write(now, (text ??= lineText(ev, hosts, logDest)), ev, hosts);
+    }
   }
 
   flush(): void {

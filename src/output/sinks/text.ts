@@ -13,39 +13,50 @@
  * every chunk boundary of the reader and at close), so one write per many lines.
  */
 import { writeSync, openSync, closeSync } from 'node:fs';
-import { stamp } from '../timestamp';
+import { writeStamp } from '../timestamp';
 import type { LineSink } from './sink';
+import type { IplogEvent } from '../event';
+import { ByteWriter } from '../bytes';
+import { lineText, writeLine, type RoleHosts } from '../lines';
 import { OutputFaults, type OutputState } from './faults';
 
 export { BrokenPipeError } from './faults';
 
 const FLUSH_AT = 1 << 16;
 
+/** Where a ChunkBuffer's pieces go: text (tests, callbacks) or bytes (a file descriptor). */
+type Emit = { text: (chunk: string) => void; bytes: null } | { text: null; bytes: (chunk: Buffer, len: number) => void };
+
 /**
- * Text in, large pieces out: the buffering shared by the text and JSON sinks. `emit`
- * receives the pieces (see fdWriter); `onClose` runs once, after the last piece.
+ * Text and bytes in, large pieces out: the buffering shared by the text and JSON sinks.
+ * One reused byte buffer (output/bytes.ts) that lines are written into; `emit` receives
+ * the pieces (see fdWriter); `onClose` runs once, after the last piece.
  */
 export class ChunkBuffer {
-  private pending = '';
+  /** the pending bytes: sinks write lines straight into it, then call added() */
+  readonly w = new ByteWriter(FLUSH_AT + 4096);
   private closed = false;
+  private readonly to: Emit;
 
   constructor(
-    private readonly emit: (chunk: string) => void,
+    emit: ((chunk: string) => void) | { bytes: (chunk: Buffer, len: number) => void },
     private readonly onClose: () => void = () => {},
-  ) {}
+  ) {
+    this.to = typeof emit === 'function' ? { text: emit, bytes: null } : { text: null, bytes: emit.bytes };
+  }
 
   /**
    * Standard output (fd 1). Write errors go to `faults` (faults.ts): without it, the
    * replay rules (a closed pipe throws BrokenPipeError).
    */
   static stdout(faults?: OutputFaults): ChunkBuffer {
-    return new ChunkBuffer(fdWriter(1, (faults ?? new OutputFaults('replay')).output('stdout')));
+    return new ChunkBuffer({ bytes: fdBytesWriter(1, (faults ?? new OutputFaults('replay')).output('stdout')) });
   }
 
   /** A file opened for appending, mode 0644, as -l does (throws the open error). */
   static file(path: string, faults?: OutputFaults): ChunkBuffer {
     const fd = openSync(path, 'a', 0o644);
-    return new ChunkBuffer(fdWriter(fd, (faults ?? new OutputFaults('replay')).output(path)), () => closeSync(fd));
+    return new ChunkBuffer({ bytes: fdBytesWriter(fd, (faults ?? new OutputFaults('replay')).output(path)) }, () => closeSync(fd));
   }
 
   /** In memory (tests, benchmarks). */
@@ -55,15 +66,22 @@ export class ChunkBuffer {
   }
 
   add(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= FLUSH_AT) this.flush();
+    this.w.str(text);
+    if (this.w.pos >= FLUSH_AT) this.flush();
+  }
+
+  /** After a sink wrote into `w` directly. */
+  added(): void {
+    if (this.w.pos >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending;
-    this.pending = '';
-    this.emit(chunk);
+    const w = this.w;
+    if (w.pos === 0) return;
+    const n = w.pos;
+    w.reset();
+    if (this.to.bytes !== null) this.to.bytes(w.buf, n);
+    else this.to.text(w.buf.toString('utf8', 0, n));
   }
 
   /** Flushes and closes once; later calls do nothing. */
@@ -82,8 +100,15 @@ export class ChunkBuffer {
   }
 }
 
+/** `last message repeated N times` */
+const REPEATED = 'last message repeated ';
+
 export class TextSink implements LineSink {
-  private last = '';
+  /** the text of the last line (bytes; with lastText when it holds a non-ASCII character) */
+  private last = new ByteWriter(256);
+  private lastText: string | null = null;
+  /** the line being written */
+  private cur = new ByteWriter(256);
   private times = 0;
   private expire = 0;
   private readonly out: ChunkBuffer;
@@ -110,10 +135,32 @@ export class TextSink implements LineSink {
   }
 
   write(now: number, text: string): void {
-    if (text === this.last) {
+    const cur = this.cur;
+    cur.reset();
+    cur.str(text);
+    this.written(now, cur.exotic ? text : null);
+  }
+
+  /** The line of `ev` (lines.ts writeLine()), written without building its text. */
+  line(now: number, ev: IplogEvent, hosts: RoleHosts, logDest: boolean): void {
+    const cur = this.cur;
+    cur.reset();
+    writeLine(cur, ev, hosts, logDest);
+    this.written(now, cur.exotic ? lineText(ev, hosts, logDest) : null);
+  }
+
+  /**
+   * The text in `cur` (and as a string, when it holds a non-ASCII character: compared as
+   * JavaScript strings then, as the original compares C strings), with repeat compression.
+   */
+  private written(now: number, text: string | null): void {
+    const cur = this.cur;
+    if (this.same(text)) {
       if (now >= this.expire && this.times > 0) {
-        this.line(now, `last message repeated ${this.times} times`);
-        this.last = '';
+        this.repeated(now);
+        // the memory of the last text is cleared (as if it were '')
+        this.last.reset();
+        this.lastText = null;
         this.times = 0;
         this.expire = 0;
       }
@@ -121,16 +168,38 @@ export class TextSink implements LineSink {
       return;
     }
     if (this.times > 0) {
-      this.line(now, `last message repeated ${this.times} times`);
+      this.repeated(now);
       this.times = 0;
     }
-    this.line(now, text);
+    const w = this.out.w;
+    w.room(17 + cur.pos);
+    writeStamp(w, now);
+    w.byte(0x20);
+    w.bytes(cur.buf, 0, cur.pos);
+    w.byte(0x0a);
+    this.out.added();
     this.expire = now + 60;
-    this.last = text;
+    // the line becomes the last one: swap the buffers rather than copy
+    this.cur = this.last;
+    this.last = cur;
+    this.lastText = text;
   }
 
-  private line(now: number, text: string): void {
-    this.out.add(`${stamp(now)} ${text}\n`);
+  private same(text: string | null): boolean {
+    const cur = this.cur;
+    const last = this.last;
+    if (text !== null || this.lastText !== null) return text === this.lastText || (text ?? cur.toString()) === (this.lastText ?? last.toString());
+    return cur.pos === last.pos && cur.buf.compare(last.buf, 0, last.pos, 0, cur.pos) === 0;
+  }
+
+  private repeated(now: number): void {
+    const w = this.out.w;
+    writeStamp(w, now);
+    w.byte(0x20);
+    w.str(REPEATED);
+    w.uint(this.times);
+    w.str(' times\n');
+    this.out.added();
   }
 
   flush(): void {
@@ -140,7 +209,7 @@ export class TextSink implements LineSink {
   close(now: number): void {
     if (this.out.isClosed) return;
     if (this.times > 0) {
-      this.line(now, `last message repeated ${this.times} times`);
+      this.repeated(now);
       this.times = 0;
     }
     this.out.close();
@@ -154,24 +223,36 @@ export class TextSink implements LineSink {
  * replay drops what it is given, counted.
  */
 export function fdWriter(fd: number, state: OutputState): (chunk: string) => void {
+  const write = fdBytesWriter(fd, state);
   return (chunk) => {
+    const data = Buffer.from(chunk, 'utf8');
+    write(data, data.length);
+  };
+}
+
+/** fdWriter for bytes: the first `len` bytes of `data` (which the caller reuses afterwards). */
+export function fdBytesWriter(fd: number, state: OutputState): (data: Buffer, len: number) => void {
+  return (data, len) => {
     if (state.closed) {
-      state.dropped(chunk);
+      state.dropped(data.toString('utf8', 0, len));
       return;
     }
     // a line cut by an earlier failure is ended first, so the next one starts clean
     const prefix = state.cutLine ? 1 : 0;
-    const data = Buffer.from(prefix ? '\n' + chunk : chunk, 'utf8');
+    if (prefix === 1) {
+      data = Buffer.concat([NEWLINE, data.subarray(0, len)]);
+      len = data.length;
+    }
     let off = 0;
-    while (off < data.length) {
+    while (off < len) {
       try {
-        off += writeSync(fd, data, off, data.length - off);
+        off += writeSync(fd, data, off, len - off);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue; // a non-blocking pipe: wait for room
         // the pending newline still pending if nothing went out; failed() marks a new cut
         state.cutLine = prefix === 1 && off === 0;
-        state.failed(e, chunk, Math.max(0, off - prefix));
+        state.failed(e, data.toString('utf8', prefix, len), Math.max(0, off - prefix));
         return;
       }
     }
@@ -179,3 +260,5 @@ export function fdWriter(fd: number, state: OutputState): (chunk: string) => voi
     state.succeeded();
   };
 }
+
+const NEWLINE = Buffer.from('\n');
