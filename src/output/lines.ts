@@ -198,7 +198,7 @@ export function writeLine(w: ByteWriter, ev: IplogEvent, h: RoleHosts, logDest: 
     const d = ev.detail;
     const svc = d === null ? undefined : d.service;
     const user = d === null ? undefined : d.ident_user;
-    if (ev.sport >= 0) {
+    if (ev.sport >= 0 && Number.isSafeInteger(ev.sport)) {
       w.str('TCP: ');
       if (typeof svc === 'string') w.str(svc);
       w.str(' connection attempt ');
@@ -219,7 +219,7 @@ export function writeLine(w: ByteWriter, ev: IplogEvent, h: RoleHosts, logDest: 
     const d = ev.detail;
     const svc = d === null ? undefined : d.service;
     const ulen = d === null ? 0 : d.udp_length;
-    if (typeof ulen === 'number' && ulen >= 8 && Number.isSafeInteger(ulen) && ev.sport >= 0) {
+    if (typeof ulen === 'number' && ulen >= 8 && Number.isSafeInteger(ulen) && ev.sport >= 0 && Number.isSafeInteger(ev.sport)) {
       const name = typeof svc === 'string' ? svc : '';
       w.str('UDP: dgram to ');
       if (logDest) writeHostPort(w, h.dst, name);

@@ -22,6 +22,8 @@
 import type { DetailValue, IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
 import { ChunkBuffer } from './text';
+import { ByteWriter } from '../bytes';
+import { lineText, writeLine } from '../lines';
 import { chooseSink } from './open';
 import { TeeSink } from './tee';
 import type { OutputFaults } from './faults';
@@ -64,6 +66,17 @@ export interface JsonEvent {
 }
 
 const iso = (sec: number): string => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+
+/** iso() cached per second: events come in bursts of one second. */
+let isoSec = NaN;
+let isoText = '';
+function isoCached(sec: number): string {
+  if (sec !== isoSec) {
+    isoText = iso(sec);
+    isoSec = sec;
+  }
+  return isoText;
+}
 
 /** The name part of a rendered host text: null if it is just `addr`, the name before ` (addr)` else. */
 export function nameOf(host: string | null, addr: string | null): string | null {
@@ -124,9 +137,225 @@ function withOtherHosts(kind: string, hosts: LineHosts, detail: Record<string, D
   return extra === null ? detail : { ...(detail ?? {}), ...extra };
 }
 
+// ---------------------------------------------------------------- JSON written by hand
+
+const Q = 0x22; // "
+const COMMA = 0x2c;
+
+/**
+ * A string as JSON.stringify writes it. Printable ASCII without `"` and `\` (what lines,
+ * addresses, kinds and names are) is copied; anything else is left to JSON.stringify.
+ */
+function jsonStr(w: ByteWriter, s: string): void {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f || c === Q || c === 0x5c) {
+      w.str(JSON.stringify(s));
+      return;
+    }
+  }
+  w.room(n + 2);
+  w.byte(Q);
+  w.str(s);
+  w.byte(Q);
+}
+
+/** ASCII text already in `t` (a line): as a JSON string. */
+function jsonBytes(w: ByteWriter, t: ByteWriter): void {
+  const b = t.buf;
+  const n = t.pos;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c >= 0x7f || c === Q || c === 0x5c) {
+      w.str(JSON.stringify(t.toString()));
+      return;
+    }
+  }
+  w.room(n + 2);
+  w.byte(Q);
+  w.bytes(b, 0, n);
+  w.byte(Q);
+}
+
+/** A number as JSON.stringify writes it (NaN and infinities: null). */
+function jsonNum(w: ByteWriter, n: number): void {
+  if (Number.isFinite(n)) w.num(n);
+  else w.str('null');
+}
+
+const orNullNum = (w: ByteWriter, n: number): void => (n < 0 ? w.str('null') : jsonNum(w, n));
+
+function jsonStrOrNull(w: ByteWriter, s: string | null): void {
+  if (s === null) w.str('null');
+  else jsonStr(w, s);
+}
+
+/**
+ * A detail value as JSON.stringify writes it; false when the key is to be left out
+ * (undefined, a function, a symbol: JSON.stringify omits those in an object).
+ */
+function jsonValue(w: ByteWriter, v: unknown, key: string): boolean {
+  switch (typeof v) {
+    case 'string':
+      jsonStr(w, v);
+      return true;
+    case 'number':
+      jsonNum(w, v);
+      return true;
+    case 'boolean':
+      w.str(v ? 'true' : 'false');
+      return true;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return false;
+  }
+  if (v === null) {
+    w.str('null');
+    return true;
+  }
+  // arrays, nested objects, anything with toJSON, bigint (which throws as it would)
+  const text = JSON.stringify({ [key]: v });
+  if (text === '{}') return false;
+  // '{' key ':' value '}'
+  w.str(text.slice(JSON.stringify(key).length + 2, -1));
+  return true;
+}
+
+/** A detail made as an object literal (its keys are then exactly what a spread copies). */
+function isPlainObject(o: object): boolean {
+  return Object.getPrototypeOf(o) === Object.prototype;
+}
+
+const FIELD = {
+  head: '{"schema_version":1,"time":',
+  epoch: ',"epoch":',
+  kind: ',"kind":',
+  profile: ',"profile":',
+  family: ',"family":',
+  src: ',"src":',
+  sport: ',"sport":',
+  srcHost: ',"src_host":',
+  srcName: ',"src_name":',
+  dst: ',"dst":',
+  dport: ',"dport":',
+  dstHost: ',"dst_host":',
+  dstName: ',"dst_name":',
+  detector: ',"detector":',
+  count: ',"count":',
+  bytes: ',"bytes":',
+  detail: ',"detail":',
+  text: ',"text":',
+};
+
+/**
+ * The JSON twin of one line (jsonEvent()), written into `w` field by field in the
+ * schema's order, byte for byte what `JSON.stringify(jsonEvent(...))` gives
+ * (test/output/json-writer.test.ts compares them) plus the newline; the line's text as
+ * a string or as ASCII bytes. False (nothing written) for what it leaves to the general
+ * path: a detail that is not a plain object, or that already has a key the other hosts
+ * would add.
+ */
+function writeEventJson(w: ByteWriter, text: string | null, textBytes: ByteWriter | null, ev: IplogEvent, hosts: LineHosts | undefined, profile: Profile): boolean {
+  const d = ev.detail;
+  let extra = 0;
+  if (hosts !== undefined) {
+    if (ev.kind === 'icmp.redirect') extra = 1;
+    else if (hosts.gateway !== '') extra = 2;
+    else if (hosts.quoted !== '') extra = 3;
+    else if (hosts.mask !== '') extra = 4;
+  }
+  if (d !== null) {
+    if (!isPlainObject(d)) return false;
+    if (extra !== 0) for (const k in d) if (k === 'gateway_host' || k === 'target_host' || k === 'quoted_dst_host' || k === 'mask_host') return false;
+  }
+  const src = ev.src.toString();
+  const dst = ev.dst === null ? null : ev.dst.toString();
+  const srcHost = shown(hosts?.src);
+  const dstHost = dst === null ? null : shown(hosts?.dst);
+  w.str(FIELD.head);
+  jsonStr(w, isoCached(ev.time));
+  w.str(FIELD.epoch);
+  jsonNum(w, ev.time);
+  w.str(FIELD.kind);
+  jsonStr(w, ev.kind);
+  w.str(FIELD.profile);
+  jsonStr(w, profile);
+  w.str(FIELD.family);
+  jsonNum(w, ev.family);
+  w.str(FIELD.src);
+  jsonStr(w, src);
+  w.str(FIELD.sport);
+  orNullNum(w, ev.sport);
+  w.str(FIELD.srcHost);
+  jsonStrOrNull(w, srcHost);
+  w.str(FIELD.srcName);
+  jsonStrOrNull(w, nameOf(srcHost, src));
+  w.str(FIELD.dst);
+  jsonStrOrNull(w, dst);
+  w.str(FIELD.dport);
+  if (dst === null) w.str('null');
+  else orNullNum(w, ev.dport);
+  w.str(FIELD.dstHost);
+  jsonStrOrNull(w, dstHost);
+  w.str(FIELD.dstName);
+  jsonStrOrNull(w, nameOf(dstHost, dst));
+  w.str(FIELD.detector);
+  jsonStrOrNull(w, ev.detector);
+  w.str(FIELD.count);
+  orNullNum(w, ev.count);
+  w.str(FIELD.bytes);
+  orNullNum(w, ev.bytes);
+  w.str(FIELD.detail);
+  if (d === null && extra === 0) w.str('null');
+  else {
+    w.byte(0x7b); // {
+    let first = true;
+    if (d !== null) {
+      for (const k in d) {
+        if (!Object.prototype.hasOwnProperty.call(d, k)) continue;
+        const at = w.pos;
+        if (!first) w.byte(COMMA);
+        jsonStr(w, k);
+        w.byte(0x3a); // :
+        if (jsonValue(w, (d as Record<string, unknown>)[k], k)) first = false;
+        else w.pos = at;
+      }
+    }
+    if (extra !== 0) {
+      const h = hosts!;
+      const pair = (k: string, v: string): void => {
+        if (!first) w.byte(COMMA);
+        first = false;
+        jsonStr(w, k);
+        w.byte(0x3a);
+        jsonStr(w, v);
+      };
+      if (extra === 1) {
+        pair('gateway_host', h.gateway);
+        pair('target_host', h.quoted);
+      } else if (extra === 2) {
+        pair('gateway_host', h.gateway);
+        pair('quoted_dst_host', h.quoted);
+      } else if (extra === 3) pair('quoted_dst_host', h.quoted);
+      else pair('mask_host', h.mask);
+    }
+    w.byte(0x7d); // }
+  }
+  w.str(FIELD.text);
+  if (textBytes !== null) jsonBytes(w, textBytes);
+  else jsonStr(w, text!);
+  w.byte(0x7d);
+  w.byte(0x0a);
+  return true;
+}
+
 /** Writes one JSON object per line to a writer (stdout, a file, memory). */
 export class JsonSink implements LineSink {
   private readonly out: ChunkBuffer;
+  /** the text of the line being written (line()) */
+  private readonly cur = new ByteWriter(256);
 
   constructor(
     private readonly profile: Profile,
@@ -157,7 +386,18 @@ export class JsonSink implements LineSink {
   }
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
-    this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
+    if (ev === undefined || !writeEventJson(this.out.w, text, null, ev, hosts, this.profile)) {
+      this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
+    } else this.out.added();
+  }
+
+  /** The JSON twin of the line of `ev`, its text written by the line catalogue (lines.ts writeLine()). */
+  line(now: number, ev: IplogEvent, hosts: LineHosts, logDest: boolean): void {
+    const cur = this.cur;
+    cur.reset();
+    writeLine(cur, ev, hosts, logDest);
+    if (cur.exotic || !writeEventJson(this.out.w, null, cur, ev, hosts, this.profile)) this.write(now, lineText(ev, hosts, logDest), ev, hosts);
+    else this.out.added();
   }
 
   /** A record that is no line's twin (the replay's final `iplog.summary`), already shaped. */
