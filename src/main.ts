@@ -19,22 +19,42 @@ import { BrokenPipeError, OutputFaults } from './output/sinks/faults';
 import type { SyslogStats } from './output/sinks/syslog';
 import { openSink, sinkClosed } from './output/sinks/open';
 import { openOutputs, JSON_SCHEMA_VERSION } from './output/sinks/json';
-import { createRenderer } from './output/resolve';
+import type * as Resolve from './output/resolve';
 import { CaptureError } from './capture/source';
 import { NetSyntaxError } from './rules/dst-net';
 import { IplogError, ERR } from './errors';
 import { createLogger, type Logger } from './log';
-import { attachBans, BanSession } from './ban/attach';
-import { attachLogReplay, replayLogFiles, type LogReplay } from './logs/replay';
-import { LogSession } from './logs/session';
+import type * as BanAttach from './ban/attach';
+import type * as LogReplayMod from './logs/replay';
+import type { LogReplay } from './logs/replay';
+import type * as LogSessionMod from './logs/session';
 import type { Engine } from './pipeline';
 import type { BanManager } from './ban/manager';
-import { runDaemon } from './daemon';
-import { captureBackend } from './capture/live';
+import type * as Daemon from './daemon';
+import type * as LiveCapture from './capture/live';
 import { diagnosticFd, type Settings } from './config/settings';
-import { banSnapshot } from './metrics/snapshot';
-import { statusCommand } from './metrics/status-command';
-import { bansCommand } from './cli/bans';
+import type * as Snapshot from './metrics/snapshot';
+import type * as StatusCommand from './metrics/status-command';
+import type * as BansCommand from './cli/bans';
+
+/*
+ * What only some modes use is loaded when one of them runs (issue 10: the start-up of a
+ * replay): the live sensor (daemon, capture, log sources, metrics), bans, log replay,
+ * reverse DNS, `iplog status`, `iplog bans`.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  resolve: (): typeof Resolve => require('./output/resolve') as typeof Resolve,
+  bans: (): typeof BanAttach => require('./ban/attach') as typeof BanAttach,
+  logReplay: (): typeof LogReplayMod => require('./logs/replay') as typeof LogReplayMod,
+  logSession: (): typeof LogSessionMod => require('./logs/session') as typeof LogSessionMod,
+  daemon: (): typeof Daemon => require('./daemon') as typeof Daemon,
+  capture: (): typeof LiveCapture => require('./capture/live') as typeof LiveCapture,
+  snapshot: (): typeof Snapshot => require('./metrics/snapshot') as typeof Snapshot,
+  status: (): typeof StatusCommand => require('./metrics/status-command') as typeof StatusCommand,
+  bansCommand: (): typeof BansCommand => require('./cli/bans') as typeof BansCommand,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function out(fd: number, text: string): void {
   if (text.length === 0) return;
@@ -68,15 +88,15 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
   const delayMs = envNumber('IPLOG_TEST_CONSUMER_DELAY_MS');
   // one ban manager for the whole process: a restart moves it to the new engine, keeping
   // its table, scores and budget (src/ban/attach.ts BanSession)
-  let bans: BanSession | null = null;
+  let bans: BanAttach.BanSession | null = null;
   // log sources (src/logs/session.ts): started once, write into the current engine
-  let logs: LogSession | null = null;
-  return runDaemon({
+  let logs: LogSessionMod.LogSession | null = null;
+  return lazy.daemon().runDaemon({
     argv,
     settings: s,
     messages,
     capture: ({ log: opLog, onError }) =>
-      captureBackend({
+      lazy.capture().captureBackend({
         log: opLog,
         onError,
         ...(bufferKib !== undefined ? { bufferBytes: bufferKib * 1024 } : {}),
@@ -84,9 +104,9 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
       }),
     onEngine: async (engine, _previous, opLog) => {
       // the live sensor, and only it, opens the ban control socket (iplog bans)
-      bans ??= new BanSession(s, { mode: 'live', log: opLog, control: true });
+      bans ??= new (lazy.bans().BanSession)(s, { mode: 'live', log: opLog, control: true });
       await bans.onEngine(engine);
-      logs ??= new LogSession(s, opLog);
+      logs ??= new (lazy.logSession().LogSession)(s, opLog);
       logs.onEngine(engine);
     },
     onStop: async () => {
@@ -96,7 +116,7 @@ async function live(argv: string[], s: Settings, messages: readonly string[]): P
     banStats: () => {
       const m = bans?.manager;
       if (m === null || m === undefined) return null;
-      return banSnapshot(m.stats as unknown as Record<string, unknown>, m.list().length, s.ban?.backend ?? null, bans!.commands);
+      return lazy.snapshot().banSnapshot(m.stats as unknown as Record<string, unknown>, m.list().length, s.ban?.backend ?? null, bans!.commands);
     },
   });
 }
@@ -190,7 +210,7 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
     },
     ready: () => outputs.sink.ready?.(),
   };
-  const renderer = replayResolves(s) ? createRenderer(s) : null;
+  const renderer = replayResolves(s) ? lazy.resolve().createRenderer(s) : null;
   log.info({ files: inputs.map((i) => i.path), profile: s.profile }, 'replay started');
   let bans: BanManager | null = null;
   let logs: LogReplay | null = null;
@@ -203,9 +223,10 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
       out(2, report.statisticsLine() + '\n');
       log.info(report.facts(), 'statistics');
     });
-    bans = await attachBans(engine, s, { mode: 'replay', log });
+    // no ban backend (the default): the ban code is not even loaded
+    bans = (s.ban?.backend ?? 'none') === 'none' ? null : await lazy.bans().attachBans(engine, s, { mode: 'replay', log });
     // --log-replay: the log rules over log files, merged with the captures by time (src/logs/replay.ts)
-    logs = attachLogReplay(engine, s);
+    logs = (s.logs?.replay.length ?? 0) === 0 ? null : lazy.logReplay().attachLogReplay(engine, s);
   };
   const r =
     inputs.length > 0
@@ -221,7 +242,7 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
             results = files;
           },
         })
-      : { ...(await replayLogFiles(s, sink, renderer, prepare, () => logs)), files: [] as FileResult[] };
+      : { ...(await lazy.logReplay().replayLogFiles(s, sink, renderer, prepare, () => logs)), files: [] as FileResult[] };
   if (logs !== null) log.info({ logFiles: (logs as LogReplay).files.map((f) => ({ file: f.path, ...f.stats })), feed: (logs as LogReplay).feed.stats }, 'log replay finished');
   stopStatistics();
   report.clear();
@@ -277,9 +298,9 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
     // `iplog status`: is the daemon running, since when, its counters (src/metrics/status.ts)
-    if (argv[0] === 'status') return statusCommand(argv.slice(1));
+    if (argv[0] === 'status') return lazy.status().statusCommand(argv.slice(1));
     // `iplog bans ...`: the running sensor's bans, through its control socket (src/cli/bans.ts)
-    if (argv[0] === 'bans') return await bansCommand(argv.slice(1));
+    if (argv[0] === 'bans') return await lazy.bansCommand().bansCommand(argv.slice(1));
     const cli = parseCommandLine(argv);
     if (cli.kind === 'exit') {
       out(1, cli.stdout);

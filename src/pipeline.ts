@@ -23,7 +23,7 @@ import { handleUdp, handleUdp6 } from './detect/udp';
 import { handleIcmp } from './detect/icmp';
 import { handleIcmp6 } from './detect/icmp6';
 import { ScanTable6 } from './detect/scan-table6';
-import { randomInt } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { scanReporter, scanReporter6 } from './detect/report';
 import { SPOOFABLE_DETAIL } from './evidence/grade';
 import { HandshakeTracker } from './evidence/handshake';
@@ -53,6 +53,27 @@ export interface ClockListener {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A random seed in [0, 2^31 - 1): 4 bytes of the kernel's random source, read directly
+ * (loading node:crypto for one number is a noticeable part of a short replay's start-up);
+ * node:crypto where there is no /dev/urandom.
+ */
+export function randomSeed(): number {
+  const b = Buffer.alloc(4);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, b, 0, 4, null) === 4) return (b.readUInt32LE(0) >>> 1) % 0x7fffffff;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom: below
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof import('node:crypto')).randomInt(0x7fffffff);
+}
 
 /** Which resolve flag governs each detector's lines, by detector name. */
 const DETECTOR_RESOLVE = new Map(DETECTORS.map((d) => [d.name, d.resolve]));
@@ -100,11 +121,11 @@ export class Engine {
     const buckets = this.flags.promisc ? 256 : 128;
     const emit = (ev: IplogEvent): void => this.out.emit(ev, this.resolves(ev));
     // handshakes: proof and sessions for the evidence grades (its clientele is set by the ban session)
-    this.trust = new HandshakeTracker(randomInt(0x7fffffff));
+    this.trust = new HandshakeTracker(randomSeed());
     const trust = (): HandshakeTracker => this.trust;
     this.scans = new ScanTable(buckets, scanReporter(emit, trust), this.an);
     // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
-    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit, trust), this.an, randomInt(0x7fffffff));
+    this.scans6 = new ScanTable6(buckets * 4, scanReporter6(emit, trust), this.an, randomSeed());
     this.frags = new FragmentTable({ fragment: (k, s, d, now) => this.fragLine(k, s, d, now) }, this.an);
     // IPv6 fragment attacks: the IPv4 lines and counters (frag.*), the addresses in RFC 5952 text
     this.frags6 = new Fragment6Table({ fragment6: (k, s, d, now) => this.fragEvent(k, s, d, now) }, this.an);

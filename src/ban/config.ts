@@ -8,7 +8,7 @@
 import type { BanSettings, Settings } from '../config/settings';
 import { DETECTORS } from '../detect/index';
 import { parseNet } from './addr';
-import { BACKENDS } from './index';
+import type { BACKENDS as Backends } from './index';
 
 export const BAN_DEFAULTS = Object.freeze({
   backend: 'none',
@@ -119,7 +119,9 @@ export function applyBanValue(settings: Settings, key: BanSettingKey, value: str
   const dur = (what: string, min = 1): number | string => parseDuration(value, min) ?? `Invalid ${what}: "${value}" (a duration N[s|m|h|d|w], at most 365d)`;
   switch (key) {
     case 'banBackend': {
-      const names = ['none', ...BACKENDS.map((x) => x.name)];
+      // the registry loads every backend: only when a ban setting is checked (start-up, issue 10)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const names = ['none', ...(require('./index') as { BACKENDS: typeof Backends }).BACKENDS.map((x) => x.name)];
       if (!names.includes(value)) return `Invalid ban backend: "${value}" (one of ${names.join(', ')})`;
       b.backend = value;
       return undefined;

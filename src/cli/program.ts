@@ -47,8 +47,8 @@ import {
 } from '../config/options';
 import { originalCommandLine, type Profile, type Settings } from '../config/settings';
 import { compileNets } from '../rules/dst-net';
-import { findBackend } from '../ban/index';
-import { helpText, usageText, versionText, VERSION_TEXT } from './help';
+import type * as BanRegistry from '../ban/index';
+import type * as Help from './help';
 import { killIplog, SIGHUP, SIGTERM, strerror, systemPidFileDeps, type PidFileDeps } from './kill';
 
 /**
@@ -130,6 +130,12 @@ export interface GetoptResult {
 }
 
 const LONGOPTS: readonly LongOption[] = longOptionOrder();
+
+// loaded when needed (start-up of a replay: issue 10): the help texts, the ban backends
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const help = (): typeof Help => require('./help') as typeof Help;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const findBackend = (name: string): ReturnType<typeof BanRegistry.findBackend> => (require('../ban/index') as typeof BanRegistry).findBackend(name);
 
 type LongMatch = { kind: 'one'; option: LongOption } | { kind: 'none' } | { kind: 'ambiguous'; names: string[] };
 
@@ -222,16 +228,18 @@ export function getopt(argv: readonly string[], profile: Profile, original = pro
 // commander
 
 /**
- * The commander program built from the option table. Its callbacks only record each
- * option occurrence, in order; applying them is applyOption()'s job.
+ * The commander program built from the option table (or those of its options in `only`).
+ * Its callbacks only record each option occurrence, in order; applying them is
+ * applyOption()'s job.
  */
-export function buildProgram(record: (spec: OptionSpec, value: string | undefined) => void): Command {
+export function buildProgram(record: (spec: OptionSpec, value: string | undefined) => void, only?: ReadonlySet<OptionSpec>): Command {
   const program = new Command(PROG)
     .exitOverride()
     .helpOption(false)
     .allowExcessArguments(false)
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   for (const spec of OPTIONS) {
+    if (only !== undefined && !only.has(spec)) continue;
     const name = spec.long[0];
     const form = spec.kind === 'bool' ? `--${name} [value]` : spec.kind === 'string' ? `--${name} <value>` : `--${name}`;
     program.addOption(new Option(form, spec.doc));
@@ -373,12 +381,12 @@ function applyOption(ctx: Ctx, spec: OptionSpec, value: string | undefined): Cli
           return r.status === 0 ? exitWith(ctx, 0) : fatal(ctx, r.message, r.code);
         }
         case 'version':
-          return exitWith(ctx, 0, originalCommandLine(settings) ? VERSION_TEXT : versionText(), '', undefined, true);
+          return exitWith(ctx, 0, originalCommandLine(settings) ? help().VERSION_TEXT : help().versionText(), '', undefined, true);
         case 'testConfig':
           ctx.testConfig = true;
           return undefined;
         default:
-          return exitWith(ctx, 0, originalCommandLine(settings) ? usageText(flags, settings.profile) : helpText(flags, settings.profile, { quiet: settings.quiet, replayResolve: settings.replayResolve }), '', undefined, true);
+          return exitWith(ctx, 0, originalCommandLine(settings) ? help().usageText(flags, settings.profile) : help().helpText(flags, settings.profile, { quiet: settings.quiet, replayResolve: settings.replayResolve }), '', undefined, true);
       }
   }
 }
@@ -488,7 +496,9 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
   const original = originalCommandLine(settings);
   const scan = getopt(argv, settings.profile, original);
   const events: GetoptItem[] = [];
-  buildProgram((spec, value) => events.push({ spec, value })).parse(canonicalArgv(scan.items), { from: 'user' });
+  // commander gets only the options that occur (the canonical argv holds no other): a
+  // program of all of them costs more of the start-up than the replay of a short capture
+  buildProgram((spec, value) => events.push({ spec, value }), new Set(scan.items.map((i) => i.spec))).parse(canonicalArgv(scan.items), { from: 'user' });
 
   // 4. Left to right.
   for (const { spec, value } of events) {
@@ -501,7 +511,7 @@ export function parseCommandLine(argv: readonly string[], opts: CliDeps = {}): C
   if (scan.error !== undefined) {
     if (original) {
       // print_help() on getopt's '?'; 2.2.3 exits 0 (quirk 29)
-      return exitWith(ctx, 0, usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
+      return exitWith(ctx, 0, help().usageText(settings.flags, settings.profile), `${scan.error}\n`, 'IPLOG_ERR_USAGE');
     }
     return exitWith(ctx, 2, `Try '${PROG} --help' for more information.`, `${scan.error}\n`, 'IPLOG_ERR_USAGE');
   }

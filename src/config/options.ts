@@ -16,7 +16,14 @@
  * the same setting slightly different semantics in the two places (e.g. `-l` warns about
  * `-L`, the `logfile` statement does not).
  */
-import { Validator } from 'ip-num';
+import type { Validator as IpNumValidator } from 'ip-num';
+
+/** ip-num's validator, loaded when an address option is checked (start-up: issue 10). */
+let validator: typeof IpNumValidator | null = null;
+function ipNum(): typeof IpNumValidator {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (validator ??= (require('ip-num') as typeof import('ip-num')).Validator);
+}
 import { defaultFlags, type FlagName, type Profile, type Settings, type SyslogFormat, type SyslogServer } from './settings';
 import { applyBanValue, BAN_DEFAULTS, defaultBanSettings, type BanSettingKey } from '../ban/config';
 import { applyCrowdsecValue, CROWDSEC_DEFAULTS, type CrowdsecSettingKey } from '../ban/crowdsec';
@@ -651,13 +658,13 @@ export function isValidDnsServer(text: string): boolean {
   if (bracket) {
     host = bracket[1];
     port = bracket[2];
-    if (!Validator.isValidIPv6String(host)[0]) return false;
+    if (!ipNum().isValidIPv6String(host)[0]) return false;
   } else if (/^[0-9.]+:\d+$/.test(text)) {
     const i = text.lastIndexOf(':');
     host = text.slice(0, i);
     port = text.slice(i + 1);
-    if (!Validator.isValidIPv4String(host)[0]) return false;
-  } else if (!Validator.isValidIPv4String(host)[0] && !(host.includes(':') && Validator.isValidIPv6String(host)[0])) {
+    if (!ipNum().isValidIPv4String(host)[0]) return false;
+  } else if (!ipNum().isValidIPv4String(host)[0] && !(host.includes(':') && ipNum().isValidIPv6String(host)[0])) {
     return false;
   }
   if (port !== undefined) {
@@ -681,9 +688,9 @@ export function parseSyslogServer(text: string): SyslogServer | undefined {
   if (m === null) return undefined;
   const proto = asciiLower(m[1]) as 'udp' | 'tcp';
   const host = m[2] ?? m[3];
-  if (m[2] !== undefined && !Validator.isValidIPv6String(host)[0]) return undefined;
+  if (m[2] !== undefined && !ipNum().isValidIPv6String(host)[0]) return undefined;
   if (m[3] !== undefined) {
-    if (/^[0-9.]+$/.test(host) && !Validator.isValidIPv4String(host)[0]) return undefined;
+    if (/^[0-9.]+$/.test(host) && !ipNum().isValidIPv4String(host)[0]) return undefined;
     if (host.startsWith('-') || host.startsWith('.') || host.includes('..')) return undefined;
   }
   const port = m[4] === undefined ? DEFAULT_SYSLOG_PORT : Number(m[4]);

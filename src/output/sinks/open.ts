@@ -17,7 +17,13 @@
 import { TextSink } from './text';
 import type { OutputFaults } from './faults';
 import type { LineSink } from './sink';
-import { SyslogSink, loadUnixDgram, localSyslogSink, remoteSyslogSink, type OpLog, type SyslogStats } from './syslog';
+import type * as Syslog from './syslog';
+import type { OpLog, SyslogStats } from './syslog';
+
+/** the syslog sinks, loaded when a run writes to syslog (start-up of a replay: issue 10) */
+let syslogMod: typeof Syslog | null = null;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const syslog = (): typeof Syslog => (syslogMod ??= require('./syslog') as typeof Syslog);
 import { IplogError, ERR } from '../../errors';
 import { DEFAULT_SYSLOG_FORMAT, DEFAULT_SYSLOG_SOCKET } from '../../config/options';
 import type { Settings, SyslogFormat, SyslogServer } from '../../config/settings';
@@ -65,17 +71,17 @@ export function openSink(s: Settings, mode: RunMode, deps: OpenSinkDeps = {}): L
         throw new IplogError(`Unable to open "${c.path}" for writing: ${(e as Error).message}.`, ERR.OUTPUT_OPEN);
       }
     case 'syslog-remote':
-      return remoteSyslogSink({ server: c.server, format: c.format, facility: s.facility, priority: s.priority, log: deps.log });
+      return syslog().remoteSyslogSink({ server: c.server, format: c.format, facility: s.facility, priority: s.priority, log: deps.log });
     case 'syslog-local':
       try {
-        loadUnixDgram();
+        syslog().loadUnixDgram();
       } catch (e) {
         throw new IplogError(
           `syslog to a local socket needs the unix-dgram addon (${(e as Error).message}); rebuild it (npm rebuild unix-dgram) or use -l, -L or --syslog-server.`,
           ERR.OUTPUT_OPEN,
         );
       }
-      return localSyslogSink({
+      return syslog().localSyslogSink({
         path: c.path,
         facility: s.facility,
         priority: s.priority,
@@ -87,5 +93,5 @@ export function openSink(s: Settings, mode: RunMode, deps: OpenSinkDeps = {}): L
 
 /** Waits until a closed sink has delivered what it holds; the syslog counters, if syslog. */
 export async function sinkClosed(sink: LineSink): Promise<SyslogStats | undefined> {
-  return sink instanceof SyslogSink ? sink.closed() : undefined;
+  return syslogMod !== null && sink instanceof syslogMod.SyslogSink ? sink.closed() : undefined;
 }
