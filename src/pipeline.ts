@@ -75,6 +75,28 @@ export function randomSeed(): number {
   return (require('node:crypto') as typeof import('node:crypto')).randomInt(0x7fffffff);
 }
 
+const RES_NEVER = 0;
+const RES_SCAN = 1;
+const RES_ANY = 2;
+const RES_TCP = 3;
+const RES_UDP = 4;
+const RES_ICMP = 5;
+
+/**
+ * Which flag decides whether the hosts of a kind's lines are resolved: detections by
+ * their detector's choice, fragment and verbose IP lines unless the resolver is
+ * disabled (any_res()), the others by protocol (ICMPv6 as ICMP).
+ */
+function resolveClassOf(k: string): number {
+  if (k.startsWith('scan.')) return RES_SCAN;
+  const proto = k.slice(0, k.indexOf('.'));
+  if (proto === 'frag' || proto === 'ip' || proto === 'ip6') return RES_ANY;
+  if (proto === 'tcp') return RES_TCP;
+  if (proto === 'udp') return RES_UDP;
+  if (proto === 'icmp' || proto === 'icmp6') return RES_ICMP;
+  return RES_NEVER;
+}
+
 /** Which resolve flag governs each detector's lines, by detector name. */
 const DETECTOR_RESOLVE = new Map(DETECTORS.map((d) => [d.name, d.resolve]));
 
@@ -100,6 +122,8 @@ export class Engine {
   /** protocols the live BPF filter would pass (tcp/udp/icmp flags), by protocol number */
   private readonly bpfProto = new Uint8Array(256);
   private readonly pkt = new DecodedPacket();
+  /** resolves(): the class of each event kind met so far (computed once per kind) */
+  private readonly resolveClass = new Map<string, number>();
   /** deadline sources outside the engine (addClockListener) */
   private readonly clockListeners: ClockListener[] = [];
   /** network clock: the second of the last sweep, and of the last packet */
@@ -176,11 +200,26 @@ export class Engine {
    */
   private resolves(ev: IplogEvent): boolean {
     const k = ev.kind;
-    if (k.startsWith('scan.')) return this.resolveKind(DETECTOR_RESOLVE.get(ev.detector ?? '') ?? 'never');
-    const dot = k.indexOf('.');
-    const proto = k.slice(0, dot);
-    if (proto === 'frag' || proto === 'ip' || proto === 'ip6') return !this.flags.disable_resolver;
-    return this.resolveKind(proto === 'icmp6' ? 'icmp' : proto);
+    let c = this.resolveClass.get(k);
+    if (c === undefined) {
+      c = resolveClassOf(k);
+      // kinds are names in the code, not input: a few dozen at most
+      this.resolveClass.set(k, c);
+    }
+    switch (c) {
+      case RES_SCAN:
+        return this.resolveKind(DETECTOR_RESOLVE.get(ev.detector ?? '') ?? 'never');
+      case RES_ANY:
+        return !this.flags.disable_resolver;
+      case RES_TCP:
+        return this.tcpRes();
+      case RES_UDP:
+        return this.flags.udp_resolve;
+      case RES_ICMP:
+        return this.flags.icmp_resolve;
+      default:
+        return false;
+    }
   }
 
   private fragLine(kind: number, src: number, dst: number, now: number): void {

@@ -66,52 +66,28 @@ export interface EventFacts {
 }
 
 /**
- * The one class of every event. Its fields are declared (ES2022 class fields: each is
- * defined before the constructor assigns it), so V8 gives every field the general
- * tagged representation from the first event on: a count that is a double in one event
- * and a small integer in the next, a detail object where another had null, never change
- * the map and never deprecate the events already made (test/output/event-shape.test.ts
- * checks with %HaveSameMap over a run that makes every kind).
+ * Every event is made by this one object literal, so all have one map. Its first object
+ * (made below, at load) holds null in every field: V8 then gives every field the
+ * general representation when the first real event stores a number there (a change in
+ * place), so a count that is a double in one event and a small integer in the next, a
+ * time past 2038, a detail object where another had null, never make a new map and never
+ * deprecate the events made before (test/output/event-shape.test.ts checks with
+ * %HaveSameMap over a run that makes every kind).
  */
-class Event implements IplogEvent {
-  readonly kind: string;
-  readonly time: number;
-  readonly family: Family;
-  readonly src: IpAddr;
-  readonly dst: IpAddr | null;
-  readonly gateway: IpAddr | null;
-  readonly quoted: IpAddr | null;
-  readonly mask: IpAddr | null;
-  readonly sport: number;
-  readonly dport: number;
-  readonly detector: string | null;
-  readonly count: number;
-  readonly bytes: number;
-  readonly detail: Readonly<Record<string, DetailValue>> | null;
-
-  constructor(kind: string, time: number, src: IpAddr, f: EventFacts) {
-    this.kind = kind;
-    this.time = time;
-    this.family = src.family;
-    this.src = src;
-    this.dst = f.dst ?? null;
-    this.gateway = f.gateway ?? null;
-    this.quoted = f.quoted ?? null;
-    this.mask = f.mask ?? null;
-    this.sport = f.sport ?? -1;
-    this.dport = f.dport ?? -1;
-    this.detector = f.detector ?? null;
-    this.count = f.count ?? -1;
-    this.bytes = f.bytes ?? -1;
-    this.detail = f.detail ?? null;
-  }
+function make(
+  kind: string, time: number, family: Family, src: IpAddr, dst: IpAddr | null, gateway: IpAddr | null, quoted: IpAddr | null, mask: IpAddr | null,
+  sport: number, dport: number, detector: string | null, count: number, bytes: number, detail: IplogEvent['detail'],
+): IplogEvent {
+  return { kind, time, family, src, dst, gateway, quoted, mask, sport, dport, detector, count, bytes, detail };
+}
+{
+  const n = null as unknown as number;
+  make(null as unknown as string, n, n as Family, null as unknown as IpAddr, null, null, null, null, n, n, null, n, n, null);
 }
 
-const NO_FACTS: EventFacts = Object.freeze({});
-
 /** An event of `kind` at `time` from `src`; every other fact by name. */
-export function event(kind: string, time: number, src: IpAddr, f: EventFacts = NO_FACTS): IplogEvent {
-  return new Event(kind, time, src, f);
+export function event(kind: string, time: number, src: IpAddr, f: EventFacts = {}): IplogEvent {
+  return make(kind, time, src.family, src, f.dst ?? null, f.gateway ?? null, f.quoted ?? null, f.mask ?? null, f.sport ?? -1, f.dport ?? -1, f.detector ?? null, f.count ?? -1, f.bytes ?? -1, f.detail ?? null);
 }
 
 export type EventListener = (ev: IplogEvent) => void;

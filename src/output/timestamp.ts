@@ -2,8 +2,6 @@
  * `Mmm dd HH:MM:SS` in local time (the TZ environment variable), as ctime()+4 gives it:
  * the day padded with a space. Cached per second: lines come in bursts of one second.
  */
-import type { ByteWriter } from './bytes';
-
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 let cachedSec = NaN;
@@ -18,19 +16,6 @@ export function stamp(sec: number): string {
   cachedText = `${MONTHS[d.getMonth()]} ${day < 10 ? ' ' + day : day} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
   cachedSec = sec;
   return cachedText;
-}
-
-let stampSec = NaN;
-const stampBytes = Buffer.alloc(64);
-let stampLen = 0;
-
-/** stamp(sec) written into `w` (the bytes cached per second). */
-export function writeStamp(w: ByteWriter, sec: number): void {
-  if (sec !== stampSec) {
-    stampLen = stampBytes.write(stamp(sec), 0, 'utf8');
-    stampSec = sec;
-  }
-  w.bytes(stampBytes, 0, stampLen);
 }
 
 /** HH:MM:SS of a Unix time in local time (the ICMP timestamp-reply line). */

@@ -386,7 +386,7 @@ export class JsonSink implements LineSink {
   }
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
-    if (ev === undefined || !writeEventJson(this.out.w, text, null, ev, hosts, this.profile)) {
+    if (ev === undefined || !writeEventJson(this.out.bytes(), text, null, ev, hosts, this.profile)) {
       this.out.add(JSON.stringify(jsonEvent(now, text, ev, hosts, this.profile)) + '\n');
     } else this.out.added();
   }
@@ -396,7 +396,7 @@ export class JsonSink implements LineSink {
     const cur = this.cur;
     cur.reset();
     writeLine(cur, ev, hosts, logDest);
-    if (cur.exotic || !writeEventJson(this.out.w, null, cur, ev, hosts, this.profile)) this.write(now, lineText(ev, hosts, logDest), ev, hosts);
+    if (cur.exotic || !writeEventJson(this.out.bytes(), null, cur, ev, hosts, this.profile)) this.write(now, lineText(ev, hosts, logDest), ev, hosts);
     else this.out.added();
   }
 

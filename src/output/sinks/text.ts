@@ -13,11 +13,11 @@
  * every chunk boundary of the reader and at close), so one write per many lines.
  */
 import { writeSync, openSync, closeSync } from 'node:fs';
-import { writeStamp } from '../timestamp';
+import { stamp } from '../timestamp';
 import type { LineSink } from './sink';
 import type { IplogEvent } from '../event';
 import { ByteWriter } from '../bytes';
-import { lineText, writeLine, type RoleHosts } from '../lines';
+import { lineText, type RoleHosts } from '../lines';
 import { OutputFaults, type OutputState } from './faults';
 
 export { BrokenPipeError } from './faults';
@@ -33,8 +33,13 @@ type Emit = { text: (chunk: string) => void; bytes: null } | { text: null; bytes
  * the pieces (see fdWriter); `onClose` runs once, after the last piece.
  */
 export class ChunkBuffer {
-  /** the pending bytes: sinks write lines straight into it, then call added() */
-  readonly w = new ByteWriter(FLUSH_AT + 4096);
+  /**
+   * The pending output: text (the text sink appends strings, which V8 joins without
+   * copying and encodes once per piece) or bytes (the JSON sink writes its objects into
+   * `w` directly, see bytes()); never both at once, so the order is kept.
+   */
+  private pending = '';
+  private readonly w = new ByteWriter(FLUSH_AT + 4096);
   private closed = false;
   private readonly to: Emit;
 
@@ -66,16 +71,40 @@ export class ChunkBuffer {
   }
 
   add(text: string): void {
-    this.w.str(text);
-    if (this.w.pos >= FLUSH_AT) this.flush();
+    if (this.w.pos > 0) {
+      this.w.str(text);
+      if (this.w.pos >= FLUSH_AT) this.flush();
+      return;
+    }
+    this.pending += text;
+    if (this.pending.length >= FLUSH_AT) this.flush();
   }
 
-  /** After a sink wrote into `w` directly. */
+  /** The byte buffer to write into directly; call added() after. */
+  bytes(): ByteWriter {
+    if (this.pending.length > 0) {
+      this.w.str(this.pending);
+      this.pending = '';
+    }
+    return this.w;
+  }
+
+  /** After a sink wrote into bytes() directly. */
   added(): void {
     if (this.w.pos >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
+    if (this.pending.length > 0) {
+      const chunk = this.pending;
+      this.pending = '';
+      if (this.to.text !== null) this.to.text(chunk);
+      else {
+        const data = Buffer.from(chunk, 'utf8');
+        this.to.bytes(data, data.length);
+      }
+      return;
+    }
     const w = this.w;
     if (w.pos === 0) return;
     const n = w.pos;
@@ -100,15 +129,8 @@ export class ChunkBuffer {
   }
 }
 
-/** `last message repeated N times` */
-const REPEATED = 'last message repeated ';
-
 export class TextSink implements LineSink {
-  /** the text of the last line (bytes; with lastText when it holds a non-ASCII character) */
-  private last = new ByteWriter(256);
-  private lastText: string | null = null;
-  /** the line being written */
-  private cur = new ByteWriter(256);
+  private last = '';
   private times = 0;
   private expire = 0;
   private readonly out: ChunkBuffer;
@@ -134,33 +156,20 @@ export class TextSink implements LineSink {
     return { sink: new TextSink(m.buffer), text: m.text };
   }
 
-  write(now: number, text: string): void {
-    const cur = this.cur;
-    cur.reset();
-    cur.str(text);
-    this.written(now, cur.exotic ? text : null);
-  }
-
-  /** The line of `ev` (lines.ts writeLine()), written without building its text. */
-  line(now: number, ev: IplogEvent, hosts: RoleHosts, logDest: boolean): void {
-    const cur = this.cur;
-    cur.reset();
-    writeLine(cur, ev, hosts, logDest);
-    this.written(now, cur.exotic ? lineText(ev, hosts, logDest) : null);
-  }
-
   /**
-   * The text in `cur` (and as a string, when it holds a non-ASCII character: compared as
-   * JavaScript strings then, as the original compares C strings), with repeat compression.
+   * The line of `ev` (the line catalogue's text). Text lines stay strings: V8 joins them
+   * without copying and each 64 KiB piece is encoded once, which measured faster than
+   * writing them byte by byte from JavaScript (docs/benchmarks.md).
    */
-  private written(now: number, text: string | null): void {
-    const cur = this.cur;
-    if (this.same(text)) {
+  line(now: number, ev: IplogEvent, hosts: RoleHosts, logDest: boolean): void {
+    this.write(now, lineText(ev, hosts, logDest));
+  }
+
+  write(now: number, text: string): void {
+    if (text === this.last) {
       if (now >= this.expire && this.times > 0) {
-        this.repeated(now);
-        // the memory of the last text is cleared (as if it were '')
-        this.last.reset();
-        this.lastText = null;
+        this.line1(now, `last message repeated ${this.times} times`);
+        this.last = '';
         this.times = 0;
         this.expire = 0;
       }
@@ -168,38 +177,16 @@ export class TextSink implements LineSink {
       return;
     }
     if (this.times > 0) {
-      this.repeated(now);
+      this.line1(now, `last message repeated ${this.times} times`);
       this.times = 0;
     }
-    const w = this.out.w;
-    w.room(17 + cur.pos);
-    writeStamp(w, now);
-    w.byte(0x20);
-    w.bytes(cur.buf, 0, cur.pos);
-    w.byte(0x0a);
-    this.out.added();
+    this.line1(now, text);
     this.expire = now + 60;
-    // the line becomes the last one: swap the buffers rather than copy
-    this.cur = this.last;
-    this.last = cur;
-    this.lastText = text;
+    this.last = text;
   }
 
-  private same(text: string | null): boolean {
-    const cur = this.cur;
-    const last = this.last;
-    if (text !== null || this.lastText !== null) return text === this.lastText || (text ?? cur.toString()) === (this.lastText ?? last.toString());
-    return cur.pos === last.pos && cur.buf.compare(last.buf, 0, last.pos, 0, cur.pos) === 0;
-  }
-
-  private repeated(now: number): void {
-    const w = this.out.w;
-    writeStamp(w, now);
-    w.byte(0x20);
-    w.str(REPEATED);
-    w.uint(this.times);
-    w.str(' times\n');
-    this.out.added();
+  private line1(now: number, text: string): void {
+    this.out.add(`${stamp(now)} ${text}\n`);
   }
 
   flush(): void {
@@ -209,7 +196,7 @@ export class TextSink implements LineSink {
   close(now: number): void {
     if (this.out.isClosed) return;
     if (this.times > 0) {
-      this.repeated(now);
+      this.line1(now, `last message repeated ${this.times} times`);
       this.times = 0;
     }
     this.out.close();
