@@ -27,6 +27,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { scanReporter, scanReporter6 } from './detect/report';
 import { SPOOFABLE_DETAIL } from './evidence/grade';
 import { HandshakeTracker } from './evidence/handshake';
+import { ModernDetect } from './detect/modern/engine';
+import { MODERN_DETECTORS } from './detect/modern/index';
 import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
 import { event, type IplogEvent } from './output/event';
@@ -98,7 +100,7 @@ function resolveClassOf(k: string): number {
 }
 
 /** Which resolve flag governs each detector's lines, by detector name. */
-const DETECTOR_RESOLVE = new Map(DETECTORS.map((d) => [d.name, d.resolve]));
+const DETECTOR_RESOLVE = new Map([...DETECTORS.map((d) => [d.name, d.resolve] as const), ...MODERN_DETECTORS.map((d) => [d.name, d.resolve] as const)]);
 
 export class Engine {
   readonly an: Anomalies;
@@ -118,6 +120,8 @@ export class Engine {
   readonly trust: HandshakeTracker;
   /** what the handlers see (src/detect/context.ts) */
   readonly ctx: DetectContext;
+  /** the modern profile's detection (src/detect/modern/), null in compat */
+  readonly modern: ModernDetect | null;
   private readonly dstNets: NetMatcher | null;
   /** protocols the live BPF filter would pass (tcp/udp/icmp flags), by protocol number */
   private readonly bpfProto = new Uint8Array(256);
@@ -159,7 +163,13 @@ export class Engine {
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;
-    this.dstNets = settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets, settings.promiscOrigin) : null;
+    // modern: -a names protected networks (both directions are judged by role), not a destination filter
+    this.dstNets = settings.profile !== 'modern' && settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets, settings.promiscOrigin) : null;
+    // the seed is fixed in a replay (--hash-seed, else 1) and random live; no line depends on it
+    this.modern =
+      settings.profile === 'modern'
+        ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomInt(0x7fffffff)))
+        : null;
   }
 
   get foolNmap(): FoolNmapHook | null {
@@ -262,13 +272,14 @@ export class Engine {
     if (now <= this.lastTick) return;
     const hooks = this.clockListeners.length > 0;
     for (;;) {
-      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), hooks ? this.listenersDue(false) : Infinity);
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), hooks ? this.listenersDue(false) : Infinity, this.modern !== null ? this.modern.due() : Infinity);
       const t = Math.max(this.lastTick + 1, due);
       if (t > now) break;
       this.frags.sweep(t);
       this.frags6.sweep(t);
       this.scans.sweep(t);
       this.scans6.sweep(t);
+      if (this.modern !== null) this.modern.sweep(t);
       if (hooks) this.sweepListeners(t, false);
       this.lastTick = t;
     }
@@ -280,13 +291,14 @@ export class Engine {
   /** End of input: fire every pending deadline in order. */
   drain(): void {
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), this.listenersDue(true));
+      const due = Math.min(this.scans.due(), this.scans6.due(), this.frags.due(), this.frags6.due(), this.listenersDue(true), this.modern !== null ? this.modern.due() : Infinity);
       if (due === Infinity) break;
       const t = Math.max(this.lastTick + 1, due);
       this.frags.sweep(t);
       this.frags6.sweep(t);
       this.scans.sweep(t);
       this.scans6.sweep(t);
+      if (this.modern !== null) this.modern.sweep(t);
       this.sweepListeners(t, true);
       this.lastTick = t;
       this.now = t;
@@ -361,15 +373,19 @@ export class Engine {
       p.l4Len = whole.length - 20;
       p.l4Avail = p.l4Len;
     }
+    const m = this.modern;
     switch (p.proto) {
       case 6:
-        handleTcp(this.ctx, p, now);
+        if (m !== null) m.tcp(p, now);
+        else handleTcp(this.ctx, p, now);
         break;
       case 17:
-        handleUdp(this.ctx, p, now);
+        if (m !== null) m.udp(p, now);
+        else handleUdp(this.ctx, p, now);
         break;
       case 1:
-        handleIcmp(this.ctx, p, now);
+        if (m !== null) m.icmp(p, now);
+        else handleIcmp(this.ctx, p, now);
         break;
       default:
         this.an.counts[A.ipOtherProto]++;
@@ -383,6 +399,13 @@ export class Engine {
    * iplog's detectors with the same thresholds and lines.
    */
   dispatchIp6(p: DecodedPacket, now: number): void {
+    const m = this.modern;
+    if (m !== null) {
+      if (p.proto === 6) m.tcp(p, now);
+      else if (p.proto === 17) m.udp(p, now);
+      else if (p.proto === 58) m.icmp(p, now);
+      return;
+    }
     switch (p.proto) {
       case 6:
         handleTcp6(this.ctx, p, now);

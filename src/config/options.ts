@@ -63,6 +63,8 @@ export type SettingKey =
   | 'jsonFile'
   | 'opLog'
   | 'home'
+  | 'stateMemory'
+  | 'hashSeed'
   | 'metrics'
   | 'controlGroup'
   | 'logReplay'
@@ -273,6 +275,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['metrics'], group: 'daemon', kind: 'string', setting: 'metrics', statement: 'metrics', missing: 'metrics address parameter',
     arg: 'HOST:PORT', defaultText: '(off: no listener)', example: '127.0.0.1:9108', origin: '3',
     doc: 'Serve Prometheus metrics (text format, GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9108 (live sensor; docs/operations.md). Off unless given; keep it on loopback or a management network: the counters tell what is watched.' },
+  { long: ['state-memory'], group: 'detection', kind: 'string', setting: 'stateMemory', statement: 'state_memory', missing: 'state memory parameter',
+    arg: 'SIZE', defaultText: '48M', origin: '3',
+    doc: 'Modern profile: memory for the detection tables (contacts and sources), fixed at start: bytes, or with K, M or G. Full tables evict the least recently active entries, keeping those that hold evidence (docs/detectors.md).' },
+  { long: ['hash-seed'], group: 'detection', kind: 'string', setting: 'hashSeed', statement: 'hash_seed', missing: 'hash seed parameter',
+    arg: 'N', defaultText: '(random live; 1 in a replay)', origin: '3',
+    doc: 'Modern profile: the seed of the detection tables\' keyed hash (0..4294967295). No line depends on it; a random seed keeps attackers from aiming keys at one hash chain.' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
   { long: ['home'], group: 'bans', kind: 'string', setting: 'home', statement: 'home_net', missing: 'home network parameter',
     arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
@@ -588,6 +596,19 @@ export function applyValue(
       const bad = list.find((t) => parseNet(t) === undefined);
       if (bad !== undefined || list.length === 0) return { error: { kind: 'ban', text: `Invalid home network: "${bad ?? value}" (an IPv4 or IPv6 address or ADDR/LEN network)` } };
       settings.home = [...(settings.home ?? []), ...list];
+      break;
+    }
+    case 'stateMemory': {
+      const m = /^(\d+)([kKmMgG]?)$/.exec(value.trim());
+      const n = m ? Number(m[1]) * (m[2] === '' ? 1 : 1024 ** ('kmg'.indexOf(m[2]!.toLowerCase()) + 1)) : NaN;
+      if (!(n >= 1024 * 1024 && n <= 64 * 1024 ** 3)) return { error: { kind: 'ban', text: `Invalid state memory: "${value}" (1M to 64G, e.g. 48M)` } };
+      settings.stateMemory = n;
+      break;
+    }
+    case 'hashSeed': {
+      const t = value.trim();
+      if (!/^\d{1,10}$/.test(t) || Number(t) > 0xffffffff) return { error: { kind: 'ban', text: `Invalid hash seed: "${value}" (0 to 4294967295)` } };
+      settings.hashSeed = Number(t);
       break;
     }
     case 'metrics': {

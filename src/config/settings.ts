@@ -188,6 +188,10 @@ export interface Settings {
   controlGroup?: string;
   /** the ban options of the command line (setting, value), applied again over iplog.conf at a reload */
   banArgs?: { setting: string; value: string }[];
+  /** `--state-memory SIZE` / `state_memory SIZE` (modern profile): bytes for the detection tables; undefined = 48 MiB */
+  stateMemory?: number;
+  /** `--hash-seed N` / `hash_seed N` (modern profile): the tables' hash seed; undefined = random live, fixed in a replay */
+  hashSeed?: number;
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */

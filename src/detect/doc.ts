@@ -1,6 +1,8 @@
 /** docs/detectors.md, rendered from the DETECTORS registry (written by `npm run docs`). */
 import { DETECTORS } from './index';
 import { OPTIONS } from '../config/options';
+import { MODERN_DETECTORS } from './modern/index';
+import { TRW, GRACE_SEC, TRW_MEMORY_SEC } from './modern/define';
 
 export function renderDetectorsDoc(): string {
   const lines = [
@@ -43,6 +45,88 @@ export function renderDetectorsDoc(): string {
     '',
     'Each detector file opens with its algorithm, bounds and known false positives.',
     '',
+    ...modernSection(),
   );
   return lines.join('\n');
+}
+
+/** The modern profile's detectors (src/detect/modern/), from their declarative definitions. */
+function modernSection(): string[] {
+  const out = [
+    '## The modern profile (`--profile modern`)',
+    '',
+    'Roles, not addresses; outcomes, not packets (src/detect/modern/engine.ts; the design is',
+    'MODERN.md of the project notes). Opt-in: the default profile is still compat.',
+    '',
+    '**Roles.** A *contact* is (originator, responder, protocol, responder port; ICMP: the request',
+    'type). The sender of a contact\'s first packet is its originator; a first packet that is',
+    'reply-typed (SYN-ACK, RST, echo or other ICMP reply, ICMP error) opens nothing that is',
+    'judged: it is *unsolicited* (backscatter) and feeds only the smurf detector. Packets of the',
+    'other side are evidence about the originator\'s contact and never a subject: they write no',
+    'line (an ICMP error is matched to the contact of the packet it quotes, an echo reply to',
+    'its request). ACK-bearing segments of a session the sensor did not see start (carrying',
+    'data, or sent from a port below 1024 to one above, as Zeek flips roles) are not probes.',
+    'Only originators sending towards a protected address are judged: `--home NET` and `-a`',
+    'networks; with neither, every address is protected. With `-a` the modern profile judges',
+    'both directions by role instead of filtering on the destination.',
+    '',
+    `**Outcomes.** A contact resolves once: SUCCESS (the handshake completed: the originator\'s`,
+    'ACK acknowledges the responder\'s ISN + 1; a UDP or echo reply; a non-RST answer to an ACK',
+    'probe), REJECT (the responder\'s RST, or an ICMP unreachable quoting the probe), HALF-OPEN',
+    `(a SYN-ACK answered by the originator\'s RST, or never acknowledged) or SILENT (no answer`,
+    `within ${GRACE_SEC} s of packet time; a replay resolves what is pending at its end). UDP contacts`,
+    `resolve after the ${GRACE_SEC} s so that a traceroute\'s probes are recognised first.`,
+    '',
+    `**Threshold Random Walk** (Jung, Paxson, Berger, Balakrishnan, IEEE S&P 2004), θ0 = ${TRW.theta0},`,
+    `θ1 = ${TRW.theta1}, α = ${TRW.alpha}, β = ${TRW.beta}: each failed first contact multiplies the`,
+    'likelihood ratio by 4 and each success by 1/4, so with η1 = β/α = 99 the test is a',
+    `counter: F − S ≥ ${TRW.alarm} is a scanner (4⁴ = 256 > 99 > 64). The floor is ${TRW.floor}`,
+    '(reflecting: a source that first reaches four services is not benign for good). There is no',
+    'window and no rate: a slow scan is caught however slow, as long as the source is remembered',
+    `(${TRW_MEMORY_SEC / 60} min idle). Repeated attempts to one (destination, port) add nothing, so`,
+    'a busy client of an open service (its one first contact succeeded) can never become a',
+    'scanner, nor a client retrying one closed port.',
+    '',
+    '**State and bounds.** Two fixed tables of typed arrays, sized at start from',
+    '`--state-memory` (default 48M: three quarters contacts, one quarter sources), keyed by a',
+    'seeded hash (`--hash-seed`; random live, 1 in a replay). A full table evicts the least',
+    'recently touched entry without evidence; entries holding evidence (pending contacts, sources',
+    'with a TRW score of 2 or more, an armed or open episode) are kept unless they fill half',
+    'the table, then the oldest goes and the evidence counter counts it. A contact evicted',
+    'while pending is resolved at once with what is known (half-open or silent), so a flood',
+    'that churns the table cannot hide a scanner\'s probes. Eviction follows the order of',
+    'touches, never a hash position: no line depends on the seed (test/detect/modern-corpus.test.ts',
+    'replays every capture with three seeds). A flood of new source addresses makes no source',
+    'entries until one of their contacts resolves.',
+    '',
+    '**Flags** (RFC 9293, RFC 3168, AccECN). Bogus, one line per source per 60 s (`detail.reason`):',
+    'SYN+FIN, SYN+RST, a reserved bit, a SYN with exactly one of ECE/CWR or with AE but not',
+    'both. ECN setup (ECE+CWR on a SYN) and any ECN bits on ACK-bearing segments are valid.',
+    'Segments without SYN, ACK or RST (NULL, FIN, Xmas family) are evidence on their own.',
+    '',
+    '**Traceroute** (UDP, ICMP, TCP): within 10 s at least 3 distinct arrival TTLs (hop limits),',
+    'the smallest 1, from one source; one line per source and protocol per 60 s; its probes',
+    'are not counted as a UDP scan and write no per-packet lines. A single TTL-1 datagram',
+    '(eBGP) is not a traceroute.',
+    '',
+    'Lines keep iplog\'s grammar; detections carry `detail.spoofable` (CrowdSec\'s 0-3),',
+    '`detail.proof`, `detail.source_role` and, for the TRW detectors, `detail.trw_score` and',
+    '`detail.outcome_*` counts. An episode ends 60 s after the last counted packet of any of',
+    'the source\'s detectors in mode (`... mode expired ...`, one per detector).',
+    '',
+    '| detector | line title | key | unit | algorithm | threshold | window (s) | hold (s) | spoofable | role | known false positives |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const d of MODERN_DETECTORS) {
+    out.push(`| ${d.name} | \`${d.title}\` | ${d.key} | ${d.unit} | ${d.algorithm} | ${d.threshold} | ${d.windowSec || 'none'} | ${d.holdSec} | ${d.spoofable} | ${d.role} | ${d.falsePositives} |`);
+  }
+  out.push(
+    '',
+    'Known limits: IPv6 sources are keyed by their /64 (a line names the /64 when more than one',
+    '/128 of it took part); the filter rules of iplog.conf apply to IPv4 only; `-e` (ident) is',
+    'not used; a capture of one direction only (the responder\'s packets missing) turns every',
+    'contact SILENT, so an ordinary client of several closed services can look like a scanner.',
+    '',
+  );
+  return out;
 }

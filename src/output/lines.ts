@@ -162,6 +162,11 @@ export function lineText(ev: IplogEvent, h: RoleHosts, logDest: boolean): string
         : `TCP: Bogus TCP flags set by ${hostPort(sh, ev.sport)} (dest port ${ev.dport})`;
     case 'udp.traceroute':
       return logDest ? `UDP: traceroute from ${sh} to ${dh}` : `UDP: traceroute from ${sh}`;
+    // modern profile: traceroutes recognised by their TTL pattern (src/detect/modern/engine.ts)
+    case 'icmp.traceroute':
+      return logDest ? `ICMP: traceroute from ${sh} to ${dh}` : `ICMP: traceroute from ${sh}`;
+    case 'tcp.traceroute':
+      return logDest ? `TCP: traceroute from ${sh} to ${dh}` : `TCP: traceroute from ${sh}`;
   }
   const ip = IP_TEXT[k];
   if (ip !== undefined) {

@@ -1,0 +1,1296 @@
+/**
+ * The modern profile's detection (docs/detectors.md, ../shared/MODERN.md): roles, not
+ * addresses; outcomes, not packets.
+ *
+ * Roles. A *contact* is (originator, responder, protocol, responder port; ICMP: the request
+ * type). The sender of the first packet of a contact is its originator, unless that packet
+ * is reply-typed (SYN-ACK, RST, echo or other ICMP reply, ICMP error), which opens nothing:
+ * it is *unsolicited* and feeds only the reflection detector (smurf/fraggle) and a counter
+ * (backscatter). Every packet of the other side is *evidence* about the originator's
+ * contact (a SYN-ACK, our RST, an ICMP error quoting the probe, an echo reply), never a
+ * subject: it writes no line. Only originators sending towards a protected address (the
+ * `--home` and `-a` networks; every address when none is given) are judged.
+ *
+ * Outcomes. A contact resolves once: SUCCESS (the handshake completed to the responder's
+ * ISN + 1, a UDP or echo reply, any non-RST answer to an ACK probe), REJECT (our RST or an
+ * ICMP unreachable quoting it), HALF-OPEN (our SYN-ACK answered by its RST, or never
+ * acknowledged) or SILENT (no answer within GRACE_SEC of packet time). First contacts feed
+ * the sources' Threshold Random Walk (syn-scan, udp-scan) and the windowed ACK/Maimon
+ * counts; crafted segments (NULL, FIN, Xmas) are evidence on their own.
+ *
+ * State: two KeyedTables (contacts, sources) sized at start from --state-memory, keyed by
+ * a seeded hash, evicted by age keeping entries that hold evidence; timers are FIFO rings
+ * (fixed delays) and a heap (episode ends) on the packet clock. Nothing allocates per
+ * packet except the lines that are written.
+ */
+import { A, type Anomalies } from '../../decode/anomalies';
+import { DecodedPacket, be16, be32, Ip } from '../../decode/packet';
+import { IpAddr } from '../../net/addr';
+import { event, type DetailValue } from '../../output/event';
+import { serviceName } from '../../output/services';
+import { parseCidr, type Cidr } from '../../net/addr';
+import { compileNets, netMatch, netMatch6, type NetMatcher } from '../../rules/dst-net';
+import { handleIcmp } from '../icmp';
+import { handleIcmp6, isLinkBackground } from '../icmp6';
+import { logConnection } from '../tcp';
+import type { DetectContext } from '../context';
+import type { Settings } from '../../config/settings';
+import { KeyedTable, TimerRing } from './table';
+import { GRACE_SEC, TRW, TRW_MEMORY_SEC } from './define';
+import { MODERN_DETECTORS, M } from './index';
+import { gradeOf } from '../../evidence/grade';
+
+// contact classes
+const C_SYN = 1;
+const C_ACK = 2;
+const C_FINACK = 3;
+const C_STEALTH = 4;
+const C_UDP = 5;
+const C_ICMP = 6;
+/** opened by a reply-typed packet (backscatter): never judged */
+const C_UNSOL = 7;
+// outcomes
+const O_PENDING = 0;
+const O_SUCCESS = 1;
+const O_REJECT = 2;
+const O_HALFOPEN = 3;
+const O_SILENT = 4;
+// contact flags
+const F_SYNACK = 1;
+const F_JUDGED = 2;
+const F_REPLY = 4;
+const F_UNREACH = 8;
+/** the contact's destination is protected: its originator's crafted segments are judged */
+const F_PROT = 16;
+/** the SYN carried DF (IPv4) or a kernel's options (IPv6): a connect() */
+const F_DF = 32;
+/** the contact's first packet was counted for its source's episode when it came */
+const F_COUNTED = 64;
+// detector record states
+const D_IDLE = 0;
+const D_ARMED = 1;
+const D_MODE = 2;
+
+// TCP flag bits
+const FIN = 1;
+const SYN = 2;
+const RST = 4;
+const PSH = 8;
+const ACK = 16;
+const URG = 32;
+const ECE = 64;
+const CWR = 128;
+
+/** contact key: originator (4 words), responder (4 words), family<<24 | proto<<16 | port */
+const CW = 9;
+/** source key: tag<<8 | family, then the (masked) address words */
+const SW = 5;
+const TAG_SOURCE = 0;
+const TAG_REFLECTOR = 1;
+
+const ND = MODERN_DETECTORS.length;
+const DPORTS = 10;
+const SPORTS = 5;
+/** udp-scan (b): distinct silent UDP contacts within its window */
+const UDP_SILENT = 20;
+/** windowed detectors: ring of the last `threshold` counted times (offsets into one ring per source) */
+const WIN_OFF = new Int32Array(ND).fill(-1);
+let WIN_TOTAL = 0;
+for (const d of MODERN_DETECTORS) {
+  if (d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF) {
+    WIN_OFF[d.index] = WIN_TOTAL;
+    WIN_TOTAL += d.index === M.UDP ? UDP_SILENT : d.threshold;
+  }
+}
+/** per-second rate rings (ping flood, smurf) */
+const RING = 10;
+/** traceroute: within TRACE_WINDOW s, TRACE_TTLS distinct arrival TTLs, the smallest 1 */
+const TRACE_WINDOW = 10;
+const TRACE_TTLS = 3;
+const TRACE_LINE_EVERY = 60;
+const BOGUS_LINE_EVERY = 60;
+
+/** bytes per contact and per source, for sizing from --state-memory */
+const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
+const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
+
+export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
+
+export interface ModernSizes {
+  contacts: number;
+  sources: number;
+}
+
+/** Table capacities for a memory budget: three quarters for contacts, one quarter for sources. */
+export function modernSizes(bytes: number): ModernSizes {
+  return {
+    contacts: Math.max(64, Math.floor((bytes * 0.75) / CONTACT_BYTES)),
+    sources: Math.max(64, Math.floor((bytes * 0.25) / SOURCE_BYTES)),
+  };
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** Counters of the modern tables, in --stats and the operational log (anomalies). */
+export interface ModernCounters {
+  contactEvictions: number;
+  contactEvidenceEvictions: number;
+  sourceEvictions: number;
+  sourceEvidenceEvictions: number;
+  unsolicited: number;
+  graceOverflows: number;
+}
+
+export class ModernDetect {
+  readonly contacts: KeyedTable;
+  readonly sources: KeyedTable;
+  private readonly prot: NetMatcher | null;
+  private readonly lineCtx: DetectContext;
+  private readonly grace: TimerRing;
+  private readonly hold: TimerRing;
+  /** episode ends: a binary heap of (due, seq) over sources */
+  private readonly epDue: Float64Array;
+  private readonly epSeq: Float64Array;
+  private readonly epSlot: Int32Array;
+  private readonly epGen: Int32Array;
+  private epN = 0;
+  private epSeqNext = 0;
+  unsolicited = 0;
+
+  // contacts
+  private readonly cCls: Uint8Array;
+  private readonly cOut: Uint8Array;
+  private readonly cFlags: Uint8Array;
+  private readonly cIsn: Int32Array;
+  private readonly cTtl: Uint8Array;
+  private readonly cSport: Uint16Array;
+  private readonly cLen: Int32Array;
+  private readonly cEcho: Int32Array;
+
+  // sources
+  private readonly sAddr: Int32Array;
+  private readonly sFam: Uint8Array;
+  private readonly sMulti: Uint8Array;
+  private readonly sDst: Int32Array;
+  private readonly sDstFam: Uint8Array;
+  private readonly sLast: Float64Array;
+  private readonly sTrw: Int8Array;
+  private readonly sTrwU: Int8Array;
+  /** outcome counts: TCP success, reject, half-open, silent; UDP success, reject, silent, (unused) */
+  private readonly sOut: Uint32Array;
+  private readonly sSyn: Uint32Array;
+  private readonly sDf: Uint32Array;
+  private readonly sHs: Uint32Array;
+  private readonly sBogus: Float64Array;
+  private readonly sTrMask: Int32Array;
+  private readonly sTrStart: Float64Array;
+  private readonly sTrLine: Float64Array;
+  private readonly sTrUntil: Float64Array;
+  private readonly sRing: Uint16Array;
+  private readonly sRingSec: Float64Array;
+  private readonly sWin: Int32Array;
+  private readonly sEpQueued: Uint8Array;
+  private readonly dState: Uint8Array;
+  private readonly dCount: Float64Array;
+  private readonly dBytes: Float64Array;
+  private readonly dLast: Float64Array;
+  private readonly dPorts: Uint16Array;
+  private readonly dN: Uint8Array;
+  private readonly dSports: Uint16Array;
+  private readonly dNs: Uint8Array;
+
+  constructor(
+    settings: Settings,
+    private readonly ctx: DetectContext,
+    private readonly an: Anomalies,
+    seed: number,
+    sizes: ModernSizes = modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY),
+  ) {
+    const nets = [...(settings.home ?? []), ...(settings.promiscNets ?? [])];
+    this.prot = nets.length > 0 ? compileProtected(nets) : null;
+    const f = settings.flags;
+    // the per-packet lines of compat's ICMP handlers, without their detectors (judged here)
+    this.lineCtx = { ...ctx, rules: null, flags: { ...f, smurf: false, ping_flood: false } };
+    const C = sizes.contacts;
+    const S = sizes.sources;
+    this.contacts = new KeyedTable(C, CW, seed, (s) => this.contactEvicted(s));
+    this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
+    this.grace = new TimerRing(C);
+    this.hold = new TimerRing(S * 2);
+    this.epDue = new Float64Array(S);
+    this.epSeq = new Float64Array(S);
+    this.epSlot = new Int32Array(S);
+    this.epGen = new Int32Array(S);
+    this.cCls = new Uint8Array(C);
+    this.cOut = new Uint8Array(C);
+    this.cFlags = new Uint8Array(C);
+    this.cIsn = new Int32Array(C);
+    this.cTtl = new Uint8Array(C);
+    this.cSport = new Uint16Array(C);
+    this.cLen = new Int32Array(C);
+    this.cEcho = new Int32Array(C);
+    this.sAddr = new Int32Array(S * 4);
+    this.sFam = new Uint8Array(S);
+    this.sMulti = new Uint8Array(S);
+    this.sDst = new Int32Array(S * 4);
+    this.sDstFam = new Uint8Array(S);
+    this.sLast = new Float64Array(S);
+    this.sTrw = new Int8Array(S);
+    this.sTrwU = new Int8Array(S);
+    this.sOut = new Uint32Array(S * 8);
+    this.sSyn = new Uint32Array(S);
+    this.sDf = new Uint32Array(S);
+    this.sHs = new Uint32Array(S);
+    this.sBogus = new Float64Array(S);
+    this.sTrMask = new Int32Array(S);
+    this.sTrStart = new Float64Array(S);
+    this.sTrLine = new Float64Array(S * 3);
+    this.sTrUntil = new Float64Array(S);
+    this.sRing = new Uint16Array(S * RING);
+    this.sRingSec = new Float64Array(S * RING);
+    this.sWin = new Int32Array(Math.max(1, S * WIN_TOTAL));
+    this.sEpQueued = new Uint8Array(S);
+    this.dState = new Uint8Array(S * ND);
+    this.dCount = new Float64Array(S * ND);
+    this.dBytes = new Float64Array(S * ND);
+    this.dLast = new Float64Array(S * ND);
+    this.dPorts = new Uint16Array(S * ND * DPORTS);
+    this.dN = new Uint8Array(S * ND);
+    this.dSports = new Uint16Array(S * ND * SPORTS);
+    this.dNs = new Uint8Array(S * ND);
+  }
+
+  counters(): ModernCounters {
+    return {
+      contactEvictions: this.contacts.evictions,
+      contactEvidenceEvictions: this.contacts.evidenceEvictions,
+      sourceEvictions: this.sources.evictions,
+      sourceEvidenceEvictions: this.sources.evidenceEvictions,
+      unsolicited: this.unsolicited,
+      graceOverflows: this.grace.overflows,
+    };
+  }
+
+  // ---------------------------------------------------------------- protected set
+
+  private protectedDst(p: DecodedPacket): boolean {
+    const m = this.prot;
+    if (m === null) return true;
+    return p.family === 4 ? netMatch(m, p.dst) : netMatch6(m, p.dst6);
+  }
+
+  private protectedSrc(p: DecodedPacket): boolean {
+    const m = this.prot;
+    if (m === null) return true;
+    return p.family === 4 ? netMatch(m, p.src) : netMatch6(m, p.src6);
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  /** contact key of packet p: forward (originator = p's source, port = dport) or reverse */
+  private contactKey(p: DecodedPacket, forward: boolean, proto: number, port: number): void {
+    const k = this.contacts.k;
+    if (p.family === 4) {
+      k[0] = forward ? p.src : p.dst;
+      k[1] = k[2] = k[3] = 0;
+      k[4] = forward ? p.dst : p.src;
+      k[5] = k[6] = k[7] = 0;
+    } else {
+      const a = forward ? p.src6 : p.dst6;
+      const b = forward ? p.dst6 : p.src6;
+      k[0] = a[0]!;
+      k[1] = a[1]!;
+      k[2] = a[2]!;
+      k[3] = a[3]!;
+      k[4] = b[0]!;
+      k[5] = b[1]!;
+      k[6] = b[2]!;
+      k[7] = b[3]!;
+    }
+    k[8] = (p.family << 24) | (proto << 16) | port;
+  }
+
+  /** the source slot of contact `c`'s originator (created when absent) */
+  private sourceOfContact(c: number, now: number): number {
+    const ck = this.contacts.keys;
+    const o = c * CW;
+    const fam = ck[o + 8]! >>> 24;
+    return this.source(fam, ck[o]!, ck[o + 1]!, ck[o + 2]!, ck[o + 3]!, TAG_SOURCE, now);
+  }
+
+  /** the source slot of p's sender; `create` false: -1 when it has none (a flood of new senders makes no entries) */
+  private sourceOfPacket(p: DecodedPacket, now: number, create = true): number {
+    if (p.family === 4) return this.source(4, p.src, 0, 0, 0, TAG_SOURCE, now, create);
+    const w = p.src6;
+    return this.source(6, w[0]!, w[1]!, w[2]!, w[3]!, TAG_SOURCE, now, create);
+  }
+
+  /** source slot for an address (IPv6 keyed by its /64; reflectors by /24 and /48) */
+  private source(fam: number, w0: number, w1: number, w2: number, w3: number, tag: number, now: number, create = true): number {
+    const t = this.sources;
+    const k = t.k;
+    k[0] = (tag << 8) | fam;
+    if (fam === 4) {
+      k[1] = tag === TAG_REFLECTOR ? w0 & 0xffffff00 : w0;
+      k[2] = k[3] = k[4] = 0;
+    } else {
+      k[1] = w0;
+      k[2] = tag === TAG_REFLECTOR ? w1 & 0xffff0000 : w1;
+      k[3] = k[4] = 0;
+    }
+    let s = t.find();
+    if (s < 0) {
+      if (!create) return -1;
+      s = t.add();
+      this.initSource(s, fam, k[1]!, fam === 4 ? 0 : k[2]!, tag === TAG_REFLECTOR ? 0 : w2, tag === TAG_REFLECTOR ? 0 : w3, now);
+      if (fam === 4) this.sAddr[s * 4] = k[1]!;
+    } else {
+      const a = s * 4;
+      if (tag === TAG_SOURCE && fam === 6 && (this.sAddr[a + 2] !== w2 || this.sAddr[a + 3] !== w3)) this.sMulti[s] = 1;
+      if (now - this.sLast[s]! > TRW_MEMORY_SEC) {
+        this.sTrw[s] = 0;
+        this.sTrwU[s] = 0;
+      }
+      t.touch(s);
+    }
+    this.sLast[s] = now;
+    return s;
+  }
+
+  private initSource(s: number, fam: number, w0: number, w1: number, w2: number, w3: number, now: number): void {
+    const a = s * 4;
+    this.sAddr[a] = w0;
+    this.sAddr[a + 1] = w1;
+    this.sAddr[a + 2] = w2;
+    this.sAddr[a + 3] = w3;
+    this.sFam[s] = fam;
+    this.sMulti[s] = 0;
+    this.sDstFam[s] = 0;
+    this.sLast[s] = now;
+    this.sTrw[s] = 0;
+    this.sTrwU[s] = 0;
+    this.sOut.fill(0, s * 8, s * 8 + 8);
+    this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
+    this.sBogus[s] = -1e9;
+    this.sTrMask[s] = 0;
+    this.sTrStart[s] = -1e9;
+    this.sTrLine.fill(-1e9, s * 3, s * 3 + 3);
+    this.sTrUntil[s] = -1e9;
+    this.sRing.fill(0, s * RING, s * RING + RING);
+    this.sRingSec.fill(-1, s * RING, s * RING + RING);
+    if (WIN_TOTAL > 0) this.sWin.fill(-1e9, s * WIN_TOTAL, s * WIN_TOTAL + WIN_TOTAL);
+    this.sEpQueued[s] = 0;
+    for (let d = 0; d < ND; d++) this.resetDetector(s * ND + d);
+  }
+
+  private resetDetector(i: number): void {
+    this.dState[i] = D_IDLE;
+    this.dCount[i] = 0;
+    this.dBytes[i] = 0;
+    this.dLast[i] = -1e9;
+    this.dN[i] = 0;
+    this.dNs[i] = 0;
+  }
+
+  private setDst(s: number, fam: number, w: ArrayLike<number>, off: number): void {
+    const a = s * 4;
+    this.sDstFam[s] = fam;
+    this.sDst[a] = w[off]!;
+    this.sDst[a + 1] = w[off + 1]!;
+    this.sDst[a + 2] = w[off + 2]!;
+    this.sDst[a + 3] = w[off + 3]!;
+  }
+
+  private setDstOfPacket(s: number, p: DecodedPacket): void {
+    if (p.family === 4) {
+      const a = s * 4;
+      this.sDstFam[s] = 4;
+      this.sDst[a] = p.dst;
+    } else this.setDst(s, 6, p.dst6, 0);
+  }
+
+  private evictNow = 0;
+
+  /**
+   * A contact evicted while its grace time runs is resolved at once with what is known
+   * (our SYN-ACK seen: half-open; else silent) rather than dropped: under a flood that
+   * fills the table, a scanner's probes still count (the table's evidence counter says
+   * how often it happened).
+   */
+  private contactEvicted(c: number): void {
+    if ((this.cFlags[c]! & F_JUDGED) === 0) return;
+    const cls = this.cCls[c]!;
+    if (cls === C_UDP && this.contacts.pinned[c] === 1) {
+      const fl = this.cFlags[c]!;
+      this.resolve(c, (fl & F_REPLY) !== 0 ? O_SUCCESS : (fl & F_UNREACH) !== 0 ? O_REJECT : O_SILENT, this.evictNow);
+    } else if (cls !== C_UDP && this.cOut[c] === O_PENDING && cls !== C_STEALTH && cls !== C_ICMP) {
+      this.resolve(c, cls === C_SYN && (this.cFlags[c]! & F_SYNACK) !== 0 ? O_HALFOPEN : O_SILENT, this.evictNow);
+    }
+  }
+
+  private sourceEvicted(s: number, _pinned: boolean): void {
+    // open episodes end at once, as compat's evicted pairs do
+    const now = this.sLast[s]!;
+    for (let d = 0; d < ND; d++) if (this.dState[s * ND + d] === D_MODE) this.emitEnded(s, d, now);
+  }
+
+  private repin(s: number): void {
+    let ev = this.sTrw[s]! >= 2 || this.sTrwU[s]! >= 2;
+    for (let d = 0; d < ND && !ev; d++) if (this.dState[s * ND + d] !== D_IDLE) ev = true;
+    this.sources.setPinned(s, ev);
+  }
+
+  // ---------------------------------------------------------------- detector records
+
+  /** count one packet of `len` bytes for detector d of source s; true: the source is in mode (suppress its line) */
+  private countPacket(s: number, d: number, len: number, sport: number, now: number): boolean {
+    const i = s * ND + d;
+    const def = MODERN_DETECTORS[d]!;
+    if (this.dState[i] === D_IDLE && now - this.dLast[i]! > def.endSec) this.resetDetector(i);
+    this.dCount[i]! += 1;
+    this.dBytes[i]! += len;
+    this.dLast[i] = now;
+    if (sport >= 0) {
+      const n = this.dNs[i]!;
+      const o = i * SPORTS;
+      let seen = false;
+      for (let j = 0; j < n; j++) if (this.dSports[o + j] === sport) seen = true;
+      if (!seen && n < SPORTS) {
+        this.dSports[o + n] = sport;
+        this.dNs[i] = n + 1;
+      }
+    }
+    return this.dState[i] !== D_IDLE;
+  }
+
+  /** add a destination port to detector d's list (distinct, first 10) */
+  private addPort(s: number, d: number, port: number, now: number): void {
+    const i = s * ND + d;
+    const n = this.dN[i]!;
+    const o = i * DPORTS;
+    for (let j = 0; j < n; j++) if (this.dPorts[o + j] === port) return;
+    if (n < DPORTS) {
+      this.dPorts[o + n] = port;
+      this.dN[i] = n + 1;
+      if (n + 1 === DPORTS && this.dState[i] === D_ARMED) this.fire(s, d, now);
+    }
+  }
+
+  /** threshold reached: the line now, or after the detector's hold */
+  private arm(s: number, d: number, now: number): void {
+    const i = s * ND + d;
+    if (this.dState[i] !== D_IDLE) return;
+    const def = MODERN_DETECTORS[d]!;
+    if (def.holdSec === 0 || this.dN[i] === DPORTS) {
+      this.fire(s, d, now);
+      return;
+    }
+    this.dState[i] = D_ARMED;
+    this.sources.setPinned(s, true);
+    if (!this.hold.push(s * 32 + d, this.sources.gen[s]!, now + def.holdSec)) {
+      // full: fire the oldest hold early
+      this.fireHold(now);
+      this.hold.push(s * 32 + d, this.sources.gen[s]!, now + def.holdSec);
+    }
+  }
+
+  private fire(s: number, d: number, now: number): void {
+    const i = s * ND + d;
+    if (this.dState[i] === D_MODE) return;
+    this.dState[i] = D_MODE;
+    this.sources.setPinned(s, true);
+    this.emitDetected(s, d, now);
+    if (this.sEpQueued[s] === 0) {
+      this.sEpQueued[s] = 1;
+      this.heapPush(now + MODERN_DETECTORS[d]!.endSec, s, this.sources.gen[s]!);
+    }
+  }
+
+  private srcAddr(s: number): IpAddr {
+    const a = s * 4;
+    const w = this.sAddr;
+    if (this.sFam[s] === 4) return IpAddr.v4(w[a]! >>> 0);
+    return IpAddr.v6(w[a]! >>> 0, w[a + 1]! >>> 0, w[a + 2]! >>> 0, w[a + 3]! >>> 0);
+  }
+
+  private dstAddr(s: number): IpAddr | null {
+    const a = s * 4;
+    const w = this.sDst;
+    const f = this.sDstFam[s];
+    if (f === 4) return IpAddr.v4(w[a]! >>> 0);
+    if (f === 6) return IpAddr.v6(w[a]! >>> 0, w[a + 1]! >>> 0, w[a + 2]! >>> 0, w[a + 3]! >>> 0);
+    return null;
+  }
+
+  private emitDetected(s: number, d: number, now: number): void {
+    const def = MODERN_DETECTORS[d]!;
+    const i = s * ND + d;
+    const dports: number[] = [];
+    for (let j = 0; j < this.dN[i]!; j++) dports.push(this.dPorts[i * DPORTS + j]!);
+    const sports: number[] = [];
+    for (let j = 0; j < this.dNs[i]!; j++) sports.push(this.dSports[i * SPORTS + j]!);
+    let title = def.title;
+    let name = def.name;
+    const detail: Record<string, DetailValue> = {};
+    if (d === M.SYN) {
+      // a connect() scan: handshakes completed in the episode, or most SYNs with DF
+      if (this.sHs[s]! > 0 || this.sDf[s]! * 2 > this.sSyn[s]!) {
+        title = 'TCP: port scan';
+        name = 'port-scan';
+      }
+      const o = s * 8;
+      detail.trw_score = this.sTrw[s]!;
+      detail.outcome_success = this.sOut[o]!;
+      detail.outcome_reject = this.sOut[o + 1]!;
+      detail.outcome_halfopen = this.sOut[o + 2]!;
+      detail.outcome_silent = this.sOut[o + 3]!;
+    } else if (d === M.UDP) {
+      const o = s * 8;
+      detail.trw_score = this.sTrwU[s]!;
+      detail.outcome_success = this.sOut[o + 4]!;
+      detail.outcome_reject = this.sOut[o + 5]!;
+      detail.outcome_silent = this.sOut[o + 6]!;
+      detail.mode = 'scan';
+    } else if (d === M.ACK) detail.variant = 'ack-or-window';
+    if (def.windowSec > 0) detail.window_s = def.windowSec;
+    let src = this.srcAddr(s);
+    // the evidence grade (src/evidence/grade.ts), asked of the handshake tracker once per detection
+    const tr = this.ctx.trust;
+    const g = gradeOf({ spoofable: def.spoofable, role: def.role, provable: d === M.SYN }, tr !== null && tr.proven(src, now), tr !== null && tr.session(src, now));
+    detail.spoofable = g.spoofable;
+    detail.proof = g.proof;
+    detail.source_role = g.source_role;
+    if (d !== M.SMURF && this.sFam[s] === 6 && this.sMulti[s] === 1) {
+      // more than one /128 of the /64 took part: the line names the /64
+      const a = s * 4;
+      src = IpAddr.v6(this.sAddr[a]! >>> 0, this.sAddr[a + 1]! >>> 0, 0, 0);
+      detail.src_prefix_len = 64;
+    }
+    this.ctx.emit(
+      event('scan.detected', now, src, {
+        dst: this.dstAddr(s),
+        detector: name,
+        count: this.dCount[i]!,
+        bytes: this.dBytes[i]!,
+        detail: {
+          title,
+          dports,
+          dports_truncated: dports.length >= DPORTS,
+          sports,
+          sports_truncated: sports.length >= SPORTS,
+          ...detail,
+        },
+      }),
+    );
+  }
+
+  private emitEnded(s: number, d: number, now: number): void {
+    const def = MODERN_DETECTORS[d]!;
+    const i = s * ND + d;
+    let title = def.title;
+    let name = def.name;
+    if (d === M.SYN && (this.sHs[s]! > 0 || this.sDf[s]! * 2 > this.sSyn[s]!)) {
+      title = 'TCP: port scan';
+      name = 'port-scan';
+    }
+    let src = this.srcAddr(s);
+    if (d !== M.SMURF && this.sFam[s] === 6 && this.sMulti[s] === 1) {
+      const a = s * 4;
+      src = IpAddr.v6(this.sAddr[a]! >>> 0, this.sAddr[a + 1]! >>> 0, 0, 0);
+    }
+    this.ctx.emit(event('scan.expired', now, src, { dst: this.dstAddr(s), detector: name, count: this.dCount[i]!, bytes: this.dBytes[i]!, detail: { title } }));
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  due(): number {
+    let d = this.grace.nextDue();
+    const h = this.hold.nextDue();
+    if (h < d) d = h;
+    if (this.epN > 0 && this.epDue[0]! < d) d = this.epDue[0]!;
+    return d;
+  }
+
+  sweep(t: number): void {
+    while (this.grace.nextDue() <= t) this.fireGrace(t);
+    while (this.hold.nextDue() <= t) this.fireHold(t);
+    while (this.epN > 0 && this.epDue[0]! <= t) this.fireEpisode(t);
+  }
+
+  private fireGrace(t: number): void {
+    const c = this.grace.headSlot();
+    const g = this.grace.headGen();
+    this.grace.pop();
+    if (!this.contacts.isLive(c, g)) return;
+    this.contacts.setPinned(c, false);
+    const cls = this.cCls[c]!;
+    if (cls === C_UDP) {
+      const fl = this.cFlags[c]!;
+      this.resolve(c, (fl & F_REPLY) !== 0 ? O_SUCCESS : (fl & F_UNREACH) !== 0 ? O_REJECT : O_SILENT, t);
+    } else if (this.cOut[c] === O_PENDING) {
+      this.resolve(c, cls === C_SYN && (this.cFlags[c]! & F_SYNACK) !== 0 ? O_HALFOPEN : O_SILENT, t);
+    }
+  }
+
+  private fireHold(t: number): void {
+    const v = this.hold.headSlot();
+    const g = this.hold.headGen();
+    this.hold.pop();
+    const s = v >>> 5;
+    const d = v & 31;
+    if (!this.sources.isLive(s, g)) return;
+    if (this.dState[s * ND + d] === D_ARMED) this.fire(s, d, t);
+  }
+
+  private fireEpisode(t: number): void {
+    const s = this.epSlot[0]!;
+    const g = this.epGen[0]!;
+    this.heapPop();
+    if (!this.sources.isLive(s, g)) return;
+    // the episode ends endSec after the last counted packet of any detector in mode
+    let due = -Infinity;
+    for (let d = 0; d < ND; d++) {
+      const i = s * ND + d;
+      if (this.dState[i] === D_MODE) due = Math.max(due, this.dLast[i]! + MODERN_DETECTORS[d]!.endSec);
+    }
+    if (due > t) {
+      this.heapPush(due, s, g);
+      return;
+    }
+    this.sEpQueued[s] = 0;
+    for (let d = 0; d < ND; d++) {
+      const i = s * ND + d;
+      if (this.dState[i] !== D_MODE) continue;
+      this.emitEnded(s, d, t);
+      this.resetDetector(i);
+      if (d === M.SYN) {
+        this.sTrw[s] = 0;
+        this.sOut.fill(0, s * 8, s * 8 + 4);
+        this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
+      } else if (d === M.UDP) {
+        this.sTrwU[s] = 0;
+        this.sOut.fill(0, s * 8 + 4, s * 8 + 8);
+      }
+    }
+    this.repin(s);
+  }
+
+  private heapLess(a: number, b: number): boolean {
+    return this.epDue[a]! < this.epDue[b]! || (this.epDue[a] === this.epDue[b] && this.epSeq[a]! < this.epSeq[b]!);
+  }
+
+  private heapSwap(a: number, b: number): void {
+    let x = this.epDue[a]!;
+    this.epDue[a] = this.epDue[b]!;
+    this.epDue[b] = x;
+    x = this.epSeq[a]!;
+    this.epSeq[a] = this.epSeq[b]!;
+    this.epSeq[b] = x;
+    x = this.epSlot[a]!;
+    this.epSlot[a] = this.epSlot[b]!;
+    this.epSlot[b] = x;
+    x = this.epGen[a]!;
+    this.epGen[a] = this.epGen[b]!;
+    this.epGen[b] = x;
+  }
+
+  private heapPush(due: number, s: number, g: number): void {
+    if (this.epN === this.epDue.length) return; // cannot happen: one entry per source at most
+    let i = this.epN++;
+    this.epDue[i] = due;
+    this.epSeq[i] = this.epSeqNext++;
+    this.epSlot[i] = s;
+    this.epGen[i] = g;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.heapLess(i, p)) break;
+      this.heapSwap(i, p);
+      i = p;
+    }
+  }
+
+  private heapPop(): void {
+    const n = --this.epN;
+    if (n === 0) return;
+    this.heapSwap(0, n);
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.heapLess(l, m)) m = l;
+      if (r < n && this.heapLess(r, m)) m = r;
+      if (m === i) break;
+      this.heapSwap(i, m);
+      i = m;
+    }
+  }
+
+  // ---------------------------------------------------------------- contacts
+
+  /** a new contact for the key in `contacts.k` */
+  private newContact(cls: number, judged: boolean, ttl: number, sport: number, len: number, now: number, prot = judged): number {
+    const t = this.contacts;
+    this.evictNow = now;
+    const c = t.add();
+    this.initContact(c, cls, judged, ttl, sport, len, now, prot);
+    return c;
+  }
+
+  private initContact(c: number, cls: number, judged: boolean, ttl: number, sport: number, len: number, now: number, prot: boolean): void {
+    const t = this.contacts;
+    this.cCls[c] = cls;
+    this.cOut[c] = O_PENDING;
+    this.cFlags[c] = (judged ? F_JUDGED : 0) | (prot ? F_PROT : 0);
+    this.cIsn[c] = 0;
+    this.cTtl[c] = ttl;
+    this.cSport[c] = sport;
+    this.cLen[c] = len;
+    this.cEcho[c] = 0;
+    if (judged && cls !== C_STEALTH) {
+      t.setPinned(c, true);
+      if (!this.grace.push(c, t.gen[c]!, now + GRACE_SEC)) {
+        this.grace.overflows++;
+        this.fireGrace(now);
+        this.grace.push(c, t.gen[c]!, now + GRACE_SEC);
+      }
+    }
+  }
+
+  /** the contact's outcome is known: score its originator */
+  private resolve(c: number, out: number, now: number): void {
+    const cls = this.cCls[c]!;
+    if (cls !== C_UDP && this.cOut[c] !== O_PENDING) return;
+    this.cOut[c] = out;
+    this.contacts.setPinned(c, false);
+    if ((this.cFlags[c]! & F_JUDGED) === 0) return;
+    const f = this.ctx.flags;
+    const port = this.contacts.keys[c * CW + 8]! & 0xffff;
+    if (cls === C_SYN) {
+      if (!f.syn_scan && !f.portscan) return;
+      const s = this.sourceOfContact(c, now);
+      const o = s * 8;
+      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
+      this.sSyn[s]!++;
+      if ((this.cFlags[c]! & F_DF) !== 0) this.sDf[s]!++;
+      // the contact's SYN, counted now unless it was counted when it came
+      if ((this.cFlags[c]! & F_COUNTED) === 0) this.countPacket(s, M.SYN, this.cLen[c]!, this.cSport[c]!, now);
+      let score = this.sTrw[s]!;
+      if (out === O_SUCCESS) {
+        this.sOut[o]!++;
+        score--;
+        if (score < TRW.floor) score = TRW.floor;
+      } else {
+        this.sOut[o + (out === O_REJECT ? 1 : out === O_HALFOPEN ? 2 : 3)]!++;
+        if (score < 127) score++;
+        this.addPort(s, M.SYN, port, now);
+      }
+      this.sTrw[s] = score;
+      if (score >= TRW.alarm) this.arm(s, M.SYN, now);
+      else this.repin(s);
+    } else if (cls === C_ACK || cls === C_FINACK) {
+      if (out !== O_REJECT && out !== O_SILENT) return;
+      const d = cls === C_ACK ? M.ACK : M.MAIMON;
+      if (!f.portscan) return;
+      const s = this.sourceOfContact(c, now);
+      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
+      this.countPacket(s, d, this.cLen[c]!, this.cSport[c]!, now);
+      this.addPort(s, d, port, now);
+      if (this.windowHit(s, d, now)) this.arm(s, d, now);
+    } else if (cls === C_UDP) {
+      if (!f.udp_scan) return;
+      const s = this.sourceOfContact(c, now);
+      if (this.sTrUntil[s]! >= now) return; // a traceroute's probes are not a scan
+      const o = s * 8;
+      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
+      if ((this.cFlags[c]! & F_COUNTED) === 0) this.countPacket(s, M.UDP, this.cLen[c]!, this.cSport[c]!, now);
+      let score = this.sTrwU[s]!;
+      let hit = false;
+      if (out === O_SUCCESS) {
+        this.sOut[o + 4]!++;
+        score--;
+        if (score < TRW.floor) score = TRW.floor;
+      } else if (out === O_REJECT) {
+        this.sOut[o + 5]!++;
+        if (score < 127) score++;
+        this.addPort(s, M.UDP, port, now);
+      } else {
+        this.sOut[o + 6]!++;
+        this.addPort(s, M.UDP, port, now);
+        hit = this.windowHit(s, M.UDP, now);
+      }
+      this.sTrwU[s] = score;
+      if (score >= TRW.alarm || hit) this.arm(s, M.UDP, now);
+      else this.repin(s);
+    }
+  }
+
+  /** record one counted event of windowed detector d at `now`; true when its threshold is reached within the window */
+  private windowHit(s: number, d: number, now: number): boolean {
+    const n = d === M.UDP ? UDP_SILENT : MODERN_DETECTORS[d]!.threshold;
+    const base = s * WIN_TOTAL + WIN_OFF[d]!;
+    // the ring holds the last n times, oldest first
+    for (let j = 0; j < n - 1; j++) this.sWin[base + j] = this.sWin[base + j + 1]!;
+    this.sWin[base + n - 1] = now;
+    return now - this.sWin[base]! <= MODERN_DETECTORS[d]!.windowSec;
+  }
+
+  /** per-second ring of source s: add one at `now`, return the sum over the last RING seconds */
+  private rate(s: number, now: number): number {
+    const b = s * RING;
+    const j = b + (now % RING);
+    if (this.sRingSec[j] !== now) {
+      this.sRingSec[j] = now;
+      this.sRing[j] = 0;
+    }
+    if (this.sRing[j]! < 65535) this.sRing[j]!++;
+    let sum = 0;
+    for (let k = b; k < b + RING; k++) if (this.sRingSec[k]! > now - RING) sum += this.sRing[k]!;
+    return sum;
+  }
+
+  /** traceroute pattern of a source's originator packets; true while it is tracing */
+  private trace(s: number, p: DecodedPacket, protoIdx: number, sport: number, dport: number, now: number): boolean {
+    const ttl = p.ttl;
+    if (ttl >= 1 && ttl <= 32) {
+      if (now - this.sTrStart[s]! > TRACE_WINDOW) {
+        this.sTrStart[s] = now;
+        this.sTrMask[s] = 0;
+      }
+      const m = this.sTrMask[s]! | (1 << (ttl - 1));
+      this.sTrMask[s] = m;
+      if ((m & 1) !== 0 && popcount(m) >= TRACE_TTLS) {
+        this.sTrUntil[s] = now + TRACE_WINDOW;
+        const li = s * 3 + protoIdx;
+        if (this.ctx.flags.traceroute && now - this.sTrLine[li]! >= TRACE_LINE_EVERY) {
+          this.sTrLine[li] = now;
+          const kind = protoIdx === 0 ? 'udp.traceroute' : protoIdx === 1 ? 'icmp.traceroute' : 'tcp.traceroute';
+          const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
+          const dst = p.family === 4 ? IpAddr.v4(p.dst) : IpAddr.v6FromWords(p.dst6);
+          this.ctx.emit(
+            event(kind, now, src, {
+              dst,
+              sport: protoIdx === 1 ? -1 : sport,
+              dport: protoIdx === 1 ? -1 : dport,
+              bytes: protoIdx === 1 ? p.l4Len : -1,
+              detail:
+                protoIdx === 1
+                  ? { icmp_type: p.family === 4 ? 8 : 128, icmp_code: 0, ttl, ttls: popcount(m), spoofable: 3, proof: false, source_role: 'attacker' }
+                  : { ttl, ttls: popcount(m), spoofable: 3, proof: false, source_role: 'attacker' },
+            }),
+          );
+        }
+      }
+    }
+    return this.sTrUntil[s]! >= now;
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  tcp(p: DecodedPacket, now: number): void {
+    if (p.l4Avail < 14) {
+      this.an.counts[A.tcpTruncated]++;
+      return;
+    }
+    const b = p.buf;
+    const o = p.l4Off;
+    const sport = be16(b, o);
+    const dport = be16(b, o + 2);
+    const raw = b[o + 13]!;
+    const res = b[o + 12]! & 0x0f;
+    const e = this.ctx;
+    // proof is not logging: the handshake tracker sees every TCP packet, before the filter rules
+    if (e.trust !== null) {
+      if (p.family === 4) e.trust.packet(p, 0, 0, 0xffff, p.src, 0, 0, 0xffff, p.dst, now);
+      else e.trust.packet(p, p.src6[0]!, p.src6[1]!, p.src6[2]!, p.src6[3]!, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, now);
+    }
+    if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
+    const t = this.contacts;
+    this.contactKey(p, true, 6, dport);
+    let c = t.find();
+    if (c >= 0) {
+      t.touch(c);
+      this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
+      return;
+    }
+    this.contactKey(p, false, 6, sport);
+    c = t.find();
+    if (c >= 0) {
+      t.touch(c);
+      this.tcpResponder(c, p, raw, now);
+      return;
+    }
+    this.contactKey(p, true, 6, dport);
+    // reply-typed without a contact: backscatter, never a subject; its contact (unjudged)
+    // makes any answer to it an answer, not a probe
+    if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
+      this.unsolicited++;
+      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p));
+      return;
+    }
+    let judged = this.protectedDst(p);
+    if (!judged && !this.protectedSrc(p)) return;
+    if (e.hooks.foolNmap !== null && p.family === 4) e.hooks.foolNmap.probe(p, raw, now);
+    if (judged && this.bogus(p, raw, res, sport, dport, now)) {
+      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now);
+      return;
+    }
+    const cls = (raw & SYN) !== 0 ? C_SYN : (raw & ACK) === 0 ? C_STEALTH : (raw & FIN) !== 0 ? C_FINACK : C_ACK;
+    // an ACK-bearing segment of a session the sensor did not see start: carrying data, or
+    // sent from a service port (< 1024) to an ephemeral one (Zeek's role flip) — a session's
+    // packet, not a probe
+    const prot = judged;
+    if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
+    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot);
+    this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
+  }
+
+  /**
+   * Bogus flags (RFC 9293, RFC 3168, AccECN): SYN+FIN, SYN+RST, a reserved bit, or ECN
+   * misuse on a SYN (exactly one of ECE/CWR, or AE without both). ECN setup (ECE+CWR on a
+   * SYN) and any ECN bits on ACK-bearing segments are valid. One line per source per 60 s.
+   */
+  private bogus(p: DecodedPacket, raw: number, res: number, sport: number, dport: number, now: number): boolean {
+    let reason: string | null = null;
+    if ((raw & (SYN | FIN)) === (SYN | FIN)) reason = 'syn+fin';
+    else if ((raw & (SYN | RST)) === (SYN | RST)) reason = 'syn+rst';
+    else if ((res & 0x0e) !== 0) reason = 'reserved-bits';
+    else if ((raw & (SYN | ACK)) === SYN) {
+      const ecn = raw & (ECE | CWR);
+      if (ecn === ECE || ecn === CWR || ((res & 1) !== 0 && ecn !== (ECE | CWR))) reason = 'ecn-misuse';
+    }
+    if (reason === null) return false;
+    if (!this.ctx.flags.bogus) return true;
+    const s = this.sourceOfPacket(p, now);
+    if (now - this.sBogus[s]! >= BOGUS_LINE_EVERY) {
+      this.sBogus[s] = now;
+      const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
+      const dst = p.family === 4 ? IpAddr.v4(p.dst) : IpAddr.v6FromWords(p.dst6);
+      this.ctx.emit(
+        event('tcp.bogus_flags', now, src, {
+          dst,
+          sport,
+          dport,
+          detail: { tcp_flags: raw, reason, spoofable: 3, proof: false, source_role: 'attacker' },
+        }),
+      );
+    }
+    return true;
+  }
+
+  private tcpOriginator(c: number, p: DecodedPacket, raw: number, res: number, sport: number, dport: number, fresh: boolean, now: number): void {
+    const fl = this.cFlags[c]!;
+    if ((fl & F_PROT) === 0) return;
+    if (!fresh && this.bogus(p, raw, res, sport, dport, now)) return;
+    if ((raw & (SYN | ACK | RST)) === SYN && this.cCls[c] !== C_SYN) {
+      // a connection attempt on a contact opened otherwise (a stray segment before it): a new contact
+      this.contacts.setPinned(c, false);
+      this.initContact(c, C_SYN, true, p.ttl, sport, p.l4Len, now, true);
+      fresh = true;
+    }
+    if ((this.cFlags[c]! & F_JUDGED) === 0 && (raw & (SYN | ACK | RST)) !== 0) {
+      // a session's packet (or our own outbound traffic): only the handshake bookkeeping
+      if ((raw & (SYN | ACK)) === ACK && (fl & F_SYNACK) !== 0 && this.cOut[c] === O_PENDING && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
+        this.cOut[c] = O_SUCCESS;
+        this.contacts.setPinned(c, false);
+      }
+      return;
+    }
+    const f = this.ctx.flags;
+    const len = p.l4Len;
+    if ((raw & (SYN | ACK | RST)) === 0) {
+      // NULL, FIN, Xmas family: evidence on their own
+      const f6 = raw & 0x3f;
+      const d = f6 === 0 ? M.NULL : f6 === FIN ? M.FIN : (f6 & ~(FIN | PSH | URG)) === 0 ? M.XMAS : -1;
+      if (d < 0) return;
+      if (d === M.NULL ? !f.null_scan : d === M.FIN ? !f.fin_scan : !f.xmas_scan) return;
+      const s = this.sourceOfPacket(p, now);
+      this.setDstOfPacket(s, p);
+      this.countPacket(s, d, len, sport, now);
+      this.addPort(s, d, dport, now);
+      this.arm(s, d, now);
+      return;
+    }
+    const cls = this.cCls[c]!;
+    if ((raw & (SYN | ACK)) === SYN) {
+      if (fresh && (p.family === 4 ? (p.frag & Ip.DF) !== 0 : b12Options(p) > 6)) this.cFlags[c]! |= F_DF;
+      // a source entry exists once one of its contacts resolved (or for a low TTL: traceroute)
+      const s = this.sourceOfPacket(p, now, p.ttl <= 32);
+      let quiet = false;
+      if (s >= 0) {
+        this.setDstOfPacket(s, p);
+        quiet = this.trace(s, p, 2, sport, dport, now);
+        if ((f.syn_scan || f.portscan) && this.dState[s * ND + M.SYN] !== D_IDLE) {
+          // in mode: counted now (an idle source's SYNs are counted when their contact resolves)
+          this.countPacket(s, M.SYN, len, sport, now);
+          if (fresh) this.cFlags[c]! |= F_COUNTED;
+          quiet = true;
+        }
+      }
+      if (quiet || f.scans_only) return;
+      if (p.family === 4) logConnection(this.ctx, p.src, p.dst, sport, dport, raw, now, undefined);
+      else this.ctx.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(p.src6), { dst: IpAddr.v6FromWords(p.dst6), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: raw } }));
+      return;
+    }
+    if (cls === C_SYN && this.cOut[c] === O_PENDING && (this.cFlags[c]! & F_SYNACK) !== 0) {
+      if ((raw & RST) !== 0) this.resolve(c, O_HALFOPEN, now);
+      else if ((raw & ACK) !== 0 && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
+        const s = this.sourceOfContact(c, now);
+        this.sHs[s]!++;
+        this.resolve(c, O_SUCCESS, now);
+      }
+    }
+  }
+
+  private tcpResponder(c: number, p: DecodedPacket, raw: number, now: number): void {
+    if (this.cOut[c] !== O_PENDING) return;
+    const cls = this.cCls[c]!;
+    if (cls === C_SYN) {
+      if ((raw & RST) !== 0) {
+        if ((this.cFlags[c]! & F_SYNACK) === 0) this.resolve(c, O_REJECT, now);
+      } else if ((raw & (SYN | ACK)) === (SYN | ACK)) {
+        this.cFlags[c]! |= F_SYNACK;
+        this.cIsn[c] = be32(p.buf, p.l4Off + 4) | 0;
+      }
+    } else if (cls === C_ACK || cls === C_FINACK) {
+      this.resolve(c, (raw & RST) !== 0 ? O_REJECT : O_SUCCESS, now);
+    }
+  }
+
+  // ---------------------------------------------------------------- UDP
+
+  udp(p: DecodedPacket, now: number): void {
+    if (p.l4Avail < 8) {
+      this.an.counts[A.udpTruncated]++;
+      return;
+    }
+    const b = p.buf;
+    const o = p.l4Off;
+    const sport = be16(b, o);
+    const dport = be16(b, o + 2);
+    const e = this.ctx;
+    const f = e.flags;
+    if (p.family === 4 && e.rules !== null && e.rules.udp(p.src, p.dst, sport, dport)) return;
+    const t = this.contacts;
+    const len = p.l4Len;
+    this.contactKey(p, true, 17, dport);
+    let c = t.find();
+    if (c < 0) {
+      this.contactKey(p, false, 17, sport);
+      const r = t.find();
+      if (r >= 0) {
+        // a reply: evidence about the originator's contact
+        t.touch(r);
+        this.cFlags[r]! |= F_REPLY;
+        return;
+      }
+      // echo (7) and chargen (19) answers nobody asked for: reflected at us (fraggle)
+      if (sport === 7 || sport === 19) {
+        this.unsolicited++;
+        if (this.reflected(p, len, now) || f.scans_only) return;
+        this.datagramLine(p, sport, dport, now);
+        return;
+      }
+      let judged = this.protectedDst(p);
+      if (!judged && !this.protectedSrc(p)) return;
+      // from a service port to an ephemeral one: the answer to a request the sensor did not see
+      if (sport < 1024 && dport >= 1024) {
+        this.unsolicited++;
+        judged = false;
+      }
+      this.contactKey(p, true, 17, dport);
+      c = this.newContact(C_UDP, judged, p.ttl, sport, len, now);
+    } else t.touch(c);
+    if ((this.cFlags[c]! & F_JUDGED) === 0) {
+      if (!f.scans_only) this.datagramLine(p, sport, dport, now);
+      return;
+    }
+    const s = this.sourceOfPacket(p, now, p.ttl <= 32);
+    let quiet = false;
+    if (s >= 0) {
+      this.setDstOfPacket(s, p);
+      quiet = this.trace(s, p, 0, sport, dport, now);
+      if (f.udp_scan && this.dState[s * ND + M.UDP] !== D_IDLE) {
+        this.countPacket(s, M.UDP, len, sport, now);
+        this.cFlags[c]! |= F_COUNTED;
+        quiet = true;
+      }
+    }
+    if (quiet || f.scans_only) return;
+    this.datagramLine(p, sport, dport, now);
+  }
+
+  private datagramLine(p: DecodedPacket, sport: number, dport: number, now: number): void {
+    const ulen = be16(p.buf, p.l4Off + 4);
+    if (ulen < 8) this.an.counts[A.udpLenSmall]++;
+    const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
+    const dst = p.family === 4 ? IpAddr.v4(p.dst) : IpAddr.v6FromWords(p.dst6);
+    this.ctx.emit(event('udp.datagram', now, src, { dst, sport, dport, bytes: ulen >= 8 ? ulen - 8 : -1, detail: { service: serviceName(dport, 'udp'), udp_length: ulen } }));
+  }
+
+  /** an unsolicited reply (echo reply, UDP from 7/19): the smurf detector, keyed by the reflectors' network; true: in mode */
+  private reflected(p: DecodedPacket, len: number, now: number): boolean {
+    if (!this.ctx.flags.smurf) return false;
+    const s =
+      p.family === 4
+        ? this.source(4, p.src, 0, 0, 0, TAG_REFLECTOR, now)
+        : this.source(6, p.src6[0]!, p.src6[1]!, 0, 0, TAG_REFLECTOR, now);
+    this.setDstOfPacket(s, p);
+    const inMode = this.countPacket(s, M.SMURF, len, -1, now);
+    if (this.rate(s, now) >= MODERN_DETECTORS[M.SMURF]!.threshold) this.arm(s, M.SMURF, now);
+    return inMode;
+  }
+
+  // ---------------------------------------------------------------- ICMP
+
+  icmp(p: DecodedPacket, now: number): void {
+    if (p.l4Avail < 2) {
+      this.an.counts[A.icmpTruncated]++;
+      return;
+    }
+    const b = p.buf;
+    const o = p.l4Off;
+    const end = o + p.l4Avail;
+    const v6 = p.family === 6;
+    const raw = b[o]!;
+    // ICMPv6 types mapped onto ICMP's for the roles
+    const type = v6 ? (raw === 128 ? 8 : raw === 129 ? 0 : raw === 1 ? 3 : raw === 3 ? 11 : raw === 2 ? 4 : raw === 4 ? 12 : 256 + raw) : raw;
+    const e = this.ctx;
+    const f = e.flags;
+    if (!v6 && e.rules !== null && e.rules.icmp(p.src, p.dst, raw)) return;
+    if (v6 && isLinkBackground(raw)) {
+      this.icmpLine(p, now);
+      return;
+    }
+    const t = this.contacts;
+    const len = p.l4Len;
+    const req = type === 8 || type === 13 || type === 15 || type === 17 || type === 10;
+    const reply = type === 0 || type === 14 || type === 16 || type === 18;
+    if (req) {
+      this.contactKey(p, true, 1, type);
+      let c = t.find();
+      const judged = c >= 0 ? (this.cFlags[c]! & F_JUDGED) !== 0 : this.protectedDst(p);
+      if (c < 0) {
+        if (!judged && !this.protectedSrc(p)) return;
+        c = this.newContact(C_ICMP, judged, p.ttl, 0, len, now);
+      } else t.touch(c);
+      if (!judged) {
+        if (!f.scans_only) this.icmpLine(p, now);
+        return;
+      }
+      const s = this.sourceOfPacket(p, now);
+      this.setDstOfPacket(s, p);
+      let inMode = false;
+      if (type === 8) {
+        this.trace(s, p, 1, -1, -1, now);
+        if (f.ping_flood) {
+          inMode = this.countPacket(s, M.PING, len, -1, now);
+          if (this.rate(s, now) >= MODERN_DETECTORS[M.PING]!.threshold) {
+            this.arm(s, M.PING, now);
+            inMode = true;
+          }
+        }
+      }
+      if (inMode || f.scans_only) return;
+      this.icmpLine(p, now);
+      return;
+    }
+    if (reply) {
+      const rq = type === 0 ? 8 : type - 1;
+      this.contactKey(p, false, 1, rq);
+      const c = t.find();
+      if (c >= 0) {
+        t.touch(c);
+        this.cFlags[c]! |= F_REPLY;
+        if (this.cOut[c] === O_PENDING) this.resolve(c, O_SUCCESS, now);
+        return;
+      }
+      this.unsolicited++;
+      if (type === 0 && this.reflected(p, len, now)) return;
+      if (!f.scans_only) this.icmpLine(p, now);
+      return;
+    }
+    if (type === 3 || type === 11 || type === 4 || type === 12) {
+      // an error quoting a packet: evidence about the quoted packet's contact
+      if (this.quotedContact(p, b, o + 8, end) >= 0) {
+        const c = this.quotedSlot;
+        t.touch(c);
+        if (type === 3) {
+          this.cFlags[c]! |= F_UNREACH;
+          if (this.cCls[c] !== C_UDP && this.cOut[c] === O_PENDING) this.resolve(c, O_REJECT, now);
+        }
+        return;
+      }
+      this.unsolicited++;
+    }
+    if (!f.scans_only) this.icmpLine(p, now);
+  }
+
+  private quotedSlot = -1;
+
+  /** find the contact of the packet an ICMP error quotes (at `q`); its slot in quotedSlot */
+  private quotedContact(p: DecodedPacket, b: Buffer, q: number, end: number): number {
+    const k = this.contacts.k;
+    let proto: number;
+    let l4: number;
+    if (p.family === 4) {
+      if (q + 20 > end) return -1;
+      const ihl = (b[q]! & 0x0f) * 4;
+      proto = b[q + 9]!;
+      k[0] = be32(b, q + 12) | 0;
+      k[4] = be32(b, q + 16) | 0;
+      k[1] = k[2] = k[3] = k[5] = k[6] = k[7] = 0;
+      l4 = q + ihl;
+    } else {
+      if (q + 40 > end) return -1;
+      proto = b[q + 6]!;
+      for (let i = 0; i < 4; i++) {
+        k[i] = be32(b, q + 8 + i * 4) | 0;
+        k[4 + i] = be32(b, q + 24 + i * 4) | 0;
+      }
+      l4 = q + 40;
+      if (proto === 58) proto = 1;
+    }
+    let port: number;
+    if (proto === 6 || proto === 17) {
+      if (l4 + 4 > end) return -1;
+      port = be16(b, l4 + 2);
+    } else if (proto === 1) {
+      if (l4 + 1 > end) return -1;
+      const qt = b[l4]!;
+      port = p.family === 6 ? (qt === 128 ? 8 : 256 + qt) : qt;
+    } else return -1;
+    k[8] = (p.family << 24) | (proto << 16) | port;
+    this.quotedSlot = this.contacts.find();
+    return this.quotedSlot;
+  }
+
+  private icmpLine(p: DecodedPacket, now: number): void {
+    if (p.family === 4) handleIcmp(this.lineCtx, p, now);
+    else handleIcmp6(this.lineCtx, p, now);
+  }
+}
+
+/** the TCP data offset (32-bit words) of p's header */
+function b12Options(p: DecodedPacket): number {
+  return p.buf[p.l4Off + 12]! >> 4;
+}
+
+function compileProtected(nets: string[]): NetMatcher {
+  // --home entries may be hosts or networks with host bits (parseCidr truncates); -a entries are BPF nets
+  const cidrs: Cidr[] = [];
+  const v4: string[] = [];
+  for (const t of nets) {
+    const c = parseCidr(t.trim());
+    if (c !== undefined) {
+      if (c.family === 6) cidrs.push(c);
+      else v4.push(`${c.network.toString()}/${c.len}`);
+    } else v4.push(t);
+  }
+  const m = compileNets(v4);
+  return { bases: m.bases, masks: m.masks, v6: [...m.v6, ...cidrs] };
+}

@@ -1,0 +1,37 @@
+/** MODERN_DETECTORS: the modern profile's registry, one line each, in output order (docs/detectors.md). */
+import synScan from './syn-scan';
+import nullScan from './null-scan';
+import finScan from './fin-scan';
+import xmasScan from './xmas-scan';
+import ackScan from './ack-scan';
+import maimonScan from './maimon-scan';
+import udpScan from './udp-scan';
+import pingFlood from './ping-flood';
+import smurf from './smurf';
+import type { ModernDetectorDef } from './define';
+
+export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([synScan, nullScan, finScan, xmasScan, ackScan, maimonScan, udpScan, pingFlood, smurf]);
+
+/** Slots as a const enum (inlined by tsc on the packet path); checked against the registry at load. */
+export const enum M {
+  SYN = 0,
+  NULL = 1,
+  FIN = 2,
+  XMAS = 3,
+  ACK = 4,
+  MAIMON = 5,
+  UDP = 6,
+  PING = 7,
+  SMURF = 8,
+  TOTAL = 9,
+}
+
+function check(list: readonly ModernDetectorDef[]): readonly ModernDetectorDef[] {
+  list.forEach((d, i) => {
+    if (d.index !== i) throw new Error(`modern detector ${d.name} registered at ${i} but declares index ${d.index}`);
+  });
+  if (list.length !== M.TOTAL) throw new Error(`M.TOTAL is ${M.TOTAL} but ${list.length} modern detectors are registered`);
+  // hold timers pack (source, detector) as source * 32 + detector
+  if (list.length > 32) throw new Error('at most 32 modern detectors');
+  return list;
+}

@@ -1,0 +1,239 @@
+/**
+ * A bounded keyed table in typed arrays, for the modern profile's state (contacts,
+ * sources): fixed capacity chosen at start, a seeded hash over the key's 32-bit words
+ * (attacker-chosen keys cannot be aimed at one chain without the seed), chained buckets,
+ * and eviction by age: two recency lists, one for entries without evidence and one for
+ * entries that hold evidence ("pinned", as Snort's priority nodes). A full table evicts the
+ * least recently touched unpinned entry; pinned entries may hold at most half the table,
+ * beyond that (or with no unpinned entry left) the least recently touched pinned entry
+ * goes and `evidenceEvictions` counts it. The recency order is the order of touches, never
+ * a hash position, so which entry is evicted — and so every line — does not depend on the
+ * seed. No allocation after construction.
+ */
+const NONE = -1;
+
+export class KeyedTable {
+  /** key scratch: fill `k` then call find()/add() */
+  readonly k: Int32Array;
+  readonly keys: Int32Array;
+  /** generation of each slot, bumped when the slot is reused (timers hold (slot, gen)) */
+  readonly gen: Int32Array;
+  readonly pinned: Uint8Array;
+  private readonly hashOf: Int32Array;
+  private readonly head: Int32Array;
+  private readonly chain: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  /** list heads/tails: [0] unpinned, [1] pinned */
+  private readonly lhead = new Int32Array([NONE, NONE]);
+  private readonly ltail = new Int32Array([NONE, NONE]);
+  private readonly inUse: Uint8Array;
+  private readonly mask: number;
+  private used = 0;
+  private freeHead = NONE;
+  size = 0;
+  pinnedCount = 0;
+  evictions = 0;
+  evidenceEvictions = 0;
+  longestChain = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly width: number,
+    private readonly seed: number,
+    /** called with the slot about to be evicted (its key and data still readable) */
+    private readonly onEvict: (slot: number, pinned: boolean) => void,
+  ) {
+    let buckets = 1;
+    while (buckets < capacity * 2) buckets <<= 1;
+    this.mask = buckets - 1;
+    this.k = new Int32Array(width);
+    this.keys = new Int32Array(capacity * width);
+    this.gen = new Int32Array(capacity);
+    this.pinned = new Uint8Array(capacity);
+    this.inUse = new Uint8Array(capacity);
+    this.hashOf = new Int32Array(capacity);
+    this.head = new Int32Array(buckets).fill(NONE);
+    this.chain = new Int32Array(capacity).fill(NONE);
+    this.prev = new Int32Array(capacity).fill(NONE);
+    this.next = new Int32Array(capacity).fill(NONE);
+  }
+
+  /** bytes held by the arrays (for --state-memory accounting) */
+  static bytesPerEntry(width: number): number {
+    return width * 4 + 4 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 8 /* two bucket heads per entry */;
+  }
+
+  private hash(): number {
+    const k = this.k;
+    let h = this.seed | 0;
+    for (let i = 0; i < this.width; i++) {
+      h = Math.imul(h ^ k[i]!, 0x9e3779b1);
+      h ^= h >>> 15;
+      h = Math.imul(h, 0x85ebca77);
+    }
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae3d);
+    h ^= h >>> 16;
+    return h;
+  }
+
+  private same(slot: number): boolean {
+    const k = this.k;
+    const o = slot * this.width;
+    const keys = this.keys;
+    for (let i = 0; i < this.width; i++) if (keys[o + i] !== k[i]) return false;
+    return true;
+  }
+
+  /** the slot holding key `k`, or -1 */
+  find(): number {
+    const h = this.hash();
+    let depth = 0;
+    for (let s = this.head[h & this.mask]!; s !== NONE; s = this.chain[s]!) {
+      depth++;
+      if (this.hashOf[s] === h && this.same(s)) {
+        if (depth > this.longestChain) this.longestChain = depth;
+        return s;
+      }
+    }
+    return NONE;
+  }
+
+  /** a new slot for key `k` (the caller has checked it is absent), evicting if full; unpinned, most recent */
+  add(): number {
+    let s: number;
+    if (this.freeHead !== NONE) {
+      s = this.freeHead;
+      this.freeHead = this.chain[s]!;
+    } else if (this.used < this.capacity) {
+      s = this.used++;
+    } else {
+      const usePinned = this.lhead[0] === NONE || this.pinnedCount * 2 > this.capacity;
+      s = this.lhead[usePinned ? 1 : 0]!;
+      this.evictions++;
+      if (usePinned) this.evidenceEvictions++;
+      this.onEvict(s, usePinned);
+      this.remove(s);
+      s = this.freeHead;
+      this.freeHead = this.chain[s]!;
+    }
+    const h = this.hash();
+    this.hashOf[s] = h;
+    this.keys.set(this.k, s * this.width);
+    const b = h & this.mask;
+    this.chain[s] = this.head[b]!;
+    this.head[b] = s;
+    this.inUse[s] = 1;
+    this.gen[s] = (this.gen[s]! + 1) | 0;
+    this.pinned[s] = 0;
+    this.link(s, 0);
+    this.size++;
+    return s;
+  }
+
+  /** take `s` out of the table (its slot is free) */
+  remove(s: number): void {
+    if (this.inUse[s] === 0) return;
+    const b = this.hashOf[s]! & this.mask;
+    if (this.head[b] === s) this.head[b] = this.chain[s]!;
+    else {
+      let p = this.head[b]!;
+      while (this.chain[p] !== s) p = this.chain[p]!;
+      this.chain[p] = this.chain[s]!;
+    }
+    this.unlink(s, this.pinned[s]!);
+    if (this.pinned[s] === 1) this.pinnedCount--;
+    this.pinned[s] = 0;
+    this.inUse[s] = 0;
+    this.gen[s] = (this.gen[s]! + 1) | 0;
+    this.chain[s] = this.freeHead;
+    this.freeHead = s;
+    this.size--;
+  }
+
+  isLive(s: number, g: number): boolean {
+    return this.inUse[s] === 1 && this.gen[s] === g;
+  }
+
+  /** most recently touched */
+  touch(s: number): void {
+    const l = this.pinned[s]!;
+    if (this.ltail[l] === s) return;
+    this.unlink(s, l);
+    this.link(s, l);
+  }
+
+  setPinned(s: number, on: boolean): void {
+    const want = on ? 1 : 0;
+    const l = this.pinned[s]!;
+    if (l === want) return;
+    this.unlink(s, l);
+    this.pinned[s] = want;
+    this.pinnedCount += on ? 1 : -1;
+    this.link(s, want);
+  }
+
+  private link(s: number, l: number): void {
+    const t = this.ltail[l]!;
+    this.prev[s] = t;
+    this.next[s] = NONE;
+    if (t === NONE) this.lhead[l] = s;
+    else this.next[t] = s;
+    this.ltail[l] = s;
+  }
+
+  private unlink(s: number, l: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p === NONE) this.lhead[l] = n;
+    else this.next[p] = n;
+    if (n === NONE) this.ltail[l] = p;
+    else this.prev[n] = p;
+    this.prev[s] = this.next[s] = NONE;
+  }
+}
+
+/**
+ * A FIFO of timers (slot, generation, due second) with one fixed delay, so deadlines come
+ * out in order. Full: the oldest timer fires early (the caller counts it).
+ */
+export class TimerRing {
+  private readonly slot: Int32Array;
+  private readonly gen: Int32Array;
+  private readonly due: Float64Array;
+  private h = 0;
+  private n = 0;
+  overflows = 0;
+  constructor(readonly capacity: number) {
+    this.slot = new Int32Array(capacity);
+    this.gen = new Int32Array(capacity);
+    this.due = new Float64Array(capacity);
+  }
+  get length(): number {
+    return this.n;
+  }
+  /** false when full (the caller must pop first) */
+  push(slot: number, gen: number, due: number): boolean {
+    if (this.n === this.capacity) return false;
+    const i = (this.h + this.n) % this.capacity;
+    this.slot[i] = slot;
+    this.gen[i] = gen;
+    this.due[i] = due;
+    this.n++;
+    return true;
+  }
+  nextDue(): number {
+    return this.n === 0 ? Infinity : this.due[this.h]!;
+  }
+  headSlot(): number {
+    return this.slot[this.h]!;
+  }
+  headGen(): number {
+    return this.gen[this.h]!;
+  }
+  pop(): void {
+    this.h = (this.h + 1) % this.capacity;
+    this.n--;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The modern profile's detection on synthetic packets (src/detect/modern/): roles, TRW on
+ * outcomes, flag judgement, ACK/Maimon scans, traceroute by TTL pattern, bounded tables.
+ * Addresses: 198.51.100.0/24 is protected (the victim .1), scanners 203.0.113.0/24.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness } from '../helpers/engine';
+import { ipv4, tcp, udp, icmp, SYN, ACK, RST, FIN, PSH, URG, ECE, CWR, DF } from '../helpers/packets';
+
+const V = '198.51.100.1';
+const S = '203.0.113.9';
+
+function modern(extra: Record<string, unknown> = {}): Harness {
+  return new Harness({}, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', ...extra });
+}
+
+function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq = 1000, ack = 0, o: { ttl?: number; frag?: number; data?: number; res?: number } = {}): Buffer {
+  const t = Buffer.from(tcp(sport, dport, flags, new Uint8Array(o.data ?? 0)));
+  t.writeUInt32BE(seq >>> 0, 4);
+  t.writeUInt32BE(ack >>> 0, 8);
+  t[12] = (5 << 4) | (o.res ?? 0);
+  return ipv4({ src, dst, proto: 6, ttl: o.ttl ?? 64, frag: o.frag ?? 0 }, t);
+}
+
+/** a full handshake and close between client c:cp and server s:sp at time t */
+function session(h: Harness, t: number, c: string, cp: number, s: string, sp: number, isn = 5000): void {
+  h.feed(t, seg(c, s, cp, sp, SYN, 100, 0, { frag: DF }));
+  h.feed(t + 0.001, seg(s, c, sp, cp, SYN | ACK, isn, 101, { frag: DF }));
+  h.feed(t + 0.002, seg(c, s, cp, sp, ACK, 101, isn + 1, { frag: DF }));
+  h.feed(t + 0.01, seg(c, s, cp, sp, ACK | PSH, 101, isn + 1, { frag: DF, data: 100 }));
+  h.feed(t + 0.02, seg(s, c, sp, cp, ACK | PSH, isn + 1, 201, { frag: DF, data: 500 }));
+  h.feed(t + 0.03, seg(c, s, cp, sp, FIN | ACK, 201, isn + 501, { frag: DF }));
+  h.feed(t + 0.04, seg(s, c, sp, cp, FIN | ACK, isn + 501, 202, { frag: DF }));
+  h.feed(t + 0.05, seg(c, s, cp, sp, ACK, 202, isn + 502, { frag: DF }));
+}
+
+const detections = (lines: string[]): string[] => lines.filter((l) => / detected|Bogus|traceroute from/.test(l));
+
+test('a busy client of an open port is never a scanner: 30 connections 0.3 s apart (issue 9)', async () => {
+  const h = modern();
+  for (let i = 0; i < 30; i++) session(h, 1000 + i * 0.3, S, 40000 + i, V, 443, 7000 + i * 1000);
+  const lines = await h.finish();
+  assert.deepEqual(detections(lines), []);
+  assert.equal(lines.filter((l) => l.startsWith('TCP: https connection attempt')).length, 30);
+});
+
+test('a SYN scan is detected after four failed first contacts; the victim\'s RSTs and SYN-ACKs are never a subject', async () => {
+  const h = modern();
+  for (let i = 0; i < 12; i++) {
+    const port = 20 + i;
+    h.feed(1000 + i * 0.01, seg(S, V, 55555, port, SYN, 1, 0, { ttl: 40 }));
+    if (port === 22) {
+      h.feed(1000 + i * 0.01 + 0.001, seg(V, S, port, 55555, SYN | ACK, 9000, 2));
+      h.feed(1000 + i * 0.01 + 0.002, seg(S, V, 55555, port, RST, 2, 0, { ttl: 40 }));
+    } else h.feed(1000 + i * 0.01 + 0.001, seg(V, S, port, 55555, RST | ACK, 0, 2));
+  }
+  const lines = await h.finish();
+  const det = detections(lines);
+  assert.equal(det.length, 1, lines.join('\n'));
+  assert.match(det[0]!, /^TCP: SYN scan detected \[ports 20,21,22,23,24,25,26,27,28,29,\.\.\.\] from 203\.0\.113\.9 \[port 55555\]$/);
+  assert.ok(!lines.some((l) => l.includes(`from ${V}`)), 'the victim is named as a source');
+  assert.ok(lines.some((l) => /^TCP: SYN scan mode expired for 203\.0\.113\.9 - received a total of 12 packets/.test(l)));
+});
+
+test('TRW: three failures are not a scan, four are (alpha 0.01, beta 0.99)', async () => {
+  for (const [n, want] of [
+    [3, 0],
+    [4, 1],
+  ] as const) {
+    const h = modern();
+    for (let i = 0; i < n; i++) h.feed(1000 + i, seg(S, V, 40000, 1000 + i, SYN));
+    const det = detections(await h.finish());
+    assert.equal(det.length, want, `${n} silent contacts: ${det.join('|')}`);
+  }
+});
+
+test('successes pull the walk down: a client that reaches 4 services then fails 4 times is not (yet) a scanner', async () => {
+  const h = modern();
+  for (let i = 0; i < 4; i++) session(h, 1000 + i, S, 41000 + i, V, 80 + i, 100000 * (i + 1));
+  for (let i = 0; i < 4; i++) h.feed(1010 + i, seg(S, V, 42000, 5000 + i, SYN));
+  assert.deepEqual(detections(await h.finish()), []);
+});
+
+test('a slow scan (one probe a minute, nmap -T0 territory) is still caught: TRW has no window', async () => {
+  const h = modern();
+  for (let i = 0; i < 5; i++) h.feed(1000 + i * 60, seg(S, V, 40000, 100 + i, SYN));
+  const det = detections(await h.finish());
+  assert.equal(det.length, 1, det.join('|'));
+  assert.match(det[0]!, /^TCP: SYN scan detected \[ports 100,101,102,103\] from 203\.0\.113\.9/);
+});
+
+test('the compat blinding attack (four spoofed SYNs per probe from the scanner\'s own /8) does not hide the scan', async () => {
+  const h = modern();
+  let t = 1000;
+  for (let i = 0; i < 25; i++) {
+    for (let k = 0; k < 4; k++) h.feed((t += 0.001), seg(`203.${(i * 4 + k) % 250}.${k}.7`, V, 1000 + k, 2000 + i, SYN));
+    h.feed((t += 0.001), seg(S, V, 40000, 2000 + i, SYN));
+  }
+  const det = detections(await h.finish());
+  assert.ok(det.some((l) => l.startsWith('TCP: SYN scan detected') && l.includes(`from ${S} `)), det.join('\n'));
+});
+
+test('flags: ECN setup (SYN with ECE+CWR) is never bogus; SYN+FIN, SYN+RST, reserved bits and a lone ECE on a SYN are', async () => {
+  const ecn = modern();
+  for (let i = 0; i < 5; i++) session(ecn, 1000 + i, S, 40000 + i, V, 22);
+  ecn.feed(1010, seg(S, V, 40100, 22, SYN | ECE | CWR, 1, 0, { frag: DF }));
+  ecn.feed(1010.001, seg(V, S, 22, 40100, SYN | ACK | ECE, 77, 2));
+  ecn.feed(1010.002, seg(S, V, 40100, 22, ACK, 2, 78));
+  assert.deepEqual(detections(await ecn.finish()), []);
+  const cases: [number, number, string][] = [
+    [SYN | FIN, 0, 'syn+fin'],
+    [SYN | RST, 0, 'syn+rst'],
+    [SYN, 0x4, 'reserved-bits'],
+    [SYN | ECE, 0, 'ecn-misuse'],
+  ];
+  for (const [flags, res, reason] of cases) {
+    const h = modern({ jsonFile: undefined });
+    h.feed(1000, seg(S, V, 40000, 80, flags, 1, 0, { res }));
+    const det = detections(await h.finish());
+    assert.deepEqual(det, ['TCP: Bogus TCP flags set by 203.0.113.9:40000 (dest port 80)'], reason);
+  }
+});
+
+test('NULL, FIN and Xmas probes are evidence on their own; the line waits 2 s for its port list', async () => {
+  for (const [flags, title] of [
+    [0, 'null scan'],
+    [FIN, 'FIN scan'],
+    [FIN | PSH | URG, 'Xmas scan'],
+  ] as const) {
+    const h = modern();
+    h.feed(1000, seg(S, V, 40000, 80, flags));
+    h.feed(1000.5, seg(V, S, 80, 40000, RST | ACK));
+    h.feed(1001, seg(S, V, 40000, 81, flags));
+    h.feed(1005, seg(S, V, 40000, 82, flags));
+    const det = detections(await h.finish());
+    assert.deepEqual(det, [`TCP: ${title} detected [ports 80,81] from 203.0.113.9 [port 40000]`]);
+  }
+});
+
+test('ACK and Maimon scans: five distinct ports answered by RST or silence; fewer, or answered otherwise, are not', async () => {
+  for (const [flags, title] of [
+    [ACK, 'ACK scan'],
+    [FIN | ACK, 'Maimon scan'],
+  ] as const) {
+    const h = modern();
+    for (let i = 0; i < 5; i++) {
+      h.feed(1000 + i * 0.1, seg(S, V, 40000, 20 + i, flags, 0, 0));
+      if (i % 2 === 0) h.feed(1000 + i * 0.1 + 0.01, seg(V, S, 20 + i, 40000, RST, 0, 0));
+    }
+    const det = detections(await h.finish());
+    // ports in the order their outcome was known: RSTs at once, silence after the grace time
+    assert.deepEqual(det, [`TCP: ${title} detected [ports 20,22,24,21,23] from 203.0.113.9 [port 40000]`]);
+    const few = modern();
+    for (let i = 0; i < 4; i++) few.feed(1000 + i * 0.1, seg(S, V, 40000, 20 + i, flags, 0, 0));
+    assert.deepEqual(detections(await few.finish()), []);
+  }
+  // late ACKs of unseen sessions: one service port, many client ports — never a scan
+  const late = modern();
+  for (let i = 0; i < 20; i++) late.feed(1000 + i, seg(S, V, 50000 + i, 443, ACK, 0, 0));
+  assert.deepEqual(detections(await late.finish()), []);
+});
+
+test('UDP scan by ICMP port-unreachable evidence; the victim\'s unreachables are never a subject', async () => {
+  const h = modern();
+  for (let i = 0; i < 6; i++) {
+    const d = ipv4({ src: S, dst: V, proto: 17 }, udp(40000, 100 + i));
+    h.feed(1000 + i * 0.1, d);
+    h.feed(1000 + i * 0.1 + 0.01, ipv4({ src: V, dst: S, proto: 1 }, icmp(3, 3, Buffer.concat([Buffer.alloc(4), d.subarray(0, 28)]))));
+  }
+  const lines = await h.finish();
+  const det = detections(lines);
+  // UDP contacts resolve after the grace time (a traceroute's probes are told apart by then)
+  assert.deepEqual(det, ['UDP: scan/flood detected [ports 100,101,102,103,104,105] from 203.0.113.9 [port 40000]']);
+  assert.ok(!lines.some((l) => l.includes('unreachable')), 'evidence is not logged as a subject');
+});
+
+test('echo replies matched to requests are evidence; unsolicited echo replies feed only the smurf detector', async () => {
+  const h = modern();
+  for (let i = 0; i < 5; i++) {
+    h.feed(1000 + i, ipv4({ src: S, dst: V, proto: 1 }, icmp(8, 0, Buffer.from([0, 1, 0, i, 0, 0, 0, 0]))));
+    h.feed(1000 + i + 0.001, ipv4({ src: V, dst: S, proto: 1 }, icmp(0, 0, Buffer.from([0, 1, 0, i, 0, 0, 0, 0]))));
+  }
+  for (let i = 0; i < 60; i++) h.feed(1100 + i * 0.1, ipv4({ src: `192.0.2.${1 + (i % 50)}`, dst: V, proto: 1 }, icmp(0, 0, 8)));
+  const lines = await h.finish();
+  assert.ok(!lines.some((l) => l.includes(`from ${V}`)), lines.join('\n'));
+  assert.deepEqual(detections(lines), ['ICMP/UDP: smurf attack detected from 192.0.2.0']);
+});
+
+test('traceroute by its TTL pattern (UDP, ICMP, TCP); one TTL-1 datagram alone (eBGP) is not one', async () => {
+  const h = modern();
+  for (let ttl = 1; ttl <= 4; ttl++) h.feed(1000 + ttl * 0.01, ipv4({ src: S, dst: V, proto: 17, ttl }, udp(40000 + ttl, 33433 + ttl)));
+  for (let ttl = 1; ttl <= 4; ttl++) h.feed(1000 + ttl * 0.01, ipv4({ src: '203.0.113.10', dst: V, proto: 1, ttl }, icmp(8, 0, Buffer.from([0, 9, 0, ttl]))));
+  for (let ttl = 1; ttl <= 4; ttl++) h.feed(1000 + ttl * 0.01, seg('203.0.113.11', V, 40000, 80, SYN, 1, 0, { ttl }));
+  h.feed(1000, ipv4({ src: '203.0.113.12', dst: V, proto: 17, ttl: 1 }, udp(179, 179)));
+  const det = detections(await h.finish());
+  assert.deepEqual(det.sort(), ['ICMP: traceroute from 203.0.113.10', 'TCP: traceroute from 203.0.113.11', 'UDP: traceroute from 203.0.113.9']);
+});
+
+test('--home: a protected host\'s outbound connections are not judged; a remote\'s scan of it is', async () => {
+  const h = modern({ home: ['198.51.100.0/24'] });
+  // the protected host connects out to closed ports of a remote: not a subject
+  for (let i = 0; i < 6; i++) {
+    h.feed(1000 + i, seg(V, S, 40000, 100 + i, SYN));
+    h.feed(1000 + i + 0.01, seg(S, V, 100 + i, 40000, RST | ACK));
+  }
+  for (let i = 0; i < 6; i++) h.feed(1100 + i, seg(S, V, 41000, 200 + i, SYN));
+  const det = detections(await h.finish());
+  assert.equal(det.length, 1, det.join('|'));
+  assert.match(det[0]!, /from 203\.0\.113\.9 \[port 41000\]$/);
+});
+
+test('bounded tables: 100,000 spoofed SYNs through small tables evict and count, and a real scanner among them is detected', async () => {
+  const h = modern({ stateMemory: 4 * 1024 * 1024 });
+  const m = h.engine.modern!;
+  let t = 1000;
+  for (let i = 0; i < 100_000; i++) {
+    if (i % 500 === 0) h.feed(t, seg(S, V, 40000, 3000 + i / 500, SYN));
+    h.feed((t += 0.0001), seg(`192.0.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN));
+  }
+  const lines = await h.finish();
+  const c = m.counters();
+  assert.ok(c.contactEvictions > 50_000, JSON.stringify(c));
+  assert.ok(c.sourceEvictions > 0, JSON.stringify(c));
+  assert.ok(m.contacts.size <= m.contacts.capacity && m.sources.size <= m.sources.capacity);
+  assert.ok(detections(lines).some((l) => l.startsWith(`TCP: SYN scan detected`) && l.includes(`from ${S} `)), detections(lines).join('\n'));
+});
