@@ -168,7 +168,7 @@ export class Engine {
     // the seed is fixed in a replay (--hash-seed, else 1) and random live; no line depends on it
     this.modern =
       settings.profile === 'modern'
-        ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomInt(0x7fffffff)))
+        ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
         : null;
   }
 
