@@ -403,6 +403,53 @@ export const ICMP_HYPHEN_NAMES: ReadonlyMap<string, number> = new Map([
   ['address-mask-reply', 18],
 ]);
 
+/**
+ * ICMPv6 type names (`icmp6` rules): the RFC 4443/4861/3810 names as nft spells them, and
+ * spelled out; exactly (case-insensitive), or a number 0-255.
+ */
+export const ICMP6_TYPE_NAMES: ReadonlyMap<string, number> = new Map([
+  ['destination-unreachable', 1],
+  ['packet-too-big', 2],
+  ['time-exceeded', 3],
+  ['parameter-problem', 4],
+  ['echo-request', 128],
+  ['echo-reply', 129],
+  ['mld-listener-query', 130],
+  ['mld-listener-report', 131],
+  ['mld-listener-done', 132],
+  ['mld-listener-reduction', 132],
+  ['nd-router-solicit', 133],
+  ['router-solicitation', 133],
+  ['nd-router-advert', 134],
+  ['router-advertisement', 134],
+  ['nd-neighbor-solicit', 135],
+  ['neighbor-solicitation', 135],
+  ['neighbour-solicitation', 135],
+  ['nd-neighbor-advert', 136],
+  ['neighbor-advertisement', 136],
+  ['neighbour-advertisement', 136],
+  ['nd-redirect', 137],
+  ['redirect', 137],
+  ['mld2-listener-report', 143],
+]);
+
+/** `[!]type` of an icmp6 rule → ICMPv6 type number and negation. */
+export function parseIcmp6Type(token: string): Parsed<{ type: number; negate: boolean }> {
+  let s = token;
+  let negate = false;
+  if (s[0] === '!') {
+    negate = true;
+    s = s.slice(1);
+  }
+  if (/^[0-9]+$/.test(s)) {
+    const n = Number(s);
+    if (n > 255) return { ok: false, error: `Invalid ICMPv6 type: ${s} (must be 0 - 255)` };
+    return { ok: true, value: { type: n, negate } };
+  }
+  const type = ICMP6_TYPE_NAMES.get(asciiLower(s));
+  return type === undefined ? { ok: false, error: `Unknown ICMPv6 type: ${s}` } : { ok: true, value: { type, negate } };
+}
+
 /** `[!]type` → type number and negation. */
 export function parseIcmpType(token: string): Parsed<{ type: number; negate: boolean }> {
   let s = token;
@@ -451,6 +498,8 @@ const MAX_LINE = 8191;
 interface Draft {
   action: 'log' | 'ignore';
   proto: 'tcp' | 'udp' | 'icmp';
+  /** written `icmp6` */
+  icmp6: boolean;
   from: AddrTest;
   to: AddrTest;
   sport: PortTest;
@@ -582,8 +631,9 @@ export function parseConfig(
   };
 
   const finishRule = (d: Draft): void => {
-    if (d.seen.size === 0) {
+    if (d.seen.size === 0 && !d.icmp6) {
       // No clause: not a filter, a protocol switch (`ignore udp` = `set udp false`).
+      // (`ignore icmp6` is a rule for every ICMPv6 message: iplog 2.2.3 had no such switch.)
       flags[d.proto] = d.action === 'log';
       return;
     }
@@ -596,6 +646,7 @@ export function parseConfig(
       dport: { ...d.dport },
       icmpType: d.icmpType,
       icmpNegate: d.icmpNegate,
+      ...(d.icmp6 ? { icmp6: true } : {}),
       line: lineNo,
     });
     const withAddr = (t: AddrTest, a: number): AddrTest => ({ ...t, addr: a, any: a === 0 || t.mask === 0 });
@@ -692,6 +743,7 @@ export function parseConfig(
               dport: anyPort(),
               icmpType: -1,
               icmpNegate: false,
+              icmp6: false,
               fromList: null,
               toList: null,
               seen: new Set(),
@@ -740,12 +792,14 @@ export function parseConfig(
         }
         case St.FilterProt: {
           const p = asciiLower(tok);
-          if (p !== 'tcp' && p !== 'udp' && p !== 'icmp') {
+          if (p !== 'tcp' && p !== 'udp' && p !== 'icmp' && p !== 'icmp6') {
             abandon(`Invalid protocol: ${tok}`);
             leave();
             return false;
           }
-          (draft as Draft).proto = p;
+          // icmp6 (ours): an ICMPv6 rule, kept in the ICMP list (evaluation order), IPv6 only
+          (draft as Draft).proto = p === 'icmp6' ? 'icmp' : p;
+          (draft as Draft).icmp6 = p === 'icmp6';
           leave();
           enter(St.Filter);
           return true;
@@ -806,7 +860,7 @@ export function parseConfig(
         }
         case St.NeedType: {
           const d = draft as Draft;
-          const r = parseIcmpType(tok);
+          const r = d.icmp6 ? parseIcmp6Type(tok) : parseIcmpType(tok);
           leave();
           if (!r.ok) {
             abandon(r.error);

@@ -114,6 +114,8 @@ export interface Rule {
   /** ICMP type, or -1 for any */
   icmpType: number;
   icmpNegate: boolean;
+  /** an `icmp6` rule (in the icmp list): IPv6 packets only, icmpType is an ICMPv6 type */
+  icmp6?: boolean;
   /** config line the rule came from (0 for generated rules such as -d) */
   line: number;
 }

@@ -5,7 +5,8 @@
  * 143) are the background of every IPv6 link: never counted by a detector, and their
  * lines are written only in verbose mode (-V). The wording is in output/lines.ts
  * (`ICMPv6: ...`); this handler reads the facts. Fields past the captured bytes read as
- * zero. Filter rules: IPv4 only for now.
+ * zero. Filter rules first, as for ICMP: `icmp6` rules (their type is an ICMPv6 type) and
+ * `icmp` rules without a type (docs/configuration.md).
  */
 import { A } from '../decode/anomalies';
 import { DecodedPacket, be16Or0, be32Or0, byteOr0 } from '../decode/packet';
@@ -56,6 +57,7 @@ export function handleIcmp6(e: DetectContext, p: DecodedPacket, now: number): vo
   const len = p.l4Len;
   const s6 = p.src6;
   const d6 = p.dst6;
+  if (e.rules !== null && e.rules.icmp6(s6, d6, type)) return;
   if (f.smurf && type === 129) {
     const st = e.scans6;
     if (st.count(st.slotFor(s6[0]!, s6[1]!, 0, 0, d6, now), Scan.SMURF, len, -1, -1, now)) return;

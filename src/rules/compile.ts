@@ -186,6 +186,7 @@ const ANY: AddrTest = Object.freeze({ any: true, negate: false, addr: 0, mask: 0
  * dropped (null), or, negated, the test is `*`.
  */
 function forIpv4(r: Rule): Rule | null {
+  if (r.icmp6 === true) return null;
   if (r.from.v6 === undefined && r.to.v6 === undefined) return r;
   if ((r.from.v6 !== undefined && !r.from.negate) || (r.to.v6 !== undefined && !r.to.negate)) return null;
   return { ...r, from: r.from.v6 !== undefined ? ANY : r.from, to: r.to.v6 !== undefined ? ANY : r.to };
@@ -223,7 +224,8 @@ function side6(t: AddrTest): { c: Cidr | null; negate: boolean } | undefined {
 function buildTable6(rules: readonly Rule[]): Table6 {
   const kept: { r: Rule; s: { c: Cidr | null; negate: boolean }; d: { c: Cidr | null; negate: boolean } }[] = [];
   for (const r of rules) {
-    if (r.proto === 'icmp' && r.icmpType !== -1) continue;
+    // an icmp rule's type is ICMP's: only icmp rules without one, and icmp6 rules, apply
+    if (r.proto === 'icmp' && r.icmpType !== -1 && r.icmp6 !== true) continue;
     const s = side6(r.from);
     const d = side6(r.to);
     if (s !== undefined && d !== undefined) kept.push({ r, s, d });

@@ -281,6 +281,57 @@ describe('IPv6 rule addresses', () => {
   }
 });
 
+describe('icmp6 rules (ICMPv6 types)', () => {
+  const conf = [
+    'ignore icmp6 type neighbor-solicitation',
+    'ignore icmp6 from 2001:db8:5::/48 type !echo-request',
+    'log icmp6 from 2001:db8:5::9 type 129',
+    'ignore icmp type echo-request',
+    'ignore icmp6 type 300',
+    'ignore icmp6 type echo',
+    'ignore icmp6 sport 1',
+  ].join('\n');
+
+  test('parsed with ICMPv6 type names and numbers; errors named; IPv4 ICMP untouched', () => {
+    const errors: string[] = [];
+    const st = defaultSettings();
+    parseConfig(conf, '/etc/iplog.conf', st, (m) => errors.push(m), oracleEnv());
+    assert.equal(errors.length, 3, errors.join(' | '));
+    assert.match(errors[0]!, /Invalid ICMPv6 type: 300 \(must be 0 - 255\)/);
+    assert.match(errors[1]!, /Unknown ICMPv6 type: echo/);
+    assert.match(errors[2]!, /Invalid filter keyword: sport/);
+    assert.deepEqual(st.rules.icmp.map((r) => [r.action, r.icmp6 === true, r.icmpType, r.icmpNegate]), [
+      ['log', true, 129, false],
+      ['ignore', true, 135, false],
+      ['ignore', true, 128, true],
+      ['ignore', false, 8, false],
+    ]);
+    // `ignore icmp6` without a clause is a rule for all ICMPv6, not `set icmp false`
+    const all = load('ignore icmp6\n');
+    assert.equal(all.flags.icmp, true);
+    assert.equal(all.rules.icmp.length, 1);
+  });
+
+  for (const profile of ['compat', 'modern'] as const) {
+    test(`${profile}: an icmp6 rule is about ICMPv6 only, its type an ICMPv6 type`, () => {
+      const m = compileRules(load(conf).rules, { profile });
+      const a = w6('2001:db8::1');
+      const d = w6('2001:db8::2');
+      assert.equal(m.icmp6(a, d, 135), true, 'neighbour solicitations ignored');
+      assert.equal(m.icmp6(a, d, 128), false);
+      assert.equal(m.icmp6(a, d, 8), false, 'the IPv4 echo-request rule is not about ICMPv6');
+      assert.equal(m.icmp6(w6('2001:db8:5::1'), d, 1), true, '!echo-request from 2001:db8:5::/48');
+      assert.equal(m.icmp6(w6('2001:db8:5::1'), d, 128), false);
+      assert.equal(m.icmp6(w6('2001:db8:5::9'), d, 129), false, 'the log rule comes first');
+      assert.equal(m.icmp6(w6('2001:db8:5::8'), d, 129), true);
+      // IPv4 ICMP: only the icmp rule
+      assert.equal(m.icmp(ip('198.51.100.9'), ip('198.51.100.1'), 8), true);
+      assert.equal(m.icmp(ip('198.51.100.9'), ip('198.51.100.1'), 135 & 0xff), false);
+      assert.equal(m.icmp(ip('198.51.100.9'), ip('198.51.100.1'), 0), false);
+    });
+  }
+});
+
 function w6(text: string): Uint32Array {
   const a = IpAddr.parse(text)!;
   return new Uint32Array([a.w0, a.w1, a.w2, a.w3]);

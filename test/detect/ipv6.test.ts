@@ -216,3 +216,18 @@ test('the IPv6 pair table: reports and evictions never depend on the seed', () =
   assert.ok(a.length > 10);
   for (const seed of [2, 0x7ffffffe, 123456]) assert.deepEqual(run(seed), a);
 });
+
+test('filter rules apply to ICMPv6: icmp6 rules by ICMPv6 type, icmp rules without a type; an icmp rule with a type does not', async () => {
+  const { parseConfig } = await import('../../src/config/conf-parser');
+  const { defaultSettings } = await import('../../src/config/options');
+  const st = defaultSettings();
+  const errors: string[] = [];
+  parseConfig('ignore icmp6 from 2001:db8::7 type echo-request\nignore icmp from 2001:db8::8\nignore icmp type 8\n', '/etc/iplog.conf', st, (m) => errors.push(m));
+  assert.deepEqual(errors, []);
+  const h = new Harness({ verbose: true }, { rules: st.rules });
+  feed6(h, 1, '2001:db8::7', V, 58, icmp(128, 0, 60)); // ignored (icmp6 rule)
+  feed6(h, 2, '2001:db8::7', V, 58, icmp(129, 0, 60)); // another type: logged
+  feed6(h, 3, '2001:db8::8', V, 58, icmp(128, 0, 60)); // ignored (icmp rule without a type)
+  feed6(h, 4, '2001:db8::9', V, 58, icmp(128, 0, 60)); // `ignore icmp type 8` is about ICMP: logged
+  assert.deepEqual(await h.finish(), ['ICMPv6: echo reply from 2001:db8::7 (64 bytes)', 'ICMPv6: echo request from 2001:db8::9 (64 bytes)']);
+});
