@@ -11,8 +11,11 @@
  *    `1.2.3.4-5`, `10.0.0.1.evil`, ...), in the default form (names only), with -w, -w -D,
  *    -N and -N -D. The truth is the JSON twin of each line: the event's source address, when
  *    the line shows it.
+ *    The IPv6 captures (pcaps/ipv6/, documentation addresses already) are replayed the
+ *    same way, the fake name server naming ip6.arpa queries too.
  * 3. BAN lines of the ban manager (`BAN: banned <addr> for <n> seconds (<reason>)`, ...),
- *    written here from its documented format.
+ *    written here from its documented format; likewise the IPv6 forms of the bogus-flags
+ *    line (no capture has one): `[addr]:port`, `name (addr):port` (docs/log-format.md).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,10 +93,16 @@ export function banEntries(): Entry[] {
     'BAN: not banning 203.0.113.99 (ban budget of 10 per minute exhausted)',
     'BAN: not banning ::1 (loopback)',
     'BAN: not banning 198.51.100.9 (ban table full: 1000 bans)',
+    // the IPv6 forms of a line that shows a host with its port (docs/log-format.md, RFC 5952 section 6)
+    'TCP: Bogus TCP flags set by [2001:db8::7]:1234 (dest port 80)',
+    'TCP: Bogus TCP flags set by [2001:db8:0:1::ffff:1]:1234 (dest [2001:db8::5]:80)',
+    'TCP: Bogus TCP flags set by evil1 (2001:db8::7):1234 (dest port 80)',
+    'TCP: Bogus TCP flags set by from (2001:db8:1:2:3:4:5:6):1234 (dest gw-7.example (2001:db8::5):80)',
+    'TCP: Bogus TCP flags set by 2001.example:1234 (dest port 80)',
   ];
   return texts.map((text) => {
     const parsed = parseLine(text);
-    return { text, parsed, addr: parsed?.src ?? null, origin: 'ban manager format' };
+    return { text, parsed, addr: parsed === null ? null : parsed.kind.startsWith('ban.') ? parsed.src : addressOf(parsed.src), origin: 'documented format' };
   });
 }
 
@@ -196,12 +205,22 @@ export function statedAddress(j: JsonEvent): string | null {
   return j.src_host === j.src || j.src_host.endsWith(` (${j.src})`) ? j.src : null;
 }
 
+/** The IPv6 captures replayed with hostile names: every detection kind IPv6 shows. */
+const IPV6_HOSTILE = ['nmap-sS.pcap', 'nmap-sT.pcap', 'nmap-sU.pcap', 'ping-flood.pcap', 'traceroute-udp.pcap', 'thc-smurf6.pcap', 'thc-fragmentation6.pcap'];
+
 /** The hostile replays (see the file comment). */
 export async function hostileTwins(): Promise<Twin[]> {
   const dir = mkdtempSync(join(tmpdir(), 'iplog-hostile-'));
   const pcapDir = join(ROOT, 'pcaps', 'conformance');
-  const dns = await startFakeDns((addr) => {
-    if (addr === undefined) return { kind: 'nxdomain' };
+  const dns = await startFakeDns((addr, qname) => {
+    if (addr === undefined) {
+      // an IPv6 address (ip6.arpa): a name from the same list, by the query and the run
+      if (!qname.toLowerCase().endsWith('.ip6.arpa')) return { kind: 'nxdomain' };
+      let h = shift;
+      for (let i = 0; i < qname.length; i++) h = (h * 31 + qname.charCodeAt(i)) >>> 0;
+      const name6 = HOSTILE_NAMES[h % HOSTILE_NAMES.length]!;
+      return name6 === '' ? { kind: 'nxdomain' } : { kind: 'answer', name: name6 };
+    }
     const name = nameFor(addr);
     return name === '' ? { kind: 'nxdomain' } : { kind: 'answer', name };
   });
@@ -217,6 +236,13 @@ export async function hostileTwins(): Promise<Twin[]> {
         shift++;
         const r = await replayWithJson(moved, [...args, ...extra], args.includes('-N') ? null : dns);
         for (const j of r.json) twins.push({ text: j.text, json: j, origin: `hostile ${f} ${variant}` });
+      }
+    }
+    for (const f of IPV6_HOSTILE) {
+      for (const [variant, args] of Object.entries(HOSTILE_VARIANTS)) {
+        shift++;
+        const r = await replayWithJson(join(ROOT, 'pcaps', 'ipv6', f), args, args.includes('-N') ? null : dns);
+        for (const j of r.json) twins.push({ text: j.text, json: j, origin: `hostile ipv6/${f} ${variant}` });
       }
     }
   } finally {
