@@ -512,6 +512,10 @@ class Sensor {
     }
     this.paused = false;
     this.capture?.resume?.();
+    // nothing reaches the old engine any more (frames, the idle clock and the live helpers
+    // go to this.engine; its queued lines were written above): its tables' arrays go to
+    // the next restart's engine
+    old.release();
     this.log.info({ settings: describeSettings(s), reopened: reopen }, 'iplog restarted');
   }
 
@@ -534,8 +538,16 @@ class Sensor {
       dns: this.renderer?.stats,
       ident: this.ident?.stats,
       fool_nmap: this.fool?.stats,
+      // bytes: resident set, V8 heap, memory outside it (Buffers: capture slots)
+      memory: memory(),
     };
   }
+}
+
+/** process.memoryUsage() as the statistics record carries it. */
+function memory(): Record<string, number> {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
 /** Make the file settings absolute (against the current directory). */

@@ -24,6 +24,7 @@ import { handleIcmp } from './detect/icmp';
 import { handleIcmp6 } from './detect/icmp6';
 import { ScanTable6 } from './detect/scan-table6';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { release as releaseArrays } from './detect/arrays';
 import { scanReporter, scanReporter6 } from './detect/report';
 import { SPOOFABLE_DETAIL } from './evidence/grade';
 import { HandshakeTracker } from './evidence/handshake';
@@ -170,6 +171,16 @@ export class Engine {
       settings.profile === 'modern'
         ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
         : null;
+  }
+
+  /**
+   * A restart replaced this engine (src/daemon.ts): its pair tables' typed arrays go to the
+   * next engine's tables (detect/arrays.ts) instead of waiting for the garbage collector.
+   * The engine must not be used afterwards.
+   */
+  release(): void {
+    releaseArrays(this.scans);
+    releaseArrays(this.scans6);
   }
 
   get foolNmap(): FoolNmapHook | null {

@@ -24,6 +24,7 @@
  * B = 256: about 1024 pairs x 8 sub-records x ~70 bytes.
  */
 import { A, Anomalies } from '../decode/anomalies';
+import { zeroed } from './arrays';
 import { DETECTORS } from './index';
 import { MAX_DETECTORS, type DetectorDef } from './define';
 
@@ -96,15 +97,15 @@ export abstract class EpisodeTable {
     const total = detectors.length;
     this.total = total;
     const subs = slots * total;
-    this.last = new Float64Array(slots);
-    this.live = new Int32Array(slots);
-    this.inMode = new Int32Array(slots);
-    this.num = new Float64Array(subs * N_STRIDE);
-    this.logged = new Uint8Array(subs);
-    this.nSports = new Uint8Array(subs);
-    this.nDports = new Uint8Array(subs);
-    this.sports = new Uint16Array(subs * SCAN_SRC_PORTS);
-    this.dports = new Uint16Array(subs * SCAN_DST_PORTS);
+    this.last = zeroed(Float64Array, slots);
+    this.live = zeroed(Int32Array, slots);
+    this.inMode = zeroed(Int32Array, slots);
+    this.num = zeroed(Float64Array, subs * N_STRIDE);
+    this.logged = zeroed(Uint8Array, subs);
+    this.nSports = zeroed(Uint8Array, subs);
+    this.nDports = zeroed(Uint8Array, subs);
+    this.sports = zeroed(Uint16Array, subs * SCAN_SRC_PORTS);
+    this.dports = zeroed(Uint16Array, subs * SCAN_DST_PORTS);
     this.thresholds = Float64Array.from(detectors, (d) => d.threshold);
     this.timeouts = Float64Array.from(detectors, (d) => d.timeoutSec);
   }
@@ -240,11 +241,11 @@ export class ScanTable extends EpisodeTable {
     this.buckets = buckets;
     this.mask = buckets - 1;
     const slots = buckets * PER_BUCKET;
-    this.order = new Int16Array(slots);
-    this.cnt = new Uint8Array(buckets);
-    this.used = new Uint8Array(slots);
-    this.src = new Int32Array(slots);
-    this.dst = new Int32Array(slots);
+    this.order = zeroed(Int16Array, slots);
+    this.cnt = zeroed(Uint8Array, buckets);
+    this.used = zeroed(Uint8Array, slots);
+    this.src = zeroed(Int32Array, slots);
+    this.dst = zeroed(Int32Array, slots);
   }
 
   protected detectedAt(slot: number, type: number, dports: number[], sports: number[], count: number, bytes: number, now: number): void {

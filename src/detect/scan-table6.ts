@@ -16,6 +16,7 @@
  * keys the source /64 (the caller clears the low 64 bits). No allocation per packet.
  */
 import { A, Anomalies } from '../decode/anomalies';
+import { zeroed } from './arrays';
 import { DETECTORS } from './index';
 import type { DetectorDef } from './define';
 import { EpisodeTable } from './scan-table';
@@ -57,13 +58,13 @@ export class ScanTable6 extends EpisodeTable {
     let nb = 1;
     while (nb < capacity * 2) nb *= 2;
     this.hashMask = nb - 1;
-    this.keys = new Uint32Array(capacity * 8);
-    this.chainHead = new Int32Array(nb).fill(NONE);
-    this.chainNext = new Int32Array(capacity).fill(NONE);
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
-    this.bucketOf = new Int32Array(capacity);
-    this.free = new Int32Array(capacity);
+    this.keys = zeroed(Uint32Array, capacity * 8);
+    this.chainHead = zeroed(Int32Array, nb).fill(NONE);
+    this.chainNext = zeroed(Int32Array, capacity).fill(NONE);
+    this.prev = zeroed(Int32Array, capacity).fill(NONE);
+    this.next = zeroed(Int32Array, capacity).fill(NONE);
+    this.bucketOf = zeroed(Int32Array, capacity);
+    this.free = zeroed(Int32Array, capacity);
     for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
     this.nFree = capacity;
   }
