@@ -181,6 +181,7 @@ export class Engine {
   release(): void {
     releaseArrays(this.scans);
     releaseArrays(this.scans6);
+    this.trust.release();
   }
 
   get foolNmap(): FoolNmapHook | null {

@@ -83,6 +83,11 @@ export class Lru<V> {
     return evicted;
   }
 
+  /** The value the next set() of a new key will evict (the least recent, when full), else undefined. */
+  nextEvicted(): V | undefined {
+    return this.slot.size >= this.capacity ? this.vals[this.tail] : undefined;
+  }
+
   delete(k: string): V | undefined {
     const i = this.slot.get(k);
     if (i === undefined) return undefined;

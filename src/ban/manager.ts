@@ -346,7 +346,14 @@ export class BanManager {
     // the least recently scored source goes when the table is full (O(1), lru.ts)
     let s = this.scores.get(a.text);
     if (s === undefined) {
-      s = { addr: a, hits: [] };
+      // under churn (a spoofed flood: every source new, none crossing) the evicted record
+      // and its array take the new source: nothing else holds them, and fewer objects
+      // promoted and dropped keep the old generation (RSS) smaller
+      s = this.scores.nextEvicted();
+      if (s !== undefined) {
+        s.addr = a;
+        s.hits.length = 0;
+      } else s = { addr: a, hits: [] };
       if (this.scores.set(a.text, s) !== undefined) this.stats.scoreEvictions++;
     }
     const hits = s.hits;

@@ -4,18 +4,22 @@
  * hold ~0.5 MiB of typed arrays; those of the old engine were freed only when the garbage
  * collector got to them, which on a heap this small it seldom does: tens of MiB piled up
  * outside the V8 heap and the C heap grew with them (docs/operations.md, "SIGHUP").
- * Bounded: at most SPARE_PER_SHAPE arrays of each type and length are kept.
+ * Bounded: at most SPARE_BYTES are kept (one engine's tables take ~2.7 MiB).
  */
 type Typed = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Uint8Array;
 type Ctor<T extends Typed> = { new (n: number): T; readonly name: string };
 
-const SPARE_PER_SHAPE = 2;
+const SPARE_BYTES = 16 * 1024 * 1024;
 const spare = new Map<string, Typed[]>();
+let spareBytes = 0;
 
 /** A zero-filled array of `n` elements: a kept one when there is one, else a new one. */
 export function zeroed<T extends Typed>(C: Ctor<T>, n: number): T {
   const kept = spare.get(`${C.name}:${n}`)?.pop();
-  if (kept !== undefined) return kept.fill(0) as T;
+  if (kept !== undefined) {
+    spareBytes -= kept.byteLength;
+    return kept.fill(0) as T;
+  }
   return new C(n);
 }
 
@@ -32,7 +36,10 @@ export function release(table: object): void {
     const key = `${v.constructor.name}:${v.length}`;
     let list = spare.get(key);
     if (list === undefined) spare.set(key, (list = []));
-    if (list.length < SPARE_PER_SHAPE && !list.includes(v)) list.push(v);
+    if (spareBytes + v.byteLength <= SPARE_BYTES && !list.includes(v)) {
+      list.push(v);
+      spareBytes += v.byteLength;
+    }
     t[k] = new (v.constructor as Ctor<Typed>)(0);
   }
 }

@@ -30,6 +30,7 @@ import type { Clientele } from './clientele';
 import { be32, Th, type DecodedPacket } from '../decode/packet';
 import type { IpAddr } from '../net/addr';
 import type { TrustView } from '../detect/context';
+import { zeroed, release } from '../detect/arrays';
 
 /** seconds between a SYN-ACK and the ACK that completes it */
 export const HANDSHAKE_SEC = 30;
@@ -63,13 +64,20 @@ export class HandshakeTracker implements TrustView {
 
   constructor(seed: number, clientele: Clientele | null = null, flows = 16384, sources = 16384) {
     this.flows = new KeyTable(flows, 9, seed);
-    this.expect = new Uint32Array(flows);
-    this.since = new Float64Array(flows);
-    this.state = new Uint8Array(flows);
+    this.expect = zeroed(Uint32Array, flows);
+    this.since = zeroed(Float64Array, flows);
+    this.state = zeroed(Uint8Array, flows);
     this.sources = new KeyTable(sources, 4, seed ^ 0x5bd1e995);
-    this.sessionAt = new Float64Array(sources);
-    this.probeAt = new Float64Array(sources);
+    this.sessionAt = zeroed(Float64Array, sources);
+    this.probeAt = zeroed(Float64Array, sources);
     this.clientele = clientele;
+  }
+
+  /** The engine that owned this tracker was replaced (a SIGHUP): its arrays go to the next one (detect/arrays.ts). */
+  release(): void {
+    release(this.flows);
+    release(this.sources);
+    release(this);
   }
 
   get stats(): HandshakeStats {

@@ -9,6 +9,7 @@
  * Use: fill `key` (the scratch key, `width` words), then find() / insert().
  */
 import { hashIpv6 } from '../net/addr';
+import { zeroed } from '../detect/arrays';
 
 const NONE = -1;
 
@@ -38,14 +39,14 @@ export class KeyTable {
     let nb = 1;
     while (nb < capacity * 2) nb *= 2;
     this.mask = nb - 1;
-    this.key = new Uint32Array(width);
-    this.keys = new Uint32Array(capacity * width);
-    this.chainHead = new Int32Array(nb).fill(NONE);
-    this.chainNext = new Int32Array(capacity).fill(NONE);
-    this.bucketOf = new Int32Array(capacity);
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
-    this.free = new Int32Array(capacity);
+    this.key = zeroed(Uint32Array, width);
+    this.keys = zeroed(Uint32Array, capacity * width);
+    this.chainHead = zeroed(Int32Array, nb).fill(NONE);
+    this.chainNext = zeroed(Int32Array, capacity).fill(NONE);
+    this.bucketOf = zeroed(Int32Array, capacity);
+    this.prev = zeroed(Int32Array, capacity).fill(NONE);
+    this.next = zeroed(Int32Array, capacity).fill(NONE);
+    this.free = zeroed(Int32Array, capacity);
     for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
     this.nFree = capacity;
   }

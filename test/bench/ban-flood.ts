@@ -4,7 +4,7 @@
  * dry-run backend and the real host facts (os.networkInterfaces(), /proc/net/route,
  * ipv6_route, resolv.conf). Reports CPU per detection, bans, refusals and memory.
  *
- *   node dist/test/bench/ban-flood.js [N=1000000] [--churn]
+ *   node [--expose-gc] dist/test/bench/ban-flood.js [N=1000000] [--churn]
  *
  * `--churn`: each detection weighs half the threshold, so no source crosses it and every
  * new source past the score table's bound evicts one (the score-table churn figure).
@@ -62,8 +62,18 @@ async function main(): Promise<void> {
       scoreEvictions: st.scoreEvictions,
       factsReads: st.factsReads,
       rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+      heapUsedMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      // with node --expose-gc: what the tables really hold (the rest is garbage V8 has not collected yet)
+      liveHeapMB: liveHeapMB(),
     }),
   );
+}
+
+function liveHeapMB(): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return null;
+  gc();
+  return Math.round(process.memoryUsage().heapUsed / 2 ** 20);
 }
 
 void main();
