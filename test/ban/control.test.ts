@@ -66,7 +66,7 @@ describe('bans by hand (control requests)', () => {
       assert.equal(r.ok, true);
       assert.deepEqual(a.lines(), ['BAN: banned 203.0.113.7 for 120 seconds (by hand; offence 1)']);
       // own address, gateway, loopback: refused, nothing banned
-      for (const bad of ['10.9.0.2', '10.9.0.1', '127.0.0.1']) {
+      for (const bad of ['203.0.113.242', '203.0.113.241', '127.0.0.1']) {
         r = handleRequest(a.m, { cmd: 'add', addr: bad }, T0);
         assert.equal(r.ok, false, bad);
         assert.match((r as { error: string }).error, /^not banning /);

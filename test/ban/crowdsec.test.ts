@@ -290,7 +290,7 @@ describe('fleet decisions in the ban manager', () => {
     const m = await attachBans(h.engine, h.engine.settings, { mode: 'live', log, probe: () => facts(), wallNow: () => T0 });
     assert.ok(m);
     h.engine.advance(T0);
-    assert.equal(m.fleetBan(parseAddr('10.9.0.2')!, 600, 'x from cscli, decision 1'), false);
+    assert.equal(m.fleetBan(parseAddr('203.0.113.242')!, 600, 'x from cscli, decision 1'), false);
     assert.equal(m.fleetBan(parseAddr('192.0.2.9')!, 600, 'x from cscli, decision 2'), false);
     assert.equal(m.fleetBan(parseAddr('203.0.113.5')!, 600, 'iplog/syn-scan from iplog, decision 3'), true);
     // a local ban is not lifted by the fleet
@@ -298,7 +298,7 @@ describe('fleet decisions in the ban manager', () => {
     assert.equal(m.fleetLift(parseAddr('203.0.113.6')!, 'decision 4 deleted or expired'), false);
     assert.equal(m.fleetLift(parseAddr('203.0.113.5')!, 'decision 3 deleted or expired'), true);
     assert.deepEqual(h.lines().filter((l) => l.startsWith('BAN:')), [
-      'BAN: not banning 10.9.0.2 (own address)',
+      'BAN: not banning 203.0.113.242 (own address)',
       'BAN: not banning 192.0.2.9 (allowlisted by 192.0.2.0/24)',
       'BAN: banned 203.0.113.5 for 600 seconds (fleet: iplog/syn-scan from iplog, decision 3)',
       'BAN: banned 203.0.113.6 for 3600 seconds (TCP: SYN scan; score 10; offence 1)',

@@ -18,10 +18,10 @@ export function memLogger(level = 'debug'): { log: Logger; records: () => Record
 
 export function facts(over: Partial<SystemFacts> = {}): SystemFacts {
   return {
-    own: ['127.0.0.1', '::1', '10.9.0.2', 'fd00::2'],
-    broadcasts: ['10.9.0.255'],
-    gateways: ['10.9.0.1', 'fd00::1'],
-    nameservers: ['10.9.0.53'],
+    own: ['127.0.0.1', '::1', '203.0.113.242', '2001:db8:ffff::2'],
+    broadcasts: ['203.0.113.255'],
+    gateways: ['203.0.113.241', '2001:db8:ffff::1'],
+    nameservers: ['203.0.113.253'],
     problems: [],
     ...over,
   };

@@ -155,10 +155,10 @@ describe('never the wrong address', () => {
   test('own addresses, gateways, resolvers, broadcasts, fixed ranges and configured networks', async () => {
     const s = await setup({ allow: ['198.51.100.0/24', '2001:db8:1::/48'] });
     const cases: [string, string][] = [
-      ['10.9.0.2', 'own address'],
-      ['10.9.0.1', 'gateway'],
-      ['10.9.0.53', 'nameserver'],
-      ['10.9.0.255', 'broadcast'],
+      ['203.0.113.242', 'own address'],
+      ['203.0.113.241', 'gateway'],
+      ['203.0.113.253', 'nameserver'],
+      ['203.0.113.255', 'broadcast'],
       ['127.0.0.5', 'loopback'],
       ['0.0.0.0', 'unspecified address'],
       ['224.0.0.1', 'multicast'],
@@ -167,7 +167,7 @@ describe('never the wrong address', () => {
       ['198.51.100.77', 'allowlisted by 198.51.100.0/24'],
     ];
     for (const [a] of cases) s.m.onEvent(scan(T0, a));
-    for (const [a, why] of [['fd00::2', 'own address'], ['fd00::1', 'gateway'], ['::1', 'loopback'], ['ff02::1', 'multicast'], ['::', 'unspecified address'], ['2001:db8:1::9', 'allowlisted by 2001:db8:1::/48']]) {
+    for (const [a, why] of [['2001:db8:ffff::2', 'own address'], ['2001:db8:ffff::1', 'gateway'], ['::1', 'loopback'], ['ff02::1', 'multicast'], ['::', 'unspecified address'], ['2001:db8:1::9', 'allowlisted by 2001:db8:1::/48']]) {
       s.m.observe(parseAddr(a!)!, T0, 10, 'TCP: SYN scan', 'scan.detected', 'syn-scan');
       cases.push([a!, why!]);
     }
@@ -206,7 +206,7 @@ describe('never the wrong address', () => {
     // every look at the clock is 10 s later: the facts are always too old to be trusted
     const s = await setup({ budget: 5 }, { clockMs: () => (c += 10_000) });
     const before = s.m.stats.factsReads;
-    for (let i = 0; i < 5000; i++) s.m.onEvent(scan(T0 + Math.floor(i / 100), `198.18.${i >> 8}.${i & 255}`));
+    for (let i = 0; i < 5000; i++) s.m.onEvent(scan(T0 + Math.floor(i / 100), `2001:db8:${i.toString(16)}::1`));
     assert.equal(s.m.list().length, 5);
     assert.equal(s.m.stats.refusedBudget, 4995);
     // one read per ban at most: never one per event
@@ -215,10 +215,10 @@ describe('never the wrong address', () => {
 
   test('one refusal line per address per window, however often it crosses', async () => {
     const s = await setup({ weights: { 'tcp.bogus_flags': 10 }, windowSec: 100 });
-    for (let i = 0; i < 20; i++) s.m.onEvent(event('tcp.bogus_flags', T0 + i, ip('10.9.0.1'), { dst: ip(VICTIM) }));
-    s.m.onEvent(event('tcp.bogus_flags', T0 + 100, ip('10.9.0.1'), { dst: ip(VICTIM) }));
+    for (let i = 0; i < 20; i++) s.m.onEvent(event('tcp.bogus_flags', T0 + i, ip('203.0.113.241'), { dst: ip(VICTIM) }));
+    s.m.onEvent(event('tcp.bogus_flags', T0 + 100, ip('203.0.113.241'), { dst: ip(VICTIM) }));
     // the second line is the same text: the text sink folds it into iplog's repeat line
-    assert.deepEqual(await s.h.finish(), ['BAN: not banning 10.9.0.1 (gateway)', 'last message repeated 1 times']);
+    assert.deepEqual(await s.h.finish(), ['BAN: not banning 203.0.113.241 (gateway)', 'last message repeated 1 times']);
     assert.equal(s.records().filter((r) => (r.explain as { decision?: string } | undefined)?.decision === 'allowlisted').length, 2);
     assert.equal(s.m.stats.refusedAllow, 21);
   });
@@ -259,19 +259,19 @@ describe('never the wrong address', () => {
 
   test('the budget: at most N new bans per minute, then one line, then bans again when it recovers', async () => {
     const s = await setup({ budget: 10 });
-    for (let i = 0; i < 200; i++) s.m.onEvent(scan(T0 + (i % 30), `198.18.${i >> 8}.${i & 255}`));
+    for (let i = 0; i < 200; i++) s.m.onEvent(scan(T0 + (i % 30), `203.0.113.${i}`));
     assert.equal(s.m.list().length, 10);
     const refusals = s.lines().filter((l) => l.includes('not banning'));
-    assert.deepEqual(refusals, ['BAN: not banning 198.18.0.10 (ban budget of 10 per minute exhausted)']);
+    assert.deepEqual(refusals, ['BAN: not banning 203.0.113.10 (ban budget of 10 per minute exhausted)']);
     assert.equal(s.m.stats.refusedBudget, 190);
     // when the budget is back, the refused are decided again, oldest first, while their
     // evidence is in the window: the budget goes to them
     s.h.engine.advance(T0 + 100);
     assert.equal(s.m.list().length, 20);
-    assert.deepEqual(s.m.list().slice(10).map((b) => b.addr.text), Array.from({ length: 10 }, (_, i) => `198.18.0.${10 + i}`));
+    assert.deepEqual(s.m.list().slice(10).map((b) => b.addr.text), Array.from({ length: 10 }, (_, i) => `203.0.113.${10 + i}`));
     assert.equal(s.m.stats.reconsidered, 10);
     // a new exhausted period says so once more
-    s.m.onEvent(scan(T0 + 100, '198.18.5.1'));
+    s.m.onEvent(scan(T0 + 100, '203.0.113.230'));
     assert.equal(s.lines().filter((l) => l.includes('not banning')).length, 2);
     // once the window has passed, what is still pending is dropped, not banned late
     s.h.engine.advance(T0 + 700);
@@ -312,7 +312,7 @@ describe('IPv6', () => {
     assert.deepEqual(s.lines(), ['BAN: banned 2001:db8::7 for 3600 seconds (TCP: SYN scan; score 10; offence 1)']);
     const fw = (s.m as unknown as { d: { firewall: { actions: { cmd: { argv: string[] } }[] } } }).d.firewall;
     assert.deepEqual(fw.actions.at(-1)!.cmd.argv, ['nft', 'add', 'element', 'inet', 'iplog', 'ban6', '{ 2001:db8::7 timeout 3600s }']);
-    assert.equal(fromV6(0xffff_0a09_0002n).text, '10.9.0.2', 'IPv4-mapped is IPv4');
+    assert.equal(fromV6(0xffff_cb00_71f2n).text, '203.0.113.242', 'IPv4-mapped is IPv4');
   });
 });
 

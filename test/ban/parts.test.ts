@@ -59,11 +59,11 @@ test('host facts: gateways from /proc/net/route and ipv6_route, resolvers from r
   assert.deepEqual(parseRoute(route, true), ['192.0.2.1']);
   assert.deepEqual(parseRoute(route.replace('010200C0', 'C0000201'), false), ['192.0.2.1']);
   const v6 = [
-    '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000002 00000000 00000003     eth0',
-    'fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0',
+    '00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010db8000000000000000000000001 00000400 00000002 00000000 00000003     eth0',
+    '20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0',
   ].join('\n');
-  assert.deepEqual(parseIpv6Route(v6), ['fd00::1']);
-  assert.deepEqual(parseResolvConf('# c\nnameserver 10.255.255.53\nnameserver fe80::1%eth0\nsearch x\n nameserver   2001:DB8::53\nnameserver bogus\n'), ['10.255.255.53', 'fe80::1', '2001:db8::53']);
+  assert.deepEqual(parseIpv6Route(v6), ['2001:db8::1']);
+  assert.deepEqual(parseResolvConf('# c\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nsearch x\n nameserver   2001:DB8::53\nnameserver bogus\n'), ['192.0.2.53', 'fe80::1', '2001:db8::53']);
   const f = readSystemFacts();
   assert.ok(f.own.includes('127.0.0.1'), 'this host: loopback is among its addresses');
 });
