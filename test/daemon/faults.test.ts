@@ -184,10 +184,10 @@ describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
     // to 65 MiB and RSS grew by 27 MiB over 200 restarts (now: under 1 MiB, ~2 MiB of
     // ArrayBuffers; docs/operations.md "SIGHUP").
     const ab = Math.max(...samples.map((m) => m.arrayBuffers));
-    assert.ok(ab < 12 * MiB, `ArrayBuffers outside the heap up to ${(ab / MiB).toFixed(1)} MiB`);
+    assert.ok(ab < 16 * MiB, `ArrayBuffers outside the heap up to ${(ab / MiB).toFixed(1)} MiB`);
     const heap = samples.map((m) => m.heapUsed);
     assert.ok(Math.max(...heap) < 2 * Math.min(...heap) + 8 * MiB, `V8 heap used ${heap.map((h) => (h / MiB).toFixed(1)).join(', ')} MiB`);
-    assert.ok(rss200 - rss1 < 8 * MiB, `RSS ${(rss1 / MiB).toFixed(1)} MiB after 1 restart, ${(rss200 / MiB).toFixed(1)} MiB after 200`);
+    assert.ok(rss200 - rss1 < 12 * MiB, `RSS ${(rss1 / MiB).toFixed(1)} MiB after 1 restart, ${(rss200 / MiB).toFixed(1)} MiB after 200`);
     connectIn(ns, [22]);
     assert.ok(await waitFor(() => unstamp(readOr(join(dir, 'out.log'))).some((l) => l.startsWith('TCP: ssh connection attempt'))), 'still capturing');
     s.child.kill('SIGTERM');
