@@ -8,7 +8,8 @@
  *    failed`, and once there is room again the file gets the new lines and the op log
  *    `output recovered`; SIGUSR1 statistics count the lost lines;
  *  - standard output closed (`-L` into a pipe whose reader goes away): reported as
- *    `output closed` and counted; the JSON file and capture go on (it used to exit 0);
+ *    `output closed` and counted; the JSON file and capture go on (it used to exit 0), in
+ *    the foreground (-o) and in a detached daemon that kept standard output;
  *  - 200 SIGHUPs leave no eventfd or other descriptor behind, and memory stays bounded
  *    (RSS from restart 1 to 200, ArrayBuffers outside the heap, V8 heap used).
  */
@@ -217,5 +218,40 @@ describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
     assert.ok(st.outputs[0]!.linesLost >= 2);
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
+  });
+  test('detached daemon (no -o) with -L into a pipe whose reader goes away: reported, the JSON file goes on, still running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iplog-dpipe-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ns = namespace('dpipe');
+    const events = join(dir, 'events.json');
+    const op = join(dir, 'op.log');
+    const pidFile = join(dir, 'p.pid');
+    // (-l would override -L, as in 2.2.3.) The parent hands over to a detached child that keeps standard output (-L): our pipe
+    const parent = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, '-N', '--config', '/dev/null', '-L', '-i', 'lo', '--json', events, '--op-log', op, '--pid-file', pidFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' },
+    });
+    const parentExit = await new Promise<number | null>((r) => parent.once('exit', (c) => r(c)));
+    assert.equal(parentExit, 0, 'the parent exits 0 once the daemon runs');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog started' && r.mode === 'daemon')), 'daemon running');
+    const pid = Number(readOr(pidFile).trim());
+    cleanup.push(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    });
+    parent.stdout!.destroy();
+    connectIn(ns, [22]);
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg.startsWith('output closed'))), 'the closed output is in the op log');
+    const closed = records(op).find((r) => r.msg.startsWith('output closed'))!;
+    assert.deepEqual([closed.code, closed.output], ['IPLOG_ERR_OUTPUT_CLOSED', 'stdout']);
+    connectIn(ns, [23]);
+    assert.ok(await waitFor(() => jsonKinds(events).some((e) => e.dport === 23)), 'JSON events after stdout closed');
+    process.kill(pid, 0); // still running (throws if not)
+    process.kill(pid, 'SIGTERM');
+    assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog exiting')), 'exits on SIGTERM');
+    assert.equal(records(op).find((r) => r.msg === 'iplog exiting')!.status, 0);
   });
 });
