@@ -33,6 +33,9 @@ import { BanManager, type BanPolicy, type ManagerLimits } from './manager';
 import { StateWriter } from './state';
 import { CROWDSEC_DEFAULTS, CrowdsecPusher, readSecret, type PushStats } from './crowdsec';
 import { DecisionStream } from './decision-stream';
+import { randomInt } from 'node:crypto';
+import { Clientele, CLIENTELE_CAPACITY } from '../evidence/clientele';
+import { clienteleFile } from '../evidence/persist';
 
 export interface AttachOptions {
   mode: 'replay' | 'live';
@@ -95,6 +98,8 @@ export class BanSession {
     }
     if (this.manager === null) return;
     engine.out.subscribe(this.manager.onEvent);
+    // the engine's handshakes feed the session's clientele (it outlives a SIGHUP's new engine)
+    engine.trust.clientele = this.manager.clientele;
     engine.addClockListener(this.manager);
   }
 
@@ -206,6 +211,8 @@ export function policyOf(b: BanSettings): BanPolicy {
     budget: b.budget,
     prefixBudget: b.prefixBudget,
     resyncSec: b.resyncSec,
+    evidence: b.evidence,
+    protectedSec: b.protectedSec,
   };
 }
 
@@ -268,9 +275,13 @@ async function build(
   firewall.conntrack = b.conntrack && conntrackApplies(def);
   onFirewall?.(firewall);
   let manager: BanManager | null = null;
+  // who completed a handshake with this host: never banned on spoofable evidence (kept beside the state)
+  const clientele = new Clientele(CLIENTELE_CAPACITY, randomInt(0x7fffffff));
   const state = dryRun ? null : { path: b.stateFile, writer: new StateWriter(b.stateFile, () => manager!.snapshot(), log) };
   manager = new BanManager({
     policy: policyOf(b),
+    clientele,
+    clienteleFile: dryRun ? undefined : clienteleFile(b.stateFile),
     firewall,
     allow,
     probe,
@@ -294,6 +305,8 @@ async function build(
       factor: b.factor,
       budget: b.budget,
       prefixBudget: b.prefixBudget,
+      evidence: b.evidence,
+      protectedSec: Math.min(b.protectedSec, b.timeSec),
       stateFile: state?.path,
     },
     'banning on',

@@ -22,6 +22,8 @@ export const BAN_DEFAULTS = Object.freeze({
   stateFile: '/var/lib/iplog/bans.json',
   resyncSec: 300,
   conntrack: true,
+  evidence: 'protected' as const,
+  protectedSec: 600,
 });
 
 /**
@@ -64,6 +66,8 @@ export function defaultBanSettings(): BanSettings {
     params: {},
     resyncSec: BAN_DEFAULTS.resyncSec,
     conntrack: BAN_DEFAULTS.conntrack,
+    evidence: BAN_DEFAULTS.evidence,
+    protectedSec: BAN_DEFAULTS.protectedSec,
   };
 }
 
@@ -96,7 +100,9 @@ export type BanSettingKey =
   | 'banState'
   | 'banParam'
   | 'banResync'
-  | 'banConntrack';
+  | 'banConntrack'
+  | 'banEvidence'
+  | 'banProtectedTime';
 
 function pairs(value: string): [string, string][] | undefined {
   const out: [string, string][] = [];
@@ -135,6 +141,17 @@ export function applyBanValue(settings: Settings, key: BanSettingKey, value: str
       if (key === 'banTime') b.timeSec = n;
       else if (key === 'banMaxTime') b.maxTimeSec = n;
       else b.windowSec = n;
+      return undefined;
+    }
+    case 'banEvidence': {
+      if (value !== 'proven' && value !== 'protected' && value !== 'any') return `Invalid ban evidence: "${value}" (proven, protected or any)`;
+      b.evidence = value;
+      return undefined;
+    }
+    case 'banProtectedTime': {
+      const n = dur('ban protected time');
+      if (typeof n === 'string') return n;
+      b.protectedSec = n;
       return undefined;
     }
     case 'banResync': {

@@ -49,6 +49,9 @@ import type { Firewall } from './firewall';
 import { loadState, STATE_VERSION, type BanState, type StateLifted, type StateWriter } from './state';
 import { FACTS_MAX_AGE_MS, POLL_SEC, type SystemProbe } from './system';
 import { ERR } from '../errors';
+import type { Clientele } from '../evidence/clientele';
+import { ClienteleWriter, CLIENTELE_SAVE_SEC, loadClientele } from '../evidence/persist';
+import { crossingGrade, DecoyGroups, DECOY_HOLD_SEC, hitGrade, MAX_HELD, PROTECTED_SEC, type EvidenceMode, type HitGrade } from './evidence';
 
 export interface BanPolicy {
   readonly weights: ReadonlyMap<string, number>;
@@ -63,6 +66,14 @@ export interface BanPolicy {
   readonly prefixBudget: number;
   /** seconds between firewall resyncs (0 = never; only with persistence) */
   readonly resyncSec: number;
+  /**
+   * what spoofable evidence may do (src/ban/evidence.ts): `protected` (the command
+   * line's default), `proven` (only proof bans) or `any` (the default of this API when
+   * unset: every crossing bans, as before evidence grades)
+   */
+  readonly evidence?: EvidenceMode;
+  /** duration of a protected ban (spoofable evidence), capped at timeSec (default 600) */
+  readonly protectedSec?: number;
 }
 
 export interface ManagerLimits {
@@ -99,6 +110,10 @@ export interface ManagerDeps {
   /** monotonic milliseconds, for the age of the host facts (default performance.now) */
   clockMs?: () => number;
   limits?: Partial<ManagerLimits>;
+  /** addresses that completed a handshake with the host (src/evidence/clientele.ts): never banned on spoofable evidence */
+  clientele?: Clientele | null;
+  /** where the clientele is kept across restarts (with persistence: the state file + `.clientele`) */
+  clienteleFile?: string;
 }
 
 interface Hit {
@@ -111,6 +126,17 @@ interface Hit {
   grade?: Record<string, string | number | boolean>;
   /** a log rule's own first-ban duration (`log.match` detail.ban_time), else 0 */
   banSec?: number;
+  /** the evidence grade the policy uses (the event's own, or by kind: evidence.ts hitGrade) */
+  g: HitGrade;
+}
+
+/** A protected crossing held for the decoy check (evidence.ts). */
+interface Held {
+  addr: BanAddr;
+  hits: readonly Hit[];
+  score: number;
+  t: number;
+  due: number;
 }
 
 interface Score {
@@ -140,6 +166,8 @@ export interface Ban {
   readonly until: number;
   readonly offence: number;
   readonly reason: string;
+  /** a protected ban (spoofable evidence): short, and not an offence that escalates */
+  readonly protected?: boolean;
   /** the explain record of the decision (events, weights, rule, duration...), for `iplog bans show` */
   trail?: Readonly<Record<string, unknown>>;
 }
@@ -198,6 +226,18 @@ export interface ManagerStats {
   liftedIgnored: number;
   /** lifted marks forgotten because the table was full */
   liftedEvictions: number;
+  /** bans on proven evidence, and protected bans on spoofable evidence */
+  provenBans: number;
+  protectedBans: number;
+  /** crossings refused by the evidence policy: spoofable under --ban-evidence proven, a clientele member, a decoy group member */
+  refusedSpoofable: number;
+  refusedClientele: number;
+  refusedDecoy: number;
+  /** weighted events of reflector or aggregate sources (never scored) */
+  refusedRole: number;
+  /** protected crossings held for the decoy check, and those decided early because the hold table was full */
+  held: number;
+  heldEvictions: number;
 }
 
 /** Text of the events that are not detections, for the reason of a ban. */
@@ -292,7 +332,21 @@ export class BanManager {
     manualAllows: 0,
     liftedIgnored: 0,
     liftedEvictions: 0,
+    provenBans: 0,
+    protectedBans: 0,
+    refusedSpoofable: 0,
+    refusedClientele: 0,
+    refusedDecoy: 0,
+    refusedRole: 0,
+    held: 0,
+    heldEvictions: 0,
   };
+  /** protected crossings waiting for the decoy check, and the scan alarms it looks at */
+  private readonly holds = new Lru<Held>(MAX_HELD);
+  private readonly decoys = new DecoyGroups();
+  private nextHeld = Infinity;
+  private clienteleWriter: ClienteleWriter | null = null;
+  private nextClienteleSave = -Infinity;
 
   constructor(private readonly d: ManagerDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...(d.limits ?? {}) };
@@ -301,6 +355,11 @@ export class BanManager {
     this.prefixBans = new Lru<number[]>(this.limits.maxPrefixes);
     this.drains = d.drains;
     this.refreshFacts(true);
+  }
+
+  /** the clientele the policy consults (the ban session hands it to each engine's handshake tracker) */
+  get clientele(): Clientele | null {
+    return this.d.clientele ?? null;
   }
 
   get policy(): BanPolicy {
@@ -321,6 +380,11 @@ export class BanManager {
   /** The engine's event listener. */
   readonly onEvent = (ev: IplogEvent): void => {
     if (ev.kind.startsWith('ban.')) return;
+    // every scan alarm, weighted or not, for the decoy groups (protected mode only)
+    if (ev.kind === 'scan.detected' && ev.dst !== null && this.mode === 'protected' && ev.detail?.source_role === 'attacker') {
+      const ports = ev.detail.dports;
+      this.decoys.record(ev.src.toString(), ev.dst.toString(), Array.isArray(ports) ? (ports as number[]) : [], ev.time);
+    }
     const w = this.weightOf(ev);
     if (!(w > 0)) return;
     const a = sourceOf(ev);
@@ -343,6 +407,13 @@ export class BanManager {
       this.stats.liftedIgnored++;
       return;
     }
+    // reflector and aggregate evidence never bans: the source is not the attacker
+    const g = hitGrade(kind, detector, grade);
+    if (g.source_role !== 'attacker') {
+      this.stats.refusedRole++;
+      this.notice(a, t, `${g.source_role} evidence never bans`, [], 0, 'role', { source_role: g.source_role }, { spoofable: g.spoofable, proof: g.proof, source_role: g.source_role });
+      return;
+    }
     // the least recently scored source goes when the table is full (O(1), lru.ts)
     let s = this.scores.get(a.text);
     if (s === undefined) {
@@ -357,7 +428,7 @@ export class BanManager {
       if (this.scores.set(a.text, s) !== undefined) this.stats.scoreEvictions++;
     }
     const hits = s.hits;
-    const hit: Hit = grade === undefined ? { t, w, title, kind, detector } : { t, w, title, kind, detector, grade };
+    const hit: Hit = grade === undefined ? { t, w, title, kind, detector, g } : { t, w, title, kind, detector, grade, g };
     if (banSec > 0) hit.banSec = banSec;
     hits.push(hit);
     if (hits.length > HITS_PER_SOURCE) hits.shift();
@@ -373,7 +444,7 @@ export class BanManager {
     this.decide(a, t, hits, score);
   }
 
-  private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number>): void {
+  private line(kind: 'ban.added' | 'ban.removed' | 'ban.refused', t: number, a: BanAddr, text: string, detail: Record<string, string | number | boolean>): void {
     const ev = event(kind, t, toIp(a), { detail: { addr: a.text, family: a.family, ...detail } });
     this.d.emit(ev, text);
   }
@@ -383,7 +454,7 @@ export class BanManager {
     const explain: Record<string, unknown> = {
       decision,
       addr: a.text,
-      events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade })),
+      events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade, spoofable: h.g.spoofable, proof: h.g.proof })),
       score,
       rule: `score ${score} >= threshold ${p.threshold} within ${p.windowSec} s`,
       ...extra,
@@ -415,11 +486,11 @@ export class BanManager {
   }
 
   /** A refusal line for `a`, at most once per address per window. */
-  private notice(a: BanAddr, t: number, why: string, hits: readonly Hit[], score: number, decision: string, extra: Record<string, unknown>): void {
+  private notice(a: BanAddr, t: number, why: string, hits: readonly Hit[], score: number, decision: string, extra: Record<string, unknown>, grade?: Record<string, string | number | boolean>): void {
     const last = this.notices.get(a.text);
     if (last !== undefined && t - last < this.d.policy.windowSec) return;
     this.notices.set(a.text, t);
-    this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, { reason: why });
+    this.line('ban.refused', t, a, `BAN: not banning ${a.text} (${why})`, grade === undefined ? { reason: why } : { reason: why, ...grade });
     this.explain(decision, a, hits, score, extra);
   }
 
@@ -465,11 +536,82 @@ export class BanManager {
       for (const h of hits) score += h.w;
       if (score < this.d.policy.threshold || this.bans.has(p.addr.text)) continue;
       this.stats.reconsidered++;
-      this.decide(p.addr, t, hits, score);
+      this.decide(p.addr, t, hits, score, true);
     }
   }
 
-  private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
+  /** The evidence mode in force (evidence.ts). */
+  get mode(): EvidenceMode {
+    return this.d.policy.evidence ?? 'any';
+  }
+
+  /**
+   * The evidence gate of a crossing (evidence.ts): proven evidence passes; spoofable
+   * evidence is refused (mode proven, a clientele member, a decoy group member) or held
+   * for the decoy check first (`released` once held, or when reconsidered). Returns
+   * whether the crossing goes on, and if so whether it is protected.
+   */
+  private gate(a: BanAddr, t: number, hits: readonly Hit[], score: number, released: boolean): { go: boolean; protect: boolean } {
+    const cg = crossingGrade(hits.map((h) => h.g));
+    if (cg.proven || this.mode === 'any') return { go: true, protect: false };
+    const grade = { spoofable: cg.spoofable, proof: cg.proof, source_role: 'attacker' };
+    if (this.mode === 'proven') {
+      this.stats.refusedSpoofable++;
+      this.pending.delete(a.text);
+      this.notice(a, t, 'spoofable evidence: only proven evidence bans (--ban-evidence proven)', hits, score, 'spoofable', { evidence: 'proven' }, grade);
+      return { go: false, protect: false };
+    }
+    const seen = this.d.clientele?.lastSeen(toIp(a), t);
+    if (seen !== undefined) {
+      this.stats.refusedClientele++;
+      this.pending.delete(a.text);
+      this.notice(a, t, `spoofable evidence: ${a.text} is a recent peer`, hits, score, 'clientele', { evidence: 'protected', clienteleLastSeen: seen }, grade);
+      return { go: false, protect: false };
+    }
+    if (!released) {
+      this.hold(a, t, hits, score);
+      return { go: false, protect: true };
+    }
+    const group = this.decoys.group(a.text, t);
+    if (group !== null) {
+      this.stats.refusedDecoy++;
+      this.pending.delete(a.text);
+      this.notice(a, t, `decoy evidence: one of ${group.sources} sources scanning ${group.dst} alike`, hits, score, 'decoy', { evidence: 'protected', decoyGroup: group }, { ...grade, source_role: 'decoy' });
+      return { go: false, protect: false };
+    }
+    return { go: true, protect: true };
+  }
+
+  /** Hold a protected crossing DECOY_HOLD_SEC for the decoy check (bounded: when full, the oldest is decided now). */
+  private hold(a: BanAddr, t: number, hits: readonly Hit[], score: number): void {
+    if (this.holds.peek(a.text) !== undefined) return;
+    this.stats.held++;
+    const h: Held = { addr: a, hits, score, t, due: t + DECOY_HOLD_SEC };
+    const out = this.holds.set(a.text, h);
+    if (h.due < this.nextHeld) this.nextHeld = h.due;
+    if (out !== undefined) {
+      this.stats.heldEvictions++;
+      this.decide(out.addr, t, out.hits, out.score, true);
+    }
+  }
+
+  /** Decide the held crossings whose hold ended at or before `t`, oldest first. */
+  private release(t: number): void {
+    if (this.nextHeld > t) return;
+    const done: Held[] = [];
+    let next = Infinity;
+    for (const h of this.holds.valuesOldestFirst()) {
+      if (h.due <= t) done.push(h);
+      else if (h.due < next) next = h.due;
+    }
+    this.nextHeld = next;
+    for (const h of done) {
+      this.holds.delete(h.addr.text);
+      if (!this.bans.has(h.addr.text)) this.decide(h.addr, h.due, h.hits, h.score, true);
+    }
+  }
+
+  private decide(a: BanAddr, t: number, hits: readonly Hit[], score: number, released = false): void {
     const p = this.d.policy;
     // cached host facts (cheap); they are refreshed below only if a ban is really coming
     let why = this.d.allow.match(a);
@@ -484,6 +626,10 @@ export class BanManager {
       this.notice(a, t, why, hits, score, 'allowlisted', { allowlist: why });
       return;
     }
+    // the evidence policy (evidence.ts): proven bans; spoofable is refused, held, or protected
+    const gate = this.gate(a, t, hits, score, released);
+    if (!gate.go) return;
+    const protect = gate.protect;
     if (!this.budgetLeft(t)) {
       this.stats.refusedBudget++;
       this.defer(a, t, hits);
@@ -524,14 +670,22 @@ export class BanManager {
 
     const o = this.offenders.get(a.text);
     const prior = o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0;
-    const offence = prior + 1;
+    // a protected ban is short and does not escalate: it is offence 1 and not counted
+    const offence = protect ? 1 : prior + 1;
     // a log rule with its own ban_time among the evidence: the longest such base time
     let base = 0;
     for (const h of hits) if ((h.banSec ?? 0) > base) base = h.banSec!;
-    const seconds = this.durationOf(offence, base > 0 ? base : undefined);
+    const protectedSec = Math.min(p.protectedSec ?? PROTECTED_SEC, p.timeSec);
+    const seconds = protect ? protectedSec : this.durationOf(offence, base > 0 ? base : undefined);
     const titles = [...new Set(hits.map((h) => h.title))];
-    const reason = `${titles.join(', ')}; score ${score}; offence ${offence}`;
-    const ban: Ban = { addr: a, since: t, until: t + seconds, offence, reason };
+    const cg = crossingGrade(hits.map((h) => h.g));
+    const evidence = cg.proven ? 'proven' : protect ? 'protected' : 'spoofable';
+    const reason = protect
+      ? `${titles.join(', ')}; score ${score}; spoofable evidence, protected`
+      : `${titles.join(', ')}; score ${score}; offence ${offence}; ${cg.proven ? 'evidence proven' : 'spoofable evidence'}`;
+    const ban: Ban = protect ? { addr: a, since: t, until: t + seconds, offence, reason, protected: true } : { addr: a, since: t, until: t + seconds, offence, reason };
+    if (cg.proven) this.stats.provenBans++;
+    if (protect) this.stats.protectedBans++;
     this.addBan(ban);
     this.recent.push(t);
     this.spendPrefix(a, t);
@@ -543,12 +697,19 @@ export class BanManager {
       offence,
       score,
       reason,
+      evidence,
+      spoofable: cg.spoofable,
+      proof: cg.proof,
+      source_role: 'attacker',
     });
     ban.trail = this.explain('ban', a, hits, score, {
       offence,
       seconds,
       until: ban.until,
-      duration: `min(${base > 0 ? base : p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
+      evidence,
+      duration: protect
+        ? `protected (spoofable evidence): min(${p.protectedSec ?? PROTECTED_SEC}, ${p.timeSec}) = ${seconds} s, no escalation`
+        : `min(${base > 0 ? base : p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}) = ${seconds} s`,
       backend: this.d.firewall.def.name,
     });
     this.d.firewall.ban(a, seconds, {
@@ -570,6 +731,7 @@ export class BanManager {
     // a new ban (new evidence, or by hand) ends a lift
     if (this.lifted.size > 0) this.lifted.delete(b.addr.text);
     if (b.until < this.nextDue) this.nextDue = b.until;
+    if (b.protected === true) return;
     const key = b.addr.text;
     const o = this.offenders.get(key);
     this.offenders.delete(key);
@@ -583,12 +745,13 @@ export class BanManager {
   // ---------------------------------------------------------------- clock
 
   due(): number {
-    return this.nextDue;
+    return Math.min(this.nextDue, this.nextHeld);
   }
 
   /** Lift the bans whose time has come (at or before `t`), in order. */
   sweep(t: number): void {
     if (t > this.now) this.now = t;
+    this.release(t);
     if (this.nextDue > t) return;
     const done = [...this.bans.values()].filter((b) => b.until <= t).sort((x, y) => x.until - y.until || (x.addr.text < y.addr.text ? -1 : 1));
     this.d.firewall.now = t;
@@ -619,6 +782,11 @@ export class BanManager {
         for (const l of old) this.lifted.delete(l.addr.text);
         if (old.length > 0) this.persist();
       }
+    }
+    if (now >= this.nextClienteleSave && this.clienteleWriter !== null) {
+      // the first tick only sets the schedule; later ones save what changed
+      if (this.nextClienteleSave !== -Infinity) this.clienteleWriter.schedule();
+      this.nextClienteleSave = now + CLIENTELE_SAVE_SEC;
     }
     if (now >= this.nextReconsider && this.pending.size > 0) {
       this.nextReconsider = now + 1;
@@ -720,6 +888,11 @@ export class BanManager {
     this.now = Math.max(this.now, now);
     this.d.firewall.now = now;
     const st = this.d.state ? loadState(this.d.state.path, this.d.log, { maxBans: this.limits.maxBans, maxOffenders: this.limits.maxOffenders }) : null;
+    const cf = this.d.clienteleFile;
+    if (this.d.state !== null && cf !== undefined && this.d.clientele) {
+      loadClientele(cf, this.d.clientele, now, this.d.log);
+      this.clienteleWriter = new ClienteleWriter(cf, this.d.clientele, () => this.now, this.d.log);
+    }
     const p = this.d.policy;
     const desired: Ban[] = [];
     const expired: Ban[] = [];
@@ -1138,6 +1311,10 @@ export class BanManager {
     for (const f of this.closers.splice(0)) f();
     await this.d.firewall.idle();
     await this.d.state?.writer.flush();
-    this.d.log.info({ stats: this.stats, bans: this.bans.size, firewall: this.d.firewall.def.name }, 'ban manager stopped');
+    if (this.clienteleWriter !== null) {
+      this.clienteleWriter.schedule();
+      await this.clienteleWriter.flush();
+    }
+    this.d.log.info({ stats: this.stats, clientele: this.d.clientele?.stats, bans: this.bans.size, firewall: this.d.firewall.def.name }, 'ban manager stopped');
   }
 }

@@ -330,6 +330,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['control-group'], group: 'bans', kind: 'string', setting: 'controlGroup', statement: 'control_group', missing: 'control group parameter',
     arg: 'GROUP', defaultText: '(root only)', origin: '3',
     doc: 'The ban control socket beside the pid file (iplog bans list|show|add|del|allow; live sensor with banning on; never a network listener) is 0600 and root\'s; with GROUP it is 0660 and that group may use it too.' },
+  { long: ['ban-evidence'], group: 'bans', kind: 'string', setting: 'banEvidence', statement: 'ban_evidence', missing: 'ban evidence parameter',
+    arg: 'proven|protected|any', defaultText: BAN_DEFAULTS.evidence, origin: '3',
+    doc: 'What spoofable evidence may do (docs/ban-backends.md "Evidence"): proven = only proven evidence bans (a connect-probe handshake, log evidence); protected = spoofable evidence bans too, but never an address of the clientele or of a decoy group, for --ban-protected-time, without escalation; any = every crossing bans alike. Reflector and aggregate evidence never bans.' },
+  { long: ['ban-protected-time'], group: 'bans', kind: 'string', setting: 'banProtectedTime', statement: 'ban_protected_time', missing: 'ban protected time parameter',
+    arg: 'DURATION', defaultText: String(BAN_DEFAULTS.protectedSec), origin: '3',
+    doc: 'Duration of a protected ban (spoofable evidence under --ban-evidence protected); never longer than --ban-time, never escalated.' },
   // ---- fleet bans through CrowdSec's Local API (src/ban/crowdsec.ts, decision-stream.ts, docs/fleet.md) ----
   { long: ['crowdsec-url'], group: 'bans', kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
     arg: 'URL', defaultText: CROWDSEC_DEFAULTS.url, origin: '3',

@@ -235,6 +235,10 @@ export interface BanSettings {
   params: Record<string, string>;
   /** seconds between comparisons of the firewall with the ban table (0 = only at start) */
   resyncSec: number;
+  /** what spoofable evidence may do: proven | protected | any (src/ban/evidence.ts) */
+  evidence: 'proven' | 'protected' | 'any';
+  /** duration of a protected ban, seconds (capped at timeSec) */
+  protectedSec: number;
   /**
    * Invalid `ban_allow` entries of iplog.conf, with their line: fatal at start-up and at
    * a reload (config/check.ts), as on the command line. A typo in an allowlist must never
