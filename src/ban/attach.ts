@@ -100,6 +100,7 @@ export class BanSession {
     engine.out.subscribe(this.manager.onEvent);
     // the engine's handshakes feed the session's clientele (it outlives a SIGHUP's new engine)
     engine.trust.clientele = this.manager.clientele;
+    this.manager.trust = engine.trust;
     engine.addClockListener(this.manager);
   }
 

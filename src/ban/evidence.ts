@@ -13,8 +13,10 @@
  *    `--ban-evidence any` bans it like proven evidence (the behaviour before grades);
  *  - reflector, aggregate and decoy evidence never bans, whatever the mode.
  *
- * Decoy groups (nmap -D): a protected crossing is held DECOY_HOLD_SEC of packet time
- * before it is decided; at least DECOY_MIN sources alarmed for scans of the same
+ * A crossing on spoofable evidence is held DECOY_HOLD_SEC of packet time before it is
+ * decided: a connect-probe that completes meanwhile proves a port-scan (nmap -sT's
+ * handshakes may finish after its SYNs crossed the detector's threshold), and decoy
+ * groups form. Decoy groups (nmap -D): at least DECOY_MIN sources alarmed for scans of the same
  * destination within DECOY_WINDOW_SEC with destination-port sets alike (Jaccard >=
  * DECOY_JACCARD) make every unproven member a decoy: none of them is banned (a proven
  * member bans at once, unheld). Both tables are bounded (MAX_ALARMS alarms in a ring,
@@ -27,7 +29,7 @@ import { DETECTORS } from '../detect/index';
 export type EvidenceMode = 'proven' | 'protected' | 'any';
 export const EVIDENCE_MODES: readonly EvidenceMode[] = ['proven', 'protected', 'any'];
 export const PROTECTED_SEC = 600;
-export const DECOY_HOLD_SEC = 5;
+export const DECOY_HOLD_SEC = 2;
 export const DECOY_WINDOW_SEC = 10;
 export const DECOY_MIN = 3;
 export const DECOY_JACCARD = 0.8;
@@ -60,6 +62,11 @@ export function hitGrade(kind: string, detector: string | null, g: GradeFields |
     if (ev !== undefined) return { spoofable: ev.spoofable, proof: false, source_role: ev.role };
   }
   return { spoofable: 3, proof: false, source_role: 'attacker' };
+}
+
+/** Can a connect-probe prove this detector's evidence (port-scan: connect() scans)? */
+export function provable(detector: string | null): boolean {
+  return detector !== null && DETECTORS.find((d) => d.name === detector)?.evidence?.provable === true;
 }
 
 /** The grade of a crossing: proven if any of its events is; else the least spoofable. */

@@ -51,7 +51,8 @@ import { FACTS_MAX_AGE_MS, POLL_SEC, type SystemProbe } from './system';
 import { ERR } from '../errors';
 import type { Clientele } from '../evidence/clientele';
 import { ClienteleWriter, CLIENTELE_SAVE_SEC, loadClientele } from '../evidence/persist';
-import { crossingGrade, DecoyGroups, DECOY_HOLD_SEC, hitGrade, MAX_HELD, PROTECTED_SEC, type EvidenceMode, type HitGrade } from './evidence';
+import { crossingGrade, DecoyGroups, DECOY_HOLD_SEC, hitGrade, MAX_HELD, PROTECTED_SEC, provable, type EvidenceMode, type HitGrade } from './evidence';
+import type { TrustView } from '../detect/context';
 
 export interface BanPolicy {
   readonly weights: ReadonlyMap<string, number>;
@@ -540,6 +541,9 @@ export class BanManager {
     }
   }
 
+  /** the engine's handshake tracker (the ban session sets it): proof that completes after a detection */
+  trust: TrustView | null = null;
+
   /** The evidence mode in force (evidence.ts). */
   get mode(): EvidenceMode {
     return this.d.policy.evidence ?? 'any';
@@ -551,35 +555,38 @@ export class BanManager {
    * for the decoy check first (`released` once held, or when reconsidered). Returns
    * whether the crossing goes on, and if so whether it is protected.
    */
-  private gate(a: BanAddr, t: number, hits: readonly Hit[], score: number, released: boolean): { go: boolean; protect: boolean } {
+  private gate(a: BanAddr, t: number, hits: readonly Hit[], score: number, released: boolean): { go: boolean; protect: boolean; proven: boolean } {
     const cg = crossingGrade(hits.map((h) => h.g));
-    if (cg.proven || this.mode === 'any') return { go: true, protect: false };
+    if (cg.proven || this.mode === 'any') return { go: true, protect: false, proven: cg.proven };
+    // spoofable: held a moment first (decoy groups form, a connect-probe may complete)
+    if (!released) {
+      this.hold(a, t, hits, score);
+      return { go: false, protect: false, proven: false };
+    }
+    // proof that came after the detection: a connect-probe of this source within the episode
+    if (this.trust !== null && hits.some((h) => provable(h.detector)) && this.trust.proven(toIp(a), t)) return { go: true, protect: false, proven: true };
     const grade = { spoofable: cg.spoofable, proof: cg.proof, source_role: 'attacker' };
     if (this.mode === 'proven') {
       this.stats.refusedSpoofable++;
       this.pending.delete(a.text);
       this.notice(a, t, 'spoofable evidence: only proven evidence bans (--ban-evidence proven)', hits, score, 'spoofable', { evidence: 'proven' }, grade);
-      return { go: false, protect: false };
+      return { go: false, protect: false, proven: false };
     }
     const seen = this.d.clientele?.lastSeen(toIp(a), t);
     if (seen !== undefined) {
       this.stats.refusedClientele++;
       this.pending.delete(a.text);
       this.notice(a, t, `spoofable evidence: ${a.text} is a recent peer`, hits, score, 'clientele', { evidence: 'protected', clienteleLastSeen: seen }, grade);
-      return { go: false, protect: false };
-    }
-    if (!released) {
-      this.hold(a, t, hits, score);
-      return { go: false, protect: true };
+      return { go: false, protect: false, proven: false };
     }
     const group = this.decoys.group(a.text, t);
     if (group !== null) {
       this.stats.refusedDecoy++;
       this.pending.delete(a.text);
       this.notice(a, t, `decoy evidence: one of ${group.sources} sources scanning ${group.dst} alike`, hits, score, 'decoy', { evidence: 'protected', decoyGroup: group }, { ...grade, source_role: 'decoy' });
-      return { go: false, protect: false };
+      return { go: false, protect: false, proven: false };
     }
-    return { go: true, protect: true };
+    return { go: true, protect: true, proven: false };
   }
 
   /** Hold a protected crossing DECOY_HOLD_SEC for the decoy check (bounded: when full, the oldest is decided now). */
@@ -679,6 +686,11 @@ export class BanManager {
     const seconds = protect ? protectedSec : this.durationOf(offence, base > 0 ? base : undefined);
     const titles = [...new Set(hits.map((h) => h.title))];
     const cg = crossingGrade(hits.map((h) => h.g));
+    if (gate.proven) {
+      cg.proven = true;
+      cg.proof = true;
+      cg.spoofable = 0;
+    }
     const evidence = cg.proven ? 'proven' : protect ? 'protected' : 'spoofable';
     const reason = protect
       ? `${titles.join(', ')}; score ${score}; spoofable evidence, protected`

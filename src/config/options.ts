@@ -648,7 +648,9 @@ export function applyValue(
     case 'banState':
     case 'banParam':
     case 'banResync':
-    case 'banConntrack': {
+    case 'banConntrack':
+    case 'banEvidence':
+    case 'banProtectedTime': {
       const problem = applyBanValue(settings, setting, value);
       if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
       break;

@@ -285,7 +285,7 @@ describe('decision stream', () => {
 describe('fleet decisions in the ban manager', () => {
   test('allowlist refuses with a BAN line; a stranger is banned with its reason; a lift removes only fleet bans', async () => {
     const T0 = 1_700_000_000;
-    const h = new Harness({}, { replayFile: undefined, ban: { ...defaultBanSettings(), backend: 'dry-run', allow: ['192.0.2.0/24'] } });
+    const h = new Harness({}, { replayFile: undefined, ban: { ...defaultBanSettings(), backend: 'dry-run', allow: ['192.0.2.0/24'], evidence: 'any' } });
     const { log } = memLogger();
     const m = await attachBans(h.engine, h.engine.settings, { mode: 'live', log, probe: () => facts(), wallNow: () => T0 });
     assert.ok(m);
@@ -301,7 +301,7 @@ describe('fleet decisions in the ban manager', () => {
       'BAN: not banning 203.0.113.242 (own address)',
       'BAN: not banning 192.0.2.9 (allowlisted by 192.0.2.0/24)',
       'BAN: banned 203.0.113.5 for 600 seconds (fleet: iplog/syn-scan from iplog, decision 3)',
-      'BAN: banned 203.0.113.6 for 3600 seconds (TCP: SYN scan; score 10; offence 1)',
+      'BAN: banned 203.0.113.6 for 3600 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)',
       'BAN: unbanned 203.0.113.5 (fleet: decision 3 deleted or expired)',
     ]);
     assert.deepEqual(m.list().map((b) => b.addr.text), ['203.0.113.6']);

@@ -85,7 +85,7 @@ describe('nftables backend in a network namespace', { skip: skip ?? undefined },
     const p = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '5', '--ban-state', join(dir, 'lapse.json')]);
     try {
       p.child.stdin!.write(synScanPcap(lab.atAddr, lab.fwAddr));
-      await p.until(() => p.stdout.includes(`BAN: banned ${lab.atAddr} for 5 seconds (TCP: SYN scan; score 10; offence 1)`), 15_000, 'the BAN line');
+      await p.until(() => p.stdout.includes(`BAN: banned ${lab.atAddr} for 5 seconds (TCP: SYN scan; score 10; spoofable evidence, protected)`), 15_000, 'the BAN line');
       await waitFor(() => nftElements(lab, 'ban4').has(lab.atAddr), 5000, 'the element');
       const left = nftElements(lab, 'ban4').get(lab.atAddr);
       assert.ok(left !== null && left !== undefined && left <= 5, `the element carries its timeout (${left})`);

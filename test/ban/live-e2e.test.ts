@@ -177,7 +177,9 @@ for (const sensor of SENSORS) {
     test('nmap -sS: banned within 2 s of the detection line, packets dropped; the ban lapses after SIGKILL', async () => {
       resetFirewall();
       assert.ok(lab.pingFromAttacker());
-      const s = await startSensor(lab, sensor.kind, ['-m', '--ban-backend', 'nftables', '--ban-time', '8', '--ban-state', join(dir, 'a.json')], dir);
+      // the reaction time of the machinery: no hold for the evidence check (--ban-evidence any);
+      // the default policy's protected bans are test/ban/evidence-netns.test.ts's
+      const s = await startSensor(lab, sensor.kind, ['-m', '--ban-backend', 'nftables', '--ban-time', '8', '--ban-evidence', 'any', '--ban-state', join(dir, 'a.json')], dir);
       let killedAt = 0;
       try {
         const detection = new RegExp(`TCP: SYN scan detected .* from ${lab.atAddr.replace(/\./g, '\\.')} `);

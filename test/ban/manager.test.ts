@@ -47,8 +47,10 @@ async function setup(
   ban: Partial<BanSettings> = {},
   o: { mode?: 'replay' | 'live'; runner?: Runner; wall?: number; facts?: Partial<SystemFacts>; limits?: Record<string, number>; clockMs?: () => number } = {},
 ): Promise<Setup> {
-  // documentation ranges hold few /24s: the prefix budget is off unless a test is about it
-  const h = new Harness({}, { replayFile: o.mode === 'live' ? undefined : 'capture.pcap', ban: { ...defaultBanSettings(), backend: 'dry-run', prefixBudget: 100_000, ...ban } });
+  // documentation ranges hold few /24s: the prefix budget is off unless a test is about it;
+  // these tests are about the mechanism, so every crossing bans alike (--ban-evidence any)
+  // unless a test is about the evidence policy (test/ban/evidence.test.ts)
+  const h = new Harness({}, { replayFile: o.mode === 'live' ? undefined : 'capture.pcap', ban: { ...defaultBanSettings(), backend: 'dry-run', prefixBudget: 100_000, evidence: 'any', ...ban } });
   const { log, records } = memLogger();
   const host = { facts: facts(o.facts) };
   const m = await attachBans(h.engine, h.engine.settings, {
@@ -75,7 +77,7 @@ describe('policy', () => {
     s.h.engine.advance(T0 + 61);
     assert.deepEqual(s.stamped(), [
       'Nov 14 22:13:20 TCP: SYN scan detected [ports 20,21] from 203.0.113.5',
-      'Nov 14 22:13:20 BAN: banned 203.0.113.5 for 60 seconds (TCP: SYN scan; score 10; offence 1)',
+      'Nov 14 22:13:20 BAN: banned 203.0.113.5 for 60 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)',
       'Nov 14 22:14:20 BAN: unbanned 203.0.113.5 (expired)',
     ]);
     assert.equal(s.m.list().length, 0);
@@ -106,7 +108,7 @@ describe('policy', () => {
     s.m.onEvent(bogus(T0 + 150)); // the first has left the window: 8
     assert.equal(s.m.list().length, 0);
     s.m.onEvent(bogus(T0 + 160)); // 12 >= 10
-    assert.deepEqual(s.lines(), ['BAN: banned 203.0.113.7 for 3600 seconds (TCP: Bogus TCP flags; score 12; offence 1)']);
+    assert.deepEqual(s.lines(), ['BAN: banned 203.0.113.7 for 3600 seconds (TCP: Bogus TCP flags; score 12; offence 1; spoofable evidence)']);
     // explain trail: which events, which weights, which rule, which duration
     const ex = s.records().find((r) => r.msg === 'banned 203.0.113.7')?.explain as Record<string, unknown>;
     assert.equal((ex.events as unknown[]).length, 3);
@@ -119,7 +121,7 @@ describe('policy', () => {
     s.m.onEvent(event('tcp.bogus_flags', T0, ip('203.0.113.8'), { dst: ip(VICTIM) }));
     s.m.onEvent(event('frag.overlap', T0 + 1, ip('203.0.113.8'), { dst: ip(VICTIM) }));
     s.m.onEvent(scan(T0 + 2, '203.0.113.8'));
-    assert.deepEqual(s.lines(), ['BAN: banned 203.0.113.8 for 3600 seconds (TCP: Bogus TCP flags, Overlapping IP fragments, TCP: SYN scan; score 10; offence 1)']);
+    assert.deepEqual(s.lines(), ['BAN: banned 203.0.113.8 for 3600 seconds (TCP: Bogus TCP flags, Overlapping IP fragments, TCP: SYN scan; score 10; offence 1; spoofable evidence)']);
   });
 
   test('repeat offenders: the ban grows by the factor up to the maximum; offences are forgotten', async () => {
@@ -236,7 +238,7 @@ describe('never the wrong address', () => {
     assert.ok(!s.m.list().some((b) => b.addr.text === '203.0.113.77'));
     s.h.engine.advance(T0 + 61);
     assert.ok(s.m.list().some((b) => b.addr.text === '203.0.113.77'), 'banned once the budget allows');
-    assert.match(s.lines().at(-1)!, /^BAN: banned 203\.0\.113\.77 for 3600 seconds \(TCP: SYN scan; score 10; offence 1\)$/);
+    assert.match(s.lines().at(-1)!, /^BAN: banned 203\.0\.113\.77 for 3600 seconds \(TCP: SYN scan; score 10; offence 1; spoofable evidence\)$/);
     assert.equal(s.m.stats.reconsidered, 1);
   });
 
@@ -309,7 +311,7 @@ describe('IPv6', () => {
   test('an IPv6 source is banned into the IPv6 set, with its canonical text', async () => {
     const s = await setup();
     s.m.onEvent(event('scan.detected', T0, ip('2001:DB8:0:0::7'), { dst: ip(VICTIM), detector: 'syn-scan', count: 12, bytes: 240, detail: { title: 'TCP: SYN scan' } }));
-    assert.deepEqual(s.lines(), ['BAN: banned 2001:db8::7 for 3600 seconds (TCP: SYN scan; score 10; offence 1)']);
+    assert.deepEqual(s.lines(), ['BAN: banned 2001:db8::7 for 3600 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)']);
     const fw = (s.m as unknown as { d: { firewall: { actions: { cmd: { argv: string[] } }[] } } }).d.firewall;
     assert.deepEqual(fw.actions.at(-1)!.cmd.argv, ['nft', 'add', 'element', 'inet', 'iplog', 'ban6', '{ 2001:db8::7 timeout 3600s }']);
     assert.equal(fromV6(0xffff_cb00_71f2n).text, '203.0.113.242', 'IPv4-mapped is IPv4');
@@ -324,7 +326,7 @@ describe('engine integration', () => {
     const ban = lines.filter((l) => l.startsWith('BAN') || l.includes('detected') || l.includes('expired'));
     assert.deepEqual(ban, [
       'TCP: SYN scan detected [ports 20,21,22,23,24,25,26,27,28,29,...] from 203.0.113.5 [port 40000]',
-      'BAN: banned 203.0.113.5 for 30 seconds (TCP: SYN scan; score 10; offence 1)',
+      'BAN: banned 203.0.113.5 for 30 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)',
       'BAN: unbanned 203.0.113.5 (expired)',
       'TCP: SYN scan mode expired for 203.0.113.5 - received a total of 12 packets (240 bytes).',
     ]);

@@ -37,14 +37,15 @@ test('nmap -sS replayed with the dry-run backend: the BAN line at the detection\
 
 test('a replayed scan from a routable address: banned, unbanned at expiry, at packet time', () => {
   const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
-  const r = iplog(['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m', '--ban-factor', '3'], { IPLOG_LOG_LEVEL: 'info' });
+  // escalation is for evidence that bans normally: every crossing here (--ban-evidence any)
+  const r = iplog(['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m', '--ban-factor', '3', '--ban-evidence', 'any'], { IPLOG_LOG_LEVEL: 'info' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
     r.stdout.split('\n').filter((l) => l.includes('203.0.113.5') && l.includes('BAN')),
     [
-      'Nov 14 22:13:20 BAN: banned 203.0.113.5 for 60 seconds (TCP: SYN scan; score 10; offence 1)',
+      'Nov 14 22:13:20 BAN: banned 203.0.113.5 for 60 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)',
       'Nov 14 22:14:20 BAN: unbanned 203.0.113.5 (expired)',
-      'Nov 14 22:15:30 BAN: banned 203.0.113.5 for 180 seconds (TCP: SYN scan; score 10; offence 2)',
+      'Nov 14 22:15:30 BAN: banned 203.0.113.5 for 180 seconds (TCP: SYN scan; score 10; offence 2; spoofable evidence)',
       'Nov 14 22:18:30 BAN: unbanned 203.0.113.5 (expired)',
     ],
   );

@@ -45,7 +45,7 @@ test('a SYN scan (capture) and sshd failures (log) from one address: one score, 
   assert.deepEqual(mine.slice(0, 3).map((l) => l.replace(/\[ports [^\]]*\]/, '[ports ...]')), [
     'Nov 14 22:13:20 TCP: SYN scan detected [ports ...] from 203.0.113.5 [port 40000]',
     `Nov 14 22:13:24 log: sshd-failed-password from 203.0.113.5 (${log})`,
-    'Nov 14 22:13:24 BAN: banned 203.0.113.5 for 3600 seconds (TCP: SYN scan, log: sshd-failed-password; score 10; offence 1)',
+    'Nov 14 22:13:24 BAN: banned 203.0.113.5 for 3600 seconds (TCP: SYN scan, log: sshd-failed-password; score 10; offence 1; evidence proven)',
   ]);
   assert.equal(r.stdout.split('\n').filter((l) => l.includes('BAN: banned')).length, 1, 'one ban');
   // the same input gives the same output
@@ -84,7 +84,7 @@ test('a rule with its own threshold, window and ban time bans on its own', () =>
   // 1 + 1 for the first two matches, then the third completes the rule's threshold: it weighs the ban threshold (10)
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\n').filter((l) => l.includes('BAN')), [
-    'Dec  5 07:00:20 BAN: banned 203.0.113.77 for 86400 seconds (log: probe; score 12; offence 1)',
+    'Dec  5 07:00:20 BAN: banned 203.0.113.77 for 86400 seconds (log: probe; score 12; offence 1; evidence proven)',
     'Dec  6 07:00:20 BAN: unbanned 203.0.113.77 (expired)',
   ]);
 });
