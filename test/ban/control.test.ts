@@ -95,7 +95,7 @@ describe('bans by hand (control requests)', () => {
       const a = await live(dir, nft.runner, clock, { resyncSec: 60 });
       a.h.engine.advance(clock);
       a.m.onEvent(scan(clock, '203.0.113.5'));
-      assert.deepEqual(a.lines(), ['BAN: banned 203.0.113.5 for 3600 seconds (TCP: SYN scan; score 10; offence 1)']);
+      assert.deepEqual(a.lines(), ['BAN: banned 203.0.113.5 for 3600 seconds (TCP: SYN scan; score 10; offence 1; evidence proven)']);
       clock += 5;
       const r = handleRequest(a.m, { cmd: 'del', addr: '203.0.113.5' }, clock);
       assert.deepEqual(r, { ok: true, addr: '203.0.113.5', wasBanned: true });

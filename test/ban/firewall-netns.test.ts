@@ -26,8 +26,13 @@ const DRIVER = join(root, 'dist', 'test', 'ban', 'driver.js');
 const skip = skipReason(['nft', 'ipset', 'iptables', 'ip6tables', 'ping']);
 if (skip) console.log(`# firewall namespace tests skipped: ${skip}`);
 
+/**
+ * iplog on a pcap stream written by the test: the backends' machinery, so every crossing
+ * bans at once (--ban-evidence any: a stream that stops has no packet to end the 2-s hold of
+ * spoofable evidence; the policy is test/ban/evidence*.test.ts's).
+ */
 function iplog(lab: Lab, args: string[]): Proc {
-  return new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '-r', '-', '-N', '-m', ...args], { IPLOG_LOG_LEVEL: 'debug' }));
+  return new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '-r', '-', '-N', '-m', '--ban-evidence', 'any', ...args], { IPLOG_LOG_LEVEL: 'debug' }));
 }
 
 function driver(lab: Lab, args: string[]): Proc {
@@ -85,7 +90,7 @@ describe('nftables backend in a network namespace', { skip: skip ?? undefined },
     const p = iplog(lab, ['--ban-backend', 'nftables', '--ban-time', '5', '--ban-state', join(dir, 'lapse.json')]);
     try {
       p.child.stdin!.write(synScanPcap(lab.atAddr, lab.fwAddr));
-      await p.until(() => p.stdout.includes(`BAN: banned ${lab.atAddr} for 5 seconds (TCP: SYN scan; score 10; spoofable evidence, protected)`), 15_000, 'the BAN line');
+      await p.until(() => p.stdout.includes(`BAN: banned ${lab.atAddr} for 5 seconds (TCP: SYN scan; score 10; offence 1; spoofable evidence)`), 15_000, 'the BAN line');
       await waitFor(() => nftElements(lab, 'ban4').has(lab.atAddr), 5000, 'the element');
       const left = nftElements(lab, 'ban4').get(lab.atAddr);
       assert.ok(left !== null && left !== undefined && left <= 5, `the element carries its timeout (${left})`);

@@ -82,7 +82,10 @@ async function started(proc: Proc, ready: () => Promise<void>): Promise<void> {
 
 async function startSensor(lab: Lab, kind: 'live' | 'pipe', args: string[], dir: string): Promise<Sensor> {
   const env = { IPLOG_LOG_LEVEL: 'debug' };
-  const common = ['--config', '/dev/null', '-N', ...args];
+  // the machinery end to end: every crossing bans at once (--ban-evidence any; the pipe's clock
+  // moves only with packets, so a spoofable-evidence hold would wait for the next one); the
+  // default evidence policy under attack is test/ban/evidence-netns.test.ts
+  const common = ['--config', '/dev/null', '-N', '--ban-evidence', 'any', ...args];
   if (kind === 'live') {
     const pid = join(dir, `sensor-${pidFiles++}.pid`);
     const proc = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '-o', '-L', '-i', 'vfw', '--pid-file', pid, ...common], env));
@@ -177,9 +180,7 @@ for (const sensor of SENSORS) {
     test('nmap -sS: banned within 2 s of the detection line, packets dropped; the ban lapses after SIGKILL', async () => {
       resetFirewall();
       assert.ok(lab.pingFromAttacker());
-      // the reaction time of the machinery: no hold for the evidence check (--ban-evidence any);
-      // the default policy's protected bans are test/ban/evidence-netns.test.ts's
-      const s = await startSensor(lab, sensor.kind, ['-m', '--ban-backend', 'nftables', '--ban-time', '8', '--ban-evidence', 'any', '--ban-state', join(dir, 'a.json')], dir);
+      const s = await startSensor(lab, sensor.kind, ['-m', '--ban-backend', 'nftables', '--ban-time', '8', '--ban-state', join(dir, 'a.json')], dir);
       let killedAt = 0;
       try {
         const detection = new RegExp(`TCP: SYN scan detected .* from ${lab.atAddr.replace(/\./g, '\\.')} `);

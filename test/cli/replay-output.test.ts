@@ -85,7 +85,7 @@ test('`ignore icmp type echo-reply` drops the echo replies and keeps the echo re
 });
 
 test('every operational-log record has one `time` key (the ban action record had two)', () => {
-  const r = spawnSync(process.execPath, [bin, '-r', pcap('ban/dry-run-repeat-offender.pcap'), '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '60', '--quiet'], {
+  const r = spawnSync(process.execPath, [bin, '-r', pcap('ban/dry-run-repeat-offender.pcap'), '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '60', '--ban-evidence', 'any', '--quiet'], {
     encoding: 'utf8',
     env: { ...process.env, TZ: 'UTC', IPLOG_LOG_LEVEL: 'info' },
   });
