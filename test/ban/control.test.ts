@@ -125,7 +125,7 @@ describe('bans by hand (control requests)', () => {
       // new evidence: banned again, and the mark is gone
       b.h.engine.advance(clock + 1);
       b.m.onEvent(scan(clock + 1, '203.0.113.5'));
-      assert.equal(b.lines().at(-1), 'BAN: banned 203.0.113.5 for 7200 seconds (TCP: SYN scan; score 10; offence 2)');
+      assert.equal(b.lines().at(-1), 'BAN: banned 203.0.113.5 for 7200 seconds (TCP: SYN scan; score 10; offence 2; evidence proven)');
       assert.equal((handleRequest(b.m, { cmd: 'show', addr: '203.0.113.5' }, clock + 1) as Record<string, unknown>).lifted, null);
       await b.session.close();
     } finally {

@@ -74,7 +74,7 @@ test('logs alone: what would have been banned and when; the year rule; JSON log.
   ]);
   const d = evs[1]!.detail as Record<string, unknown>;
   assert.deepEqual([d.rule, d.weight, d.spoofable, d.family], ['sshd-failed-password', 3, 0, 6]);
-  assert.match(String((evs[4]!.detail as Record<string, unknown>).reason), /^log: sshd-invalid-user, log: sshd-failed-password; score 10; offence 1$/);
+  assert.match(String((evs[4]!.detail as Record<string, unknown>).reason), /^log: sshd-invalid-user, log: sshd-failed-password; score 10; offence 1; evidence proven$/);
 });
 
 test('a rule with its own threshold, window and ban time bans on its own', () => {
@@ -123,7 +123,7 @@ test('several files share rules and one score: auth.log and secure (the same ssh
     `Dec  5 10:00:01 log: sshd-failed-password from 198.51.100.23 (${auth})`,
     `Dec  5 10:00:02 log: sshd-failed-password from 198.51.100.23 (${secure})`,
     `Dec  5 10:00:03 log: app-auth from 198.51.100.23 (${app})`,
-    'Dec  5 10:00:03 BAN: banned 198.51.100.23 for 3600 seconds (log: sshd-failed-password, log: app-auth; score 10; offence 1)',
+    'Dec  5 10:00:03 BAN: banned 198.51.100.23 for 3600 seconds (log: sshd-failed-password, log: app-auth; score 10; offence 1; evidence proven)',
     'Dec  5 11:00:03 BAN: unbanned 198.51.100.23 (expired)',
   ]);
 });
