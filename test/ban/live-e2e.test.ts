@@ -23,7 +23,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, Proc, skipReason, sleep, waitFor } from './lab';
@@ -228,7 +228,8 @@ for (const sensor of SENSORS) {
       try {
         nmapSyn(lab, 'at', lab.fwAddr);
         await waitFor(() => elements(lab).includes(lab.atAddr), 10_000, 'the ban');
-        await sleep(500); // the state file
+        // the state file holds the ban (written after the firewall command): wait for it, not a fixed time
+        await waitFor(() => existsSync(state) && readFileSync(state, 'utf8').includes(lab.atAddr), 10_000, 'the state file');
       } finally {
         await a.kill9();
       }
