@@ -15,7 +15,7 @@
  * 2. after SIGKILL of the sensor the ban lapses by itself after the ban time;
  * 3. a restarted sensor reconciles (one listing, one transaction, nothing re-added);
  * 4. the host's own address (a scan spoofing it) and its gateway are never banned;
- * 5. an hping3 --rand-source flood, with every SYN weighted to ban, never produces more
+ * 5. an hping3 flood from 12 spoofed sources, with every SYN weighted to ban, never produces more
  *    bans than the budget, and says so in one line;
  * 6. an `nmap -6` SYN scan gets the attacker's IPv6 address banned in the ip6 set, its
  *    IPv6 packets dropped (IPv4 still passes).
@@ -265,14 +265,19 @@ for (const sensor of SENSORS) {
       }
     });
 
-    test('hping3 --rand-source flood: never more bans than the budget, one line about it', async () => {
+    test('hping3 flood from 12 spoofed sources: never more bans than the budget, one line about it', async () => {
       resetFirewall();
       const s = await startSensor(lab, sensor.kind, [
         '--ban-backend', 'nftables', '--ban-state', join(dir, 'flood.json'),
         '--ban-weight', 'tcp.connection_attempt=10', '--ban-budget', '5',
       ], dir);
       try {
-        lab.run(lab.at, ['hping3', '-q', '-S', '-p', '80', '--rand-source', '-i', 'u2000', '-c', '1500', lab.fwAddr]);
+        // twelve spoofed sources, four in each IPv4 documentation /24 (hping3 --rand-source would
+        // send from addresses outside them): each SYN crosses the threshold, so only the global
+        // budget of 5 (and the per-/24 budget of 3) stands between the flood and the firewall
+        const spoofed = [192, 198, 203].flatMap((n) => [100, 101, 102, 103].map((h) =>
+          n === 192 ? `192.0.2.${h}` : n === 198 ? `198.51.100.${h}` : `203.0.113.${h}`));
+        lab.run(lab.at, ['sh', '-c', `for a in ${spoofed.join(' ')}; do hping3 -q -S -a $a -p 80 -i u2000 -c 20 ${lab.fwAddr} & done; wait`]);
         await s.proc.until(() => s.proc.stdout.includes('per minute exhausted'), 15_000, 'the budget line');
         await sleep(1500);
         const out = s.proc.stdout.split('\n');
