@@ -265,6 +265,34 @@ for (const sensor of SENSORS) {
       }
     });
 
+    // issue 11 item 6, with real traffic: spoofed decoy scans spend the whole budget first; the real
+    // scanner's detection is refused among them and banned once the budget recovers (a minute later)
+    // while its evidence is still in the window. Live only: the pipe's clock stands still without packets.
+    test('budget blinding: 6 spoofed decoy scans spend the budget; the real nmap scanner is banned when it recovers', { skip: sensor.kind === 'live' ? undefined : 'the pipe sensor\'s clock moves only with packets' }, async () => {
+      resetFirewall();
+      const s = await startSensor(lab, sensor.kind, [
+        '-m', '--ban-backend', 'nftables', '--ban-state', join(dir, 'blind.json'), '--ban-budget', '6',
+      ], dir);
+      try {
+        // three decoys in each of two documentation /24s other than the scanner's (the per-/24 budget is 3)
+        const decoys = ['192.0.2.61', '192.0.2.62', '192.0.2.63', '203.0.113.61', '203.0.113.62', '203.0.113.63'];
+        lab.run(lab.at, ['sh', '-c', `for a in ${decoys.join(' ')}; do hping3 -q -S -a $a -p ++20 -i u5000 -c 15 ${lab.fwAddr} & done; wait`]);
+        await s.proc.until(() => decoys.every((a) => s.proc.stdout.includes(`BAN: banned ${a} `)), 20_000, 'the six decoy bans');
+        const t0 = Date.now();
+        nmapSyn(lab, 'at', lab.fwAddr);
+        await s.proc.until(() => new RegExp(`TCP: SYN scan detected .* from ${lab.atAddr.replace(/\./g, '\\.')} `).test(s.proc.stdout), 15_000, 'the real scan detected');
+        await s.proc.until(() => s.proc.stdout.includes('ban budget of 6 per minute exhausted'), 15_000, 'the budget line');
+        assert.ok(!elements(lab).includes(lab.atAddr), 'refused while the budget is spent');
+        // no more packets from the scanner: the budget recovers a minute after the decoy bans
+        await s.proc.until(() => s.proc.stdout.includes(`BAN: banned ${lab.atAddr} `), 90_000, 'the real scanner banned when the budget allows');
+        await waitFor(() => elements(lab).includes(lab.atAddr), 10_000, 'its element in the set');
+        assert.ok(Date.now() - t0 > 20_000, 'banned after the budget recovered, not at once');
+        assert.ok(!lab.pingFromAttacker(), 'its packets are dropped');
+      } finally {
+        await s.stop();
+      }
+    });
+
     test('hping3 flood from 12 spoofed sources: never more bans than the budget, one line about it', async () => {
       resetFirewall();
       const s = await startSensor(lab, sensor.kind, [
