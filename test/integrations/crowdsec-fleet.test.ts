@@ -171,9 +171,12 @@ test('fleet bans through the real CrowdSec LAPI: sensor A pushes, host B applies
     assert.ok(!spawnSync('ps', ['axww', '-o', 'args'], { encoding: 'utf8' }).stdout.includes(key), 'the bouncer key is not in ps output');
     assert.ok(pingB('203.0.113.7'), 'before any ban, 203.0.113.7 reaches B');
 
-    // sensor A: a live stream on standard input, crowdsec backend
+    // sensor A: a live stream on standard input, crowdsec backend. --ban-evidence any: this test is
+    // about the fleet machinery; under the default policy a spoofable SYN scan is held 2 s of packet
+    // time, and this stream's clock stands still once the scan is written (the evidence policy under
+    // attack is test/ban/evidence-netns.test.ts)
     const a = new Proc(
-      spawnIn(HUB, [process.execPath, BIN, '-r', '-', '-N', '--config', '/dev/null', '--ban-backend', 'crowdsec', '--ban-state', join(dir, 'a.json'), '--ban-param', 'queue=2',
+      spawnIn(HUB, [process.execPath, BIN, '-r', '-', '-N', '--config', '/dev/null', '--ban-evidence', 'any', '--ban-backend', 'crowdsec', '--ban-state', join(dir, 'a.json'), '--ban-param', 'queue=2',
         '--crowdsec-url', lapi.url, '--crowdsec-machine', 'sensor-a', '--crowdsec-password-file', pwFile]),
     );
     procs.push(a);
