@@ -105,8 +105,8 @@ test('Postfix SMTP AUTH (Dovecot SASL) and Dovecot IMAP, mail.log form (→ rsys
   assert.equal(evs.some((e) => e.src === '192.0.2.99'), false, 'the address inside a user name is never accused');
   // 4 + 4 + 4: each guesser is banned at its third refused login (SMTP twice, then IMAP)
   assert.deepEqual(evs.filter((e) => e.kind === 'ban.added').map((e) => [e.src, String(e.detail.reason)]), [
-    [ATTACKER4, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1'],
-    [ATTACKER6, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1'],
+    [ATTACKER4, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1; evidence proven'],
+    [ATTACKER6, 'log: postfix-sasl, log: dovecot-auth-failed; score 12; offence 1; evidence proven'],
   ]);
   // the lines really are the daemons' (not a typed sample): the user's successes are in the file
   const text = readFileSync(join(CORPUS, 'mail.log'), 'utf8');

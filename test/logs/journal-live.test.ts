@@ -122,7 +122,7 @@ describe('live: sshd → systemd-journald → iplog (log_journal unit) → nftab
       await until(s, () => s.out().includes(`BAN: banned ${ATTACKER4}`), 10_000, 'the BAN line');
       await until(s, () => elements(lab).includes(ATTACKER4), 5000, 'the nftables element');
       const ban = s.out().split('\n').find((l) => l.includes(`BAN: banned ${ATTACKER4}`))!;
-      assert.match(ban, /\(log: sshd-failed-password(, log: sshd-preauth-disconnect)?; score \d+; offence 1\)$/);
+      assert.match(ban, /\(log: sshd-failed-password(, log: sshd-preauth-disconnect)?; score \d+; offence 1; evidence proven\)$/);
       // the source is named by the journal match
       assert.match(s.out(), new RegExp(`log: sshd-failed-password from ${esc(ATTACKER4)} \\(journal:${esc(UNIT)}\\)`));
       assert.equal(s.out().split('\n').some((l) => l.includes(GOOD4) && /log:|BAN/.test(l)), false, `no match nor ban for ${GOOD4}:\n${s.out()}`);

@@ -90,7 +90,7 @@ describe('live: sshd password failures → auth.log → iplog → nftables', { s
       await until(() => out.includes(`BAN: banned ${ATTACKER4}`), 10_000, 'the BAN line');
       await until(() => elements(lab).includes(ATTACKER4), 5000, 'the nftables element');
       const ban = out.split('\n').find((l) => l.includes(`BAN: banned ${ATTACKER4}`))!;
-      assert.match(ban, /\(log: sshd-failed-password(, log: sshd-preauth-disconnect)?; score \d+; offence 1\)$/);
+      assert.match(ban, /\(log: sshd-failed-password(, log: sshd-preauth-disconnect)?; score \d+; offence 1; evidence proven\)$/);
       assert.match(out, new RegExp(`log: sshd-failed-password from ${ATTACKER4.replace(/\./g, '\\.')} \\(`));
       // dropped now: the next attempt cannot even connect
       const blocked = lab.client(['ssh', '-n', '-b', ATTACKER4, '-o', 'ConnectTimeout=2', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', `root@${SRV4}`, 'true']);
