@@ -11,10 +11,10 @@
  *
  * Times are seconds since the epoch on the network clock (= wall time in live mode).
  */
-import { promises as fsp, readFileSync, renameSync, mkdirSync, copyFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync, copyFileSync } from 'node:fs';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
+import { AtomicWriter } from '../atomic-writer';
 import { parseAddr, parseNet, type Family } from './addr';
 
 export const STATE_VERSION = 1;
@@ -197,57 +197,9 @@ export function loadState(path: string, log: Logger, limits?: StateLimits): BanS
   }
 }
 
-/** Coalescing atomic writer. */
-export class StateWriter {
-  private writing: Promise<void> | null = null;
-  private dirty = false;
-  writes = 0;
-  failures = 0;
-
-  constructor(
-    private readonly path: string,
-    private readonly snapshot: () => BanState,
-    private readonly log: Logger,
-  ) {}
-
-  /** The table changed: write it soon. */
-  schedule(): void {
-    this.dirty = true;
-    if (this.writing === null) this.writing = this.loop();
-  }
-
-  /** Resolves when what was scheduled is on disk (or has failed, which is logged). */
-  async flush(): Promise<void> {
-    while (this.writing !== null) await this.writing;
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (this.dirty) {
-        this.dirty = false;
-        await this.writeOnce(JSON.stringify(this.snapshot(), null, 1) + '\n');
-      }
-    } finally {
-      this.writing = null;
-    }
-  }
-
-  private async writeOnce(text: string): Promise<void> {
-    const tmp = `${this.path}.tmp`;
-    try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      const fh = await fsp.open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, this.path);
-      this.writes++;
-    } catch (e) {
-      this.failures++;
-      this.log.error({ code: ERR.BAN_STATE_WRITE, file: this.path, err: (e as Error).message }, 'cannot write the ban state file');
-    }
+/** The ban state file's writer: the manager's snapshot, written atomically and coalesced. */
+export class StateWriter extends AtomicWriter {
+  constructor(path: string, snapshot: () => BanState, log: Logger) {
+    super(path, () => JSON.stringify(snapshot(), null, 1) + '\n', log, 'the ban state file');
   }
 }

@@ -8,10 +8,10 @@
  * older than the horizon, invalid entries and entries beyond the table's bound are left
  * out and counted in the report.
  */
-import { promises as fsp, readFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync } from 'node:fs';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
+import { AtomicWriter } from '../atomic-writer';
 import { parseIp } from '../net/addr';
 import type { Clientele } from './clientele';
 
@@ -66,58 +66,12 @@ export function loadClientele(path: string, c: Clientele, now: number, log: Logg
   return restored;
 }
 
-/** Coalescing atomic writer of the clientele. */
-export class ClienteleWriter {
-  private writing: Promise<void> | null = null;
-  private dirty = false;
-  writes = 0;
-  failures = 0;
-
-  constructor(
-    private readonly path: string,
-    private readonly c: Clientele,
-    private readonly now: () => number,
-    private readonly log: Logger,
-  ) {}
-
-  schedule(): void {
-    this.dirty = true;
-    if (this.writing === null) this.writing = this.loop();
-  }
-
-  async flush(): Promise<void> {
-    while (this.writing !== null) await this.writing;
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (this.dirty) {
-        this.dirty = false;
-        const now = this.now();
-        const doc = { version: CLIENTELE_VERSION, saved: now, horizon: this.c.horizonSec, entries: this.c.entries(now) };
-        await this.write(JSON.stringify(doc) + '\n');
-      }
-    } finally {
-      this.writing = null;
-    }
-  }
-
-  private async write(text: string): Promise<void> {
-    const tmp = `${this.path}.tmp`;
-    try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      const fh = await fsp.open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, this.path);
-      this.writes++;
-    } catch (e) {
-      this.failures++;
-      this.log.error({ code: ERR.BAN_STATE_WRITE, file: this.path, err: (e as Error).message }, 'cannot write the clientele file');
-    }
+/** The clientele file's writer: written atomically and coalesced, with the entries still inside the horizon. */
+export class ClienteleWriter extends AtomicWriter {
+  constructor(path: string, c: Clientele, now: () => number, log: Logger) {
+    super(path, () => {
+      const t = now();
+      return JSON.stringify({ version: CLIENTELE_VERSION, saved: t, horizon: c.horizonSec, entries: c.entries(t) }) + '\n';
+    }, log, 'the clientele file');
   }
 }
