@@ -180,7 +180,7 @@ export class Engine {
    */
   release(): void {
     releaseArrays(this.scans);
-    releaseArrays(this.scans6);
+    this.scans6.release();
     this.trust.release();
   }
 

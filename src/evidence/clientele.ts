@@ -6,12 +6,12 @@
  * than the peer itself: the ban manager never bans a member on spoofable evidence.
  *
  * Bounded (`capacity` addresses, default 65536; the least recently seen is forgotten
- * first, `evictions`), keyed by a seeded hash (src/evidence/table.ts), no allocation per
+ * first, `evictions`), keyed by a seeded hash (src/detect/key-table.ts), no allocation per
  * insertion. IPv4 addresses are kept as IPv4-mapped words. It lives as long as the
  * process (a SIGHUP keeps it) and is saved beside the ban state (`--ban-state` FILE +
  * `.clientele`, src/evidence/persist.ts) and restored at start.
  */
-import { KeyTable } from './table';
+import { KeyTable } from '../detect/key-table';
 import { IpAddr } from '../net/addr';
 
 export const CLIENTELE_HORIZON_SEC = 14 * 86400;

@@ -25,7 +25,7 @@
  * Assumes the capture sees both directions of the watched host's traffic (a live sensor
  * on the host does); a SYN-ACK must come from the watched side.
  */
-import { KeyTable } from './table';
+import { KeyTable } from '../detect/key-table';
 import type { Clientele } from './clientele';
 import { be32, Th, type DecodedPacket } from '../decode/packet';
 import type { IpAddr } from '../net/addr';

@@ -1,15 +1,18 @@
 /**
- * A bounded table of fixed-width keys (32-bit words) for the evidence trackers: a chained
+ * A bounded table of fixed-width keys (32-bit words): a chained
  * hash index seeded per run (attacker-chosen addresses cannot aim at one chain), a
  * recency list, and a free stack, all in typed arrays: no allocation per lookup or
  * insertion. When full, an insertion evicts the least recently used key of the whole
  * table (never one picked by the hash), so what is kept never depends on the seed;
  * `evictions` counts them. Values live in the caller's own typed arrays, indexed by slot.
  *
- * Use: fill `key` (the scratch key, `width` words), then find() / insert().
+ * Use: fill `key` (the scratch key, `width` words), then find() / insert(). Users: the
+ * evidence trackers (src/evidence/handshake.ts, clientele.ts) and the IPv6 pair table
+ * (scan-table6.ts), which passes `beforeEvict` to report a victim's open episodes while
+ * its key is still there.
  */
 import { hashIpv6 } from '../net/addr';
-import { zeroed } from '../detect/arrays';
+import { zeroed } from './arrays';
 
 const NONE = -1;
 
@@ -30,11 +33,15 @@ export class KeyTable {
   evictions = 0;
   /** the slot the last insert() evicted (its key is gone), or -1 */
   evicted = NONE;
+  /** whether the last insert() made a new entry (false: the key was there) */
+  fresh = false;
 
   constructor(
     readonly capacity: number,
     readonly width: number,
     private readonly seed: number,
+    /** called with the victim's slot (key still held) before a full table evicts it */
+    private readonly beforeEvict: ((slot: number) => void) | null = null,
   ) {
     let nb = 1;
     while (nb < capacity * 2) nb *= 2;
@@ -81,6 +88,7 @@ export class KeyTable {
   /** The slot of `key`, made most recent; a new key is inserted (evicting the least recent when full). */
   insert(): number {
     this.evicted = NONE;
+    this.fresh = false;
     const h = this.hash();
     for (let s = this.chainHead[h]!; s !== NONE; s = this.chainNext[s]!) {
       if (this.same(s)) {
@@ -88,8 +96,10 @@ export class KeyTable {
         return s;
       }
     }
+    this.fresh = true;
     if (this.nFree === 0) {
       const victim = this.head;
+      if (this.beforeEvict !== null) this.beforeEvict(victim);
       this.remove(victim);
       this.evictions++;
       this.evicted = victim;
