@@ -17,6 +17,23 @@
  *    sends the same RST as nmap -sS's kernel) and ends the entry, as data from the
  *    initiator does (an ordinary session, not a probe).
  *
+ * Proof must not be borrowed. A host that makes connect-probes of its own, such as a
+ * load balancer's or a monitor's TCP health check, would otherwise lend proof to a SYN
+ * scan spoofed in its name, and get a full ban. MODERN.md §3.3 asks for a scan whose
+ * failing probes arrive at the hop count of the connect-probe. So a source that has
+ * made a handshake is watched further, with two vetoes that each hold for EPISODE_SEC:
+ *
+ *  - **mixed TTL**: a SYN from it that arrives with a TTL (IPv6: hop limit) other than
+ *    its last handshake's. A connect() scanner's SYNs and ACKs leave one kernel by one
+ *    route; an off-path spoofer would have to match the victim's hop count exactly;
+ *  - **half-open**: a RST from it answering our SYN-ACK. A connect() scanner completes
+ *    every handshake it is offered. The owner of a spoofed address resets the SYN-ACKs
+ *    it never asked for.
+ *
+ * A vetoed source is not proven, so its detections stay spoofable (a protected ban at
+ * most, never one of our clientele). nmap -sT keeps its proof. A path whose TTL changes
+ * while it scans costs only the proof.
+ *
  * Bounds: `flows` connections being opened (default 16384) and `sources` initiators
  * with a recent handshake (default 16384), each a KeyTable (seeded hash, least recently
  * used evicted first, evictions counted); no allocation per packet. A SYN flood against
@@ -45,6 +62,7 @@ const ST_OPEN = 2;
 export interface HandshakeStats {
   handshakes: number;
   probes: number;
+  vetoes: number;
   flowEvictions: number;
   sourceEvictions: number;
 }
@@ -57,8 +75,14 @@ export class HandshakeTracker implements TrustView {
   private readonly sources: KeyTable;
   private readonly sessionAt: Float64Array;
   private readonly probeAt: Float64Array;
+  /** the TTL / hop limit of the source's last completed handshake */
+  private readonly ttlOf: Uint8Array;
+  /** the last vetoing packet of the source (a SYN at another TTL, a RST to our SYN-ACK) */
+  private readonly vetoAt: Float64Array;
   handshakes = 0;
   probes = 0;
+  /** vetoing packets seen (a SYN at another TTL, a RST to our SYN-ACK, from a source that made a handshake) */
+  vetoes = 0;
   /** where completed handshakes go (long-lived: the ban session's, or the engine's own) */
   clientele: Clientele | null;
 
@@ -70,6 +94,8 @@ export class HandshakeTracker implements TrustView {
     this.sources = new KeyTable(sources, 4, seed ^ 0x5bd1e995);
     this.sessionAt = zeroed(Float64Array, sources);
     this.probeAt = zeroed(Float64Array, sources);
+    this.ttlOf = zeroed(Uint8Array, sources);
+    this.vetoAt = zeroed(Float64Array, sources);
     this.clientele = clientele;
   }
 
@@ -81,7 +107,7 @@ export class HandshakeTracker implements TrustView {
   }
 
   get stats(): HandshakeStats {
-    return { handshakes: this.handshakes, probes: this.probes, flowEvictions: this.flows.evictions, sourceEvictions: this.sources.evictions };
+    return { handshakes: this.handshakes, probes: this.probes, vetoes: this.vetoes, flowEvictions: this.flows.evictions, sourceEvictions: this.sources.evictions };
   }
 
   /**
@@ -110,7 +136,18 @@ export class HandshakeTracker implements TrustView {
       this.state[slot] = ST_SYNACK;
       return;
     }
-    if (this.flows.size === 0 || (flags & Th.SYN) !== 0) return;
+    if ((flags & Th.SYN) !== 0) {
+      // a SYN from a source that has made a handshake: at another TTL, a veto
+      if (this.sources.size !== 0 && (flags & (Th.ACK | Th.RST)) === 0) {
+        const s = this.known(s0, s1, s2, s3);
+        if (s >= 0 && this.ttlOf[s] !== p.ttl) {
+          this.vetoAt[s] = now;
+          this.vetoes++;
+        }
+      }
+      return;
+    }
+    if (this.flows.size === 0) return;
     // from the initiator (source) to the responder (destination)
     const k = this.flows.key;
     k[0] = s0;
@@ -129,6 +166,14 @@ export class HandshakeTracker implements TrustView {
     if (this.state[slot] === ST_SYNACK) {
       if (now - this.since[slot]! > HANDSHAKE_SEC || rst) {
         this.flows.remove(slot);
+        if (rst && this.sources.size !== 0) {
+          // half-open: a connect() scanner completes what it is offered
+          const s = this.known(s0, s1, s2, s3);
+          if (s >= 0) {
+            this.vetoAt[s] = now;
+            this.vetoes++;
+          }
+        }
         return;
       }
       if ((flags & Th.ACK) === 0 || p.l4Avail < 12 || be32(b, o + 8) !== this.expect[slot]) return;
@@ -136,7 +181,9 @@ export class HandshakeTracker implements TrustView {
       this.handshakes++;
       this.clientele?.addWords(s0, s1, s2, s3, now);
       this.clientele?.addWords(d0, d1, d2, d3, now);
-      this.sessionAt[this.source(s0, s1, s2, s3)] = now;
+      const src = this.source(s0, s1, s2, s3);
+      this.sessionAt[src] = now;
+      this.ttlOf[src] = p.ttl;
       if (data) this.flows.remove(slot);
       else if ((flags & Th.FIN) !== 0) {
         this.flows.remove(slot);
@@ -175,8 +222,19 @@ export class HandshakeTracker implements TrustView {
     if (this.sources.size > before || this.sources.evicted >= 0) {
       this.sessionAt[slot] = -Infinity;
       this.probeAt[slot] = -Infinity;
+      this.vetoAt[slot] = -Infinity;
     }
     return slot;
+  }
+
+  /** The slot of a source already held, or -1. */
+  private known(s0: number, s1: number, s2: number, s3: number): number {
+    const k = this.sources.key;
+    k[0] = s0;
+    k[1] = s1;
+    k[2] = s2;
+    k[3] = s3;
+    return this.sources.find();
   }
 
   private find(a: IpAddr): number {
@@ -195,10 +253,14 @@ export class HandshakeTracker implements TrustView {
     return this.sources.find();
   }
 
-  /** Did `src` make a connect-probe within the episode (EPISODE_SEC before `now`)? */
+  /**
+   * Did `src` make a connect-probe within the episode (EPISODE_SEC before `now`), with
+   * no veto (a SYN at another TTL, a RST to our SYN-ACK) within it?
+   */
   proven(src: IpAddr, now: number): boolean {
     const s = this.find(src);
-    return s >= 0 && now - this.probeAt[s]! <= EPISODE_SEC;
+    if (s < 0 || now - this.probeAt[s]! > EPISODE_SEC) return false;
+    return now - this.vetoAt[s]! > EPISODE_SEC;
   }
 
   /** Did `src` complete any handshake within the episode? */

@@ -20,7 +20,11 @@
  *    every SYN weighted to ban): nobody banned by default weights... and with every SYN
  *    weighted, never more bans than the global budget nor the per-/24 budget;
  * 6. a busy legitimate client (60 HTTP requests to an open port, enough for the compat
- *    port-scan detector) is never banned.
+ *    port-scan detector) is never banned;
+ * 7. borrowed proof: a health checker (connect, close without data: a connect-probe each
+ *    time) gets a DF SYN scan spoofed in its name from farther away (another TTL); the
+ *    checker's own probes do not prove the scan, so it is refused as a recent peer rather
+ *    than banned with `evidence proven`.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -240,6 +244,26 @@ describe('evidence policy under real attacks (nftables, default --ban-evidence p
       // 60 connections in a few seconds are a compat port scan (DF SYNs): the detector fires, the policy refuses
       assert.match(s.proc.stdout, new RegExp(`TCP: port scan detected .* from ${CLIENT.replace(/\./g, '\\.')} `));
       assert.match(s.proc.stdout, new RegExp(`BAN: not banning ${CLIENT.replace(/\./g, '\\.')} \\(spoofable evidence: .* is a recent peer\\)`));
+      assert.doesNotMatch(s.proc.stdout, /BAN: banned/);
+      assert.deepEqual(banned(lab), []);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('borrowed proof: a DF SYN scan spoofed "from" a TCP health checker is not proven by the checker\'s own connect-probes', async () => {
+    reset();
+    const s = await startSensor(lab, ['--ban-backend', 'nftables', '--ban-state', join(dir, 's7.json'), '--ban-time', '1h']);
+    try {
+      // the checker: connect from CLIENT to fw:8080 and close without a byte, 4 times
+      const check = `import socket,time\nfor i in range(4):\n  c=socket.socket(); c.bind(('${CLIENT}',0)); c.connect(('${lab.fwAddr}',8080)); c.close(); time.sleep(0.2)\n`;
+      lab.must(lab.at, ['python3', '-c', check]);
+      // the spoofer: DF SYNs (a connect()-like scan to the compat detector) to closed ports, TTL 50 (farther away)
+      lab.run(lab.at, ['hping3', '-q', '-S', '-y', '-t', '50', '-a', CLIENT, '-p', '++20', '-i', 'u5000', '-c', '15', lab.fwAddr]);
+      tick();
+      await s.proc.until(() => s.proc.stdout.includes(`from ${CLIENT} [port`), 15_000, 'the detection line');
+      await s.proc.until(() => s.proc.stdout.includes(`BAN: not banning ${CLIENT} (spoofable evidence: ${CLIENT} is a recent peer)`), 10_000, 'the refusal');
+      assert.match(s.proc.stdout, new RegExp(`TCP: port scan detected .* from ${CLIENT.replace(/\./g, '\\.')} `));
       assert.doesNotMatch(s.proc.stdout, /BAN: banned/);
       assert.deepEqual(banned(lab), []);
     } finally {

@@ -17,11 +17,11 @@ import { gradeOf, isProven, SPOOFABLE_ATTACKER } from '../../src/evidence/grade'
 
 const HOST = '198.51.100.1';
 
-function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data = 0, frag = DF): Buffer {
+function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data = 0, frag = DF, ttl = 64): Buffer {
   const t = Buffer.from(tcp(sport, dport, flags, new Uint8Array(data)));
   t.writeUInt32BE(seq >>> 0, 4);
   t.writeUInt32BE(ack >>> 0, 8);
-  return ipv4({ src, dst, proto: 6, frag }, t);
+  return ipv4({ src, dst, proto: 6, frag, ttl }, t);
 }
 
 /** A client `c` connects to HOST:port: SYN, our SYN-ACK (ISN isn), its ACK; then `after`. */
@@ -65,7 +65,7 @@ test('a connect-probe (handshake to our ISN, aborted without data) proves the so
   // the episode: proof counts for 120 s
   assert.equal(t.proven(addr('203.0.113.10'), 220), true);
   assert.equal(t.proven(addr('203.0.113.10'), 221), false);
-  assert.deepEqual(t.stats, { handshakes: 3, probes: 2, flowEvictions: 0, sourceEvictions: 0 });
+  assert.deepEqual(t.stats, { handshakes: 3, probes: 2, vetoes: 0, flowEvictions: 0, sourceEvictions: 0 });
 });
 
 test('an ACK more than 2 s after the handshake with no data is an ordinary idle session, not a probe', () => {
@@ -144,4 +144,61 @@ test('static grades: smurf is a reflector, detectors without a declaration are s
   assert.deepEqual(gradeOf(port.evidence!, true, true), { spoofable: 0, proof: true, source_role: 'attacker' });
   assert.equal(isProven({ spoofable: 0 }), true);
   assert.equal(isProven({ spoofable: 2, proof: false }), false);
+});
+
+/** A health check from `m` (TTL `ttl`): connect to HOST:80 and abort without data, a connect-probe every time. */
+function healthCheck(h: Harness, t: number, m: string, sport: number, ttl: number): void {
+  h.feed(t, seg(m, HOST, sport, 80, SYN, 5000, 0, 0, DF, ttl));
+  h.feed(t, seg(HOST, m, 80, sport, SYN | ACK, 900 + sport, 5001));
+  h.feed(t, seg(m, HOST, sport, 80, ACK, 5001, 901 + sport, 0, DF, ttl));
+  h.feed(t + 0.01, seg(m, HOST, sport, 80, RST | ACK, 5001, 901 + sport, 0, DF, ttl));
+}
+
+test('borrowed proof: a DF SYN scan spoofed in the name of a health checker (connect-probes of its own) is not proven: its SYNs arrive at another TTL', async () => {
+  const h = new Harness();
+  const ev = events(h);
+  const M = '192.0.2.60';
+  for (let i = 0; i < 4; i++) healthCheck(h, 100 + 5 * i, M, 40000 + i, 61);
+  assert.equal(h.engine.trust.proven(addr(M), 116), true, 'the checker itself is proven by its probes');
+  // the spoofer sends DF SYNs to 15 closed ports "from" M, from 7 hops further away
+  for (let p = 1; p <= 15; p++) h.feed(117, seg(M, HOST, 41000 + p, 1000 + p, SYN, 1, 0, 0, DF, 54));
+  assert.equal(h.engine.trust.proven(addr(M), 117), false, 'a SYN at another TTL vetoes the proof');
+  assert.equal(h.engine.trust.stats.vetoes, 15);
+  await h.finish();
+  const det = ev.filter((e) => e.kind === 'scan.detected').map((e) => [e.src.toString(), e.detector, e.detail!.proof]);
+  assert.deepEqual(det, [[M, 'port-scan', false]]);
+  // the veto lasts the episode (120 s after the last vetoing SYN), then the checker's probes prove it again
+  healthCheck(h, 240, M, 40010, 61);
+  assert.equal(h.engine.trust.proven(addr(M), 240), true);
+});
+
+test('borrowed proof: spoofed SYNs at the checker\'s own TTL that reach an open port are vetoed by the checker\'s RST to our SYN-ACK', () => {
+  const h = new Harness();
+  const M = '192.0.2.61';
+  for (let i = 0; i < 3; i++) healthCheck(h, 100 + 5 * i, M, 40000 + i, 61);
+  // same TTL, so only the half-open veto can tell: our SYN-ACK for port 80 reaches the real M, which resets it
+  for (let p = 1; p <= 15; p++) h.feed(111, seg(M, HOST, 42000 + p, p === 8 ? 80 : 1000 + p, SYN, 1, 0, 0, DF, 61));
+  assert.equal(h.engine.trust.proven(addr(M), 111), true, 'nothing tells them apart yet');
+  h.feed(111, seg(HOST, M, 80, 42008, SYN | ACK, 4444, 2));
+  h.feed(111.001, seg(M, HOST, 42008, 80, RST, 2, 0, 0, DF, 61));
+  assert.equal(h.engine.trust.proven(addr(M), 111.01), false, 'a RST to our SYN-ACK vetoes it');
+});
+
+test('a connect() scanner keeps its proof: its SYNs and handshakes share one TTL and it completes every handshake it is offered', () => {
+  const h = new Harness();
+  const S = '203.0.113.70';
+  for (let p = 1; p <= 20; p++) {
+    const port = p % 5 === 0 ? 20 + p : 1000 + p;
+    if (p % 5 === 0) {
+      h.feed(50, seg(S, HOST, 43000 + p, port, SYN, 7, 0, 0, DF, 57));
+      h.feed(50, seg(HOST, S, port, 43000 + p, SYN | ACK, 300 + p, 8));
+      h.feed(50, seg(S, HOST, 43000 + p, port, ACK, 8, 301 + p, 0, DF, 57));
+      h.feed(50.001, seg(S, HOST, 43000 + p, port, RST | ACK, 8, 301 + p, 0, DF, 57));
+    } else {
+      h.feed(50, seg(S, HOST, 43000 + p, port, SYN, 7, 0, 0, DF, 57));
+      h.feed(50, seg(HOST, S, port, 43000 + p, RST | ACK, 0, 8));
+    }
+  }
+  assert.equal(h.engine.trust.proven(addr(S), 51), true);
+  assert.equal(h.engine.trust.stats.vetoes, 0);
 });
