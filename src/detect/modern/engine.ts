@@ -95,13 +95,16 @@ const SPORTS = 5;
 const UDP_SILENT = 20;
 /** windowed detectors: ring of the last `threshold` counted times (offsets into one ring per source) */
 const WIN_OFF = new Int32Array(ND).fill(-1);
-let WIN_TOTAL = 0;
-for (const d of MODERN_DETECTORS) {
-  if (d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF) {
-    WIN_OFF[d.index] = WIN_TOTAL;
-    WIN_TOTAL += d.index === M.UDP ? UDP_SILENT : d.threshold;
+const WIN_TOTAL = ((): number => {
+  let n = 0;
+  for (const d of MODERN_DETECTORS) {
+    if (d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF) {
+      WIN_OFF[d.index] = n;
+      n += d.index === M.UDP ? UDP_SILENT : d.threshold;
+    }
   }
-}
+  return n;
+})();
 /** per-second rate rings (ping flood, smurf) */
 const RING = 10;
 /** traceroute: within TRACE_WINDOW s, TRACE_TTLS distinct arrival TTLs, the smallest 1 */
@@ -373,18 +376,21 @@ export class ModernDetect {
     this.sLast[s] = now;
     this.sTrw[s] = 0;
     this.sTrwU[s] = 0;
-    this.sOut.fill(0, s * 8, s * 8 + 8);
+    // plain loops, not fill(start, end): a builtin call per range costs more than the stores
+    for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
     this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
     this.sBogus[s] = -1e9;
     this.sTrMask[s] = 0;
     this.sTrStart[s] = -1e9;
-    this.sTrLine.fill(-1e9, s * 3, s * 3 + 3);
+    for (let j = s * 3, e = j + 3; j < e; j++) this.sTrLine[j] = -1e9;
     this.sTrUntil[s] = -1e9;
-    this.sRing.fill(0, s * RING, s * RING + RING);
-    this.sRingSec.fill(-1, s * RING, s * RING + RING);
-    if (WIN_TOTAL > 0) this.sWin.fill(-1e9, s * WIN_TOTAL, s * WIN_TOTAL + WIN_TOTAL);
+    for (let j = s * RING, e = j + RING; j < e; j++) {
+      this.sRing[j] = 0;
+      this.sRingSec[j] = -1;
+    }
+    for (let j = s * WIN_TOTAL, e = j + WIN_TOTAL; j < e; j++) this.sWin[j] = -1e9;
     this.sEpQueued[s] = 0;
-    for (let d = 0; d < ND; d++) this.resetDetector(s * ND + d);
+    for (let i = s * ND, e = i + ND; i < e; i++) this.resetDetector(i);
   }
 
   private resetDetector(i: number): void {

@@ -19,11 +19,11 @@ export class KeyedTable {
   /** generation of each slot, bumped when the slot is reused (timers hold (slot, gen)) */
   readonly gen: Int32Array;
   readonly pinned: Uint8Array;
-  private readonly hashOf: Int32Array;
+  /** per slot, interleaved: [2s] its key's hash, [2s+1] the next slot of its bucket's chain (one cache line per step) */
+  private readonly hc: Int32Array;
   private readonly head: Int32Array;
-  private readonly chain: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
+  /** per slot, interleaved: [2s] previous, [2s+1] next in its recency list */
+  private readonly pn: Int32Array;
   /** list heads/tails: [0] unpinned, [1] pinned */
   private readonly lhead = new Int32Array([NONE, NONE]);
   private readonly ltail = new Int32Array([NONE, NONE]);
@@ -52,11 +52,9 @@ export class KeyedTable {
     this.gen = new Int32Array(capacity);
     this.pinned = new Uint8Array(capacity);
     this.inUse = new Uint8Array(capacity);
-    this.hashOf = new Int32Array(capacity);
     this.head = new Int32Array(buckets).fill(NONE);
-    this.chain = new Int32Array(capacity).fill(NONE);
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
+    this.hc = new Int32Array(capacity * 2).fill(NONE);
+    this.pn = new Int32Array(capacity * 2).fill(NONE);
   }
 
   /** bytes held by the arrays (for --state-memory accounting) */
@@ -89,10 +87,11 @@ export class KeyedTable {
   /** the slot holding key `k`, or -1 */
   find(): number {
     const h = this.hash();
+    const hc = this.hc;
     let depth = 0;
-    for (let s = this.head[h & this.mask]!; s !== NONE; s = this.chain[s]!) {
+    for (let s = this.head[h & this.mask]!; s !== NONE; s = hc[2 * s + 1]!) {
       depth++;
-      if (this.hashOf[s] === h && this.same(s)) {
+      if (hc[2 * s] === h && this.same(s)) {
         if (depth > this.longestChain) this.longestChain = depth;
         return s;
       }
@@ -105,7 +104,7 @@ export class KeyedTable {
     let s: number;
     if (this.freeHead !== NONE) {
       s = this.freeHead;
-      this.freeHead = this.chain[s]!;
+      this.freeHead = this.hc[2 * s + 1]!;
     } else if (this.used < this.capacity) {
       s = this.used++;
     } else {
@@ -116,13 +115,16 @@ export class KeyedTable {
       this.onEvict(s, usePinned);
       this.remove(s);
       s = this.freeHead;
-      this.freeHead = this.chain[s]!;
+      this.freeHead = this.hc[2 * s + 1]!;
     }
     const h = this.hash();
-    this.hashOf[s] = h;
-    this.keys.set(this.k, s * this.width);
+    const w = this.width;
+    const keys = this.keys;
+    const k = this.k;
+    for (let i = 0, o = s * w; i < w; i++) keys[o + i] = k[i]!;
     const b = h & this.mask;
-    this.chain[s] = this.head[b]!;
+    this.hc[2 * s] = h;
+    this.hc[2 * s + 1] = this.head[b]!;
     this.head[b] = s;
     this.inUse[s] = 1;
     this.gen[s] = (this.gen[s]! + 1) | 0;
@@ -135,19 +137,20 @@ export class KeyedTable {
   /** take `s` out of the table (its slot is free) */
   remove(s: number): void {
     if (this.inUse[s] === 0) return;
-    const b = this.hashOf[s]! & this.mask;
-    if (this.head[b] === s) this.head[b] = this.chain[s]!;
+    const hc = this.hc;
+    const b = hc[2 * s]! & this.mask;
+    if (this.head[b] === s) this.head[b] = hc[2 * s + 1]!;
     else {
       let p = this.head[b]!;
-      while (this.chain[p] !== s) p = this.chain[p]!;
-      this.chain[p] = this.chain[s]!;
+      while (hc[2 * p + 1] !== s) p = hc[2 * p + 1]!;
+      hc[2 * p + 1] = hc[2 * s + 1]!;
     }
     this.unlink(s, this.pinned[s]!);
     if (this.pinned[s] === 1) this.pinnedCount--;
     this.pinned[s] = 0;
     this.inUse[s] = 0;
     this.gen[s] = (this.gen[s]! + 1) | 0;
-    this.chain[s] = this.freeHead;
+    hc[2 * s + 1] = this.freeHead;
     this.freeHead = s;
     this.size--;
   }
@@ -175,22 +178,24 @@ export class KeyedTable {
   }
 
   private link(s: number, l: number): void {
+    const pn = this.pn;
     const t = this.ltail[l]!;
-    this.prev[s] = t;
-    this.next[s] = NONE;
+    pn[2 * s] = t;
+    pn[2 * s + 1] = NONE;
     if (t === NONE) this.lhead[l] = s;
-    else this.next[t] = s;
+    else pn[2 * t + 1] = s;
     this.ltail[l] = s;
   }
 
   private unlink(s: number, l: number): void {
-    const p = this.prev[s]!;
-    const n = this.next[s]!;
+    const pn = this.pn;
+    const p = pn[2 * s]!;
+    const n = pn[2 * s + 1]!;
     if (p === NONE) this.lhead[l] = n;
-    else this.next[p] = n;
+    else pn[2 * p + 1] = n;
     if (n === NONE) this.ltail[l] = p;
-    else this.prev[n] = p;
-    this.prev[s] = this.next[s] = NONE;
+    else pn[2 * n] = p;
+    pn[2 * s] = pn[2 * s + 1] = NONE;
   }
 }
 
