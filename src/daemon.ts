@@ -531,7 +531,19 @@ class Sensor {
       ipv4: t.ipv4 + e.ipv4Packets,
       lines: t.lines + e.out.lines,
       anomalies: Object.fromEntries(an.nonZero()),
-      evictions: { scan: an.get('scan.evicted'), scan_in_mode: an.get('scan.evicted_in_mode'), frag: an.get('frag.evicted') },
+      evictions: {
+        scan: an.get('scan.evicted'),
+        scan_in_mode: an.get('scan.evicted_in_mode'),
+        frag: an.get('frag.evicted'),
+        ...(e.modern === null
+          ? {}
+          : {
+              modern_contacts: an.get('modern.contact_evicted'),
+              modern_contacts_evidence: an.get('modern.contact_evicted_evidence'),
+              modern_sources: an.get('modern.source_evicted'),
+              modern_sources_evidence: an.get('modern.source_evicted_evidence'),
+            }),
+      },
       dropped_during_restart: t.droppedInRestart,
       // outputs that lost lines (disk full, I/O error, standard output closed)
       outputs: this.faults.losses(),

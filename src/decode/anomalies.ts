@@ -68,6 +68,12 @@ export const ANOMALY_NAMES = [
   'icmpv6.nd_hop_limit_not_255',
   // capture records (appended): a time outside 1970..2106 (reader-core.ts MAX_TIME_SEC), packet skipped
   'capture.timestamp_out_of_range',
+  // modern profile tables (src/detect/modern/table.ts; docs/detectors.md "State and bounds"):
+  // entries a full table evicted, and of them those that held evidence (pinned)
+  'modern.contact_evicted',
+  'modern.contact_evicted_evidence',
+  'modern.source_evicted',
+  'modern.source_evicted_evidence',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -134,6 +140,10 @@ export const A = {
   capCaplenLen: anomalyIndex('capture.caplen_exceeds_len'),
   capTooLarge: anomalyIndex('capture.packet_too_large'),
   scanEvicted: anomalyIndex('scan.evicted'),
+  modernContactEvicted: anomalyIndex('modern.contact_evicted'),
+  modernContactEvictedEvidence: anomalyIndex('modern.contact_evicted_evidence'),
+  modernSourceEvicted: anomalyIndex('modern.source_evicted'),
+  modernSourceEvictedEvidence: anomalyIndex('modern.source_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),
   vlanTooDeep: anomalyIndex('vlan.too_deep'),
   ip6Truncated: anomalyIndex('ipv6.truncated'),

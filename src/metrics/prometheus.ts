@@ -92,6 +92,7 @@ export function buildRegistry(read: () => SensorSnapshot, info: { version: strin
   gauge(reg, 'iplog_table_entries', 'entries in a bounded table', ['table'], (s) => s.tables.map((t) => [{ table: t.name }, t.entries]), snap);
   gauge(reg, 'iplog_table_capacity', 'the bound of a table', ['table'], (s) => s.tables.filter((t) => t.capacity !== null).map((t) => [{ table: t.name }, t.capacity!]), snap);
   counter(reg, 'iplog_table_evictions_total', 'entries a full table evicted', ['table'], (s) => s.tables.map((t) => [{ table: t.name }, t.evictions]), snap);
+  counter(reg, 'iplog_table_evidence_evictions_total', 'of the entries a full table evicted, those that held evidence (modern tables: pinned entries)', ['table'], (s) => s.tables.filter((t) => t.evidenceEvictions !== undefined).map((t) => [{ table: t.name }, t.evidenceEvictions!]), snap);
 
   // bans, reverse DNS and syslog: registered only when that part is on at start-up
   const first = read();

@@ -97,6 +97,12 @@ export class SensorMetrics {
     if (e !== null && e !== undefined) {
       tables.push({ name: 'scan', entries: e.scans.size(), capacity: e.scans.buckets * SCAN_PAIRS_PER_BUCKET, evictions: p.anomalies.get('scan.evicted') });
       tables.push({ name: 'frag', entries: e.frags.size(), capacity: null, evictions: p.anomalies.get('frag.evicted') });
+      const m = e.modern;
+      if (m !== null) {
+        // the modern profile's tables (src/detect/modern/): evictions over the process's life (every engine)
+        tables.push({ name: 'modern_contacts', entries: m.contacts.size, capacity: m.contacts.capacity, evictions: p.anomalies.get('modern.contact_evicted'), evidenceEvictions: p.anomalies.get('modern.contact_evicted_evidence') });
+        tables.push({ name: 'modern_sources', entries: m.sources.size, capacity: m.sources.capacity, evictions: p.anomalies.get('modern.source_evicted'), evidenceEvictions: p.anomalies.get('modern.source_evicted_evidence') });
+      }
     }
     if (r !== null) tables.push({ name: 'dns_cache', entries: r.cacheEntries(), capacity: null, evictions: r.stats.evictions });
     const rs = r?.stats;

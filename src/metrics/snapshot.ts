@@ -33,6 +33,8 @@ export interface TableSnapshot {
   /** the bound, when the table has a fixed one */
   capacity: number | null;
   evictions: number;
+  /** of the evictions, those of entries that held evidence (the modern tables' pinned entries) */
+  evidenceEvictions?: number;
 }
 
 export interface SensorSnapshot {

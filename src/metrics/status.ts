@@ -215,7 +215,7 @@ export function renderStatus(r: StatusReport, now = Date.now() / 1000): string {
       lines.push(`  packets    ${c.packets} (IPv4 ${c.ipv4Packets}), lines ${c.lines}`);
       lines.push(`  detections ${nonZero(c.detections)}`);
       lines.push(`  anomalies  ${nonZero(c.anomalies)}`);
-      lines.push(`  tables     ${c.tables.map((t) => `${t.name} ${t.entries}${t.capacity !== null ? `/${t.capacity}` : ''} (${t.evictions} evicted)`).join(', ')}`);
+      lines.push(`  tables     ${c.tables.map((t) => `${t.name} ${t.entries}${t.capacity !== null ? `/${t.capacity}` : ''} (${t.evictions} evicted${t.evidenceEvictions !== undefined ? `, ${t.evidenceEvictions} holding evidence` : ''})`).join(', ')}`);
       if (c.bans !== null) {
         const b = c.bans;
         lines.push(`  bans       ${b.active} in force, ${b.bans} made, ${b.unbans} lifted; refused: ${nonZero(b.refusals)}${b.commands !== null ? `; firewall commands ${b.commands.run}, failed ${b.commands.failed}` : ''}`);

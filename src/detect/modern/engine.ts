@@ -220,7 +220,7 @@ export class ModernDetect {
     this.lineCtx = { ...ctx, rules: null, flags: { ...f, smurf: false, ping_flood: false } };
     const C = sizes.contacts;
     const S = sizes.sources;
-    this.contacts = new KeyedTable(C, CW, seed, (s) => this.contactEvicted(s));
+    this.contacts = new KeyedTable(C, CW, seed, (s, pinned) => this.contactEvicted(s, pinned));
     this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
     this.grace = new TimerRing(C);
     this.hold = new TimerRing(S * 2);
@@ -427,7 +427,9 @@ export class ModernDetect {
    * fills the table, a scanner's probes still count (the table's evidence counter says
    * how often it happened).
    */
-  private contactEvicted(c: number): void {
+  private contactEvicted(c: number, pinned: boolean): void {
+    this.an.counts[A.modernContactEvicted]++;
+    if (pinned) this.an.counts[A.modernContactEvictedEvidence]++;
     if ((this.cFlags[c]! & F_JUDGED) === 0) return;
     const cls = this.cCls[c]!;
     if (cls === C_UDP && this.contacts.pinned[c] === 1) {
@@ -438,7 +440,9 @@ export class ModernDetect {
     }
   }
 
-  private sourceEvicted(s: number, _pinned: boolean): void {
+  private sourceEvicted(s: number, pinned: boolean): void {
+    this.an.counts[A.modernSourceEvicted]++;
+    if (pinned) this.an.counts[A.modernSourceEvictedEvidence]++;
     // open episodes end at once, as compat's evicted pairs do
     const now = this.sLast[s]!;
     for (let d = 0; d < ND; d++) if (this.dState[s * ND + d] === D_MODE) this.emitEnded(s, d, now);
