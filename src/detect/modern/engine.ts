@@ -213,8 +213,9 @@ export class ModernDetect {
     seed: number,
     sizes: ModernSizes = modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY),
   ) {
-    const nets = [...(settings.home ?? []), ...(settings.promiscNets ?? [])];
-    this.prot = nets.length > 0 ? compileProtected(nets) : null;
+    const home = settings.home ?? [];
+    const promisc = settings.promiscNets ?? [];
+    this.prot = home.length + promisc.length > 0 ? compileProtected(home, promisc, settings.promiscOrigin) : null;
     const f = settings.flags;
     // the per-packet lines of compat's ICMP handlers, without their detectors (judged here)
     this.lineCtx = { ...ctx, rules: null, flags: { ...f, smurf: false, ping_flood: false } };
@@ -1290,17 +1291,20 @@ function b12Options(p: DecodedPacket): number {
   return p.buf[p.l4Off + 12]! >> 4;
 }
 
-function compileProtected(nets: string[]): NetMatcher {
-  // --home entries may be hosts or networks with host bits (parseCidr truncates); -a entries are BPF nets
+function compileProtected(home: string[], promisc: string[], promiscOrigin?: string): NetMatcher {
+  // --home entries may be hosts or networks with host bits (parseCidr truncates); -a entries are
+  // BPF nets, checked as strictly as the compat profile's destination filter and the live BPF
+  // filter check them (an invalid one is refused at start, naming its iplog.conf line)
   const cidrs: Cidr[] = [];
   const v4: string[] = [];
-  for (const t of nets) {
+  for (const t of home) {
     const c = parseCidr(t.trim());
     if (c !== undefined) {
       if (c.family === 6) cidrs.push(c);
       else v4.push(`${c.network.toString()}/${c.len}`);
     } else v4.push(t);
   }
-  const m = compileNets(v4);
-  return { bases: m.bases, masks: m.masks, v6: [...m.v6, ...cidrs] };
+  const h = compileNets(v4);
+  const a = compileNets(promisc, promiscOrigin);
+  return { bases: Uint32Array.from([...h.bases, ...a.bases]), masks: Uint32Array.from([...h.masks, ...a.masks]), v6: [...h.v6, ...cidrs, ...a.v6] };
 }
