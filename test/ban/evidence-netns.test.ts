@@ -53,7 +53,7 @@ async function startSensor(lab: Lab, args: string[]): Promise<Sensor> {
   const dump = spawn('ip', ['netns', 'exec', lab.fw, 'tcpdump', '-i', 'vfw', '-U', '-w', '-', '-s', '256', '-n', 'ip or ip6'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let dumpErr = '';
   dump.stderr!.on('data', (d: Buffer) => (dumpErr += d.toString()));
-  const proc = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '-r', '-', '--config', '/dev/null', '-N', ...args], { IPLOG_LOG_LEVEL: 'info' }));
+  const proc = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '-r', '-', '--config', '/dev/null', '--profile', 'compat', '-N', ...args], { IPLOG_LOG_LEVEL: 'info' }));
   running.push(proc);
   dump.stdout!.pipe(proc.child.stdin!);
   proc.child.stdin!.on('error', () => undefined);

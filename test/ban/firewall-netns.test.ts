@@ -32,7 +32,7 @@ if (skip) console.log(`# firewall namespace tests skipped: ${skip}`);
  * spoofable evidence; the policy is test/ban/evidence*.test.ts's).
  */
 function iplog(lab: Lab, args: string[]): Proc {
-  return new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '-r', '-', '-N', '-m', '--ban-evidence', 'any', ...args], { IPLOG_LOG_LEVEL: 'debug' }));
+  return new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '-r', '-', '-N', '-m', '--ban-evidence', 'any', ...args], { IPLOG_LOG_LEVEL: 'debug' }));
 }
 
 function driver(lab: Lab, args: string[]): Proc {

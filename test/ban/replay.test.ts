@@ -22,8 +22,8 @@ function iplog(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 test('nmap -sS replayed with the dry-run backend: the BAN line at the detection\'s packet time', () => {
   const pcap = join(root, 'pcaps', 'conformance', 'nmap_sS.pcap');
-  const plain = iplog(['-r', pcap, '-N']);
-  const r = iplog(['-r', pcap, '-N', '--ban-backend', 'dry-run']);
+  const plain = iplog(['-r', pcap, '--profile', 'compat', '-N']);
+  const r = iplog(['-r', pcap, '--profile', 'compat', '-N', '--ban-backend', 'dry-run']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split('\n');
   const ban = lines.filter((l) => l.includes('BAN:'));
@@ -38,7 +38,7 @@ test('nmap -sS replayed with the dry-run backend: the BAN line at the detection\
 test('a replayed scan from a routable address: banned, unbanned at expiry, at packet time', () => {
   const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
   // escalation is for evidence that bans normally: every crossing here (--ban-evidence any)
-  const r = iplog(['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m', '--ban-factor', '3', '--ban-evidence', 'any'], { IPLOG_LOG_LEVEL: 'info' });
+  const r = iplog(['-r', pcap, '--profile', 'compat', '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m', '--ban-factor', '3', '--ban-evidence', 'any'], { IPLOG_LOG_LEVEL: 'info' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
     r.stdout.split('\n').filter((l) => l.includes('203.0.113.5') && l.includes('BAN')),
@@ -133,7 +133,7 @@ test('an invalid ban_allow entry in iplog.conf is fatal, as on the command line,
 
 test('a replay reads nothing of the replaying machine: the same BAN lines where the sources are its address and gateway', (t) => {
   const pcap = join(root, 'pcaps', 'ban', 'dry-run-repeat-offender.pcap');
-  const args = ['-r', pcap, '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m'];
+  const args = ['-r', pcap, '--profile', 'compat', '-N', '-m', '--ban-backend', 'dry-run', '--ban-time', '1m'];
   const here = iplog(args);
   assert.equal(here.status, 0, here.stderr);
   assert.match(here.stdout, /BAN: banned 203\.0\.113\.5 /);

@@ -216,7 +216,7 @@ async function runIplog(lab: Lab, cap: BenchPcap, out: string): Promise<Run> {
   const fd = fs.openSync(out, 'w');
   // IPLOG_BENCH_SENSOR_ARGS: more sensor options, e.g. `--metrics 127.0.0.1:9108` (docs/benchmarks.md)
   const extra = (process.env.IPLOG_BENCH_SENSOR_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn('ip', ['netns', 'exec', lab.v, process.execPath, BIN, '--config', '/dev/null', '--pid-file', pidFile, '-o', '-L', '-m', '-N', '-i', 'vv0', ...extra], {
+  const child = spawn('ip', ['netns', 'exec', lab.v, process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '--pid-file', pidFile, '-o', '-L', '-m', '-N', '-i', 'vv0', ...extra], {
     stdio: ['ignore', fd, 'pipe'],
     env: { ...process.env, IPLOG_LOG_LEVEL: 'info', TZ: 'UTC' },
   });

@@ -52,12 +52,13 @@ test('a broken pcapng block', () => {
 });
 
 test('cut inside a record: complete records are processed, then the error', () => {
-  const whole = iplog(['-r', file('whole.pcap', sample), '-N']);
+  // compat: one line per packet, so the lost last record is the line naming pop3
+  const whole = iplog(['-r', file('whole.pcap', sample), '-N', '--profile', 'compat']);
   assert.equal(whole.status, 0);
   const wantLines = whole.stdout.split('\n').filter(Boolean);
   // the last record's header is at a known offset: cut 10 bytes into the last record
   const cut = sample.subarray(0, sample.length - 10);
-  const r = iplog(['-r', file('cut.pcap', cut), '-N']);
+  const r = iplog(['-r', file('cut.pcap', cut), '-N', '--profile', 'compat']);
   oneCleanError(r, /^iplog: .*cut\.pcap: truncated record at offset \d+/);
   const got = r.stdout.split('\n').filter(Boolean);
   // everything but the final SYN to pop3 (the last record)

@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { inetAton, parseConfig, parseIcmpType, resolveRuleHost, type ConfigEnv } from '../../src/config/conf-parser';
-import { defaultSettings, renderExampleConf } from '../../src/config/options';
+import { DEFAULT_PROFILE, defaultSettings, renderExampleConf } from '../../src/config/options';
 import type { Rule, Settings } from '../../src/config/settings';
 import { fixture, ip, oracleEnv, splitOracleLog } from './fixtures';
 
@@ -301,7 +301,7 @@ describe('simple statements', () => {
       '[line 3] Invalid DNS timeout: 0',
       '[line 4] Invalid DNS timeout: 1s',
     ]);
-    assert.equal(settings.profile, 'compat');
+    assert.equal(settings.profile, DEFAULT_PROFILE, 'an invalid profile keeps the default');
     assert.equal(settings.dnsServers, undefined);
     assert.equal(settings.dnsTimeoutMs, 1000);
   });

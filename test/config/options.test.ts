@@ -159,6 +159,7 @@ describe('check_options (spec §1.3)', () => {
 
   test('steps 6–9: protocols off turn their detectors off; SYN scan survives --tcp=false in compat', () => {
     const a = defaultSettings();
+    a.profile = 'compat';
     a.flags.tcp = false;
     a.flags.ignore_dns = true;
     checkOptions(a);

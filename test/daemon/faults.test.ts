@@ -56,7 +56,7 @@ function namespace(tag: string): string {
 }
 
 function start(ns: string, args: string[], stdout: 'pipe' | number): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, '-N', '--config', '/dev/null', '-o', '-i', 'lo', ...args], {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, '-N', '--config', '/dev/null', '--profile', 'compat', '-o', '-i', 'lo', ...args], {
     stdio: ['ignore', stdout, 'inherit'],
     env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' },
   });

@@ -204,7 +204,8 @@ describe('live, -e', { skip, timeout: 60000 }, () => {
       `net.createServer((s)=>s.once('data',(d)=>s.end(d.toString().trim()+' : USERID : UNIX : alice\\r\\n'))).listen(113,'127.0.0.1',()=>console.log('up'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(servers);
     await new Promise((res) => servers.stdout!.once('data', res));
-    const r = iplogIn(ns, ['-o', '-L', '-i', 'lo', '-e', '--pid-file', join(dir, 'ident.pid')]);
+    // -e is the compat profile's (docs/detectors.md: the modern profile does not use ident)
+    const r = iplogIn(ns, ['--profile', 'compat', '-o', '-L', '-i', 'lo', '-e', '--pid-file', join(dir, 'ident.pid')]);
     try {
       assert.ok(await waitFor(() => has(r.out, 'iplog started.')));
       await sleep(1200); // the listening sockets are read once a second

@@ -131,7 +131,8 @@ describe('pid file, -k, already running', { timeout: 60000 }, () => {
 describe('SIGHUP / -R', { timeout: 60000 }, () => {
   test('the oracle\'s restart_hup run: same lines; the bogus-flag memory survives the restart', async () => {
     const pid = join(dir, 'hup.pid');
-    const r = await foreground(['--pid-file', pid]);
+    // the oracle is iplog 2.2.3's run: the compat profile
+    const r = await foreground(['--profile', 'compat', '--pid-file', pid]);
     feedPcap(TCP_FLAGS);
     await fed();
     const R = spawnSync(process.execPath, [BIN, '--pid-file', pid, '-R'], { encoding: 'utf8' });
@@ -152,7 +153,7 @@ describe('SIGHUP / -R', { timeout: 60000 }, () => {
     const pid = join(dir, 'hup2.pid');
     const out = join(dir, 'hup2.txt');
     const fd = openSync(out, 'w');
-    const child = spawn(process.execPath, [FAKE, '-N', '--config', conf, '-o', '-L', '--pid-file', pid], { stdio: ['ignore', fd, 'inherit'], env: env() });
+    const child = spawn(process.execPath, [FAKE, '-N', '--config', conf, '--profile', 'compat', '-o', '-L', '--pid-file', pid], { stdio: ['ignore', fd, 'inherit'], env: env() });
     children.push(child);
     closeSync(fd);
     const exited = new Promise((r) => child.once('exit', r));

@@ -174,9 +174,10 @@ test('fleet bans through the real CrowdSec LAPI: sensor A pushes, host B applies
     // sensor A: a live stream on standard input, crowdsec backend. --ban-evidence any: this test is
     // about the fleet machinery; under the default policy a spoofable SYN scan is held 2 s of packet
     // time, and this stream's clock stands still once the scan is written (the evidence policy under
-    // attack is test/ban/evidence-netns.test.ts)
+    // attack is test/ban/evidence-netns.test.ts). --profile compat: its SYN scan is written at the
+    // 10th SYN; the modern profile waits for the probes' outcomes, on a clock that stands still here
     const a = new Proc(
-      spawnIn(HUB, [process.execPath, BIN, '-r', '-', '-N', '--config', '/dev/null', '--ban-evidence', 'any', '--ban-backend', 'crowdsec', '--ban-state', join(dir, 'a.json'), '--ban-param', 'queue=2',
+      spawnIn(HUB, [process.execPath, BIN, '-r', '-', '-N', '--config', '/dev/null', '--profile', 'compat', '--ban-evidence', 'any', '--ban-backend', 'crowdsec', '--ban-state', join(dir, 'a.json'), '--ban-param', 'queue=2',
         '--crowdsec-url', lapi.url, '--crowdsec-machine', 'sensor-a', '--crowdsec-password-file', pwFile]),
     );
     procs.push(a);

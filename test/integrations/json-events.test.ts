@@ -213,13 +213,14 @@ test('lines without an event, and ban events', () => {
 
 test('--json -: standard output carries JSON only; -l keeps the text; -L with it is an error', () => {
   const pcap = join(ROOT, 'pcaps', 'conformance', 'nmap_sS.pcap');
-  const a = spawnSync(process.execPath, [bin, '-r', pcap, '-N', '--json', '-'], { env, encoding: 'utf8' });
+  // compat: one line per packet of the scan, more than ten events
+  const a = spawnSync(process.execPath, [bin, '-r', pcap, '--profile', 'compat', '-N', '--json', '-'], { env, encoding: 'utf8' });
   assert.equal(a.status, 0);
   const lines = a.stdout.split('\n').filter(Boolean);
   assert.ok(lines.length > 10);
   for (const l of lines) assert.ok(validate(JSON.parse(l)), l);
   const logfile = join(tmp, 'text.log');
-  const b = spawnSync(process.execPath, [bin, '-r', pcap, '-N', '-l', logfile, '--json', '-'], { env, encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [bin, '-r', pcap, '--profile', 'compat', '-N', '-l', logfile, '--json', '-'], { env, encoding: 'utf8' });
   assert.equal(b.status, 0);
   assert.equal(b.stdout, a.stdout);
   const text = readFileSync(logfile, 'utf8');

@@ -83,7 +83,7 @@ describe('live sensor on IPv6', { skip: skip ?? false, timeout: 180_000 }, () =>
       const live = iplog.lines().filter((l) => !LIFECYCLE.test(l.slice(16)));
       iplog = null;
 
-      const r = await exec(['env', 'TZ=UTC', 'IPLOG_LOG_LEVEL=silent', process.execPath, BIN, '--config', '/dev/null', '-r', dumped, '-N']);
+      const r = await exec(['env', 'TZ=UTC', 'IPLOG_LOG_LEVEL=silent', process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '-r', dumped, '-N']);
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(live, r.stdout.split('\n').filter(Boolean));
       const texts = live.map((l) => l.slice(16));

@@ -215,7 +215,8 @@ export function sleep(ms: number): Promise<void> {
 /** `iplog -o -L ...` in `ns`, with its own pid file and no configuration file. */
 export function startIplog(ns: Netns, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const pid = `/tmp/iplog-live-test-${process.pid}-${serial++}.pid`;
-  const p = ns.spawn([process.execPath, BIN, '--config', '/dev/null', '--pid-file', pid, '-o', '-L', ...args], { IPLOG_LOG_LEVEL: 'info', ...env });
+  // the live tests expect the compat profile's lines unless their args choose another profile (the last --profile wins)
+  const p = ns.spawn([process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '--pid-file', pid, '-o', '-L', ...args], { IPLOG_LOG_LEVEL: 'info', ...env });
   // a run that ends on a Fatal line (or SIGKILL) leaves its pid file, as iplog does
   void p.exited.then(() => rmSync(pid, { force: true }));
   return p;

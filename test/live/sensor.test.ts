@@ -44,7 +44,7 @@ function eth(dst: string, src: string, ip: Buffer): Buffer {
 
 /** `iplog -r FILE` with the same options: the replay the live output must equal. */
 async function replayLines(pcap: string, args: string[]): Promise<string[]> {
-  const r = await exec(['env', 'TZ=UTC', 'IPLOG_LOG_LEVEL=silent', process.execPath, BIN, '--config', '/dev/null', '-r', pcap, ...args]);
+  const r = await exec(['env', 'TZ=UTC', 'IPLOG_LOG_LEVEL=silent', process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '-r', pcap, ...args]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean);
 }

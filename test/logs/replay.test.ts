@@ -38,7 +38,7 @@ test('a SYN scan (capture) and sshd failures (log) from one address: one score, 
     'Nov 14 22:13:24 srv sshd[901]: Failed password for root from 203.0.113.5 port 40222 ssh2',
     'Nov 14 22:13:30 srv sshd[905]: Accepted password for alice from 198.51.100.20 port 40300 ssh2',
   ]);
-  const args = ['-r', pcap, '-N', '--log-replay', log, '--log-year', '2023', '--ban-backend', 'dry-run', '--ban-weight', 'syn-scan=7', '--ban-allow', '198.51.100.0/24'];
+  const args = ['-r', pcap, '--profile', 'compat', '-N', '--log-replay', log, '--log-year', '2023', '--ban-backend', 'dry-run', '--ban-weight', 'syn-scan=7', '--ban-allow', '198.51.100.0/24'];
   const r = iplog(args, CONF);
   assert.equal(r.status, 0, r.stderr);
   const mine = r.stdout.split('\n').filter((l) => l.includes('203.0.113.5') && /BAN|log:|SYN scan/.test(l));

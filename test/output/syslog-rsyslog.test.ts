@@ -26,7 +26,8 @@ const DROPPED = /^(\d+) messages? dropped while syslog was unavailable\.$/;
 
 function iplog(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'iplog'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // compat: the 8 lines of the capture (one per packet) are what the syslog runs are compared with
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'iplog'), '--profile', 'compat', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
