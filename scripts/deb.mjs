@@ -105,6 +105,11 @@ try {
     });
   }
 
+  // ---- the start-up bundle and its code cache (scripts/bundle.mjs), made by this Node,
+  // which is the runtime the package carries (below), so V8 accepts the cache
+  say('bundling dist/src for start-up');
+  execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), lib], { cwd: root, stdio: 'inherit' });
+
   // ---- the Node.js runtime
   say(`bundling the Node.js runtime ${process.version} (${process.execPath})`);
   copyFileSync(process.execPath, join(lib, 'node'));

@@ -118,3 +118,6 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
   cwd: root,
   stdio: 'inherit',
 });
+// the start-up bundle of dist/src and its code cache (scripts/bundle.mjs; bin/iplog falls
+// back to dist/src without it)
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -32,7 +32,7 @@ export function release(table: object): void {
   const t = table as Record<string, unknown>;
   for (const k of Object.keys(t)) {
     const v = t[k];
-    if (!isTyped(v)) continue;
+    if (!isTyped(v) || v.length === 0) continue;
     const key = `${v.constructor.name}:${v.length}`;
     let list = spare.get(key);
     if (list === undefined) spare.set(key, (list = []));

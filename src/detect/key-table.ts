@@ -15,18 +15,24 @@ import { hashIpv6 } from '../net/addr';
 import { zeroed } from './arrays';
 
 const NONE = -1;
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 export class KeyTable {
   /** the scratch key of the next find()/insert() */
   readonly key: Uint32Array;
-  readonly keys: Uint32Array;
-  private readonly chainHead: Int32Array;
-  private readonly chainNext: Int32Array;
-  private readonly bucketOf: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private readonly free: Int32Array;
-  private nFree: number;
+  /** the keys, `width` words per slot (empty until the first insertion) */
+  keys: Uint32Array = EMPTY_U32;
+  private chainHead: Int32Array = EMPTY_I32;
+  private chainNext: Int32Array = EMPTY_I32;
+  private bucketOf: Int32Array = EMPTY_I32;
+  private prev: Int32Array = EMPTY_I32;
+  private next: Int32Array = EMPTY_I32;
+  private free: Int32Array = EMPTY_I32;
+  /** freed slots on the `free` stack */
+  private nFree = 0;
+  /** slots ever used: 0..used-1 (the next never-used slot is `used`) */
+  private used = 0;
   private head = NONE;
   private tail = NONE;
   private readonly mask: number;
@@ -35,6 +41,8 @@ export class KeyTable {
   evicted = NONE;
   /** whether the last insert() made a new entry (false: the key was there) */
   fresh = false;
+  /** called once, when the first insertion allocates the table (for the owner's value arrays) */
+  onAllocate: (() => void) | null = null;
 
   constructor(
     readonly capacity: number,
@@ -47,19 +55,32 @@ export class KeyTable {
     while (nb < capacity * 2) nb *= 2;
     this.mask = nb - 1;
     this.key = zeroed(Uint32Array, width);
-    this.keys = zeroed(Uint32Array, capacity * width);
-    this.chainHead = zeroed(Int32Array, nb).fill(NONE);
-    this.chainNext = zeroed(Int32Array, capacity).fill(NONE);
-    this.bucketOf = zeroed(Int32Array, capacity);
-    this.prev = zeroed(Int32Array, capacity).fill(NONE);
-    this.next = zeroed(Int32Array, capacity).fill(NONE);
-    this.free = zeroed(Int32Array, capacity);
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
-    this.nFree = capacity;
+  }
+
+  /**
+   * The arrays, made on the first insertion: a replay that never inserts (most captures
+   * have no SYN-ACK) never allocates them. Node's allocator writes zeros over a new
+   * array's memory, and on the VM of docs/benchmarks.md each first touch of a 4 KiB page
+   * cost 30-60 µs: the handshake tracker's two tables (2.2 MiB) were about 5 % of a
+   * one-packet replay's start-up. chainNext, prev and next are written for a slot when it
+   * is inserted; a never-used slot comes from `used`, so `free` needs no filling either
+   * (the slots come in the same order as from the full stack of before: 0, 1, 2, ...,
+   * the last freed first).
+   */
+  private allocate(): void {
+    const n = this.capacity;
+    this.keys = zeroed(Uint32Array, n * this.width);
+    this.chainHead = zeroed(Int32Array, this.mask + 1).fill(NONE);
+    this.chainNext = zeroed(Int32Array, n);
+    this.bucketOf = zeroed(Int32Array, n);
+    this.prev = zeroed(Int32Array, n);
+    this.next = zeroed(Int32Array, n);
+    this.free = zeroed(Int32Array, n);
+    this.onAllocate?.();
   }
 
   get size(): number {
-    return this.capacity - this.nFree;
+    return this.used - this.nFree;
   }
 
   private hash(): number {
@@ -80,7 +101,7 @@ export class KeyTable {
 
   /** The slot holding `key`, or -1. Does not change its recency. */
   find(): number {
-    if (this.nFree === this.capacity) return NONE;
+    if (this.used === this.nFree) return NONE;
     for (let s = this.chainHead[this.hash()]!; s !== NONE; s = this.chainNext[s]!) if (this.same(s)) return s;
     return NONE;
   }
@@ -89,6 +110,7 @@ export class KeyTable {
   insert(): number {
     this.evicted = NONE;
     this.fresh = false;
+    if (this.keys.length === 0) this.allocate();
     const h = this.hash();
     for (let s = this.chainHead[h]!; s !== NONE; s = this.chainNext[s]!) {
       if (this.same(s)) {
@@ -97,14 +119,17 @@ export class KeyTable {
       }
     }
     this.fresh = true;
-    if (this.nFree === 0) {
-      const victim = this.head;
-      if (this.beforeEvict !== null) this.beforeEvict(victim);
-      this.remove(victim);
+    let slot: number;
+    if (this.nFree > 0) slot = this.free[--this.nFree]!;
+    else if (this.used < this.capacity) slot = this.used++;
+    else {
+      slot = this.head;
+      if (this.beforeEvict !== null) this.beforeEvict(slot);
+      this.remove(slot);
       this.evictions++;
-      this.evicted = victim;
+      this.evicted = slot;
+      this.nFree--;
     }
-    const slot = this.free[--this.nFree]!;
     this.keys.set(this.key, slot * this.width);
     this.bucketOf[slot] = h;
     this.chainNext[slot] = this.chainHead[h]!;

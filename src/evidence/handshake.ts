@@ -68,17 +68,19 @@ export interface HandshakeStats {
 }
 
 export class HandshakeTracker implements TrustView {
+  // the per-slot values are made with their table, on its first insertion
+  // (KeyTable.onAllocate): a replay without a SYN-ACK never makes them
   private readonly flows: KeyTable;
-  private readonly expect: Uint32Array;
-  private readonly since: Float64Array;
-  private readonly state: Uint8Array;
+  private expect = new Uint32Array(0);
+  private since = new Float64Array(0);
+  private state = new Uint8Array(0);
   private readonly sources: KeyTable;
-  private readonly sessionAt: Float64Array;
-  private readonly probeAt: Float64Array;
+  private sessionAt = new Float64Array(0);
+  private probeAt = new Float64Array(0);
   /** the TTL / hop limit of the source's last completed handshake */
-  private readonly ttlOf: Uint8Array;
+  private ttlOf = new Uint8Array(0);
   /** the last vetoing packet of the source (a SYN at another TTL, a RST to our SYN-ACK) */
-  private readonly vetoAt: Float64Array;
+  private vetoAt = new Float64Array(0);
   handshakes = 0;
   probes = 0;
   /** vetoing packets seen (a SYN at another TTL, a RST to our SYN-ACK, from a source that made a handshake) */
@@ -88,14 +90,18 @@ export class HandshakeTracker implements TrustView {
 
   constructor(seed: number, clientele: Clientele | null = null, flows = 16384, sources = 16384) {
     this.flows = new KeyTable(flows, 9, seed);
-    this.expect = zeroed(Uint32Array, flows);
-    this.since = zeroed(Float64Array, flows);
-    this.state = zeroed(Uint8Array, flows);
+    this.flows.onAllocate = () => {
+      this.expect = zeroed(Uint32Array, flows);
+      this.since = zeroed(Float64Array, flows);
+      this.state = zeroed(Uint8Array, flows);
+    };
     this.sources = new KeyTable(sources, 4, seed ^ 0x5bd1e995);
-    this.sessionAt = zeroed(Float64Array, sources);
-    this.probeAt = zeroed(Float64Array, sources);
-    this.ttlOf = zeroed(Uint8Array, sources);
-    this.vetoAt = zeroed(Float64Array, sources);
+    this.sources.onAllocate = () => {
+      this.sessionAt = zeroed(Float64Array, sources);
+      this.probeAt = zeroed(Float64Array, sources);
+      this.ttlOf = zeroed(Uint8Array, sources);
+      this.vetoAt = zeroed(Float64Array, sources);
+    };
     this.clientele = clientele;
   }
 
@@ -207,7 +213,9 @@ export class HandshakeTracker implements TrustView {
 
   private probe(s0: number, s1: number, s2: number, s3: number, now: number): void {
     this.probes++;
-    this.probeAt[this.source(s0, s1, s2, s3)] = now;
+    // the slot first: the first insertion makes probeAt (KeyTable.onAllocate)
+    const src = this.source(s0, s1, s2, s3);
+    this.probeAt[src] = now;
   }
 
   /** The slot of a source (inserted if new: its times start at -Infinity). */
