@@ -55,6 +55,7 @@ import { SensorMetrics } from './metrics/sensor';
 import type { BanSnapshot } from './metrics/snapshot';
 import { OutputFaults } from './output/sinks/faults';
 import { onStatisticsSignal } from './cli/usr1';
+import { hostAddresses } from './live/protected';
 
 export type { CaptureStats, CaptureHandle } from './capture/handle';
 import type { CaptureHandle } from './capture/handle';
@@ -345,6 +346,8 @@ class Sensor {
       }
     }
     this.renderer = s.flags.disable_resolver ? null : createRenderer(s);
+    // modern: the host's own addresses are protected beside -a and --home (read at each start)
+    if (s.profile === 'modern') s.hostAddresses = hostAddresses();
     const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
     if (previous !== null) {
       // not reset by a restart in 2.2.3 (spec §2.7)

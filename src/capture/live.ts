@@ -32,7 +32,8 @@
  *    `-i any` (an extension) opens Linux's any device, filtered on every local address.
  *  - libpcap: snaplen 1500, promiscuous with -a, block mode (TPACKET_V3 with a short block
  *    timeout, never immediate mode), nanosecond timestamps.
- *  - BPF filter `ip and (tcp or udp or icmp) and dst host (A1 or A2 ...)`, built by
+ *  - BPF filter `ip and (tcp or udp or icmp) and dst host (A1 or A2 ...)` (the modern
+ *    profile: `host (...)`, `net (...)`: both directions), built by
  *    buildFilter() exactly as the original builds it (disabled protocols dropped, with
  *    its stray space), `dst net (N1 or N2 ...)` with -a; no filter on loopback devices.
  *    An interface with IPv6 addresses (or -a with IPv6 networks) adds
@@ -249,24 +250,31 @@ export function selectInterfaces(all: readonly Interface[], wanted: readonly str
  * `ip and (tcp or udp or icmp) and dst host (A1 or A2)`; a disabled protocol is left out
  * the way the original leaves it out (`ip and (tcp or udp ) and ...` when ICMP is off);
  * with -a, `dst net (N1 or N2)` with the networks as given.
+ *
+ * `both` (the modern profile, issue 9 point 1): the protected addresses in either
+ * direction, `host (A1 or A2)` / `net (N1 or N2)`, so the sensor sees the protected
+ * hosts' answers (SYN-ACK, RST, ICMP errors, echo replies) that judge each contact's
+ * outcome; the engine's roles keep those answers from ever being a subject.
  */
 export function buildFilter(
   flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>,
   addresses: readonly string[],
   nets?: readonly string[],
   addresses6: readonly string[] = [],
+  both = false,
 ): string {
   const nets4 = nets?.filter((n) => !isNet6(n));
   const nets6 = nets?.filter(isNet6) ?? [];
-  const v4 = buildFilter4(flags, addresses, nets4);
+  const dir = both ? '' : 'dst ';
+  const v4 = buildFilter4(flags, addresses, nets4, dir);
   const has6 = flags.promisc ? nets6.length > 0 : addresses6.length > 0;
   if (!has6) return v4;
-  const v6 = flags.promisc ? `ip6 and dst net (${nets6.join(' or ')})` : `ip6 and dst host (${addresses6.join(' or ')})`;
+  const v6 = flags.promisc ? `ip6 and ${dir}net (${nets6.join(' or ')})` : `ip6 and ${dir}host (${addresses6.join(' or ')})`;
   const has4 = flags.promisc ? (nets4?.length ?? 0) > 0 : addresses.length > 0;
   return has4 ? `(${v4}) or (${v6})` : v6;
 }
 
-function buildFilter4(flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>, addresses: readonly string[], nets?: readonly string[]): string {
+function buildFilter4(flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>, addresses: readonly string[], nets: readonly string[] | undefined, dir: string): string {
   let f = 'ip and (';
   let i = 0;
   if (flags.tcp) {
@@ -275,8 +283,8 @@ function buildFilter4(flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>, ad
   }
   if (flags.udp) f += i++ === 0 ? 'udp ' : 'or udp ';
   if (flags.icmp) f += i === 0 ? 'icmp' : 'or icmp';
-  if (flags.promisc) f += ') and dst net (' + (nets ?? []).join(' or ');
-  else f += ') and dst host (' + addresses.join(' or ');
+  if (flags.promisc) f += `) and ${dir}net (` + (nets ?? []).join(' or ');
+  else f += `) and ${dir}host (` + addresses.join(' or ');
   return f + ')';
 }
 
@@ -559,7 +567,7 @@ export class LiveCapture {
     if (w !== null) this.log?.warn({ iface: i.name, warning: w }, 'libpcap warning');
     // pcap filters "don't work on Linux loopback devices" (iplog_pcap.c): none there
     if (!i.loopback) {
-      const text = buildFilter(this.settings.flags, i.addresses, this.settings.promiscNets, i.addresses6);
+      const text = buildFilter(this.settings.flags, i.addresses, this.settings.promiscNets, i.addresses6, this.settings.profile === 'modern');
       try {
         cap.setFilter(text);
       } catch (e) {

@@ -194,6 +194,11 @@ export interface Settings {
   stateMemory?: number;
   /** `--hash-seed N` / `hash_seed N` (modern profile): the tables' hash seed; undefined = random live, fixed in a replay */
   hashSeed?: number;
+  /**
+   * Not an option: the host's own addresses, set by the live sensor at each (re)start (src/live/protected.ts).
+   * The modern profile protects them beside --home and -a; undefined in a replay.
+   */
+  hostAddresses?: string[];
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */

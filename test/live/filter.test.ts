@@ -102,3 +102,16 @@ test('IPv6: interfaces with only IPv6 addresses are accepted; -i any gathers bot
     { name: 'any', addresses: ['127.0.0.1', '192.0.2.1'], addresses6: ['::1', 'fe80::1', '2001:db8::1'], loopback: false },
   ]);
 });
+
+test('modern (both directions): host / net instead of dst host / dst net, both families', () => {
+  assert.equal(buildFilter(on, ['192.0.2.1', '192.0.2.7'], undefined, [], true), 'ip and (tcp or udp or icmp) and host (192.0.2.1 or 192.0.2.7)');
+  assert.equal(buildFilter({ ...on, icmp: false }, ['192.0.2.1'], undefined, [], true), 'ip and (tcp or udp ) and host (192.0.2.1)');
+  assert.equal(
+    buildFilter(on, ['192.0.2.1'], undefined, ['2001:db8::1'], true),
+    '(ip and (tcp or udp or icmp) and host (192.0.2.1)) or (ip6 and host (2001:db8::1))',
+  );
+  assert.equal(
+    buildFilter({ ...on, promisc: true }, ['192.0.2.1'], ['192.0.2.0/24', '2001:db8:1::/48'], [], true),
+    '(ip and (tcp or udp or icmp) and net (192.0.2.0/24)) or (ip6 and net (2001:db8:1::/48))',
+  );
+});

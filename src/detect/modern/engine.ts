@@ -213,7 +213,8 @@ export class ModernDetect {
     seed: number,
     sizes: ModernSizes = modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY),
   ) {
-    const home = settings.home ?? [];
+    // live, the host's own addresses are protected too (src/live/protected.ts)
+    const home = [...(settings.home ?? []), ...(settings.hostAddresses ?? [])];
     const promisc = settings.promiscNets ?? [];
     this.prot = home.length + promisc.length > 0 ? compileProtected(home, promisc, settings.promiscOrigin) : null;
     const f = settings.flags;
@@ -1136,6 +1137,9 @@ export class ModernDetect {
   }
 
   private datagramLine(p: DecodedPacket, sport: number, dport: number, now: number): void {
+    // per-packet lines only for what reaches a protected address (as compat's dst filter):
+    // a protected host's own outbound traffic, captured for its answers, writes none
+    if (!this.protectedDst(p)) return;
     const ulen = be16(p.buf, p.l4Off + 4);
     if (ulen < 8) this.an.counts[A.udpLenSmall]++;
     const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
@@ -1281,6 +1285,7 @@ export class ModernDetect {
   }
 
   private icmpLine(p: DecodedPacket, now: number): void {
+    if (!this.protectedDst(p)) return;
     if (p.family === 4) handleIcmp(this.lineCtx, p, now);
     else handleIcmp6(this.lineCtx, p, now);
   }

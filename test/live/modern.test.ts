@@ -1,0 +1,66 @@
+/**
+ * The modern profile's live capture (issue 9 point 1), on a veth pair in namespaces the test
+ * creates (root only; skipped with the reason elsewhere): the filter selects the protected
+ * addresses in both directions, so the victim's answers (RSTs, echo replies) reach the
+ * engine and judge the contacts, and the victim, whose answers and own requests are
+ * captured, is never named as a source.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VethPair, liveSkip, requireTools, startIplog, capturing, sleep, type Proc } from './netns';
+
+const skip = liveSkip();
+let work = '';
+
+describe('modern profile live in network namespaces', { skip: skip ?? false, timeout: 120_000 }, () => {
+  before(() => {
+    requireTools('nmap', 'ping');
+    work = mkdtempSync(join(tmpdir(), 'iplog-live-modern-'));
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test("modern live: filter on the protected address in both directions; the victim's replies are evidence, never a source", async () => {
+    const pair = await VethPair.create('mod', 1);
+    let iplog: Proc | null = null;
+    try {
+      const { aAddr, vAddr } = pair;
+      const json = join(work, 'events.json');
+      // --home twice (repeatable): a network of the attacker's side is not the victim's
+      iplog = startIplog(pair.v, ['--profile', 'modern', '-N', '-i', pair.vIf, '--json', json, '--home', '203.0.113.0/24', '--home', '2001:db8:77::/48']);
+      await capturing(iplog);
+      const filter = iplog.records().find((r) => r.msg === 'filter')?.filter;
+      assert.equal(filter, `ip and (tcp or udp or icmp) and host (${vAddr})`);
+      // the victim originates: echo requests to the other end (its replies come back)
+      const ping = await pair.v.run(['ping', '-n', '-q', '-c', '5', '-i', '0.2', aAddr]);
+      assert.equal(ping.status, 0, ping.stderr);
+      // the other end pings the victim (the victim's echo replies are captured) ...
+      const ping2 = await pair.a.run(['ping', '-n', '-q', '-c', '5', '-i', '0.2', vAddr]);
+      assert.equal(ping2.status, 0, ping2.stderr);
+      // ... and SYN-scans 30 closed ports: every probe answered by the victim's RST
+      const scan = await pair.a.run(['nmap', '-n', '-Pn', '-sS', '--max-retries', '0', '-T4', '-p', '1-30', vAddr]);
+      assert.equal(scan.status, 0, scan.stderr);
+      await iplog.until(() => /SYN scan detected/.test(iplog!.stdout), 20_000, 'the SYN scan line');
+      await sleep(500);
+      const code = await iplog.stop('SIGTERM');
+      assert.equal(code, 0, iplog.stderr.slice(-2000));
+      const texts = iplog.texts();
+      const det = texts.filter((t) => / detected|Bogus TCP flags|traceroute from/.test(t));
+      assert.equal(det.length, 1, det.join('\n'));
+      assert.match(det[0]!, new RegExp(`^TCP: SYN scan detected \\[ports [\\d,.]+\\] from ${aAddr.replace(/\./g, '\\.')} \\[port \\d+\\]$`));
+      assert.ok(!texts.some((t) => t.includes(`from ${vAddr}`)), `the victim is never a source:\n${texts.join('\n')}`);
+      const events = readFileSync(json, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; src?: string; detail?: Record<string, number> });
+      const ev = events.find((e) => e.kind === 'scan.detected');
+      assert.ok(ev, 'a scan.detected event');
+      // the victim's RSTs were captured and used: rejects, not silence
+      assert.ok((ev.detail?.outcome_reject ?? 0) >= 4, JSON.stringify(ev.detail));
+      assert.equal(ev.detail?.outcome_silent ?? 0, 0, JSON.stringify(ev.detail));
+      assert.ok(!events.some((e) => e.src === vAddr), 'no event names the victim as its source');
+    } finally {
+      await iplog?.stop('SIGKILL');
+      await pair.destroy();
+    }
+  });
+});
