@@ -25,7 +25,8 @@ const root = join(__dirname, '..', '..', '..');
 const pcapRoot = join(root, 'pcaps');
 const goldenRoot = join(root, 'test', 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
-const SKIP_AREAS = new Set(['conformance', 'bench']);
+// modern/: checked against hand-written expectations in the modern profile (test/detect/modern-expectations.test.ts)
+const SKIP_AREAS = new Set(['conformance', 'bench', 'modern']);
 /** areas whose captures also have a JSON golden (`--json -`) */
 const JSON_AREAS = new Set(['ipv6']);
 
