@@ -20,8 +20,41 @@ export interface BanAddr {
   readonly text: string;
   /** host-order uint32 (family 4), else 0 */
   readonly v4: number;
-  /** 128-bit value (family 6), else 0n */
+  /** 128-bit value (family 6), else 0n; of a prefix, its network address */
   readonly v6: bigint;
+  /**
+   * An IPv6 prefix ban (adaptive prefixes, manager.ts): its length (64, 48...). Absent for
+   * a host; then `text` is the address, else `NET/LEN` (`2001:db8:1:2::/64`).
+   */
+  readonly len?: number;
+}
+
+/** Is this a prefix (an IPv6 network banned as one), not a host? */
+export function isPrefix(a: BanAddr): boolean {
+  return a.len !== undefined;
+}
+
+/** The IPv6 prefix of length `len` holding `a` (an IPv6 host or a longer prefix). */
+export function prefixAddr(a: BanAddr, len: number): BanAddr {
+  const shift = BigInt(128 - len);
+  const v6 = (a.v6 >> shift) << shift;
+  return { family: 6, text: `${formatV6(v6)}/${len}`, v4: 0, v6, len };
+}
+
+/** First and last address a ban covers (a host: itself). */
+export function spanOf(a: BanAddr): { lo: bigint; hi: bigint } {
+  if (a.len === undefined) {
+    const v = valueOf(a);
+    return { lo: v, hi: v };
+  }
+  return { lo: a.v6, hi: a.v6 | ((1n << BigInt(128 - a.len)) - 1n) };
+}
+
+/** Does ban `outer` (a prefix) cover `inner` (a host or a longer prefix)? */
+export function covers(outer: BanAddr, inner: BanAddr): boolean {
+  if (outer.len === undefined || inner.family !== 6 || (inner.len ?? 128) < outer.len) return false;
+  const shift = BigInt(128 - outer.len);
+  return inner.v6 >> shift === outer.v6 >> shift;
 }
 
 export function dotted(n: number): string {
@@ -63,9 +96,31 @@ export function fromV6(v: bigint): BanAddr {
   return fromIp(IpAddr.fromBigInt(6, v));
 }
 
+/**
+ * A ban target from text: an address (IPv4 or IPv6), or an IPv6 prefix `NET/LEN` with
+ * LEN from 1 to 127 (host bits must be clear, as a firewall lists it); undefined
+ * otherwise. For state files, firewall listings and `iplog bans show|del`.
+ */
+export function parseTarget(text: string): BanAddr | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return parseAddr(text);
+  const net = parseNet(text);
+  if (net === undefined || net.family !== 6) {
+    // `192.0.2.1/32` and `2001:db8::1/128` (iptables -S) are the host
+    const c = parseCidr(text);
+    if (c !== undefined && c.len === c.network.bits) return fromIp(c.network);
+    return undefined;
+  }
+  const c = parseCidr(text)!;
+  if (c.len === 128) return fromIp(c.network);
+  if (c.len === 0 || !c.network.equals(parseIp(text.slice(0, slash))!)) return undefined;
+  return { family: 6, text: `${c.network.toString()}/${c.len}`, v4: 0, v6: net.lo, len: c.len };
+}
+
 /** The net-layer value of a ban address. */
 export function toIp(a: BanAddr): IpAddr {
   if (a instanceof Ip6BanAddr) return a.ip;
+  // a prefix: its network address
   return a.family === 4 ? IpAddr.v4(a.v4) : IpAddr.fromBigInt(6, a.v6);
 }
 
@@ -86,6 +141,7 @@ export function parseAddr(text: string): BanAddr | undefined {
  * ourselves (loopback). Undefined when nothing forbids it.
  */
 export function neverBan(a: BanAddr): string | undefined {
+  if (a.len !== undefined) return neverBanNet(a);
   if (a.family === 4) {
     const n = a.v4;
     if (n === 0xffffffff) return 'broadcast';
@@ -99,6 +155,22 @@ export function neverBan(a: BanAddr): string | undefined {
   if (ip.isUnspecified()) return 'unspecified address';
   if (ip.isLoopback()) return 'loopback';
   if (ip.isMulticast()) return 'multicast';
+  return undefined;
+}
+
+/** IPv6 networks a prefix ban must never overlap, and why. */
+const NEVER6: readonly { lo: bigint; hi: bigint; why: string }[] = [
+  { lo: 0n, hi: 0n, why: 'unspecified address' },
+  { lo: 1n, hi: 1n, why: 'loopback' },
+  { lo: 0xffffn << 32n, hi: (0xffffn << 32n) | 0xffffffffn, why: 'IPv4-mapped addresses' },
+  { lo: 0xfe80n << 112n, hi: (0xfe80n << 112n) | ((1n << 118n) - 1n), why: 'link-local addresses' },
+  { lo: 0xffn << 120n, hi: (1n << 128n) - 1n, why: 'multicast' },
+];
+
+/** Why a prefix can never be banned: it overlaps a fixed range above. */
+function neverBanNet(a: BanAddr): string | undefined {
+  const { lo, hi } = spanOf(a);
+  for (const r of NEVER6) if (r.lo <= hi && r.hi >= lo) return `it holds ${r.why}`;
   return undefined;
 }
 

@@ -13,7 +13,7 @@
  * Checked only when a source crosses the ban threshold (a few times a minute at most),
  * so a linear scan of a few ranges is plenty; the host's addresses sit in a Set.
  */
-import { neverBan, inRange, parseNet, type BanAddr, type Range } from './addr';
+import { neverBan, inRange, parseAddr, parseNet, spanOf, covers, type BanAddr, type Range } from './addr';
 import type { SystemFacts } from './system';
 
 export class AllowList {
@@ -21,6 +21,8 @@ export class AllowList {
   /** allowed by hand (`iplog bans allow NET`): kept across reloads, persisted by the manager */
   private manual: { r: Range; why: string }[] = [];
   private host = new Map<string, string>();
+  /** the host's IPv6 addresses parsed, for prefixes (matchNet) */
+  private hostAddrs: { a: BanAddr; why: string }[] = [];
   private signature = '';
 
   constructor(configured: readonly string[], home: readonly string[] = []) {
@@ -60,17 +62,39 @@ export class AllowList {
     for (const a of f.broadcasts) m.set(a, 'broadcast');
     for (const a of f.own) m.set(a, 'own address');
     this.host = m;
+    this.hostAddrs = [];
+    for (const [t, why] of m) {
+      const a = parseAddr(t);
+      if (a !== undefined && a.family === 6) this.hostAddrs.push({ a, why });
+    }
     return true;
   }
 
   /** Why `a` must not be banned, or undefined. */
   match(a: BanAddr): string | undefined {
+    if (a.len !== undefined) return this.matchNet(a);
     const fixed = neverBan(a);
     if (fixed !== undefined) return fixed;
     const h = this.host.get(a.text);
     if (h !== undefined) return h;
     for (const n of this.nets) if (inRange(a, n.r)) return n.why;
     for (const n of this.manual) if (inRange(a, n.r)) return n.why;
+    return undefined;
+  }
+
+  /**
+   * Why prefix `a` (an IPv6 network, adaptive prefixes) must not be banned: it holds a
+   * fixed never-ban range, an address of the host (own, gateway, resolver), or overlaps
+   * a configured, home or by-hand network. A prefix ban never covers a protected address.
+   */
+  private matchNet(a: BanAddr): string | undefined {
+    const fixed = neverBan(a);
+    if (fixed !== undefined) return fixed;
+    for (const h of this.hostAddrs) if (covers(a, h.a)) return `it holds ${h.a.text} (${h.why})`;
+    const { lo, hi } = spanOf(a);
+    for (const n of [...this.nets, ...this.manual]) {
+      if (n.r.family === 6 && n.r.lo <= hi && n.r.hi >= lo) return `it overlaps ${n.r.text} (${n.why})`;
+    }
     return undefined;
   }
 

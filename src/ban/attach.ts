@@ -214,6 +214,7 @@ export function policyOf(b: BanSettings): BanPolicy {
     resyncSec: b.resyncSec,
     evidence: b.evidence,
     protectedSec: b.protectedSec,
+    prefixOffenders: b.prefixOffenders,
   };
 }
 
@@ -308,6 +309,7 @@ async function build(
       prefixBudget: b.prefixBudget,
       evidence: b.evidence,
       protectedSec: Math.min(b.protectedSec, b.timeSec),
+      prefixOffenders: b.prefixOffenders,
       stateFile: state?.path,
     },
     'banning on',

@@ -24,6 +24,7 @@ export const BAN_DEFAULTS = Object.freeze({
   conntrack: true,
   evidence: 'protected' as const,
   protectedSec: 600,
+  prefixOffenders: 3,
 });
 
 /**
@@ -68,6 +69,7 @@ export function defaultBanSettings(): BanSettings {
     conntrack: BAN_DEFAULTS.conntrack,
     evidence: BAN_DEFAULTS.evidence,
     protectedSec: BAN_DEFAULTS.protectedSec,
+    prefixOffenders: BAN_DEFAULTS.prefixOffenders,
   };
 }
 
@@ -102,7 +104,8 @@ export type BanSettingKey =
   | 'banResync'
   | 'banConntrack'
   | 'banEvidence'
-  | 'banProtectedTime';
+  | 'banProtectedTime'
+  | 'banPrefixOffenders';
 
 function pairs(value: string): [string, string][] | undefined {
   const out: [string, string][] = [];
@@ -182,6 +185,12 @@ export function applyBanValue(settings: Settings, key: BanSettingKey, value: str
       const n = parseCount(value, 1, 100_000);
       if (n === undefined) return `Invalid ban prefix budget: "${value}" (new bans per minute in one /24 or /48, 1 to 100000)`;
       b.prefixBudget = n;
+      return undefined;
+    }
+    case 'banPrefixOffenders': {
+      const n = parseCount(value, 0, 1000);
+      if (n === undefined || n === 1) return `Invalid ban prefix offenders: "${value}" (offenders of one /64 that ban it, 2 to 1000, or 0 for never)`;
+      b.prefixOffenders = n;
       return undefined;
     }
     case 'banWeight': {

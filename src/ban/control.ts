@@ -23,7 +23,7 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
-import { parseAddr, type BanAddr } from './addr';
+import { parseAddr, parseTarget, type BanAddr } from './addr';
 import type { BanManager } from './manager';
 
 export const MAX_REQUEST = 4096;
@@ -79,9 +79,10 @@ export type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: str
 /** Carry out one request on the manager (also the unit tests' entry point). */
 export function handleRequest(m: BanManager, req: unknown, wall: number): Reply {
   const r = (typeof req === 'object' && req !== null ? req : {}) as Record<string, unknown>;
-  const addrOf = (): BanAddr | string => {
+  // show and del take an IPv6 prefix too (adaptive prefixes); add takes an address
+  const addrOf = (prefixOk = true): BanAddr | string => {
     if (typeof r.addr !== 'string') return 'an address is needed';
-    return parseAddr(r.addr) ?? `invalid address: "${r.addr.slice(0, 100)}"`;
+    return (prefixOk ? parseTarget(r.addr) : parseAddr(r.addr)) ?? `invalid ${prefixOk ? 'address or IPv6 prefix' : 'address'}: "${r.addr.slice(0, 100)}"`;
   };
   switch (r.cmd) {
     case 'list': {
@@ -90,7 +91,7 @@ export function handleRequest(m: BanManager, req: unknown, wall: number): Reply 
         ok: true,
         now,
         backend: m.backendName,
-        bans: m.list().map((b) => ({ addr: b.addr.text, family: b.addr.family, since: b.since, until: b.until, left: Math.max(0, Math.ceil(b.until - now)), offence: b.offence, reason: b.reason })),
+        bans: m.list().map((b) => ({ addr: b.addr.text, family: b.addr.family, ...(b.addr.len !== undefined ? { prefix: b.addr.len } : {}), since: b.since, until: b.until, left: Math.max(0, Math.ceil(b.until - now)), offence: b.offence, reason: b.reason })),
         allowed: m.manualAllowList(),
         lifted: m.liftedList(),
       };
@@ -101,7 +102,7 @@ export function handleRequest(m: BanManager, req: unknown, wall: number): Reply 
       return { ok: true, ...m.explainAddr(a) };
     }
     case 'add': {
-      const a = addrOf();
+      const a = addrOf(false);
       if (typeof a === 'string') return { ok: false, error: a };
       let seconds: number | undefined;
       if (r.seconds !== undefined) {

@@ -28,6 +28,8 @@ export function renderTranscript(def: BackendDef): string {
   t += block('ban 2001:db8::7 for 3600 s (IPv6)', def.ban(p, '2001:db8::7', 6, 3600));
   t += block('unban 192.0.2.7 (IPv4)', def.unban(p, '192.0.2.7', 4));
   t += block('unban 2001:db8::7 (IPv6)', def.unban(p, '2001:db8::7', 6));
+  t += block('ban 2001:db8:1:2::/64 for 3600 s (IPv6 prefix, adaptive prefixes)', def.ban(p, '2001:db8:1:2::/64', 6, 3600));
+  t += block('unban 2001:db8:1:2::/64 (IPv6 prefix)', def.unban(p, '2001:db8:1:2::/64', 6));
   t += block('flush', def.flush(p));
   t += block('stop', def.stop(p));
   t += block('check', def.check(p));
@@ -37,13 +39,15 @@ export function renderTranscript(def: BackendDef): string {
       add: [
         { addr: '192.0.2.8', family: 4 as const, seconds: 600 },
         { addr: '2001:db8::8', family: 6 as const, seconds: 600 },
+        { addr: '2001:db8:1::/48', family: 6 as const, seconds: 600 },
       ],
       remove: [
         { addr: '192.0.2.9', family: 4 as const },
         { addr: '2001:db8::9', family: 6 as const },
+        { addr: '2001:db8:1:2::/64', family: 6 as const },
       ],
     };
-    t += block('reconcile: add 192.0.2.8 and 2001:db8::8 for 600 s, remove 192.0.2.9 and 2001:db8::9', def.reconcile(p, plan));
+    t += block('reconcile: add 192.0.2.8, 2001:db8::8 and 2001:db8:1::/48 for 600 s, remove 192.0.2.9, 2001:db8::9 and 2001:db8:1:2::/64', def.reconcile(p, plan));
   }
   if (def.expire) t += block('expire entries older than 604800 s', def.expire(p, 604800));
   return t;

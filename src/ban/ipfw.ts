@@ -8,7 +8,7 @@
  * stay (prefer a firewall with kernel expiry where there is one).
  */
 import { defineBackend, type ActualBan, type Cmd } from './backend';
-import { parseAddr } from './addr';
+import { parseTarget } from './addr';
 
 export default defineBackend({
   name: 'ipfw',
@@ -29,8 +29,8 @@ export default defineBackend({
   parse(_p, outputs) {
     const out: ActualBan[] = [];
     for (const line of (outputs[0] ?? '').split('\n')) {
-      const m = /^(\S+?)(?:\/(32|128))?\s/.exec(line.trim() + ' ');
-      const a = m ? parseAddr(m[1]!) : undefined;
+      const m = /^(\S+)\s/.exec(line.trim() + ' ');
+      const a = m ? parseTarget(m[1]!) : undefined;
       if (a) out.push({ addr: a.text, family: a.family, seconds: null });
     }
     return out;

@@ -10,30 +10,40 @@
  * deletions to one `ipset restore -exist`.
  */
 import { defineBackend, listParam, type ActualBan, type Cmd, type Params } from './backend';
-import { parseAddr, type Family } from './addr';
+import { parseTarget, type Family } from './addr';
 
 const MAX = 2147483;
 
-function setOf(p: Params, family: Family): string {
-  return family === 4 ? p.set4! : p.set6!;
+/** The set of a ban: IPv4 hosts, IPv6 hosts, or IPv6 prefixes (hash:net: adaptive prefixes). */
+function setOf(p: Params, family: Family, addr = ''): string {
+  return family === 4 ? p.set4! : addr.includes('/') ? p.set6net! : p.set6!;
+}
+
+/** Every set: name, family, type. */
+function sets(p: Params): { name: string; family: Family; type: string }[] {
+  return [
+    { name: p.set4!, family: 4, type: 'hash:ip' },
+    { name: p.set6!, family: 6, type: 'hash:ip' },
+    { name: p.set6net!, family: 6, type: 'hash:net' },
+  ];
 }
 
 function tool(family: Family): string {
   return family === 4 ? 'iptables' : 'ip6tables';
 }
 
-function rule(p: Params, family: Family, chain: string): string[] {
-  return [chain, '-m', 'set', '--match-set', setOf(p, family), 'src', '-j', p.target!];
+function rule(p: Params, set: string, chain: string): string[] {
+  return [chain, '-m', 'set', '--match-set', set, 'src', '-j', p.target!];
 }
 
 function start(p: Params): Cmd[] {
   const cmds: Cmd[] = [];
-  for (const family of [4, 6] as const) {
-    cmds.push({ argv: ['ipset', 'create', setOf(p, family), 'hash:ip', 'family', family === 4 ? 'inet' : 'inet6', 'timeout', '0', 'maxelem', p.maxelem!, '-exist'] });
+  for (const s of sets(p)) {
+    cmds.push({ argv: ['ipset', 'create', s.name, s.type, 'family', s.family === 4 ? 'inet' : 'inet6', 'timeout', '0', 'maxelem', p.maxelem!, '-exist'] });
   }
-  for (const family of [4, 6] as const) {
+  for (const s of sets(p)) {
     for (const chain of listParam(p.chains!)) {
-      cmds.push({ argv: [tool(family), '-w', '-I', ...rule(p, family, chain)], unless: [tool(family), '-w', '-C', ...rule(p, family, chain)] });
+      cmds.push({ argv: [tool(s.family), '-w', '-I', ...rule(p, s.name, chain)], unless: [tool(s.family), '-w', '-C', ...rule(p, s.name, chain)] });
     }
   }
   return cmds;
@@ -47,6 +57,7 @@ export default defineBackend({
   params: {
     set4: { default: 'iplog4', doc: 'IPv4 set (hash:ip family inet, timeout support)' },
     set6: { default: 'iplog6', doc: 'IPv6 set (hash:ip family inet6, timeout support)' },
+    set6net: { default: 'iplog6net', doc: 'IPv6 prefix set of adaptive prefixes (hash:net family inet6, timeout support)' },
     chains: { default: 'INPUT,FORWARD', doc: 'chains that get the match-set rule (comma list; DOCKER-USER for Docker)' },
     target: { default: 'DROP', doc: 'iptables target for banned sources: DROP or REJECT' },
     maxelem: { default: '65536', doc: 'maximum entries per set' },
@@ -54,36 +65,33 @@ export default defineBackend({
   kernelExpiry: () => true,
   maxSeconds: MAX,
   validate(p) {
-    for (const k of ['set4', 'set6'] as const) if (!/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(p[k]!)) return `${k} must be a set name (up to 31 characters)`;
+    for (const k of ['set4', 'set6', 'set6net'] as const) if (!/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(p[k]!)) return `${k} must be a set name (up to 31 characters)`;
     if (listParam(p.chains!).length === 0) return 'chains must name at least one chain';
     if (p.target !== 'DROP' && p.target !== 'REJECT') return 'target must be DROP or REJECT';
     if (!/^\d+$/.test(p.maxelem!)) return 'maxelem must be a number';
     return undefined;
   },
   start,
-  ban: (p, addr, family, seconds) => [{ argv: ['ipset', 'add', setOf(p, family), addr, 'timeout', String(Math.min(seconds, MAX)), '-exist'] }],
-  unban: (p, addr, family) => [{ argv: ['ipset', 'del', setOf(p, family), addr, '-exist'] }],
-  flush: (p) => [{ argv: ['ipset', 'flush', p.set4!] }, { argv: ['ipset', 'flush', p.set6!] }],
+  ban: (p, addr, family, seconds) => [{ argv: ['ipset', 'add', setOf(p, family, addr), addr, 'timeout', String(Math.min(seconds, MAX)), '-exist'] }],
+  unban: (p, addr, family) => [{ argv: ['ipset', 'del', setOf(p, family, addr), addr, '-exist'] }],
+  flush: (p) => sets(p).map((s) => ({ argv: ['ipset', 'flush', s.name] })),
   stop(p) {
     const cmds: Cmd[] = [];
-    for (const family of [4, 6] as const) {
-      for (const chain of listParam(p.chains!)) cmds.push({ argv: [tool(family), '-w', '-D', ...rule(p, family, chain)], okIf: /Bad rule|does not exist|No chain/ });
+    for (const s of sets(p)) {
+      for (const chain of listParam(p.chains!)) cmds.push({ argv: [tool(s.family), '-w', '-D', ...rule(p, s.name, chain)], okIf: /Bad rule|does not exist|No chain/ });
     }
-    for (const family of [4, 6] as const) cmds.push({ argv: ['ipset', 'destroy', setOf(p, family)], okIf: /does not exist/ });
+    for (const s of sets(p)) cmds.push({ argv: ['ipset', 'destroy', s.name], okIf: /does not exist/ });
     return cmds;
   },
-  check: (p) => [{ argv: ['ipset', '-n', 'list', p.set4!] }, { argv: ['ipset', '-n', 'list', p.set6!] }],
-  list: (p) => [
-    { argv: ['ipset', 'save', p.set4!], okIf: /does not exist/ },
-    { argv: ['ipset', 'save', p.set6!], okIf: /does not exist/ },
-  ],
+  check: (p) => sets(p).map((s) => ({ argv: ['ipset', '-n', 'list', s.name] })),
+  list: (p) => sets(p).map((s) => ({ argv: ['ipset', 'save', s.name], okIf: /does not exist/ })),
   parse(p, outputs) {
     const out: ActualBan[] = [];
     for (const text of outputs) {
       for (const line of text.split('\n')) {
         const m = /^add (\S+) (\S+)(?: timeout (\d+))?/.exec(line);
-        if (!m || (m[1] !== p.set4 && m[1] !== p.set6)) continue;
-        const a = parseAddr(m[2]!);
+        if (!m || (m[1] !== p.set4 && m[1] !== p.set6 && m[1] !== p.set6net)) continue;
+        const a = parseTarget(m[2]!);
         if (!a) continue;
         const t = m[3] === undefined ? null : Number(m[3]);
         out.push({ addr: a.text, family: a.family, seconds: t === 0 ? null : t });
@@ -94,8 +102,8 @@ export default defineBackend({
   reconcile(p, plan) {
     const cmds = start(p);
     const lines = [
-      ...plan.remove.map((b) => `del ${setOf(p, b.family)} ${b.addr}`),
-      ...plan.add.map((b) => `add ${setOf(p, b.family)} ${b.addr} timeout ${Math.min(b.seconds, MAX)}`),
+      ...plan.remove.map((b) => `del ${setOf(p, b.family, b.addr)} ${b.addr}`),
+      ...plan.add.map((b) => `add ${setOf(p, b.family, b.addr)} ${b.addr} timeout ${Math.min(b.seconds, MAX)}`),
     ];
     if (lines.length) cmds.push({ argv: ['ipset', 'restore', '-exist'], stdin: lines.join('\n') + '\n' });
     return cmds;

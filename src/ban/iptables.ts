@@ -10,7 +10,7 @@
  * `iptables-restore --noflush` per family: the filter table commits atomically.
  */
 import { defineBackend, listParam, type ActualBan, type Cmd, type Params } from './backend';
-import { parseAddr, type Family } from './addr';
+import { parseTarget, type Family } from './addr';
 
 function tool(family: Family): string {
   return family === 4 ? 'iptables' : 'ip6tables';
@@ -70,9 +70,10 @@ export default defineBackend({
     const out: ActualBan[] = [];
     for (const text of outputs) {
       for (const line of text.split('\n')) {
-        const m = /^-A (\S+) -s (\S+?)(?:\/(32|128))? -j (\S+)$/.exec(line.trim());
+        const m = /^-A (\S+) -s (\S+) -j (\S+)$/.exec(line.trim());
         if (!m || m[1] !== p.chain) continue;
-        const a = parseAddr(m[2]!);
+        // a host is listed as ADDR/32 or ADDR/128; an IPv6 prefix (adaptive prefixes) as NET/LEN
+        const a = parseTarget(m[2]!);
         if (a) out.push({ addr: a.text, family: a.family, seconds: null });
       }
     }

@@ -41,7 +41,7 @@
 import type { Logger } from '../log';
 import { event, type IplogEvent } from '../output/event';
 import { DETECTORS } from '../detect/index';
-import { dotted, formatV6, fromIp, parseAddr, parseNet, toIp, type BanAddr, type Family } from './addr';
+import { covers, dotted, formatV6, fromIp, parseNet, parseTarget, prefixAddr, toIp, type BanAddr, type Family } from './addr';
 import { Lru } from './lru';
 import type { AllowList } from './allowlist';
 import type { ActualBan, ReconcilePlan } from './backend';
@@ -75,6 +75,11 @@ export interface BanPolicy {
   readonly evidence?: EvidenceMode;
   /** duration of a protected ban (spoofable evidence), capped at timeSec (default 600) */
   readonly protectedSec?: number;
+  /**
+   * adaptive prefixes (IPv6): this many offenders of one /64 banned within `windowSec`
+   * ban the /64 instead, and as many /64s of one /48 the /48; 0 or unset = never
+   */
+  readonly prefixOffenders?: number;
 }
 
 export interface ManagerLimits {
@@ -88,6 +93,13 @@ export interface ManagerLimits {
 }
 
 export const DEFAULT_LIMITS: ManagerLimits = { maxSources: 65536, maxBans: 65536, maxOffenders: 65536, maxPending: 4096, maxPrefixes: 4096 };
+/** the prefix lengths of adaptive prefixes: offenders of a /64 make the /64, /64s of a /48 the /48 */
+export const PREFIX_STEPS: readonly (readonly [number | undefined, number])[] = [
+  [undefined, 64],
+  [64, 48],
+];
+/** at most this many members are named in a prefix ban's line (the JSON and the trail have all) */
+const NAMED_MEMBERS = 8;
 export const HITS_PER_SOURCE = 32;
 export const MAX_NOTICES = 4096;
 /** budget window */
@@ -150,6 +162,10 @@ interface Pending {
   hits: Hit[];
   /** first refusal */
   since: number;
+}
+
+function compareText(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The prefix a budget counts per: the /24 of an IPv4 address, the /48 of an IPv6 one. */
@@ -239,6 +255,12 @@ export interface ManagerStats {
   /** protected crossings held for the decoy check, and those decided early because the hold table was full */
   held: number;
   heldEvictions: number;
+  /** adaptive prefixes: prefix bans made (a /64 of offenders, a /48 of /64s), escalations refused (protected address inside, budget), host or /64 bans replaced by a prefix */
+  prefixBans: number;
+  refusedPrefixBan: number;
+  replacedByPrefix: number;
+  /** prefixes whose recent offenders were forgotten because the table was full */
+  prefixEvictions: number;
 }
 
 /** Text of the events that are not detections, for the reason of a ban. */
@@ -286,6 +308,11 @@ export class BanManager {
   /** times of the recent bans per /24 (IPv4) or /48 (IPv6), for the prefix budget */
   private readonly prefixBans: Lru<number[]>;
   private nextReconsider = -Infinity;
+  /** adaptive prefixes: per /64 (and /48), its offenders banned recently (member text -> ban time, proven) */
+  private readonly prefixOffenders: Lru<Map<string, { t: number; proven: boolean }>>;
+  /** prefix bans in force, by length (a host is checked against these lengths only) */
+  private readonly netLens = new Map<number, number>();
+  private netBans = 0;
   private readonly bans = new Map<string, Ban>();
   private readonly offenders = new Map<string, Offender>();
   private readonly notices = new Lru<number>(MAX_NOTICES);
@@ -341,6 +368,10 @@ export class BanManager {
     refusedRole: 0,
     held: 0,
     heldEvictions: 0,
+    prefixBans: 0,
+    refusedPrefixBan: 0,
+    replacedByPrefix: 0,
+    prefixEvictions: 0,
   };
   /** protected crossings waiting for the decoy check, and the scan alarms it looks at */
   private readonly holds = new Lru<Held>(MAX_HELD);
@@ -354,6 +385,7 @@ export class BanManager {
     this.scores = new Lru<Score>(this.limits.maxSources);
     this.pending = new Lru<Pending>(this.limits.maxPending);
     this.prefixBans = new Lru<number[]>(this.limits.maxPrefixes);
+    this.prefixOffenders = new Lru<Map<string, { t: number; proven: boolean }>>(this.limits.maxPrefixes);
     this.drains = d.drains;
     this.refreshFacts(true);
   }
@@ -398,7 +430,7 @@ export class BanManager {
   observe(a: BanAddr, t: number, w: number, title: string, kind: string, detector: string | null, grade?: Hit['grade'], banSec = 0): void {
     if (t > this.now) this.now = t;
     this.stats.events++;
-    if (this.bans.has(a.text)) {
+    if (this.bans.has(a.text) || (this.netBans > 0 && this.coveredBy(a) !== undefined)) {
       this.stats.eventsWhileBanned++;
       return;
     }
@@ -535,7 +567,7 @@ export class BanManager {
       const hits = p.hits.filter((h) => h.t > from);
       let score = 0;
       for (const h of hits) score += h.w;
-      if (score < this.d.policy.threshold || this.bans.has(p.addr.text)) continue;
+      if (score < this.d.policy.threshold || this.isBanned(p.addr)) continue;
       this.stats.reconsidered++;
       this.decide(p.addr, t, hits, score, true);
     }
@@ -614,7 +646,7 @@ export class BanManager {
     this.nextHeld = next;
     for (const h of done) {
       this.holds.delete(h.addr.text);
-      if (!this.bans.has(h.addr.text)) this.decide(h.addr, h.due, h.hits, h.score, true);
+      if (!this.isBanned(h.addr)) this.decide(h.addr, h.due, h.hits, h.score, true);
     }
   }
 
@@ -731,6 +763,158 @@ export class BanManager {
       events: hits.map((h) => ({ time: h.t, kind: h.kind, detector: h.detector, title: h.title, weight: h.w, ...h.grade })),
     });
     this.persist();
+    // adaptive prefixes: only from bans the evidence policy allowed in full (never a protected one)
+    if (!protect && a.family === 6) this.escalate(a, t, cg.proven);
+  }
+
+  // ---------------------------------------------------------------- adaptive prefixes (IPv6)
+
+  private setBan(b: Ban): void {
+    const old = this.bans.get(b.addr.text);
+    if (old === undefined && b.addr.len !== undefined) {
+      this.netBans++;
+      this.netLens.set(b.addr.len, (this.netLens.get(b.addr.len) ?? 0) + 1);
+    }
+    this.bans.set(b.addr.text, b);
+  }
+
+  private unsetBan(key: string): void {
+    const b = this.bans.get(key);
+    if (b === undefined) return;
+    this.bans.delete(key);
+    const len = b.addr.len;
+    if (len !== undefined) {
+      this.netBans--;
+      const n = (this.netLens.get(len) ?? 1) - 1;
+      if (n > 0) this.netLens.set(len, n);
+      else this.netLens.delete(len);
+    }
+  }
+
+  /** The prefix ban in force that covers `a` (an IPv6 host or a longer prefix), if any. */
+  private coveredBy(a: BanAddr): Ban | undefined {
+    if (a.family !== 6 || this.netBans === 0) return undefined;
+    for (const len of this.netLens.keys()) {
+      if (len >= (a.len ?? 128)) continue;
+      const b = this.bans.get(prefixAddr(a, len).text);
+      if (b !== undefined) return b;
+    }
+    return undefined;
+  }
+
+  /** Banned now, itself or inside a prefix ban. */
+  private isBanned(a: BanAddr): boolean {
+    return this.bans.has(a.text) || (this.netBans > 0 && this.coveredBy(a) !== undefined);
+  }
+
+  /**
+   * Adaptive prefixes: `a` (an IPv6 host, or a /64 prefix) was just banned on evidence the
+   * policy allowed in full. When `prefixOffenders` members of its /64 (of its /48 for a
+   * /64) have been banned within the window, the prefix is banned instead of them: their
+   * bans are replaced (lifted, `BAN: unbanned A (replaced by NET)`), unless the prefix
+   * holds a protected address or the budgets say no (`BAN: not banning NET (...)`); then
+   * the members' own bans stay. A prefix ban is an offence of the prefix (it escalates
+   * like an address's) and lasts at least as long as the longest ban it replaces.
+   */
+  private escalate(a: BanAddr, t: number, proven: boolean): void {
+    const n = this.d.policy.prefixOffenders ?? 0;
+    if (!(n >= 2) || a.family !== 6) return;
+    const step = PREFIX_STEPS.find(([from]) => from === a.len);
+    if (step === undefined) return;
+    const net = prefixAddr(a, step[1]);
+    if (this.isBanned(net)) return;
+    let rec = this.prefixOffenders.get(net.text);
+    if (rec === undefined) {
+      rec = new Map();
+      if (this.prefixOffenders.set(net.text, rec) !== undefined) this.stats.prefixEvictions++;
+    }
+    const from = t - this.d.policy.windowSec;
+    for (const [k, m] of rec) if (m.t <= from) rec.delete(k);
+    rec.delete(a.text);
+    rec.set(a.text, { t, proven });
+    // bounded: more members than needed add nothing
+    while (rec.size > Math.max(n, NAMED_MEMBERS)) rec.delete(rec.keys().next().value as string);
+    if (rec.size < n) return;
+    this.banPrefix(net, t, rec);
+  }
+
+  private banPrefix(net: BanAddr, t: number, rec: Map<string, { t: number; proven: boolean }>): void {
+    const p = this.d.policy;
+    const members = [...rec.keys()].sort(compareText);
+    const named = members.length > NAMED_MEMBERS ? `${members.slice(0, NAMED_MEMBERS).join(', ')}, ...` : members.join(', ');
+    const what = `${members.length} offenders in ${net.text} within ${p.windowSec} s`;
+    const proven = [...rec.values()].every((m) => m.proven);
+    const grade = { spoofable: proven ? 0 : 3, proof: proven, source_role: 'attacker' };
+    if (this.factsOld()) this.refreshFacts(false);
+    const why = this.d.allow.match(net);
+    const refuse = (reason: string, decision: string, extra: Record<string, unknown>): void => {
+      this.stats.refusedPrefixBan++;
+      this.notice(net, t, `${what}; ${reason}`, [], 0, decision, { prefix: net.text, members, ...extra }, grade);
+    };
+    if (why !== undefined) return refuse(`${why}: the offenders stay banned one by one`, 'prefix protected', { allowlist: why });
+    if (!this.budgetLeft(t)) return refuse(`ban budget of ${p.budget} per minute exhausted`, 'prefix budget', {});
+    if (!this.prefixLeft(net, t)) return refuse(`ban budget of ${p.prefixBudget} per minute for ${prefixOf(net)} exhausted`, 'prefix budget', { prefixBudget: p.prefixBudget });
+    // what the prefix replaces: the bans in force inside it (hosts; /64s for a /48)
+    const covered = [...this.bans.values()].filter((b) => covers(net, b.addr) && b.addr.text !== net.text).sort((x, y) => compareText(x.addr.text, y.addr.text));
+    const o = this.offenders.get(net.text);
+    const offence = (o !== undefined && t - o.last < p.maxTimeSec ? o.offences : 0) + 1;
+    let longest = 0;
+    for (const b of covered) if (b.until - t > longest) longest = Math.ceil(b.until - t);
+    const seconds = Math.max(this.durationOf(offence), longest);
+    const reason = `${what}: ${named}; offence ${offence}; ${proven ? 'evidence proven' : 'spoofable evidence'}`;
+    const ban: Ban = { addr: net, since: t, until: t + seconds, offence, reason };
+    this.prefixOffenders.delete(net.text);
+    this.addBan(ban);
+    this.recent.push(t);
+    this.spendPrefix(net, t);
+    this.stats.bans++;
+    this.stats.prefixBans++;
+    if (proven) this.stats.provenBans++;
+    this.d.firewall.now = t;
+    this.line('ban.added', t, net, `BAN: banned ${net.text} for ${seconds} seconds (${reason})`, {
+      seconds,
+      until: ban.until,
+      offence,
+      score: 0,
+      reason,
+      evidence: proven ? 'proven' : 'spoofable',
+      ...grade,
+      prefix: net.len!,
+      members: members.join(','),
+      replaced: covered.map((b) => b.addr.text).join(','),
+    });
+    ban.trail = {
+      decision: 'ban',
+      addr: net.text,
+      prefix: net.len,
+      rule: `${members.length} offenders >= ${p.prefixOffenders} in ${net.text} within ${p.windowSec} s (adaptive prefixes)`,
+      members: [...rec].map(([k, m]) => ({ addr: k, time: m.t, evidence: m.proven ? 'proven' : 'spoofable' })),
+      replaced: covered.map((b) => ({ addr: b.addr.text, until: b.until, reason: b.reason })),
+      events: [],
+      offence,
+      seconds,
+      until: ban.until,
+      evidence: proven ? 'proven' : 'spoofable',
+      duration: `max(min(${p.timeSec} × ${p.factor}^${offence - 1}, ${p.maxTimeSec}), longest replaced ${longest} s) = ${seconds} s`,
+      backend: this.d.firewall.def.name,
+    };
+    this.d.log.info({ explain: ban.trail }, `banned ${net.text}`);
+    // the firewall: prefixes it replaces go first (one interval set holds /64s and /48s,
+    // and an overlapping element is refused), then the prefix, then the hosts (no gap for them)
+    const coveredNets = covered.filter((b) => b.addr.len !== undefined);
+    const coveredHosts = covered.filter((b) => b.addr.len === undefined);
+    for (const b of [...coveredNets, ...coveredHosts]) {
+      this.unsetBan(b.addr.text);
+      this.stats.unbans++;
+      this.stats.replacedByPrefix++;
+      this.line('ban.removed', t, b.addr, `BAN: unbanned ${b.addr.text} (replaced by ${net.text})`, { reason: `replaced by ${net.text}`, prefix: net.text });
+    }
+    for (const b of coveredNets) this.d.firewall.unban(b.addr);
+    this.d.firewall.ban(net, seconds, { reason, score: 0, offence, events: [], grade });
+    for (const b of coveredHosts) this.d.firewall.unban(b.addr);
+    this.persist();
+    // a /64 may in turn make its /48
+    this.escalate(net, t, proven);
   }
 
   durationOf(offence: number, baseSec?: number): number {
@@ -739,7 +923,7 @@ export class BanManager {
   }
 
   private addBan(b: Ban): void {
-    this.bans.set(b.addr.text, b);
+    this.setBan(b);
     // a new ban (new evidence, or by hand) ends a lift
     if (this.lifted.size > 0) this.lifted.delete(b.addr.text);
     if (b.until < this.nextDue) this.nextDue = b.until;
@@ -768,7 +952,7 @@ export class BanManager {
     const done = [...this.bans.values()].filter((b) => b.until <= t).sort((x, y) => x.until - y.until || (x.addr.text < y.addr.text ? -1 : 1));
     this.d.firewall.now = t;
     for (const b of done) {
-      this.bans.delete(b.addr.text);
+      this.unsetBan(b.addr.text);
       this.stats.unbans++;
       this.line('ban.removed', t, b.addr, `BAN: unbanned ${b.addr.text} (expired)`, { reason: 'expired' });
       this.d.log.info({ addr: b.addr.text, since: b.since, until: b.until, offence: b.offence }, `unbanned ${b.addr.text}`);
@@ -821,7 +1005,7 @@ export class BanManager {
     if (out.length === 0) return 0;
     this.d.firewall.now = t;
     for (const b of out) {
-      this.bans.delete(b.addr.text);
+      this.unsetBan(b.addr.text);
       this.liftedLine(t, b.addr, this.d.allow.match(b.addr)!, 'running');
       this.d.firewall.unban(b.addr);
     }
@@ -913,11 +1097,11 @@ export class BanManager {
     // what was done by hand (`iplog bans allow`, `del`) holds across restarts
     for (const x of st?.allows ?? []) this.addManualAllow(x.net, x.at);
     for (const l of st?.lifted ?? []) {
-      const a = parseAddr(l.addr);
+      const a = parseTarget(l.addr);
       if (a && now - l.at < p.maxTimeSec) this.lifted.set(a.text, { addr: a, at: l.at });
     }
     for (const b of st?.bans ?? []) {
-      const a = parseAddr(b.addr);
+      const a = parseTarget(b.addr);
       if (!a || this.bans.has(a.text)) continue;
       const ban: Ban = { addr: a, since: b.since, until: b.until, offence: b.offence, reason: b.reason };
       if (b.trail !== undefined) ban.trail = b.trail;
@@ -928,7 +1112,7 @@ export class BanManager {
       } else expired.push(ban);
     }
     for (const o of st?.offenders ?? []) {
-      const a = parseAddr(o.addr);
+      const a = parseTarget(o.addr);
       if (a && now - o.last < p.maxTimeSec && this.offenders.size < this.limits.maxOffenders) this.offenders.set(a.text, { addr: a, offences: o.offences, last: o.last });
     }
 
@@ -1010,7 +1194,7 @@ export class BanManager {
         if (!kernel || h.seconds === null || h.seconds > LAPSE_SEC) remove.push({ addr: h.addr, family: h.family });
         continue;
       }
-      const a = parseAddr(h.addr)!;
+      const a = parseTarget(h.addr)!;
       // lifted by hand (`iplog bans del`) while its firewall element stayed: it goes, not adopted
       if (this.lifted.peek(a.text) !== undefined) {
         this.stats.liftedIgnored++;
@@ -1098,7 +1282,7 @@ export class BanManager {
     }
     const reason = `fleet: ${why}`;
     const ban: Ban = { addr: a, since: t, until: t + seconds, offence: 0, reason };
-    this.bans.set(a.text, ban);
+    this.setBan(ban);
     if (ban.until < this.nextDue) this.nextDue = ban.until;
     this.stats.bans++;
     this.stats.fleetBans++;
@@ -1115,7 +1299,7 @@ export class BanManager {
     const b = this.bans.get(a.text);
     if (b === undefined || !b.reason.startsWith('fleet: ')) return false;
     const t = this.now;
-    this.bans.delete(a.text);
+    this.unsetBan(a.text);
     this.stats.unbans++;
     this.stats.fleetLifts++;
     this.d.firewall.now = t;
@@ -1167,7 +1351,7 @@ export class BanManager {
     this.scores.delete(a.text);
     this.pending.delete(a.text);
     if (old !== undefined) {
-      this.bans.delete(a.text);
+      this.unsetBan(a.text);
       // a kernel element keeps its first timeout: replace it
       this.d.firewall.unban(a);
     }
@@ -1195,10 +1379,12 @@ export class BanManager {
     const b = this.bans.get(a.text);
     this.scores.delete(a.text);
     this.pending.delete(a.text);
+    // a prefix lifted by hand: its offenders so far do not make it again (new bans do)
+    this.prefixOffenders.delete(a.text);
     if (this.lifted.set(a.text, { addr: a, at: t }) !== undefined) this.stats.liftedEvictions++;
     this.stats.manualLifts++;
     if (b !== undefined) {
-      this.bans.delete(a.text);
+      this.unsetBan(a.text);
       this.stats.unbans++;
       this.line('ban.removed', t, a, `BAN: unbanned ${a.text} (lifted by hand)`, { reason: 'lifted by hand' });
     }
@@ -1294,6 +1480,12 @@ export class BanManager {
       lastBanEnd: o?.last ?? null,
       lifted: l === undefined ? null : { at: l.at },
       allowlisted: this.d.allow.match(a) ?? null,
+      ...(a.len !== undefined ? { prefix: a.len } : {}),
+      coveredBy: this.coveredBy(a)?.addr.text ?? null,
+      prefixOffenders: (() => {
+        const r = a.family === 6 ? this.prefixOffenders.peek(a.len === undefined ? prefixAddr(a, 64).text : a.text) : undefined;
+        return r === undefined ? null : [...r].map(([k, m]) => ({ addr: k, time: m.t }));
+      })(),
     };
   }
 

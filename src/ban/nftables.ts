@@ -13,12 +13,15 @@
  * same script: one transaction, nothing removed and re-added.
  */
 import { defineBackend, listParam, type ActualBan, type Cmd, type Params } from './backend';
-import { parseAddr, type Family } from './addr';
+import { parseTarget, type Family } from './addr';
 
 const NOENT = /No such file or directory/;
+/** deleting an element the kernel already expired (nft 1.0.6 says the latter for an interval set) */
+const ELEM_NOENT = /No such file or directory|element does not exist/;
 
-function setOf(p: Params, family: Family): string {
-  return family === 4 ? p.set4! : p.set6!;
+/** The set of a ban: IPv4 hosts, IPv6 hosts, or IPv6 prefixes (an interval set: adaptive prefixes). */
+function setOf(p: Params, family: Family, addr = ''): string {
+  return family === 4 ? p.set4! : addr.includes('/') ? p.set6net! : p.set6!;
 }
 
 function structure(p: Params): string[] {
@@ -27,6 +30,7 @@ function structure(p: Params): string[] {
     `add table ${t}`,
     `add set ${t} ${p.set4} { type ipv4_addr; flags timeout; }`,
     `add set ${t} ${p.set6} { type ipv6_addr; flags timeout; }`,
+    `add set ${t} ${p.set6net} { type ipv6_addr; flags interval, timeout; }`,
   ];
   for (const hook of listParam(p.hooks!)) {
     lines.push(
@@ -34,6 +38,7 @@ function structure(p: Params): string[] {
       `flush chain ${t} ${hook}`,
       `add rule ${t} ${hook} ip saddr @${p.set4} counter ${p.verdict}`,
       `add rule ${t} ${hook} ip6 saddr @${p.set6} counter ${p.verdict}`,
+      `add rule ${t} ${hook} ip6 saddr @${p.set6net} counter ${p.verdict}`,
     );
   }
   return lines;
@@ -47,6 +52,14 @@ interface NftElem {
   elem?: { val?: unknown; timeout?: number; expires?: number };
 }
 
+/** An element's value as text: an address, or `NET/LEN` for a prefix of an interval set. */
+function valText(val: unknown): string | undefined {
+  if (typeof val === 'string') return val;
+  const pre = typeof val === 'object' && val !== null ? (val as { prefix?: { addr?: unknown; len?: unknown } }).prefix : undefined;
+  if (pre && typeof pre.addr === 'string' && typeof pre.len === 'number') return `${pre.addr}/${pre.len}`;
+  return undefined; // ranges are not ours
+}
+
 export default defineBackend({
   name: 'nftables',
   summary: 'nft sets with per-element timeouts in an inet table (default)',
@@ -56,13 +69,14 @@ export default defineBackend({
     table: { default: 'iplog', doc: 'name of the inet table iplog owns' },
     set4: { default: 'ban4', doc: 'IPv4 set (type ipv4_addr, flags timeout)' },
     set6: { default: 'ban6', doc: 'IPv6 set (type ipv6_addr, flags timeout)' },
+    set6net: { default: 'ban6net', doc: 'IPv6 prefix set of adaptive prefixes (type ipv6_addr, flags interval, timeout)' },
     hooks: { default: 'input,forward', doc: 'netfilter hooks that get a drop chain (comma list: input, forward, prerouting)' },
     priority: { default: '-10', doc: 'base chain priority (before the usual filter chains at 0)' },
     verdict: { default: 'drop', doc: 'what happens to a banned packet: drop or reject' },
   },
   kernelExpiry: () => true,
   validate(p) {
-    for (const k of ['table', 'set4', 'set6'] as const) if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(p[k]!)) return `${k} must be an identifier`;
+    for (const k of ['table', 'set4', 'set6', 'set6net'] as const) if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(p[k]!)) return `${k} must be an identifier`;
     const hooks = listParam(p.hooks!);
     if (hooks.length === 0 || hooks.some((h) => !['input', 'forward', 'prerouting'].includes(h))) return 'hooks must be a list of input, forward, prerouting';
     if (!/^-?\d+$/.test(p.priority!)) return 'priority must be an integer';
@@ -70,9 +84,9 @@ export default defineBackend({
     return undefined;
   },
   start: (p) => [script(structure(p))],
-  ban: (p, addr, family, seconds) => [{ argv: ['nft', 'add', 'element', 'inet', p.table!, setOf(p, family), `{ ${addr} timeout ${seconds}s }`] }],
-  unban: (p, addr, family) => [{ argv: ['nft', 'delete', 'element', 'inet', p.table!, setOf(p, family), `{ ${addr} }`], okIf: NOENT }],
-  flush: (p) => [{ argv: ['nft', 'flush', 'set', 'inet', p.table!, p.set4!] }, { argv: ['nft', 'flush', 'set', 'inet', p.table!, p.set6!] }],
+  ban: (p, addr, family, seconds) => [{ argv: ['nft', 'add', 'element', 'inet', p.table!, setOf(p, family, addr), `{ ${addr} timeout ${seconds}s }`] }],
+  unban: (p, addr, family) => [{ argv: ['nft', 'delete', 'element', 'inet', p.table!, setOf(p, family, addr), `{ ${addr} }`], okIf: ELEM_NOENT }],
+  flush: (p) => [p.set4!, p.set6!, p.set6net!].map((set) => ({ argv: ['nft', 'flush', 'set', 'inet', p.table!, set] })),
   stop: (p) => [{ argv: ['nft', 'delete', 'table', 'inet', p.table!], okIf: NOENT }],
   check: (p) => [{ argv: ['nft', 'list', 'table', 'inet', p.table!] }],
   list: (p) => [{ argv: ['nft', '-j', 'list', 'table', 'inet', p.table!], okIf: NOENT }],
@@ -83,12 +97,12 @@ export default defineBackend({
     const doc = JSON.parse(text) as { nftables?: { set?: { name?: string; elem?: (NftElem | unknown)[] } }[] };
     for (const item of doc.nftables ?? []) {
       const set = item.set;
-      if (!set || (set.name !== p.set4 && set.name !== p.set6)) continue;
+      if (!set || (set.name !== p.set4 && set.name !== p.set6 && set.name !== p.set6net)) continue;
       for (const e of set.elem ?? []) {
-        const obj = typeof e === 'object' && e !== null ? (e as NftElem).elem : undefined;
-        const val = obj ? obj.val : e;
-        if (typeof val !== 'string') continue; // prefixes and ranges are not ours
-        const a = parseAddr(val);
+        const obj = typeof e === 'object' && e !== null && 'elem' in e ? (e as NftElem).elem : undefined;
+        const val = valText(obj ? obj.val : e);
+        if (val === undefined) continue;
+        const a = parseTarget(val);
         if (!a) continue;
         const left = obj?.expires ?? obj?.timeout;
         out.push({ addr: a.text, family: a.family, seconds: typeof left === 'number' ? left : null });
@@ -98,12 +112,12 @@ export default defineBackend({
   },
   reconcile(p, plan) {
     const lines = structure(p);
-    for (const family of [4, 6] as const) {
+    for (const set of [p.set4!, p.set6!, p.set6net!]) {
       // deletions first: an element without a timeout is replaced by a timed one
-      const del = plan.remove.filter((b) => b.family === family).map((b) => b.addr);
-      if (del.length) lines.push(`delete element inet ${p.table} ${setOf(p, family)} { ${del.join(', ')} }`);
-      const add = plan.add.filter((b) => b.family === family).map((b) => `${b.addr} timeout ${b.seconds}s`);
-      if (add.length) lines.push(`add element inet ${p.table} ${setOf(p, family)} { ${add.join(', ')} }`);
+      const del = plan.remove.filter((b) => setOf(p, b.family, b.addr) === set).map((b) => b.addr);
+      if (del.length) lines.push(`delete element inet ${p.table} ${set} { ${del.join(', ')} }`);
+      const add = plan.add.filter((b) => setOf(p, b.family, b.addr) === set).map((b) => `${b.addr} timeout ${b.seconds}s`);
+      if (add.length) lines.push(`add element inet ${p.table} ${set} { ${add.join(', ')} }`);
     }
     return [script(lines)];
   },

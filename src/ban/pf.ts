@@ -13,7 +13,7 @@
  * down, also run `pfctl -t iplog -T expire <ban-max-time>` from cron.
  */
 import { defineBackend, type ActualBan, type Cmd } from './backend';
-import { parseAddr } from './addr';
+import { parseTarget } from './addr';
 
 export default defineBackend({
   name: 'pf',
@@ -44,7 +44,7 @@ export default defineBackend({
   parse(_p, outputs) {
     const out: ActualBan[] = [];
     for (const line of (outputs[0] ?? '').split('\n')) {
-      const a = parseAddr(line.trim());
+      const a = parseTarget(line.trim());
       if (a) out.push({ addr: a.text, family: a.family, seconds: null });
     }
     return out;

@@ -15,7 +15,7 @@ import { readFileSync, renameSync, copyFileSync } from 'node:fs';
 import type { Logger } from '../log';
 import { ERR } from '../errors';
 import { AtomicWriter } from '../atomic-writer';
-import { parseAddr, parseNet, type Family } from './addr';
+import { parseTarget as parseAddr, parseNet, type Family } from './addr';
 
 export const STATE_VERSION = 1;
 

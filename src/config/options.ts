@@ -336,6 +336,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['ban-protected-time'], group: 'bans', kind: 'string', setting: 'banProtectedTime', statement: 'ban_protected_time', missing: 'ban protected time parameter',
     arg: 'DURATION', defaultText: String(BAN_DEFAULTS.protectedSec), origin: '3',
     doc: 'Duration of a protected ban (spoofable evidence under --ban-evidence protected); never longer than --ban-time, never escalated.' },
+  { long: ['ban-prefix-offenders'], group: 'bans', kind: 'string', setting: 'banPrefixOffenders', statement: 'ban_prefix_offenders', missing: 'ban prefix offenders parameter',
+    arg: 'N', defaultText: String(BAN_DEFAULTS.prefixOffenders), origin: '3',
+    doc: 'Adaptive IPv6 prefixes (docs/ban-backends.md): when N offenders of one /64 are banned within --ban-window, the /64 is banned instead of them, and N /64s of one /48 make the /48; never a prefix holding a protected address, never from protected (spoofable) bans; 0 = never.' },
   // ---- fleet bans through CrowdSec's Local API (src/ban/crowdsec.ts, decision-stream.ts, docs/fleet.md) ----
   { long: ['crowdsec-url'], group: 'bans', kind: 'string', setting: 'crowdsecUrl', statement: 'crowdsec_url', missing: 'CrowdSec LAPI URL parameter',
     arg: 'URL', defaultText: CROWDSEC_DEFAULTS.url, origin: '3',
@@ -650,7 +653,8 @@ export function applyValue(
     case 'banResync':
     case 'banConntrack':
     case 'banEvidence':
-    case 'banProtectedTime': {
+    case 'banProtectedTime':
+    case 'banPrefixOffenders': {
       const problem = applyBanValue(settings, setting, value);
       if (problem !== undefined) return { error: { kind: 'ban', text: problem } };
       break;

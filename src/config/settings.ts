@@ -244,6 +244,8 @@ export interface BanSettings {
   evidence: 'proven' | 'protected' | 'any';
   /** duration of a protected ban, seconds (capped at timeSec) */
   protectedSec: number;
+  /** adaptive IPv6 prefixes: offenders of one /64 (/64s of one /48) that ban the prefix; 0 = never */
+  prefixOffenders: number;
   /**
    * Invalid `ban_allow` entries of iplog.conf, with their line: fatal at start-up and at
    * a reload (config/check.ts), as on the command line. A typo in an allowlist must never

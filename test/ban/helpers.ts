@@ -104,8 +104,10 @@ export class FakeNft {
       if (!this.tableExists) return fail('Error: No such file or directory; did you mean table ‘iplog’ in family inet?');
       const items: unknown[] = [{ metainfo: { json_schema_version: 1 } }];
       for (const [name, s] of this.sets) {
-        const elem = [...s].map(([a, until]) => (until === null ? a : { elem: { val: a, timeout: 3600, expires: Math.max(0, until - this.now()) } }));
-        items.push({ set: { family: 'inet', name, table: 'iplog', type: parseAddr([...s.keys()][0] ?? '1.1.1.1')?.family === 6 ? 'ipv6_addr' : 'ipv4_addr', elem } });
+        // a prefix of an interval set is listed as { prefix: { addr, len } }, as nft -j does
+        const v = (a: string): unknown => (a.includes('/') ? { prefix: { addr: a.slice(0, a.indexOf('/')), len: Number(a.slice(a.indexOf('/') + 1)) } } : a);
+        const elem = [...s].map(([a, until]) => (until === null ? v(a) : { elem: { val: v(a), timeout: 3600, expires: Math.max(0, until - this.now()) } }));
+        items.push({ set: { family: 'inet', name, table: 'iplog', type: parseAddr(([...s.keys()][0] ?? '1.1.1.1').split('/')[0]!)?.family === 6 ? 'ipv6_addr' : 'ipv4_addr', elem } });
       }
       return ok(JSON.stringify({ nftables: items }));
     }
