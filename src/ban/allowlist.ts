@@ -62,10 +62,11 @@ export class AllowList {
     for (const a of f.broadcasts) m.set(a, 'broadcast');
     for (const a of f.own) m.set(a, 'own address');
     this.host = m;
+    // for prefixes, the host's own addresses are named first, then its gateways and resolvers
     this.hostAddrs = [];
-    for (const [t, why] of m) {
+    for (const t of [...f.own, ...f.gateways, ...f.nameservers]) {
       const a = parseAddr(t);
-      if (a !== undefined && a.family === 6) this.hostAddrs.push({ a, why });
+      if (a !== undefined && a.family === 6) this.hostAddrs.push({ a, why: m.get(t)! });
     }
     return true;
   }
