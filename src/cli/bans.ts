@@ -1,5 +1,5 @@
 /**
- * `iplog bans list|show ADDR|add ADDR [--for DUR]|del ADDR|allow [--del] NET` [--json]
+ * `iplog bans list|show ADDR|NET|add ADDR [--for DUR]|del ADDR|NET|allow [--del] NET` [--json]
  * [--pid-file FILE] [--config FILE] [--socket PATH]: the running sensor's bans, through
  * its control socket (src/ban/control.ts), found beside the pid file as `iplog status`
  * finds it. Output on standard output (text, or the daemon's JSON reply with --json);
@@ -18,14 +18,15 @@ const UNIT_PID_FILE = '/run/iplog/iplog.pid';
 export const BANS_EXIT = { ok: 0, refused: 1, usage: 2, down: 3, denied: 4 } as const;
 
 export const BANS_USAGE = `Usage: iplog bans list [--json]
-       iplog bans show ADDR [--json]
+       iplog bans show ADDR|NET [--json]
        iplog bans add ADDR [--for DURATION] [--json]
-       iplog bans del ADDR [--json]
+       iplog bans del ADDR|NET [--json]
        iplog bans allow [--del] NET [--json]
 Options: --pid-file FILE, --config FILE (where the sensor's pid file is), --socket PATH.
 Talks to the running sensor through its control socket beside the pid file (root, or the
 --control-group). del sticks: the resync and a restart do not put the ban back, and the
-evidence seen so far does not ban again. Exit status: 0 done, 1 refused, 2 usage, 3 no
+evidence seen so far does not ban again. NET is an IPv6 prefix iplog banned (adaptive
+prefixes: 2001:db8:1:2::/64). Exit status: 0 done, 1 refused, 2 usage, 3 no
 sensor listening, 4 permission denied.
 `;
 
