@@ -201,6 +201,8 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
     write: (now, line, ev, hosts) => outputs.sink.write(now, line, ev, hosts),
     // the sinks write lines from their events themselves (output/lines.ts writeLine())
     ...(outputs.sink.line !== undefined ? { line: outputs.sink.line.bind(outputs.sink) } : {}),
+    // and connection attempts from their facts, without an event (the direct path, issue 10)
+    ...(outputs.sink.connectionV4 !== undefined ? { connectionV4: outputs.sink.connectionV4.bind(outputs.sink) } : {}),
     flush: () => outputs.sink.flush(),
     close: (now) => {
       summary = report.facts(results);

@@ -160,7 +160,9 @@ export class Engine {
     this.frags6 = new Fragment6Table({ fragment6: (k, s, d, now) => this.fragEvent(k, s, d, now) }, this.an);
     const r = settings.rules;
     this.rules = r.tcp.length + r.udp.length + r.icmp.length > 0 ? compileRules(r, { profile: settings.profile }) : null;
-    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, trust: this.trust, emit };
+    const connectionV4 = (src: number, dst: number, sport: number, dport: number, rawFlags: number, now: number): boolean =>
+      this.out.connectionV4(now, src, sport, dst, dport, rawFlags, this.tcpRes());
+    this.ctx = { flags: this.flags, rules: this.rules, scans: this.scans, scans6: this.scans6, an: this.an, state: this.state, hooks: this.hooks, trust: this.trust, emit, connectionV4 };
     this.bpfProto[6] = this.flags.tcp ? 1 : 0;
     this.bpfProto[17] = this.flags.udp ? 1 : 0;
     this.bpfProto[1] = this.flags.icmp ? 1 : 0;

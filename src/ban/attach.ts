@@ -97,7 +97,7 @@ export class BanSession {
       this.reload();
     }
     if (this.manager === null) return;
-    engine.out.subscribe(this.manager.onEvent);
+    engine.out.subscribe(this.manager.onEvent, this.manager.wants);
     // the engine's handshakes feed the session's clientele (it outlives a SIGHUP's new engine)
     engine.trust.clientele = this.manager.clientele;
     this.manager.trust = engine.trust;

@@ -410,6 +410,16 @@ export class BanManager {
     return w.get(ev.kind) ?? 0;
   }
 
+  /**
+   * The kinds onEvent() acts on (Emitter.subscribe): detections (weighted or not, for the
+   * decoy groups), log matches, and the kinds the policy weighs now. The others are not
+   * handed to it, and a line no one else needs is written without its event (issue 10).
+   */
+  readonly wants = (kind: string): boolean => {
+    if (kind === 'scan.detected' || kind === 'log.match') return true;
+    return (this.d.policy.weights.get(kind) ?? 0) > 0;
+  };
+
   /** The engine's event listener. */
   readonly onEvent = (ev: IplogEvent): void => {
     if (ev.kind.startsWith('ban.')) return;

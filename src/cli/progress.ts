@@ -104,15 +104,18 @@ export class ReplayReport {
   /** Count the events of `engine` (called once it exists). */
   attach(engine: Engine): void {
     this.engine = engine;
-    engine.out.subscribe((ev) => {
-      if (isDetection(ev.kind)) {
-        const k = detectionName(ev);
-        this.detections.set(k, (this.detections.get(k) ?? 0) + 1);
-      } else if (ev.kind.startsWith('ban.')) {
-        const k = ev.kind.slice(4);
-        this.bans.set(k, (this.bans.get(k) ?? 0) + 1);
-      }
-    });
+    engine.out.subscribe(
+      (ev) => {
+        if (isDetection(ev.kind)) {
+          const k = detectionName(ev);
+          this.detections.set(k, (this.detections.get(k) ?? 0) + 1);
+        } else if (ev.kind.startsWith('ban.')) {
+          const k = ev.kind.slice(4);
+          this.bans.set(k, (this.bans.get(k) ?? 0) + 1);
+        }
+      },
+      (kind) => isDetection(kind) || kind.startsWith('ban.'),
+    );
   }
 
   /** The packet-time bounds, from the frames (min/max of the seconds). */

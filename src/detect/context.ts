@@ -118,6 +118,12 @@ export interface DetectContext {
   readonly trust: HandshakeHook | null;
   /** report an event: its line is written (or queued for names) and subscribers see it */
   emit(ev: IplogEvent): void;
+  /**
+   * The connection-attempt line of an IPv4 SYN from its raw facts, written directly when
+   * nothing needs its event (output/emitter.ts connectionV4()); false: make the event and
+   * emit() it.
+   */
+  connectionV4(src: number, dst: number, sport: number, dport: number, rawFlags: number, now: number): boolean;
 }
 
 /** Do four words equal four others? */

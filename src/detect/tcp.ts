@@ -141,6 +141,8 @@ export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): voi
  * the ident answer (-e), if any.
  */
 export function logConnection(e: DetectContext, src: number, dst: number, sport: number, dport: number, rawFlags: number, now: number, user: string | undefined): void {
+  // nothing but a sink needs the event: its line is written from these facts (issue 10)
+  if (user === undefined && e.connectionV4(src, dst, sport, dport, rawFlags, now)) return;
   const service = serviceName(dport, 'tcp');
   const detail: IplogEvent['detail'] =
     user === undefined ? { service, tcp_flags: rawFlags } : { service, tcp_flags: rawFlags, ident_user: user };

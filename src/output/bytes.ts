@@ -128,3 +128,66 @@ export class ByteWriter {
     return this.buf.toString('utf8', 0, this.pos);
   }
 }
+
+// ---------------------------------------------------------------- raw writes at a position
+//
+// The direct line path (issue 10: lines.ts writeConnectionV4(), the sinks' connection())
+// writes into a buffer known to have room, at a position, and returns the new position:
+// no object, no bounds growth, no string.
+
+/** Digits of 0..255: [length, d0, d1, d2] per octet. */
+const OCTETS = new Uint8Array(256 * 4);
+for (let o = 0; o < 256; o++) {
+  const s = String(o);
+  OCTETS[o * 4] = s.length;
+  for (let i = 0; i < s.length; i++) OCTETS[o * 4 + 1 + i] = s.charCodeAt(i);
+}
+
+/** One octet's digits at `p` (three bytes are written, its length counted; `b` needs 3 bytes of room). */
+function putOctet(b: Uint8Array, p: number, o: number): number {
+  const i = o << 2;
+  b[p] = OCTETS[i + 1]!;
+  b[p + 1] = OCTETS[i + 2]!;
+  b[p + 2] = OCTETS[i + 3]!;
+  return p + OCTETS[i]!;
+}
+
+/** A host-order IPv4 address as a dotted quad at `p` (room: 16 bytes). */
+export function putQuad(b: Uint8Array, p: number, a: number): number {
+  p = putOctet(b, p, (a >>> 24) & 255);
+  b[p++] = 46;
+  p = putOctet(b, p, (a >>> 16) & 255);
+  b[p++] = 46;
+  p = putOctet(b, p, (a >>> 8) & 255);
+  b[p++] = 46;
+  return putOctet(b, p, a & 255);
+}
+
+/** A non-negative integer below 2^31 in decimal at `p` (room: 10 bytes). */
+export function putUint(b: Uint8Array, p: number, n: number): number {
+  let digits = 1;
+  for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+  const end = p + digits;
+  let q = end;
+  while (n >= 10) {
+    const d = (n / 10) | 0;
+    b[--q] = 48 + n - d * 10;
+    n = d;
+  }
+  b[--q] = 48 + n;
+  return end;
+}
+
+/** The bytes of `s` at `p` (room: s.length). */
+export function putBytes(b: Uint8Array, p: number, s: Uint8Array): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) b[p + i] = s[i]!;
+  return p + n;
+}
+
+/** ASCII text as bytes (constants of the direct path). */
+export function ascii(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}

@@ -35,6 +35,8 @@ export class Emitter {
   /** lines written (after repeat handling by the sink: lines handed to it) */
   lines = 0;
   private listeners: EventListener[] = [];
+  /** per listener, the kinds it wants (null: every kind); see subscribe() */
+  private wants: (((kind: string) => boolean) | null)[] = [];
 
   constructor(
     readonly sink: LineSink,
@@ -54,10 +56,41 @@ export class Emitter {
 
   /**
    * Called synchronously with every event, before its names are known (bans act here),
-   * just after its line has been written or queued.
+   * just after its line has been written or queued. `wants` names the kinds the listener
+   * acts on (null: all); events of other kinds may then be written without an event
+   * object (connectionV4()), and the listener is not called for them.
    */
-  subscribe(fn: EventListener): void {
+  subscribe(fn: EventListener, wants: ((kind: string) => boolean) | null = null): void {
     this.listeners.push(fn);
+    this.wants.push(wants);
+  }
+
+  /**
+   * Does a subscriber want events of `kind`? A subscriber that named no kinds wants all;
+   * the others are asked (their answer may change, e.g. with the ban weights of a reload).
+   */
+  wanted(kind: string): boolean {
+    const w = this.wants;
+    for (let i = 0; i < w.length; i++) {
+      const f = w[i]!;
+      if (f === null || f(kind)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The direct path (issue 10) of a `tcp.connection_attempt` line (IPv4, no ident user):
+   * written by the sink from the raw facts (LineSink.connectionV4) when nothing else
+   * needs the event: the sink can, no line is queued before it, no name is to be
+   * resolved, and no subscriber wants the kind. Otherwise false: the caller makes the
+   * event and emits it. The output is the same either way.
+   */
+  connectionV4(now: number, src: number, sport: number, dst: number, dport: number, rawFlags: number, resolve: boolean): boolean {
+    const sink = this.sink;
+    if (sink.connectionV4 === undefined || this.queue.length !== 0 || (resolve && this.names !== null) || this.wanted('tcp.connection_attempt')) return false;
+    this.lines++;
+    sink.connectionV4(now, src, sport, dst, dport, rawFlags, this.logDest);
+    return true;
   }
 
   /**
@@ -109,7 +142,12 @@ export class Emitter {
 
   /** after the line is written or queued: a line a listener emits (a BAN line) follows the line that caused it */
   private notify(ev: IplogEvent): void {
-    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(ev);
+    const l = this.listeners;
+    const w = this.wants;
+    for (let i = 0; i < l.length; i++) {
+      const f = w[i]!;
+      if (f === null || f(ev.kind)) l[i]!(ev);
+    }
   }
 
   pending(): number {

@@ -15,9 +15,9 @@
  * `name (addr):port` otherwise, as for IPv4 (docs/log-format.md).
  */
 import type { IplogEvent } from './event';
-import { protoName } from './services';
+import { protoName, serviceBytes } from './services';
 import { clockTime } from './timestamp';
-import type { ByteWriter } from './bytes';
+import { type ByteWriter, ascii, putBytes, putQuad, putUint } from './bytes';
 
 /** Roles a line can render (bit mask of shownRoles()). */
 export const ROLE_SRC = 1;
@@ -238,6 +238,38 @@ export function writeLine(w: ByteWriter, ev: IplogEvent, h: RoleHosts, logDest: 
     }
   }
   w.str(lineText(ev, h, logDest));
+}
+
+/** Room a buffer needs for writeConnectionV4() (a service name of 127 Latin-1 characters included). */
+export const CONN_LINE_MAX = 512;
+
+const TCP_ = ascii('TCP: ');
+const PORT_ = ascii('port ');
+const CONN_ATTEMPT_ = ascii(' connection attempt ');
+const TO_ = ascii('to ');
+const _FROM_ = ascii(' from ');
+const FROM_ = ascii('from ');
+
+/**
+ * The line of a `tcp.connection_attempt` from its raw facts, without making the event:
+ * IPv4 addresses (host order) shown as addresses (no names, no ident user), written as
+ * UTF-8 at `p` of `b` (room: CONN_LINE_MAX); returns the end. The same bytes as
+ * `lineText(ev, hosts, logDest)` for the event tcp.ts makes of the same facts
+ * (test/output/lines.test.ts compares them): `TCP: SVC connection attempt [to D ]from S:SPORT`.
+ */
+export function writeConnectionV4(b: Uint8Array, p: number, src: number, sport: number, dst: number, dport: number, logDest: boolean): number {
+  p = putBytes(b, p, TCP_);
+  const svc = serviceBytes(dport, 'tcp');
+  if (svc !== null) p = putBytes(b, p, svc);
+  else p = putUint(b, putBytes(b, p, PORT_), dport & 0xffff);
+  p = putBytes(b, p, CONN_ATTEMPT_);
+  if (logDest) {
+    p = putQuad(b, putBytes(b, p, TO_), dst);
+    p = putBytes(b, p, _FROM_);
+  } else p = putBytes(b, p, FROM_);
+  p = putQuad(b, p, src);
+  b[p++] = 0x3a; // :
+  return putUint(b, p, sport);
 }
 
 const UNREACH6 = [

@@ -208,3 +208,24 @@ export function servicePort(name: string, proto: ServiceProto): number {
 export function protoName(n: number): string {
   return systemServiceDb().protoName(n);
 }
+
+/** serviceBytes() cache by protocol and port: undefined not asked yet, null `port N`. */
+const nameBytes: Record<ServiceProto, (Uint8Array | null | undefined)[]> = { tcp: new Array(65536), udp: new Array(65536) };
+
+/**
+ * The name serviceName() gives `port` as UTF-8 bytes, or null when /etc/services has
+ * none (the name is then `port N`, which the caller writes as digits). Cached per port
+ * (at most 65536 per protocol; a name is kept once per /etc/services entry).
+ */
+export function serviceBytes(port: number, proto: ServiceProto): Uint8Array | null {
+  const p = port & 0xffff;
+  const table = nameBytes[proto];
+  let b = table[p];
+  if (b === undefined) {
+    const name = serviceName(p, proto);
+    // a name from the file holds no whitespace: `port N` is always the made-up one
+    b = name === `port ${p}` ? null : new Uint8Array(Buffer.from(name, 'utf8'));
+    table[p] = b;
+  }
+  return b;
+}

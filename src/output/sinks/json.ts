@@ -22,8 +22,11 @@
 import type { DetailValue, IplogEvent } from '../event';
 import type { LineHosts, LineSink } from './sink';
 import { ChunkBuffer } from './text';
-import { ByteWriter } from '../bytes';
-import { lineText, writeLine } from '../lines';
+import { ByteWriter, ascii, putBytes, putQuad, putUint } from '../bytes';
+import { CONN_LINE_MAX, lineText, writeConnectionV4, writeLine } from '../lines';
+import { event } from '../event';
+import { serviceBytes, serviceName } from '../services';
+import { IpAddr } from '../../net/addr';
 import { chooseSink } from './open';
 import { TeeSink } from './tee';
 import type { OutputFaults } from './faults';
@@ -351,6 +354,29 @@ function writeEventJson(w: ByteWriter, text: string | null, textBytes: ByteWrite
   return true;
 }
 
+// the fields of a connection attempt's object around its facts (JsonSink.connectionV4)
+const C_SPORT = ascii('","sport":');
+const C_SRC_HOST = ascii(',"src_host":"');
+const C_DST = ascii('","src_name":null,"dst":"');
+const C_DPORT = ascii('","dport":');
+const C_DST_HOST = ascii(',"dst_host":');
+const C_DST_HOST_Q = ascii(',"dst_host":"');
+const C_DETAIL_NULL = ascii('null,"dst_name":null,"detector":null,"count":null,"bytes":null,"detail":{"service":"');
+const C_DETAIL_Q = ascii('","dst_name":null,"detector":null,"count":null,"bytes":null,"detail":{"service":"');
+const C_PORT_ = ascii('port ');
+const C_FLAGS = ascii('","tcp_flags":');
+const C_TEXT = ascii('},"text":"');
+const C_END = ascii('"}\n');
+
+/** A service name that is written in a JSON string as it is (printable ASCII, no `"` or `\`). */
+function plainJson(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c >= 0x7f || c === Q || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** Writes one JSON object per line to a writer (stdout, a file, memory). */
 export class JsonSink implements LineSink {
   private readonly out: ChunkBuffer;
@@ -398,6 +424,71 @@ export class JsonSink implements LineSink {
     writeLine(cur, ev, hosts, logDest);
     if (cur.exotic || !writeEventJson(this.out.bytes(), null, cur, ev, hosts, this.profile)) this.write(now, lineText(ev, hosts, logDest), ev, hosts);
     else this.out.added();
+  }
+
+  /** the head of a connection attempt's object up to its source, for the second `connSec` */
+  private connSec = NaN;
+  private connHead: Uint8Array = new Uint8Array(0);
+
+  /**
+   * The direct path (LineSink.connectionV4): a connection attempt's object written from
+   * its facts, byte for byte what line() writes for the event tcp.ts makes of them
+   * (test/output/direct-path.test.ts): the head (time, kind, profile) made once per
+   * second, addresses and numbers as digits, the text by the line catalogue. A service
+   * name JSON would escape takes the event path.
+   */
+  connectionV4(now: number, src: number, sport: number, dst: number, dport: number, rawFlags: number, logDest: boolean): void {
+    const svc = serviceBytes(dport, 'tcp');
+    if (svc !== null && !plainJson(svc)) {
+      const ev = event('tcp.connection_attempt', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: rawFlags } });
+      this.line(now, ev, { src: ev.src.toString(), dst: logDest ? ev.dst!.toString() : '', gateway: '', quoted: '', mask: '' }, logDest);
+      return;
+    }
+    if (now !== this.connSec) this.connHeadFor(now);
+    const w = this.out.bytes();
+    w.room(this.connHead.length + CONN_LINE_MAX + 400);
+    const b = w.buf;
+    let p = putBytes(b, w.pos, this.connHead);
+    p = putQuad(b, p, src);
+    p = putBytes(b, p, C_SPORT);
+    p = putUint(b, p, sport);
+    p = putBytes(b, p, C_SRC_HOST);
+    p = putQuad(b, p, src);
+    p = putBytes(b, p, C_DST);
+    p = putQuad(b, p, dst);
+    p = putBytes(b, p, C_DPORT);
+    p = putUint(b, p, dport);
+    if (logDest) {
+      p = putQuad(b, putBytes(b, p, C_DST_HOST_Q), dst);
+      p = putBytes(b, p, C_DETAIL_Q);
+    } else p = putBytes(b, putBytes(b, p, C_DST_HOST), C_DETAIL_NULL);
+    if (svc !== null) p = putBytes(b, p, svc);
+    else p = putUint(b, putBytes(b, p, C_PORT_), dport);
+    p = putBytes(b, p, C_FLAGS);
+    p = putUint(b, p, rawFlags);
+    p = putBytes(b, p, C_TEXT);
+    p = writeConnectionV4(b, p, src, sport, dst, dport, logDest);
+    w.pos = putBytes(b, p, C_END);
+    this.out.added();
+  }
+
+  /** `{"schema_version":1,"time":...,"src":"` of a connection attempt at `now`. */
+  private connHeadFor(now: number): void {
+    const h = new ByteWriter(256);
+    h.str(FIELD.head);
+    jsonStr(h, isoCached(now));
+    h.str(FIELD.epoch);
+    jsonNum(h, now);
+    h.str(FIELD.kind);
+    jsonStr(h, 'tcp.connection_attempt');
+    h.str(FIELD.profile);
+    jsonStr(h, this.profile);
+    h.str(FIELD.family);
+    h.str('4');
+    h.str(FIELD.src);
+    h.byte(Q);
+    this.connHead = h.buf.subarray(0, h.pos);
+    this.connSec = now;
   }
 
   /** A record that is no line's twin (the replay's final `iplog.summary`), already shaped. */

@@ -23,6 +23,14 @@ export interface LineSink {
    * the text: the same line as `write(now, lineText(ev, hosts, logDest), ev, hosts)`.
    */
   line?(now: number, ev: IplogEvent, hosts: LineHosts, logDest: boolean): void;
+  /**
+   * Optional, the direct path (issue 10): the line of a `tcp.connection_attempt` from its
+   * raw facts (IPv4 addresses in host order, shown as addresses, no ident user), written
+   * without an event by the line catalogue (lines.ts writeConnectionV4()): the same output
+   * as `line()` of the event detect/tcp.ts makes of those facts. The emitter uses it only
+   * when nothing else needs the event (no subscriber wants the kind, no name to resolve).
+   */
+  connectionV4?(now: number, src: number, sport: number, dst: number, dport: number, rawFlags: number, logDest: boolean): void;
   /** push buffered bytes out (end of a chunk, idle link) */
   flush(): void;
   /** end of run: pending repeat counts are written (stamped `now`), then flushed */

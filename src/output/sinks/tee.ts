@@ -8,7 +8,16 @@ import type { LineHosts, LineSink } from './sink';
 import { lineText } from '../lines';
 
 export class TeeSink implements LineSink {
-  constructor(readonly sinks: readonly LineSink[]) {}
+  /** the direct path (LineSink.connectionV4), when every sink has it */
+  readonly connectionV4?: LineSink['connectionV4'];
+
+  constructor(readonly sinks: readonly LineSink[]) {
+    if (sinks.every((s) => s.connectionV4 !== undefined)) {
+      this.connectionV4 = (now, src, sport, dst, dport, rawFlags, logDest) => {
+        for (let i = 0; i < sinks.length; i++) sinks[i]!.connectionV4!(now, src, sport, dst, dport, rawFlags, logDest);
+      };
+    }
+  }
 
   write(now: number, text: string, ev?: IplogEvent, hosts?: LineHosts): void {
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(now, text, ev, hosts);

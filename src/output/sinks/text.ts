@@ -16,8 +16,8 @@ import { writeSync, openSync, closeSync } from 'node:fs';
 import { stamp } from '../timestamp';
 import type { LineSink } from './sink';
 import type { IplogEvent } from '../event';
-import { ByteWriter } from '../bytes';
-import { lineText, type RoleHosts } from '../lines';
+import { ByteWriter, putBytes } from '../bytes';
+import { CONN_LINE_MAX, lineText, writeConnectionV4, type RoleHosts } from '../lines';
 import { OutputFaults, type OutputState } from './faults';
 
 export { BrokenPipeError } from './faults';
@@ -83,7 +83,9 @@ export class ChunkBuffer {
   /** The byte buffer to write into directly; call added() after. */
   bytes(): ByteWriter {
     if (this.pending.length > 0) {
-      this.w.str(this.pending);
+      const w = this.w;
+      w.room(this.pending.length * 3);
+      w.pos += w.buf.write(this.pending, w.pos, 'utf8');
       this.pending = '';
     }
     return this.w;
@@ -129,10 +131,28 @@ export class ChunkBuffer {
   }
 }
 
+/** What the text sink remembers of the last line (repeat compression): nothing, a string, bytes. */
+const LAST_NONE = 0;
+const LAST_TEXT = 1;
+const LAST_BYTES = 2;
+
 export class TextSink implements LineSink {
+  /**
+   * The last line's text, for repeat compression: a string (`last`, '' when forgotten) or,
+   * after a line of the direct path, its bytes (`lastBuf`, `lastLen`); turned into the
+   * other form only when a line of the other path follows.
+   */
   private last = '';
+  private lastIs = LAST_NONE;
+  private lastBuf = Buffer.alloc(CONN_LINE_MAX);
+  private lastLen = 0;
+  /** the line being written by the direct path (swapped with lastBuf once written) */
+  private lineBuf = Buffer.alloc(CONN_LINE_MAX);
   private times = 0;
   private expire = 0;
+  /** stamp(stampSec) as bytes */
+  private stampSec = NaN;
+  private stampView: Uint8Array = new Uint8Array(0);
   private readonly out: ChunkBuffer;
 
   /** `emit` receives framed text in large pieces (see fdWriter for files and stdout). */
@@ -165,15 +185,56 @@ export class TextSink implements LineSink {
     this.write(now, lineText(ev, hosts, logDest));
   }
 
-  write(now: number, text: string): void {
-    if (text === this.last) {
-      if (now >= this.expire && this.times > 0) {
-        this.line1(now, `last message repeated ${this.times} times`);
-        this.last = '';
-        this.times = 0;
-        this.expire = 0;
+  /**
+   * The direct path (LineSink.connectionV4): the catalogue writes the line's bytes, which
+   * are compared with the last line's and written with the stamp's, no string made.
+   */
+  connectionV4(now: number, src: number, sport: number, dst: number, dport: number, _rawFlags: number, logDest: boolean): void {
+    const b = this.lineBuf;
+    const n = writeConnectionV4(b, 0, src, sport, dst, dport, logDest);
+    let same = false;
+    if (this.lastIs === LAST_BYTES) {
+      if (n === this.lastLen) {
+        // from the end: lines of a flood differ in the source's port and address
+        const l = this.lastBuf;
+        let i = n - 1;
+        while (i >= 0 && b[i] === l[i]) i--;
+        same = i < 0;
       }
-      this.times++;
+    } else if (this.lastIs === LAST_TEXT) same = b.toString('utf8', 0, n) === this.last;
+    if (same) {
+      this.repeated(now);
+      return;
+    }
+    if (this.times > 0) {
+      this.line1(now, `last message repeated ${this.times} times`);
+      this.times = 0;
+    }
+    const w = this.out.bytes();
+    w.room(n + 80);
+    const o = w.buf;
+    let p = putBytes(o, w.pos, this.stampBytes(now));
+    o[p++] = 0x20;
+    for (let i = 0; i < n; i++) o[p + i] = b[i]!;
+    p += n;
+    o[p++] = 0x0a;
+    w.pos = p;
+    this.out.added();
+    this.expire = now + 60;
+    this.lineBuf = this.lastBuf;
+    this.lastBuf = b;
+    this.lastLen = n;
+    this.lastIs = LAST_BYTES;
+    this.last = '';
+  }
+
+  write(now: number, text: string): void {
+    if (this.lastIs === LAST_BYTES) {
+      this.last = this.lastBuf.toString('utf8', 0, this.lastLen);
+      this.lastIs = LAST_TEXT;
+    }
+    if (text === this.last) {
+      this.repeated(now);
       return;
     }
     if (this.times > 0) {
@@ -183,6 +244,27 @@ export class TextSink implements LineSink {
     this.line1(now, text);
     this.expire = now + 60;
     this.last = text;
+    this.lastIs = LAST_TEXT;
+  }
+
+  /** The same text as the last line: counted; once its 60 s are past, the count is written and the text forgotten. */
+  private repeated(now: number): void {
+    if (now >= this.expire && this.times > 0) {
+      this.line1(now, `last message repeated ${this.times} times`);
+      this.last = '';
+      this.lastIs = LAST_NONE;
+      this.times = 0;
+      this.expire = 0;
+    }
+    this.times++;
+  }
+
+  private stampBytes(now: number): Uint8Array {
+    if (now !== this.stampSec) {
+      this.stampView = Buffer.from(stamp(now), 'utf8');
+      this.stampSec = now;
+    }
+    return this.stampView;
   }
 
   private line1(now: number, text: string): void {
