@@ -57,6 +57,20 @@ test('a replayed scan from a routable address: banned, unbanned at expiry, at pa
   assert.deepEqual((explain.events as { detector: string; weight: number }[]).map((e) => [e.detector, e.weight]), [['syn-scan', 10]]);
 });
 
+test('connection attempts reach the ban manager when a weight asks for them, and are written without their event otherwise (issue 10)', () => {
+  const pcap = join(root, 'pcaps', 'conformance', 'crafted_tcp_flags.pcap');
+  const plain = iplog(['--profile', 'compat', '-r', pcap, '-N', '--ban-backend', 'dry-run', '--ban-evidence', 'any']);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.ok(!plain.stdout.includes('BAN:'), plain.stdout);
+  const weighted = iplog(['--profile', 'compat', '-r', pcap, '-N', '--ban-backend', 'dry-run', '--ban-evidence', 'any', '--ban-weight', 'tcp.connection_attempt=10']);
+  assert.equal(weighted.status, 0, weighted.stderr);
+  const lines = weighted.stdout.split('\n');
+  const i = lines.indexOf('Nov 14 22:13:20 BAN: not banning 127.0.0.3 (loopback)');
+  assert.ok(i > 0, weighted.stdout);
+  assert.equal(lines[i - 1], 'Nov 14 22:13:20 TCP: ssh connection attempt from 127.0.0.3:1234');
+  assert.equal(lines.filter((l) => !l.includes('BAN:')).join('\n'), plain.stdout);
+});
+
 test('a replay of a file with a real backend is refused (IPLOG_ERR_BAN_REPLAY)', () => {
   const r = iplog(['-r', join(root, 'pcaps', 'conformance', 'nmap_sS.pcap'), '-N', '--ban-backend', 'nftables']);
   assert.equal(r.status, 1);
