@@ -181,10 +181,10 @@ describe('iplog bans with a live sensor (namespace, nftables)', { skip: skip ?? 
   async function connection(port: number): Promise<{ server: Proc; client: Proc; send: (line: string) => void }> {
     const server = new Proc(lab.spawnIn(lab.fw, [process.execPath, '-e', `require('net').createServer((c)=>{c.setEncoding('utf8');c.on('data',(d)=>process.stdout.write(d));c.on('error',()=>{})}).listen(${port},'${lab.fwAddr}',()=>console.log('listening'))`]));
     running.add(server);
-    await server.until(() => server.stdout.includes('listening'), 5000, 'the server');
+    await server.until(() => server.stdout.includes('listening'), 20_000, 'the server');
     const client = new Proc(lab.spawnIn(lab.at, [process.execPath, '-e', `const c=require('net').connect(${port},'${lab.fwAddr}',()=>console.log('connected'));c.on('error',(e)=>console.log('error '+e.code));process.stdin.on('data',(d)=>c.write(d))`]));
     running.add(client);
-    await client.until(() => client.stdout.includes('connected'), 5000, 'the client');
+    await client.until(() => client.stdout.includes('connected'), 20_000, 'the client');
     return { server, client, send: (line) => client.child.stdin!.write(`${line}\n`) };
   }
 
