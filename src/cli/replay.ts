@@ -15,6 +15,8 @@ import { closeSync, createReadStream, openSync, readSync, readdirSync, statSync 
 import { join } from 'node:path';
 import { readCapture, readCaptureStream, displayName, type CaptureSummary } from '../capture/read';
 import { CaptureError, type FrameHandler } from '../capture/source';
+import { readCaptureThreaded } from '../capture/threaded';
+import { availableParallelism } from 'node:os';
 import { Engine } from '../pipeline';
 import type { Settings } from '../config/settings';
 import type { LineSink } from '../output/sinks/sink';
@@ -169,7 +171,7 @@ export async function replayInputs(
     observer.fileStarted?.(i, input);
     bytesRead = 0;
     try {
-      const summary = await readOne(input.path, engine, onFrame, between);
+      const summary = await readOne(input.path, engine, onFrame, between, input.size);
       files.push({ input, summary, error: null, bytesRead });
     } catch (e) {
       if (e instanceof CaptureError) {
@@ -186,8 +188,29 @@ export async function replayInputs(
   return { engine, files, error };
 }
 
-async function readOne(path: string, engine: Engine, onFrame: FrameHandler, between: (consumed?: number) => Promise<void>): Promise<CaptureSummary> {
+/**
+ * Threads for reading a regular capture file (issue 10 item 4): `--threads N` / `threads N`,
+ * else DEFAULT_THREADS; never more than the cores available. 2 = the reader in a worker
+ * thread (src/capture/threaded.ts) for files of at least THREADED_MIN_BYTES.
+ */
+export function replayThreads(settings: Settings): number {
+  const want = settings.threads ?? DEFAULT_THREADS;
+  return Math.max(1, Math.min(want, 2, availableParallelism()));
+}
+
+/**
+ * The default: one thread. Measured (docs/benchmarks.md, "Two-stage replay"): the reader
+ * thread does not pay for itself on the benchmark machine, so it is used only when asked for.
+ */
+export const DEFAULT_THREADS = 1;
+/** a worker thread's start costs tens of milliseconds: not for a small file */
+export const THREADED_MIN_BYTES = 4 * 1024 * 1024;
+
+async function readOne(path: string, engine: Engine, onFrame: FrameHandler, between: (consumed?: number) => Promise<void>, size?: number): Promise<CaptureSummary> {
   const opts = { strictLinktype: true, between };
+  if (replayThreads(engine.settings) >= 2 && size !== undefined && size >= THREADED_MIN_BYTES && path !== '-' && isRegularOrMissing(path)) {
+    return readCaptureThreaded(path, onFrame, engine.an, opts);
+  }
   if (path !== '-' && !isRegularOrMissing(path)) {
     // a fifo or socket: a stream, so that waiting for data does not block the event loop
     const stream = createReadStream(path, { highWaterMark: 1 << 20 });

@@ -36,6 +36,7 @@ import {
   applyValue,
   findStatement,
   SET_KEYWORDS,
+  SET_VALUE_KEYWORDS,
   type OptionSpec,
 } from './options';
 import type { AddrTest, FlagName, PortTest, Rule, Settings } from './settings';
@@ -775,6 +776,14 @@ export function parseConfig(
           leave();
           return true;
         case St.Set: {
+          const valued = SET_VALUE_KEYWORDS.get(asciiLower(tok));
+          if (valued !== undefined && tempFlags.length === 0) {
+            // `set threads 2`: the same as the statement `threads 2`
+            leave();
+            statement = valued;
+            enter(St.Statement);
+            return true;
+          }
           const flag = SET_KEYWORDS.get(asciiLower(tok));
           if (flag !== undefined) tempFlags.push(flag);
           else say(`Invalid "set" target: ${tok}`);

@@ -65,6 +65,7 @@ export type SettingKey =
   | 'home'
   | 'stateMemory'
   | 'hashSeed'
+  | 'threads'
   | 'metrics'
   | 'controlGroup'
   | 'logReplay'
@@ -281,6 +282,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['hash-seed'], group: 'detection', kind: 'string', setting: 'hashSeed', statement: 'hash_seed', missing: 'hash seed parameter',
     arg: 'N', defaultText: '(random live; 1 in a replay)', origin: '3',
     doc: 'Modern profile: the seed of the detection tables\' keyed hash (0..4294967295). No line depends on it; a random seed keeps attackers from aiming keys at one hash chain.' },
+  { long: ['threads'], group: 'general', kind: 'string', setting: 'threads', statement: 'threads', setKeyword: 'threads', missing: 'threads parameter',
+    arg: 'N', defaultText: '1', origin: '3',
+    doc: 'Threads for replaying a capture file: 2 reads and frames the file in a worker thread while the main thread decodes, detects and writes (same output); 1 keeps everything on one thread. Never more than the cores available; files under 4 MiB always use one (docs/benchmarks.md, "Two-stage replay").' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
   { long: ['home'], group: 'bans', kind: 'string', setting: 'home', statement: 'home_net', missing: 'home network parameter',
     arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
@@ -427,7 +431,12 @@ export function asciiLower(s: string): string {
 
 /** `set` keyword → flag (lower case keys; keywords are case-insensitive). */
 export const SET_KEYWORDS: ReadonlyMap<string, FlagName> = new Map(
-  OPTIONS.filter((s) => s.setKeyword !== undefined).map((s) => [s.setKeyword as string, s.flag as FlagName]),
+  OPTIONS.filter((s) => s.setKeyword !== undefined && s.flag !== undefined).map((s) => [s.setKeyword as string, s.flag as FlagName]),
+);
+
+/** `set` keyword with a value (`set threads 2`) → its option (lower case keys). */
+export const SET_VALUE_KEYWORDS: ReadonlyMap<string, OptionSpec> = new Map(
+  OPTIONS.filter((s) => s.setKeyword !== undefined && s.setting !== undefined).map((s) => [s.setKeyword as string, s]),
 );
 
 /** Simple statements of iplog.conf, in the original's matching order (spec §2.3). */
@@ -614,6 +623,12 @@ export function applyValue(
       settings.stateMemory = n;
       break;
     }
+    case 'threads': {
+      const t = value.trim();
+      if (t !== '1' && t !== '2') return { error: { kind: 'ban', text: `Invalid threads: "${value}" (1 or 2)` } };
+      settings.threads = Number(t);
+      break;
+    }
     case 'hashSeed': {
       const t = value.trim();
       if (!/^\d{1,10}$/.test(t) || Number(t) > 0xffffffff) return { error: { kind: 'ban', text: `Invalid hash seed: "${value}" (0 to 4294967295)` } };
@@ -768,6 +783,7 @@ function cliForms(spec: OptionSpec): string {
 }
 
 function confForm(spec: OptionSpec): string {
+  if (spec.setKeyword !== undefined && spec.setting !== undefined) return `\`set ${spec.setKeyword} ${spec.arg ?? 'VALUE'}\`, \`${spec.statement ?? spec.setKeyword} ${spec.arg ?? 'VALUE'}\``;
   if (spec.setKeyword !== undefined) return `\`set ${spec.setKeyword} [true|false]\``;
   if (spec.statement !== undefined) return `\`${spec.statement}${spec.statementPrefix ? '*' : ''} ${spec.arg ?? 'VALUE'}\``;
   return '–';
@@ -807,7 +823,8 @@ export function renderConfigurationDoc(): string {
     '## `set` keywords',
     '',
     '`set KEYWORD [true|false]`: exactly one keyword; the value is `true` or `false`',
-    '(case-insensitive), and a missing value means `true`.',
+    '(case-insensitive), and a missing value means `true`. `set threads N` takes a number, as',
+    'its statement `threads N` does.',
     '',
     '| Keyword | Command line | Default |',
     '|---|---|---|',

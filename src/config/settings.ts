@@ -199,6 +199,8 @@ export interface Settings {
    * The modern profile protects them beside --home and -a; undefined in a replay.
    */
   hostAddresses?: string[];
+  /** `--threads N` / `threads N` / `set threads N`: threads for reading a capture file (1 or 2); undefined = the default (src/cli/replay.ts) */
+  threads?: number;
 }
 
 /** Message format of remote syslog: RFC 3164 (BSD, with HOSTNAME) or RFC 5424. */

@@ -271,3 +271,52 @@ export function renderModes(r: ModesResult, cSec: number | null): string[] {
   L.push('');
   return L;
 }
+
+/**
+ * threads (issue 10 item 4): `iplog --profile compat -r FILE -m -N --threads 1` and
+ * `--threads 2` (the reader in a worker thread, src/capture/threaded.ts), interleaved run by
+ * run, `runs` each after one warm-up of each; wall time (what a second core can shorten) and
+ * CPU of the whole process, start-up included, and the load average before and after.
+ */
+export interface ThreadsResult {
+  runs: number;
+  args: string[];
+  /** [threads 1, threads 2]: every run */
+  samples: [ProcRun[], ProcRun[]];
+  load: [string, string];
+  identical: boolean;
+}
+
+export async function measureThreads(file: string, bin: string, runs: number): Promise<ThreadsResult> {
+  const args = ['--profile', 'compat', '-r', file, '-m', '-N'];
+  const load0 = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const samples: [ProcRun[], ProcRun[]] = [[], []];
+  for (const t of [1, 2]) await runIplog(bin, [...args, '--threads', String(t)]);
+  for (let r = 0; r < runs; r++) {
+    for (const t of [1, 2]) {
+      const one = await runIplog(bin, [...args, '--threads', String(t)]);
+      if (one.status !== 0) throw new Error(`threads ${t}: status ${one.status}: ${one.stderr}`);
+      samples[t - 1]!.push(one);
+    }
+  }
+  const load1 = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const identical = samples.flat().every((s) => s.sha1 === samples[0][0]!.sha1);
+  return { runs, args, samples, load: [load0, load1], identical };
+}
+
+export function renderThreads(r: ThreadsResult, packets: number): string[] {
+  const L: string[] = [];
+  L.push(`Two-stage replay: \`iplog ${r.args.join(' ').replace(/\S*\/(syn-flood[^ ]*)/, '$1')} --threads N\`, ${r.runs} runs each, interleaved; whole process, spawn to exit. Load average before: ${r.load[0]}, after: ${r.load[1]}.`);
+  L.push('');
+  L.push('| threads | wall, median | packets/s (wall) | wall, min–max | CPU, median | output identical |');
+  L.push('|---|---:|---:|---:|---:|---:|');
+  const w = r.samples.map((s) => med(s.map((x) => x.wall)));
+  r.samples.forEach((s, i) => {
+    const ws = s.map((x) => x.wall);
+    L.push(`| ${i + 1} | **${w[i]!.toFixed(3)} s** | ${(packets / w[i]! / 1e6).toFixed(2)} M | ${Math.min(...ws).toFixed(3)}–${Math.max(...ws).toFixed(3)} s | ${med(s.map((x) => x.cpu)).toFixed(3)} s | ${r.identical ? 'yes' : 'NO'} |`);
+  });
+  L.push('');
+  L.push(`Two-stage / one thread (wall): **${(w[0]! / w[1]!).toFixed(2)}×**`);
+  L.push('');
+  return L;
+}

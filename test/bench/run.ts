@@ -45,7 +45,7 @@ import { DecodedPacket } from '../../src/decode/packet';
 import { Anomalies } from '../../src/decode/anomalies';
 import { ensureBenchPcap, expectedLines, FULL_PACKETS, QUICK_PACKETS, type BenchPcap } from './make-bench-pcap';
 import { ensureBench6Pcap } from './make-bench-pcap6';
-import { MODE_NAMES, PROFILES, measureModes, measureStartup, onePacketPcap, renderModes, renderStartup, treeOf, type ModeName, type ModesResult, type StartupResult, type Tree } from './modes';
+import { MODE_NAMES, PROFILES, measureModes, measureStartup, measureThreads, onePacketPcap, renderModes, renderStartup, renderThreads, treeOf, type ModeName, type ModesResult, type StartupResult, type ThreadsResult, type Tree } from './modes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BENCH_DIR = path.join(ROOT, 'pcaps', 'bench');
@@ -59,7 +59,7 @@ const END = '<!-- bench:results:end -->';
 const TARGET_PPS = 2_000_000;
 const TARGET_C_RATIO = 0.25;
 
-const MEASURES = ['read', 'decode', 'full', 'full6', 'c', 'state', 'modes', 'startup'] as const;
+const MEASURES = ['read', 'decode', 'full', 'full6', 'c', 'state', 'modes', 'startup', 'threads'] as const;
 /** DESIGN.md / issue 8: IPv6 replay at least this share of the IPv4 replay's packets/s */
 const TARGET_V6_RATIO = 0.8;
 type MeasureName = (typeof MEASURES)[number];
@@ -421,6 +421,8 @@ interface Results {
   state: StateResult[];
   modes?: ModesResult;
   startup?: StartupResult;
+  threads?: ThreadsResult;
+  threadsPackets?: number;
   /** 1-minute load average when the run started (others' jobs on a shared machine skew every figure) */
   load: number;
 }
@@ -471,6 +473,7 @@ function render(r: Results): string {
   }
   if (r.modes !== undefined) L.push(...renderModes(r.modes, cMed === null ? null : cMed.sec));
   if (r.startup !== undefined) L.push(...renderStartup(r.startup));
+  if (r.threads !== undefined) L.push(...renderThreads(r.threads, r.threadsPackets ?? 0));
   if (r.state.length > 0) {
     L.push('| bounded state: replay of | heap used before | peak during run | retained after (GC) | Δ retained | Δ ArrayBuffers | RSS after | scan pairs: max during run / at EOF / after drain (cap) | scan.evicted | evicted in mode |');
     L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -574,6 +577,12 @@ async function main(): Promise<number> {
       const one = onePacketPcap(cap.path, path.join(BENCH_DIR, 'one-packet.pcap'));
       res.startup = await measureStartup(one, trees, o.startupRuns);
     }
+  }
+  if (o.only.has('threads')) {
+    say(`two-stage replay, --threads 1 vs 2, ${o.runs} runs each ...`);
+    res.threads = await measureThreads(cap.path, path.join(ROOT, 'bin', 'iplog'), o.runs);
+    res.threadsPackets = cap.packets;
+    check(res.threads.identical, 'threads: --threads 1 and 2 wrote different output');
   }
   if (o.only.has('state')) {
     say('bounded state ...');

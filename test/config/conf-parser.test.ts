@@ -564,3 +564,15 @@ describe('ICMP type names with a hyphen (iptables/nft spelling)', () => {
     assert.equal(s.rules.icmp[0]!.icmpType, 0);
   });
 });
+
+test('threads: `set threads N` and the statement `threads N` (1 or 2); a bad or missing value is reported', () => {
+  assert.equal(parse('set threads 2\n').settings.threads, 2);
+  assert.equal(parse('threads 1\n').settings.threads, 1);
+  assert.equal(parse('SET Threads 2\n').settings.threads, 2);
+  assert.equal(parse('set udp false\n').settings.threads, undefined);
+  const bad = parse('set threads 3\n');
+  assert.equal(bad.settings.threads, undefined);
+  assert.ok(bad.diags.some((d) => /Invalid threads: "3"/.test(d)), bad.diags.join('|'));
+  const missing = parse('set threads\n');
+  assert.ok(missing.diags.some((d) => /Missing threads parameter/.test(d)), missing.diags.join('|'));
+});

@@ -62,7 +62,7 @@ describe('option table', () => {
     assert.deepEqual(names.slice(0, C_LONGOPTS.length), C_LONGOPTS);
     const BAN = ['ban-backend', 'ban-time', 'ban-max-time', 'ban-factor', 'ban-threshold', 'ban-window', 'ban-weight', 'ban-allow', 'ban-budget', 'ban-prefix-budget', 'ban-state', 'ban-param', 'ban-resync', 'ban-conntrack', 'control-group', 'ban-evidence', 'ban-protected-time', 'ban-prefix-offenders'];
     const CROWDSEC = ['crowdsec-url', 'crowdsec-machine', 'crowdsec-password-file', 'crowdsec-bouncer-key-file', 'crowdsec-poll', 'crowdsec-origins'];
-    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'test-config', 'quiet', 'resolve', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', 'state-memory', 'hash-seed', 'home', ...BAN, ...CROWDSEC, 'log-replay', 'log-year']);
+    assert.deepEqual(names.slice(C_LONGOPTS.length), ['read', 'test-config', 'quiet', 'resolve', 'config', 'profile', 'dns-server', 'dns-timeout', 'syslog-socket', 'syslog-server', 'syslog-format', 'json', 'op-log', 'metrics', 'state-memory', 'hash-seed', 'threads', 'home', ...BAN, ...CROWDSEC, 'log-replay', 'log-year']);
     assert.equal(new Set(names).size, names.length, 'no duplicate long names');
   });
 
@@ -79,7 +79,7 @@ describe('option table', () => {
     assert.deepEqual(
       STATEMENTS.map((s) => s.statement),
       ['facility', 'priority', 'pid-file', 'user', 'group', 'promisc', 'logfile', 'interface', 'profile', 'dns_server', 'dns_timeout',
-        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'metrics', 'state_memory', 'hash_seed', 'home_net',
+        'syslog_socket', 'syslog_server', 'syslog_format', 'json', 'op_log', 'metrics', 'state_memory', 'hash_seed', 'threads', 'home_net',
         'ban_backend', 'ban_time', 'ban_max_time', 'ban_factor', 'ban_threshold', 'ban_window', 'ban_weight', 'ban_allow', 'ban_budget', 'ban_prefix_budget',
         'ban_state', 'ban_param', 'ban_resync', 'ban_conntrack', 'control_group', 'ban_evidence', 'ban_protected_time', 'ban_prefix_offenders',
         'crowdsec_url', 'crowdsec_machine', 'crowdsec_password_file', 'crowdsec_bouncer_key_file', 'crowdsec_poll', 'crowdsec_origins'],
