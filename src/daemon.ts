@@ -56,6 +56,7 @@ import type { BanSnapshot } from './metrics/snapshot';
 import { OutputFaults } from './output/sinks/faults';
 import { onStatisticsSignal } from './cli/usr1';
 import { hostAddresses } from './live/protected';
+import { ProcListeners } from './live/listeners';
 
 export type { CaptureStats, CaptureHandle } from './capture/handle';
 import type { CaptureHandle } from './capture/handle';
@@ -206,6 +207,8 @@ class Sensor {
   private renderer: ReverseResolver | null = null;
   private ident: IdentService | null = null;
   private fool: FoolNmap | null = null;
+  /** the host's listening sockets, for the modern profile (one reader for every engine) */
+  private listeners: ProcListeners | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly handlers: Partial<Record<NodeJS.Signals, () => void>> = {};
   private keepAlive: NodeJS.Timeout | null = null;
@@ -349,6 +352,9 @@ class Sensor {
     // modern: the host's own addresses are protected beside -a and --home (read at each start)
     if (s.profile === 'modern') s.hostAddresses = hostAddresses();
     const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
+    // modern, live: the host's listening sockets sharpen silent outcomes (src/live/listeners.ts),
+    // when what is protected is this host alone (no -a or --home networks of other hosts)
+    if (e.modern !== null && (s.promiscNets?.length ?? 0) === 0 && (s.home?.length ?? 0) === 0) e.modern.listeners = this.listeners ??= new ProcListeners();
     if (previous !== null) {
       // not reset by a restart in 2.2.3 (spec §2.7)
       e.state.carryOver(previous.state);

@@ -3,7 +3,8 @@
  * creates (root only; skipped with the reason elsewhere): the filter selects the protected
  * addresses in both directions, so the victim's answers (RSTs, echo replies) reach the
  * engine and judge the contacts, and the victim, whose answers and own requests are
- * captured, is never named as a source.
+ * captured, is never named as a source. Live on the host, its listening sockets
+ * (/proc/net, issue 9 point 2) turn silence to a port with no listener into a reject.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +59,36 @@ describe('modern profile live in network namespaces', { skip: skip ?? false, tim
       assert.ok((ev.detail?.outcome_reject ?? 0) >= 4, JSON.stringify(ev.detail));
       assert.equal(ev.detail?.outcome_silent ?? 0, 0, JSON.stringify(ev.detail));
       assert.ok(!events.some((e) => e.src === vAddr), 'no event names the victim as its source');
+    } finally {
+      await iplog?.stop('SIGKILL');
+      await pair.destroy();
+    }
+  });
+  test("modern live: the host's listening sockets make silence to a closed port a reject; a UDP scan of a host that drops everything is seen", async () => {
+    const pair = await VethPair.create('mdr', 2);
+    let iplog: Proc | null = null;
+    try {
+      const { aAddr, vAddr } = pair;
+      const json = join(work, 'drop.json');
+      await pair.v.dropInput(); // a firewall that drops: no RST, no port unreachable
+      iplog = startIplog(pair.v, ['--profile', 'modern', '-N', '-i', pair.vIf, '--json', json]);
+      await capturing(iplog);
+      // eight UDP ports, nothing listens in the victim's namespace, nothing answers
+      const scan = await pair.a.run(['nmap', '-n', '-Pn', '-sU', '--max-retries', '0', '-T4', '-p', '1-8', vAddr]);
+      assert.equal(scan.status, 0, scan.stderr);
+      // silence is known after the 3-s grace time (packet clock moved by the idle ticker)
+      await iplog.until(() => /UDP: scan\/flood detected/.test(iplog!.stdout), 20_000, 'the UDP scan line');
+      await sleep(500);
+      const code = await iplog.stop('SIGTERM');
+      assert.equal(code, 0, iplog.stderr.slice(-2000));
+      const det = iplog.texts().filter((t) => / detected/.test(t));
+      assert.equal(det.length, 1, det.join('\n'));
+      assert.match(det[0]!, new RegExp(`^UDP: scan/flood detected \\[ports [\\d,.]+\\] from ${aAddr.replace(/\./g, '\\.')} \\[port \\d+\\]$`));
+      const ev = readFileSync(json, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; detail?: Record<string, number> }).find((e) => e.kind === 'scan.detected');
+      assert.ok(ev, 'a scan.detected event');
+      // every silent datagram counted as a reject: no listener on its port
+      assert.ok((ev.detail?.outcome_reject ?? 0) >= 4, JSON.stringify(ev.detail));
+      assert.equal(ev.detail?.outcome_silent ?? 0, 0, JSON.stringify(ev.detail));
     } finally {
       await iplog?.stop('SIGKILL');
       await pair.destroy();

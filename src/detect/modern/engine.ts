@@ -773,10 +773,18 @@ export class ModernDetect {
     }
   }
 
+  /**
+   * Live on a host (src/live/listeners.ts): the host's listening sockets. A silent first
+   * contact to a port with no listener was dropped, not ignored: the kernel would have
+   * refused it, so it counts as REJECT. Null in a replay.
+   */
+  listeners: { listening(proto: number, port: number): boolean } | null = null;
+
   /** the contact's outcome is known: score its originator */
   private resolve(c: number, out: number, now: number): void {
     const cls = this.cCls[c]!;
     if (cls !== C_UDP && this.cOut[c] !== O_PENDING) return;
+    if (out === O_SILENT && this.listeners !== null && (cls === C_SYN || cls === C_UDP) && (this.cFlags[c]! & F_JUDGED) !== 0 && !this.listeners.listening(cls === C_SYN ? 6 : 17, this.contacts.keys[c * CW + 8]! & 0xffff)) out = O_REJECT;
     this.cOut[c] = out;
     this.contacts.setPinned(c, false);
     if ((this.cFlags[c]! & F_JUDGED) === 0) return;
