@@ -187,6 +187,12 @@ export function decodeIpv6(p: DecodedPacket, an: Anomalies, reassembled = false)
   if (p.avail < p.totalLen) an.counts[A.ip6CaplenShort]++;
   const end = o + (p.avail < p.totalLen ? p.avail : p.totalLen);
   let q = o + 40;
+  // most packets: TCP, UDP or ICMPv6 right after the fixed header (the walk below would end at once)
+  if (nh === NH_TCP || nh === NH_UDP || nh === NH_ICMPV6) {
+    p.proto = nh;
+    setL4(p, q);
+    return IPV6_OK;
+  }
   let seen = 0;
   let dstopts = 0;
   for (let n = 0; ; n++) {

@@ -87,7 +87,11 @@ export class KeyTable {
     const k = this.key;
     const w = this.width;
     let h = this.seed;
-    for (let i = 0; i < w; i += 4) h = hashIpv6(h, k[i]!, i + 1 < w ? k[i + 1]! : 0, i + 2 < w ? k[i + 2]! : 0, i + 3 < w ? k[i + 3]! : 0);
+    // the common widths unrolled (an IPv6 address pair: 8 words; an address: 4), the same
+    // values as the general loop: the IPv6 pair table hashes every packet
+    if (w === 8) h = hashIpv6(hashIpv6(h, k[0]!, k[1]!, k[2]!, k[3]!), k[4]!, k[5]!, k[6]!, k[7]!);
+    else if (w === 4) h = hashIpv6(h, k[0]!, k[1]!, k[2]!, k[3]!);
+    else for (let i = 0; i < w; i += 4) h = hashIpv6(h, k[i]!, i + 1 < w ? k[i + 1]! : 0, i + 2 < w ? k[i + 2]! : 0, i + 3 < w ? k[i + 3]! : 0);
     return h & this.mask;
   }
 
@@ -130,7 +134,11 @@ export class KeyTable {
       this.evicted = slot;
       this.nFree--;
     }
-    this.keys.set(this.key, slot * this.width);
+    // a plain loop: TypedArray.prototype.set is a builtin call per insertion
+    const k = this.key;
+    const ks = this.keys;
+    const o = slot * this.width;
+    for (let i = 0; i < this.width; i++) ks[o + i] = k[i]!;
     this.bucketOf[slot] = h;
     this.chainNext[slot] = this.chainHead[h]!;
     this.chainHead[h] = slot;
