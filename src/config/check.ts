@@ -44,8 +44,9 @@ export function checkOptions(settings: Settings, deps: CheckDeps = {}): CheckFai
     f.disable_resolver = true;
   }
 
-  // 4. SYN-flood handling only stops TCP resolution, so it needs TCP resolution.
-  if (!f.tcp_resolve) f.syn_flood = false;
+  // 4. SYN-flood handling only stops TCP resolution, so it needs TCP resolution (compat; in
+  //    the modern profile the flag is the SYN-flood detector, whose line needs no resolver).
+  if (!f.tcp_resolve && settings.profile !== 'modern') f.syn_flood = false;
 
   // 5. No resolver, no cache.
   if (f.disable_resolver) f.dns_cache = false;

@@ -143,6 +143,7 @@ describe('check_options (spec §1.3)', () => {
 
   test('steps 3–5: resolver flags', () => {
     const a = defaultSettings();
+    a.profile = 'compat';
     a.flags.disable_resolver = true;
     assert.equal(checkOptions(a), undefined);
     assert.deepEqual([a.flags.tcp_resolve, a.flags.udp_resolve, a.flags.icmp_resolve, a.flags.syn_flood, a.flags.dns_cache], [false, false, false, false, false]);
@@ -152,9 +153,16 @@ describe('check_options (spec §1.3)', () => {
     assert.equal(b.flags.disable_resolver, true);
     assert.equal(b.flags.dns_cache, false);
     const c = defaultSettings();
+    c.profile = 'compat';
     c.flags.tcp_resolve = false;
     checkOptions(c);
     assert.deepEqual([c.flags.syn_flood, c.flags.disable_resolver, c.flags.dns_cache], [false, false, true]);
+    // modern: syn_flood is the SYN-flood detector; no resolver does not turn it off
+    const m = defaultSettings();
+    m.profile = 'modern';
+    m.flags.disable_resolver = true;
+    checkOptions(m);
+    assert.deepEqual([m.flags.tcp_resolve, m.flags.syn_flood], [false, true]);
   });
 
   test('steps 6–9: protocols off turn their detectors off; SYN scan survives --tcp=false in compat', () => {

@@ -148,7 +148,8 @@ interface Capture {
 }
 
 const NMAP = `nmap -n -Pn --max-retries 0 -T4`;
-const hping = (args: string, sources: string[]): string => sources.map((s) => `hping3 -q ${args} -a ${s} ${VIC} 2>/dev/null`).join('; ');
+/** one hping3 per spoofed source, all at once (a flood), then wait for them all */
+const hping = (args: string, sources: string[]): string => `${sources.map((s) => `hping3 -q ${args} -a ${s} ${VIC} 2>/dev/null &`).join(' ')} wait`;
 const CAPTURES: Capture[] = [
   // ---- scans of one host (ports 1-40 closed, 80 open) ----
   { name: 'nmap-sS', what: 'nmap SYN scan of ports 1-40 and 80 of the victim (80 open)', tool: ['nmap', '--version'], max: 300, sh: `${NMAP} -sS -p 1-40,80 ${VIC}` },
@@ -170,10 +171,10 @@ const CAPTURES: Capture[] = [
   { name: 'nmap-sn-sweep', what: 'nmap host discovery (-sn: echo request, SYN to 443, ACK to 80, timestamp request per address) of 192.0.2.0/27 (16 addresses answer, all the victim\'s)', tool: ['nmap', '--version'], max: 400, sh: `nmap -n -sn -T4 192.0.2.0/27` },
   { name: 'nmap-port-sweep', what: 'nmap SYN scan of port 445 over 192.0.2.0/27 (a port sweep: 16 of the victim\'s addresses answer RST)', tool: ['nmap', '--version'], max: 300, sh: `${NMAP} -sS -p 445 192.0.2.0/27` },
   // ---- floods ----
-  { name: 'hping3-syn-flood', what: 'hping3 SYN flood to port 80 (open) of the victim: 5 SYNs each from 40 spoofed sources 198.51.100.100-139 (hping3 -S -p 80 -c 5 -i u2000 -a ADDR, one run per address; --rand-source would leave the documentation ranges). The victim\'s SYN-ACKs die at the router', tool: ['hping3', '--version'], max: 400,
-    sh: hping('-S -p 80 -c 5 -i u2000', SPOOF(40)) },
-  { name: 'hping3-udp-flood', what: 'hping3 UDP flood to port 7000 (closed) of the victim: 20 datagrams each from 10 spoofed sources 198.51.100.150-159 (hping3 --udp -p 7000 -c 20 -i u2000 -a ADDR); the victim\'s port unreachables (rate-limited by the kernel) die at the router', tool: ['hping3', '--version'], max: 400,
-    sh: hping('--udp -p 7000 -c 20 -i u2000', SPOOF(10, 150)) },
+  { name: 'hping3-syn-flood', what: 'hping3 SYN flood to port 80 (open) of the victim: 30 SYNs 1 ms apart from each of 40 spoofed sources 198.51.100.100-139, all at once (hping3 -S -p 80 -c 30 -i u1000 -a ADDR, one run per address; --rand-source would leave the documentation ranges). The victim\'s SYN-ACKs die at the router', tool: ['hping3', '--version'], max: 3000,
+    sh: hping('-S -p 80 -c 30 -i u1000', SPOOF(40)) },
+  { name: 'hping3-udp-flood', what: 'hping3 UDP flood to port 7000 (closed) of the victim: 60 datagrams 1 ms apart from each of 10 spoofed sources 198.51.100.150-159, all at once (hping3 --udp -p 7000 -c 60 -i u1000 -a ADDR); the victim\'s port unreachables (rate-limited by the kernel) die at the router', tool: ['hping3', '--version'], max: 1500,
+    sh: hping('--udp -p 7000 -c 60 -i u1000', SPOOF(10, 150)) },
   { name: 'hping3-icmp-flood', what: 'hping3 ICMP echo flood from the attacker\'s own address: 300 echo requests 1 ms apart (hping3 --icmp -c 300 -i u1000), each answered', tool: ['hping3', '--version'], max: 700, sh: `hping3 -q --icmp -c 300 -i u1000 ${VIC}` },
   // ---- traceroutes through the router (one hop before the victim) ----
   { name: 'traceroute-udp', what: 'traceroute (UDP probes to ports from 33434) to the victim, one router on the way', tool: ['traceroute', '--version'], max: 150, sh: `traceroute -n -w 1 ${VIC}` },
