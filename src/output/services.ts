@@ -40,6 +40,8 @@ export const PROTOCOLS_PATH = '/etc/protocols';
 
 export interface ServiceDb {
   serviceName(port: number, proto: ServiceProto): string;
+  /** serviceName() as UTF-8 bytes, or null for a made-up `port N`; cached */
+  serviceBytes(port: number, proto: ServiceProto): Uint8Array | null;
   servicePort(name: string, proto: ServiceProto): number;
   protoName(n: number): string;
   /** Paths that could not be read (empty when both databases were loaded). */
@@ -85,6 +87,8 @@ class Tables implements ServiceDb {
     udp: new Int32Array(65536),
   };
   private readonly names: string[] = [''];
+  /** serviceBytes() per index of `names`: undefined not asked yet, null `port N` */
+  private readonly bytes: (Uint8Array | null | undefined)[] = [undefined];
   private readonly byName: Record<ServiceProto, Map<string, number>> = {
     tcp: new Map(),
     udp: new Map(),
@@ -145,6 +149,23 @@ class Tables implements ServiceDb {
     const text = `port ${p}`;
     table[p] = this.names.push(text) - 1;
     return text;
+  }
+
+  serviceBytes(port: number, proto: ServiceProto): Uint8Array | null {
+    const p = port & 0xffff;
+    let i = this.byPort[proto][p]!;
+    if (i === 0) {
+      this.serviceName(p, proto);
+      i = this.byPort[proto][p]!;
+    }
+    let b = this.bytes[i];
+    if (b === undefined) {
+      const name = this.names[i]!;
+      // a name from the file holds no whitespace: `port N` is always the made-up one
+      b = name === `port ${p}` ? null : new Uint8Array(Buffer.from(name, 'utf8'));
+      this.bytes[i] = b;
+    }
+    return b;
   }
 
   servicePort(name: string, proto: ServiceProto): number {
@@ -209,23 +230,12 @@ export function protoName(n: number): string {
   return systemServiceDb().protoName(n);
 }
 
-/** serviceBytes() cache by protocol and port: undefined not asked yet, null `port N`. */
-const nameBytes: Record<ServiceProto, (Uint8Array | null | undefined)[]> = { tcp: new Array(65536), udp: new Array(65536) };
-
 /**
  * The name serviceName() gives `port` as UTF-8 bytes, or null when /etc/services has
  * none (the name is then `port N`, which the caller writes as digits). Cached per port
- * (at most 65536 per protocol; a name is kept once per /etc/services entry).
+ * (at most 65536 per protocol; a name is kept once per /etc/services entry), beside the
+ * name in the tables' index (no 65,536-slot arrays made at start-up: issue 10 item 3).
  */
 export function serviceBytes(port: number, proto: ServiceProto): Uint8Array | null {
-  const p = port & 0xffff;
-  const table = nameBytes[proto];
-  let b = table[p];
-  if (b === undefined) {
-    const name = serviceName(p, proto);
-    // a name from the file holds no whitespace: `port N` is always the made-up one
-    b = name === `port ${p}` ? null : new Uint8Array(Buffer.from(name, 'utf8'));
-    table[p] = b;
-  }
-  return b;
+  return systemServiceDb().serviceBytes(port, proto);
 }
