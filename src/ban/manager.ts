@@ -286,7 +286,7 @@ function titleOf(ev: IplogEvent): string {
 
 /** The source an event accuses: its `src` address (IPv4 or IPv6; an IPv4-mapped one is the IPv4 host). */
 export function sourceOf(ev: IplogEvent): BanAddr | undefined {
-  return fromIp(ev.src);
+  return ev.src === null ? undefined : fromIp(ev.src);
 }
 
 /** The evidence grade fields an event carries (MODERN.md §3.3), if any. */
@@ -424,7 +424,7 @@ export class BanManager {
   readonly onEvent = (ev: IplogEvent): void => {
     if (ev.kind.startsWith('ban.')) return;
     // every scan alarm, weighted or not, for the decoy groups (protected mode only)
-    if (ev.kind === 'scan.detected' && ev.dst !== null && this.mode === 'protected' && ev.detail?.source_role === 'attacker') {
+    if (ev.kind === 'scan.detected' && ev.src !== null && ev.dst !== null && this.mode === 'protected' && ev.detail?.source_role === 'attacker') {
       const ports = ev.detail.dports;
       this.decoys.record(ev.src.toString(), ev.dst.toString(), Array.isArray(ports) ? (ports as number[]) : [], ev.time);
     }

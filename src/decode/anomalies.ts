@@ -74,6 +74,9 @@ export const ANOMALY_NAMES = [
   'modern.contact_evicted_evidence',
   'modern.source_evicted',
   'modern.source_evicted_evidence',
+  // the aggregate table (src/detect/modern/aggregates.ts): evicted entries, and of them those in mode
+  'modern.aggregate_evicted',
+  'modern.aggregate_evicted_evidence',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -144,6 +147,8 @@ export const A = {
   modernContactEvictedEvidence: anomalyIndex('modern.contact_evicted_evidence'),
   modernSourceEvicted: anomalyIndex('modern.source_evicted'),
   modernSourceEvictedEvidence: anomalyIndex('modern.source_evicted_evidence'),
+  modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
+  modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),
   vlanTooDeep: anomalyIndex('vlan.too_deep'),
   ip6Truncated: anomalyIndex('ipv6.truncated'),

@@ -109,9 +109,10 @@ function modernSection(): string[] {
     'touches, never a hash position: no line depends on the seed (test/detect/modern-corpus.test.ts',
     'replays every capture with three seeds). A flood of new source addresses makes no source',
     'entries until one of their contacts resolves. Counters: `modern.contact_evicted`,',
-    '`modern.contact_evicted_evidence`, `modern.source_evicted`, `modern.source_evicted_evidence`',
+    '`modern.contact_evicted_evidence`, `modern.source_evicted`, `modern.source_evicted_evidence`,',
+    '`modern.aggregate_evicted`, `modern.aggregate_evicted_evidence`',
     '(the replay summary, SIGUSR1 statistics, the operational log\'s `evictions`), and per table',
-    '(`modern_contacts`, `modern_sources`) in `iplog status` and the metrics',
+    '(`modern_contacts`, `modern_sources`, `modern_aggregates`) in `iplog status` and the metrics',
     '(`iplog_table_entries`, `iplog_table_capacity`, `iplog_table_evictions_total`,',
     '`iplog_table_evidence_evictions_total`).',
     '',
@@ -139,11 +140,22 @@ function modernSection(): string[] {
     'says how each was made. Regenerate (root): `npm run build && node',
     'dist/test/tools/make-modern-corpus.js [NAME...]`, then run that test.',
     '',
-    '| detector | line title | key | unit | algorithm | threshold | window (s) | hold (s) | spoofable | role | known false positives |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '**Aggregates** (`scope` aggregate: src/detect/modern/aggregate-detect.ts, aggregates.ts)',
+    'judge a destination, not a source: one entry per (destination, protocol, port) in a',
+    'table of their own (1/16 of `--state-memory`; seeded hash; evicted by age, entries in',
+    'mode kept; `aggregateEvictions` in the counters), each with a per-second ring and the',
+    'exact set of the last 64 distinct sources. Their lines always name the destination and',
+    'say `from many sources` instead of an address (JSON `src: null`, `detail.sources`,',
+    '`detail.source_role: "aggregate"`): the ban manager never acts on them. A flood that one',
+    'source dominates (>= 90 % of the window) is written with that source. Sweeps keep, per',
+    'source, two (protocol, port) candidates of 8 destinations (src/detect/modern/sweeps.ts)',
+    'and name the covering prefix of the destinations hit.',
+    '',
+    '| detector | scope | line title | key | unit | algorithm | threshold | window (s) | hold (s) | spoofable | role | bounds | known false positives |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const d of MODERN_DETECTORS) {
-    out.push(`| ${d.name} | \`${d.title}\` | ${d.key} | ${d.unit} | ${d.algorithm} | ${d.threshold} | ${d.windowSec || 'none'} | ${d.holdSec} | ${d.spoofable} | ${d.role} | ${d.falsePositives} |`);
+    out.push(`| ${d.name} | ${d.scope ?? 'source'} | \`${d.title}\` | ${d.key} | ${d.unit} | ${d.algorithm} | ${d.threshold} | ${d.windowSec || 'none'} | ${d.holdSec} | ${d.spoofable} | ${d.role} | ${d.bounds ?? 'the source table'} | ${d.falsePositives} |`);
   }
   out.push(
     '',

@@ -100,7 +100,7 @@ export class Emitter {
   emit(ev: IplogEvent, resolve: boolean): void {
     const roles = shownRoles(ev, this.logDest);
     const now = ev.time;
-    const src = (roles & ROLE_SRC) !== 0 ? this.host(ev.src, resolve, now) : '';
+    const src = (roles & ROLE_SRC) !== 0 && ev.src !== null ? this.host(ev.src, resolve, now) : '';
     const dst = (roles & ROLE_DST) !== 0 && ev.dst !== null ? this.host(ev.dst, resolve, now) : '';
     const gateway = (roles & ROLE_GATEWAY) !== 0 && ev.gateway !== null ? this.host(ev.gateway, resolve, now) : '';
     const quoted = (roles & ROLE_QUOTED) !== 0 && ev.quoted !== null ? this.host(ev.quoted, resolve, now) : '';

@@ -34,7 +34,8 @@ export interface IplogEvent {
   readonly time: number;
   /** address family of the event's addresses */
   readonly family: Family;
-  readonly src: IpAddr;
+  /** null only for an aggregate ("from many sources": no one address is the source) */
+  readonly src: IpAddr | null;
   readonly dst: IpAddr | null;
   readonly gateway: IpAddr | null;
   readonly quoted: IpAddr | null;
@@ -75,7 +76,7 @@ export interface EventFacts {
  * %HaveSameMap over a run that makes every kind).
  */
 function make(
-  kind: string, time: number, family: Family, src: IpAddr, dst: IpAddr | null, gateway: IpAddr | null, quoted: IpAddr | null, mask: IpAddr | null,
+  kind: string, time: number, family: Family, src: IpAddr | null, dst: IpAddr | null, gateway: IpAddr | null, quoted: IpAddr | null, mask: IpAddr | null,
   sport: number, dport: number, detector: string | null, count: number, bytes: number, detail: IplogEvent['detail'],
 ): IplogEvent {
   return { kind, time, family, src, dst, gateway, quoted, mask, sport, dport, detector, count, bytes, detail };
@@ -88,6 +89,14 @@ function make(
 /** An event of `kind` at `time` from `src`; every other fact by name. */
 export function event(kind: string, time: number, src: IpAddr, f: EventFacts = {}): IplogEvent {
   return make(kind, time, src.family, src, f.dst ?? null, f.gateway ?? null, f.quoted ?? null, f.mask ?? null, f.sport ?? -1, f.dport ?? -1, f.detector ?? null, f.count ?? -1, f.bytes ?? -1, f.detail ?? null);
+}
+
+/**
+ * An aggregate detection's event (modern profile: `... detected to D ... from many
+ * sources`): no source address (`src` null, JSON `src: null`), the family of `dst`.
+ */
+export function aggregateEvent(kind: string, time: number, dst: IpAddr, f: EventFacts = {}): IplogEvent {
+  return make(kind, time, dst.family, null, dst, f.gateway ?? null, f.quoted ?? null, f.mask ?? null, f.sport ?? -1, f.dport ?? -1, f.detector ?? null, f.count ?? -1, f.bytes ?? -1, f.detail ?? null);
 }
 
 export type EventListener = (ev: IplogEvent) => void;

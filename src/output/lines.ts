@@ -19,6 +19,9 @@ import { protoName, serviceBytes } from './services';
 import { clockTime } from './timestamp';
 import { type ByteWriter, ascii, putBytes, putQuad, putUint } from './bytes';
 
+/** what an aggregate line (modern profile: src null) says instead of a source; never an address */
+export const MANY = 'many sources';
+
 /** Roles a line can render (bit mask of shownRoles()). */
 export const ROLE_SRC = 1;
 export const ROLE_DST = 2;
@@ -109,13 +112,15 @@ function str(ev: IplogEvent, key: string): string {
 
 /** Does an unreachable line name the quoted destination (`(from S) Q`)? Only when it is not the sender. */
 function quotedShown(ev: IplogEvent): boolean {
-  return ev.quoted !== null && !ev.quoted.equals(ev.src);
+  return ev.quoted !== null && (ev.src === null || !ev.quoted.equals(ev.src));
 }
 
 /** The roles the line of `ev` renders (ROLE_* bits): the emitter resolves exactly these. */
 export function shownRoles(ev: IplogEvent, logDest: boolean): number {
   const k = ev.kind;
   if (k === 'icmp.redirect') return ROLE_SRC | ROLE_GATEWAY | ROLE_QUOTED;
+  // an aggregate (no source: "from many sources") always names its destination
+  if (ev.src === null) return ev.dst !== null ? ROLE_DST : 0;
   let r = ROLE_SRC;
   if (logDest && ev.dst !== null) r |= ROLE_DST;
   if (k === 'icmp6.redirect') r |= ROLE_GATEWAY | ROLE_QUOTED;
@@ -149,11 +154,16 @@ export function lineText(ev: IplogEvent, h: RoleHosts, logDest: boolean): string
       const title = str(ev, 'title');
       const dports = portList((ev.detail?.dports as number[] | undefined) ?? [], ev.detail?.dports_truncated === true);
       const sports = portList((ev.detail?.sports as number[] | undefined) ?? [], ev.detail?.sports_truncated === true);
+      if (ev.src === null) return `${title} detected to ${dh}${dports} from ${MANY}`;
+      // a sweep names the prefix its destinations cover, always (modern: port-sweep, ping-sweep)
+      const prefix = ev.detail?.dst_prefix;
+      if (typeof prefix === 'string') return `${title} detected to ${prefix}${dports} from ${sh}${sports}`;
       return logDest ? `${title} detected to ${dh}${dports} from ${sh}${sports}` : `${title} detected${dports} from ${sh}${sports}`;
     }
     case 'scan.expired': {
       const title = str(ev, 'title');
       const tail = ` - received a total of ${ev.count} packets (${ev.bytes} bytes).`;
+      if (ev.src === null) return `${title} mode to ${dh} expired for ${MANY}${tail}`;
       return logDest ? `${title} mode to ${dh} expired for ${sh}${tail}` : `${title} mode expired for ${sh}${tail}`;
     }
     case 'tcp.bogus_flags':

@@ -186,11 +186,11 @@ test('IPv6 events in JSON: family 6, RFC 5952 addresses, valid against the schem
   await h.finish();
   assert.ok(events.length >= 4);
   for (const ev of events) {
-    const j = jsonEvent(ev.time, 'x', ev, { src: ev.src.toString(), dst: ev.dst!.toString(), gateway: '', quoted: '', mask: '' }, 'compat');
+    const j = jsonEvent(ev.time, 'x', ev, { src: ev.src!.toString(), dst: ev.dst!.toString(), gateway: '', quoted: '', mask: '' }, 'compat');
     assert.ok(validate(j), `${ev.kind}: ${JSON.stringify(validate.errors)}`);
     assert.equal(j.family, 6);
   }
-  assert.equal(events[0]!.src.toString(), '2001:db8::7');
+  assert.equal(events[0]!.src!.toString(), '2001:db8::7');
 });
 
 test('the IPv6 pair table: reports and evictions never depend on the seed', () => {

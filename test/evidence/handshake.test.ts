@@ -126,7 +126,7 @@ test('grades: port-scan with a connect-probe is proof (spoofable 0); a SYN scan 
   // a raw SYN scan from a stranger
   for (let p = 1; p <= 10; p++) h.feed(22, seg('203.0.113.42', HOST, 42001, 2000 + p, SYN, 1, 0, 0, 0));
   await h.finish();
-  const det = ev.filter((e) => e.kind === 'scan.detected').map((e) => [e.src.toString(), e.detector, e.detail!.spoofable, e.detail!.proof, e.detail!.source_role]);
+  const det = ev.filter((e) => e.kind === 'scan.detected').map((e) => [e.src!.toString(), e.detector, e.detail!.spoofable, e.detail!.proof, e.detail!.source_role]);
   assert.deepEqual(det, [
     ['203.0.113.40', 'port-scan', 0, true, 'attacker'],
     ['203.0.113.41', 'syn-scan', 2, false, 'attacker'],
@@ -165,7 +165,7 @@ test('borrowed proof: a DF SYN scan spoofed in the name of a health checker (con
   assert.equal(h.engine.trust.proven(addr(M), 117), false, 'a SYN at another TTL vetoes the proof');
   assert.equal(h.engine.trust.stats.vetoes, 15);
   await h.finish();
-  const det = ev.filter((e) => e.kind === 'scan.detected').map((e) => [e.src.toString(), e.detector, e.detail!.proof]);
+  const det = ev.filter((e) => e.kind === 'scan.detected').map((e) => [e.src!.toString(), e.detector, e.detail!.proof]);
   assert.deepEqual(det, [[M, 'port-scan', false]]);
   // the veto lasts the episode (120 s after the last vetoing SYN), then the checker's probes prove it again
   healthCheck(h, 240, M, 40010, 61);

@@ -16,7 +16,7 @@ const v4 = (n: number) => IpAddr.v4((203 << 24) | (0 << 16) | (113 << 8) | n);
 function feed(maxGate: number) {
   const evs: IplogEvent[] = [];
   const f = new LogFeed((ev) => evs.push(ev), 10, maxGate);
-  const own = () => evs.filter((e) => e.detail?.own_threshold !== undefined).map((e) => `${e.src.toString()}@${e.time}`);
+  const own = () => evs.filter((e) => e.detail?.own_threshold !== undefined).map((e) => `${e.src!.toString()}@${e.time}`);
   return { f, evs, own };
 }
 
@@ -55,6 +55,6 @@ test('the table is bounded: the least recently seen address is evicted (counted)
 test('an IPv6 match: the event carries the address and its RFC 5952 text', () => {
   const { f, evs } = feed(4);
   f.hit({ ...rule, threshold: 0, windowSec: 0 }, IpAddr.v6(0x20010db8, 0, 0, 5), 7, 'mail.log', 'line');
-  assert.equal(evs[0]!.src.toString(), '2001:db8::5');
+  assert.equal(evs[0]!.src!.toString(), '2001:db8::5');
   assert.deepEqual([evs[0]!.detail?.addr, evs[0]!.detail?.src6, evs[0]!.detail?.family, evs[0]!.detail?.spoofable], ['2001:db8::5', '2001:db8::5', 6, 0]);
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { event, type IplogEvent } from '../../src/output/event';
+import { aggregateEvent, event, type IplogEvent } from '../../src/output/event';
 import { lineText, shownRoles, hostPort, NO_HOSTS, ROLE_SRC, ROLE_DST, ROLE_GATEWAY, ROLE_QUOTED, ROLE_MASK } from '../../src/output/lines';
 import { protoName } from '../../src/output/services';
 import { Harness } from '../helpers/engine';
@@ -114,9 +114,13 @@ test('writeLine() writes the bytes of lineText() for every kind, both log_dest f
     event('udp.traceroute', 1, s4, { dst: d4, sport: 5000, dport: 33434 }),
     event('icmp.echo', 1, s4, { dst: d4, bytes: 64, detail: { icmp_type: 8, icmp_code: 0 } }),
     event('scan.expired', 1, s4, { dst: d4, detector: 'syn-scan', count: 25, bytes: 500, detail: { title: 'TCP: SYN scan' } }),
+    // modern aggregates (no source) and a sweep (a prefix)
+    aggregateEvent('scan.detected', 1, d4, { detector: 'syn-flood', count: 1000, bytes: 20000, detail: { title: 'TCP: SYN flood', dports: [80], dports_truncated: false, sports: [], sports_truncated: false, sources: 64 } }),
+    aggregateEvent('scan.expired', 1, d6, { detector: 'syn-flood', count: 3000, bytes: 60000, detail: { title: 'TCP: SYN flood' } }),
+    event('scan.detected', 1, s4, { dst: d4, detector: 'port-sweep', count: 8, bytes: 160, detail: { title: 'TCP: port sweep', dports: [22], dports_truncated: false, sports: [5000], sports_truncated: false, dst_prefix: '198.51.100.0/28', dst_prefix_len: 28 } }),
   ];
   const hostSets = (ev: IplogEvent) => {
-    const a = ev.src.toString();
+    const a = ev.src?.toString() ?? '';
     const b = ev.dst?.toString() ?? '';
     return [hosts(a, b), hosts(`host.example (${a})`, `dst.example (${b})`), hosts('naïve.example', b)];
   };
@@ -165,4 +169,19 @@ test('the text sink writes the same framing and repeat compression from events (
   m2.sink.close(300);
   assert.equal(m1.text(), m2.text());
   assert.match(m1.text(), /last message repeated 2 times/);
+});
+
+test('modern aggregate lines: "from many sources", D always named, no source role; a sweep names its prefix', () => {
+  const d4 = ip('198.51.100.1');
+  const ev = aggregateEvent('scan.detected', 1, d4, { detector: 'syn-flood', count: 1000, bytes: 20000, detail: { title: 'TCP: SYN flood', dports: [80], dports_truncated: false, sports: [], sports_truncated: false } });
+  assert.equal(ev.src, null);
+  assert.equal(ev.family, 4);
+  for (const logDest of [false, true]) {
+    assert.equal(shownRoles(ev, logDest), ROLE_DST);
+    assert.equal(lineText(ev, { ...NO_HOSTS, dst: '198.51.100.1' }, logDest), 'TCP: SYN flood detected to 198.51.100.1 [port 80] from many sources');
+  }
+  const end = aggregateEvent('scan.expired', 1, d4, { detector: 'syn-flood', count: 3000, bytes: 60000, detail: { title: 'TCP: SYN flood' } });
+  assert.equal(lineText(end, { ...NO_HOSTS, dst: '198.51.100.1' }, false), 'TCP: SYN flood mode to 198.51.100.1 expired for many sources - received a total of 3000 packets (60000 bytes).');
+  const sweep = event('scan.detected', 1, ip('203.0.113.9'), { dst: ip('198.51.100.0'), detector: 'port-sweep', detail: { title: 'TCP: port sweep', dports: [22], dports_truncated: false, sports: [5000], sports_truncated: false, dst_prefix: '198.51.100.0/28' } });
+  assert.equal(lineText(sweep, { ...NO_HOSTS, src: '203.0.113.9' }, false), 'TCP: port sweep detected to 198.51.100.0/28 [port 22] from 203.0.113.9 [port 5000]');
 });

@@ -11,14 +11,23 @@ import type { ResolveKind } from '../define';
 export type SourceRole = 'attacker' | 'reflector' | 'aggregate' | 'decoy';
 
 export interface ModernDetectorDef {
-  /** slot in the per-source detector records, and output order */
+  /** slot in the per-source detector records (scope `source`), and output order */
   readonly index: number;
+  /**
+   * what the detector is keyed by: `source` (a record per source, src/detect/modern/engine.ts),
+   * `aggregate` (per destination, many sources: src/detect/modern/aggregates.ts; its lines say
+   * `from many sources` and carry no source address), `packet` (judged packet by packet,
+   * e.g. tiny fragments). Default `source`; the registry lists `source` detectors first.
+   */
+  readonly scope?: 'source' | 'aggregate' | 'packet';
+  /** JSON `kind` when not `scan.detected` (e.g. `frag.tiny`) */
+  readonly kind?: string;
   /** JSON `detector`, e.g. `ack-scan` */
   readonly name: string;
   /** the line's title, iplog's grammar: `<title> detected[ to D][ ports] from S[ ports]` */
   readonly title: string;
   /** the iplog.conf `set` keyword / flag that enables it (shared with compat where the detector exists there) */
-  readonly flag: 'portscan' | 'null_scan' | 'fin_scan' | 'syn_scan' | 'xmas_scan' | 'udp_scan' | 'smurf' | 'ping_flood';
+  readonly flag: 'portscan' | 'null_scan' | 'fin_scan' | 'syn_scan' | 'xmas_scan' | 'udp_scan' | 'smurf' | 'ping_flood' | 'syn_flood' | 'frag';
   /** what is keyed and counted */
   readonly key: string;
   readonly unit: string;
@@ -36,6 +45,8 @@ export interface ModernDetectorDef {
   readonly role: SourceRole;
   readonly resolve: ResolveKind;
   readonly falsePositives: string;
+  /** the state it keeps and its bound (docs/detectors.md) */
+  readonly bounds?: string;
 }
 
 export function defineModern(d: ModernDetectorDef): ModernDetectorDef {

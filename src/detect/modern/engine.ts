@@ -27,6 +27,9 @@ import { A, type Anomalies } from '../../decode/anomalies';
 import { DecodedPacket, be16, be32, Ip } from '../../decode/packet';
 import { IpAddr } from '../../net/addr';
 import { event, type DetailValue } from '../../output/event';
+import { AGG_BYTES } from './aggregates';
+import { AggregateDetect } from './aggregate-detect';
+import { Sweeps, SWEEP_BYTES } from './sweeps';
 import { serviceName } from '../../output/services';
 import { parseCidr, type Cidr } from '../../net/addr';
 import { compileNets, netMatch, netMatch6, type NetMatcher } from '../../rules/dst-net';
@@ -88,7 +91,8 @@ const SW = 5;
 const TAG_SOURCE = 0;
 const TAG_REFLECTOR = 1;
 
-const ND = MODERN_DETECTORS.length;
+/** detectors with a record per source (the aggregates are keyed by destination: aggregate-detect.ts) */
+const ND: number = M.SOURCES;
 const DPORTS = 10;
 const SPORTS = 5;
 /** udp-scan (b): distinct silent UDP contacts within its window */
@@ -98,7 +102,7 @@ const WIN_OFF = new Int32Array(ND).fill(-1);
 const WIN_TOTAL = ((): number => {
   let n = 0;
   for (const d of MODERN_DETECTORS) {
-    if (d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF) {
+    if (d.index < ND && d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF && d.index !== M.PSWEEP && d.index !== M.PINGSWEEP) {
       WIN_OFF[d.index] = n;
       n += d.index === M.UDP ? UDP_SILENT : d.threshold;
     }
@@ -115,20 +119,23 @@ const BOGUS_LINE_EVERY = 60;
 
 /** bytes per contact and per source, for sizing from --state-memory */
 const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
-const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
+const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
 export interface ModernSizes {
   contacts: number;
   sources: number;
+  /** aggregate entries (per destination and port: aggregates.ts); default from the budget */
+  aggregates?: number;
 }
 
-/** Table capacities for a memory budget: three quarters for contacts, one quarter for sources. */
+/** Table capacities for a memory budget: 11/16 for contacts, a quarter for sources, 1/16 for aggregates. */
 export function modernSizes(bytes: number): ModernSizes {
   return {
-    contacts: Math.max(64, Math.floor((bytes * 0.75) / CONTACT_BYTES)),
+    contacts: Math.max(64, Math.floor((bytes * 0.6875) / CONTACT_BYTES)),
     sources: Math.max(64, Math.floor((bytes * 0.25) / SOURCE_BYTES)),
+    aggregates: Math.max(16, Math.floor((bytes * 0.0625) / AGG_BYTES)),
   };
 }
 
@@ -146,11 +153,18 @@ export interface ModernCounters {
   sourceEvidenceEvictions: number;
   unsolicited: number;
   graceOverflows: number;
+  aggregateEvictions: number;
+  aggregateEvidenceEvictions: number;
 }
 
 export class ModernDetect {
   readonly contacts: KeyedTable;
   readonly sources: KeyedTable;
+  /** the aggregate detectors (per destination: SYN flood, distributed and decoy scans, UDP flood) */
+  readonly aggs: AggregateDetect;
+  /** port and ping sweeps: per source slot (sweeps.ts), and the candidate each sweep detector fired on */
+  private readonly sweeps: Sweeps;
+  private readonly sSweep: Int32Array;
   private readonly prot: NetMatcher | null;
   private readonly lineCtx: DetectContext;
   private readonly grace: TimerRing;
@@ -224,6 +238,9 @@ export class ModernDetect {
     const S = sizes.sources;
     this.contacts = new KeyedTable(C, CW, seed, (s, pinned) => this.contactEvicted(s, pinned));
     this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
+    this.aggs = new AggregateDetect(sizes.aggregates ?? modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY).aggregates!, seed ^ 0x27d4eb2f, ctx, an);
+    this.sweeps = new Sweeps(S);
+    this.sSweep = new Int32Array(S * 2);
     this.grace = new TimerRing(C);
     this.hold = new TimerRing(S * 2);
     this.epDue = new Float64Array(S);
@@ -277,6 +294,8 @@ export class ModernDetect {
       sourceEvidenceEvictions: this.sources.evidenceEvictions,
       unsolicited: this.unsolicited,
       graceOverflows: this.grace.overflows,
+      aggregateEvictions: this.aggs.agg.t.evictions,
+      aggregateEvidenceEvictions: this.aggs.agg.t.evidenceEvictions,
     };
   }
 
@@ -392,6 +411,7 @@ export class ModernDetect {
     }
     for (let j = s * WIN_TOTAL, e = j + WIN_TOTAL; j < e; j++) this.sWin[j] = -1e9;
     this.sEpQueued[s] = 0;
+    this.sweeps.reset(s);
     for (let i = s * ND, e = i + ND; i < e; i++) this.resetDetector(i);
   }
 
@@ -497,6 +517,8 @@ export class ModernDetect {
     const i = s * ND + d;
     if (this.dState[i] !== D_IDLE) return;
     const def = MODERN_DETECTORS[d]!;
+    // TCP scan alarms (SYN .. Maimon) feed the decoy groups
+    if (d <= M.MAIMON) this.aggs.alarm(s, this.sources.gen[s]!, d, this.sDstFam[s]!, this.sDst, s * 4, this.dPorts, i * DPORTS, this.dN[i]!, now);
     if (def.holdSec === 0 || this.dN[i] === DPORTS) {
       this.fire(s, d, now);
       return;
@@ -568,6 +590,16 @@ export class ModernDetect {
       detail.outcome_silent = this.sOut[o + 6]!;
       detail.mode = 'scan';
     } else if (d === M.ACK) detail.variant = 'ack-or-window';
+    let dst = this.dstAddr(s);
+    if (d === M.PSWEEP || d === M.PINGSWEEP) {
+      // the covering prefix of the destinations swept, named always
+      const c = this.sSweep[s * 2 + d - M.PSWEEP]!;
+      const pr = this.sweeps.prefix(c, this.sFam[s]!, now, def.windowSec);
+      dst = pr.net;
+      detail.dst_prefix = `${pr.net.toString()}/${pr.len}`;
+      detail.dst_prefix_len = pr.len;
+      if (d === M.PSWEEP && this.sweeps.protoOf(c) === 17) title = 'UDP: port sweep';
+    }
     if (def.windowSec > 0) detail.window_s = def.windowSec;
     let src = this.srcAddr(s);
     // the evidence grade (src/evidence/grade.ts), asked of the handshake tracker once per detection
@@ -576,6 +608,15 @@ export class ModernDetect {
     detail.spoofable = g.spoofable;
     detail.proof = g.proof;
     detail.source_role = g.source_role;
+    if (d <= M.MAIMON && !g.proof) {
+      // one of several sources scanning D alike at once (nmap -D): a decoy, never banned
+      const n = this.aggs.group(s, this.sources.gen[s]!, d, now);
+      if (n >= MODERN_DETECTORS[M.DECOY]!.threshold) {
+        this.aggs.decoy(this.sDstFam[s]!, this.sDst, s * 4, dports, n, this.dCount[i]!, this.dBytes[i]!, now);
+        detail.source_role = 'decoy';
+        detail.decoy_group = n;
+      }
+    }
     if (d !== M.SMURF && this.sFam[s] === 6 && this.sMulti[s] === 1) {
       // more than one /128 of the /64 took part: the line names the /64
       const a = s * 4;
@@ -584,7 +625,7 @@ export class ModernDetect {
     }
     this.ctx.emit(
       event('scan.detected', now, src, {
-        dst: this.dstAddr(s),
+        dst,
         detector: name,
         count: this.dCount[i]!,
         bytes: this.dBytes[i]!,
@@ -608,7 +649,7 @@ export class ModernDetect {
     if (d === M.SYN && (this.sHs[s]! > 0 || this.sDf[s]! * 2 > this.sSyn[s]!)) {
       title = 'TCP: port scan';
       name = 'port-scan';
-    }
+    } else if (d === M.PSWEEP && this.sweeps.protoOf(this.sSweep[s * 2]!) === 17) title = 'UDP: port sweep';
     let src = this.srcAddr(s);
     if (d !== M.SMURF && this.sFam[s] === 6 && this.sMulti[s] === 1) {
       const a = s * 4;
@@ -624,13 +665,15 @@ export class ModernDetect {
     const h = this.hold.nextDue();
     if (h < d) d = h;
     if (this.epN > 0 && this.epDue[0]! < d) d = this.epDue[0]!;
-    return d;
+    const a = this.aggs.due();
+    return a < d ? a : d;
   }
 
   sweep(t: number): void {
     while (this.grace.nextDue() <= t) this.fireGrace(t);
     while (this.hold.nextDue() <= t) this.fireHold(t);
     while (this.epN > 0 && this.epDue[0]! <= t) this.fireEpisode(t);
+    this.aggs.sweep(t);
   }
 
   private fireGrace(t: number): void {
@@ -808,6 +851,12 @@ export class ModernDetect {
         this.sOut[o + (out === O_REJECT ? 1 : out === O_HALFOPEN ? 2 : 3)]!++;
         if (score < 127) score++;
         this.addPort(s, M.SYN, port, now);
+        // a failure of a source not (yet) alarmed: evidence for a distributed scan of D
+        if (this.dState[s * ND + M.SYN] === D_IDLE) {
+          const k = this.contacts.keys;
+          this.aggs.failure(k[c * CW + 8]! >>> 24, k, c * CW + 4, port, k[c * CW]!, k[c * CW + 1]!, this.cLen[c]!, now);
+        }
+        this.sweepFailure(s, 6, port, c, now);
       }
       this.sTrw[s] = score;
       if (score >= TRW.alarm) this.arm(s, M.SYN, now);
@@ -838,15 +887,36 @@ export class ModernDetect {
         this.sOut[o + 5]!++;
         if (score < 127) score++;
         this.addPort(s, M.UDP, port, now);
+        this.sweepFailure(s, 17, port, c, now);
       } else {
         this.sOut[o + 6]!++;
         this.addPort(s, M.UDP, port, now);
         hit = this.windowHit(s, M.UDP, now);
+        this.sweepFailure(s, 17, port, c, now);
       }
       this.sTrwU[s] = score;
       if (score >= TRW.alarm || hit) this.arm(s, M.UDP, now);
       else this.repin(s);
+    } else if (cls === C_ICMP && port === 8) {
+      // a first echo request to a protected host, answered or not (on a LAN the dead
+      // addresses of a sweep never reach the wire): evidence for a ping sweep
+      const s = this.sourceOfContact(c, now);
+      this.sweepFailure(s, 1, 8, c, now);
+      this.repin(s);
     }
+  }
+
+  /** source s failed a first contact c on (proto, port): the port sweep (TCP, UDP) or ping sweep (ICMP echo) */
+  private sweepFailure(s: number, proto: number, port: number, c: number, now: number): void {
+    const d = proto === 1 ? M.PINGSWEEP : M.PSWEEP;
+    if (proto === 1 ? !this.ctx.flags.ping_flood : !this.ctx.flags.portscan) return;
+    const def = MODERN_DETECTORS[d]!;
+    const n = this.sweeps.hit(s, proto, port, this.contacts.keys, c * CW + 4, now, def.windowSec);
+    this.countPacket(s, d, this.cLen[c]!, proto === 1 ? -1 : this.cSport[c]!, now);
+    if (n < def.threshold) return;
+    if (this.dState[s * ND + d] === D_IDLE) this.sSweep[s * 2 + d - M.PSWEEP] = this.sweeps.cand;
+    if (proto !== 1) this.addPort(s, d, port, now);
+    this.arm(s, d, now);
   }
 
   /** record one counted event of windowed detector d at `now`; true when its threshold is reached within the window */
@@ -1040,10 +1110,13 @@ export class ModernDetect {
       if (fresh && (p.family === 4 ? (p.frag & Ip.DF) !== 0 : b12Options(p) > 6)) this.cFlags[c]! |= F_DF;
       // a source entry exists once one of its contacts resolved (or for a low TTL: traceroute)
       const s = this.sourceOfPacket(p, now, p.ttl <= 32);
-      let quiet = false;
+      let quiet =
+        p.family === 4
+          ? this.aggs.syn(4, p.dst, 0, 0, 0, dport, p.src, 0, sport, len, now)
+          : this.aggs.syn(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, p.src6[0]!, p.src6[1]!, sport, len, now);
       if (s >= 0) {
         this.setDstOfPacket(s, p);
-        quiet = this.trace(s, p, 2, sport, dport, now);
+        if (this.trace(s, p, 2, sport, dport, now)) quiet = true;
         if ((f.syn_scan || f.portscan) && this.dState[s * ND + M.SYN] !== D_IDLE) {
           // in mode: counted now (an idle source's SYNs are counted when their contact resolves)
           this.countPacket(s, M.SYN, len, sport, now);
@@ -1061,14 +1134,28 @@ export class ModernDetect {
       else if ((raw & ACK) !== 0 && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
         const s = this.sourceOfContact(c, now);
         this.sHs[s]!++;
+        if (p.family === 4) this.aggs.handshake(4, p.dst, 0, 0, 0, dport, now);
+        else this.aggs.handshake(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, now);
         this.resolve(c, O_SUCCESS, now);
       }
+    } else if (cls === C_SYN && (raw & (SYN | ACK | RST)) === ACK && (this.cFlags[c]! & F_SYNACK) !== 0 && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
+      // a later connection of the contact completed (a NAT, a busy client): the SYN flood's completion count
+      this.cFlags[c]! &= ~F_SYNACK;
+      if (p.family === 4) this.aggs.handshake(4, p.dst, 0, 0, 0, dport, now);
+      else this.aggs.handshake(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, now);
     }
   }
 
   private tcpResponder(c: number, p: DecodedPacket, raw: number, now: number): void {
-    if (this.cOut[c] !== O_PENDING) return;
     const cls = this.cCls[c]!;
+    if (this.cOut[c] !== O_PENDING) {
+      // a later connection of a resolved contact: its ISN, for the SYN flood's completion count
+      if (cls === C_SYN && (raw & (SYN | ACK | RST)) === (SYN | ACK)) {
+        this.cFlags[c]! |= F_SYNACK;
+        this.cIsn[c] = be32(p.buf, p.l4Off + 4) | 0;
+      }
+      return;
+    }
     if (cls === C_SYN) {
       if ((raw & RST) !== 0) {
         if ((this.cFlags[c]! & F_SYNACK) === 0) this.resolve(c, O_REJECT, now);
@@ -1130,10 +1217,13 @@ export class ModernDetect {
       return;
     }
     const s = this.sourceOfPacket(p, now, p.ttl <= 32);
-    let quiet = false;
+    let quiet =
+      p.family === 4
+        ? this.aggs.udp(4, p.dst, 0, 0, 0, dport, p.src, 0, sport, len, now)
+        : this.aggs.udp(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, p.src6[0]!, p.src6[1]!, sport, len, now);
     if (s >= 0) {
       this.setDstOfPacket(s, p);
-      quiet = this.trace(s, p, 0, sport, dport, now);
+      if (this.trace(s, p, 0, sport, dport, now)) quiet = true;
       if (f.udp_scan && this.dState[s * ND + M.UDP] !== D_IDLE) {
         this.countPacket(s, M.UDP, len, sport, now);
         this.cFlags[c]! |= F_COUNTED;
@@ -1239,7 +1329,13 @@ export class ModernDetect {
     }
     if (type === 3 || type === 11 || type === 4 || type === 12) {
       // an error quoting a packet: evidence about the quoted packet's contact
-      if (this.quotedContact(p, b, o + 8, end) >= 0) {
+      const qc = this.quotedContact(p, b, o + 8, end);
+      // our port unreachable for a datagram: the port is closed (UDP flood to closed ports)
+      const qk = this.contacts.k;
+      if (type === 3 && b[o + 1] === (v6 ? 4 : 3) && this.quotedProto === 17 && (v6 ? qk[4] === (p.src6[0]! | 0) && qk[5] === (p.src6[1]! | 0) && qk[6] === (p.src6[2]! | 0) && qk[7] === (p.src6[3]! | 0) : qk[4] === (p.src | 0))) {
+        this.aggs.closed(p.family, qk, 4, qk[8]! & 0xffff, now);
+      }
+      if (qc >= 0) {
         const c = this.quotedSlot;
         t.touch(c);
         if (type === 3) {
@@ -1254,12 +1350,15 @@ export class ModernDetect {
   }
 
   private quotedSlot = -1;
+  /** the protocol of the packet the last ICMP error quoted (-1: none parsed) */
+  private quotedProto = -1;
 
   /** find the contact of the packet an ICMP error quotes (at `q`); its slot in quotedSlot */
   private quotedContact(p: DecodedPacket, b: Buffer, q: number, end: number): number {
     const k = this.contacts.k;
     let proto: number;
     let l4: number;
+    this.quotedProto = -1;
     if (p.family === 4) {
       if (q + 20 > end) return -1;
       const ihl = (b[q]! & 0x0f) * 4;
@@ -1288,6 +1387,7 @@ export class ModernDetect {
       port = p.family === 6 ? (qt === 128 ? 8 : 256 + qt) : qt;
     } else return -1;
     k[8] = (p.family << 24) | (proto << 16) | port;
+    this.quotedProto = proto;
     this.quotedSlot = this.contacts.find();
     return this.quotedSlot;
   }

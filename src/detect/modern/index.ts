@@ -8,9 +8,31 @@ import maimonScan from './maimon-scan';
 import udpScan from './udp-scan';
 import pingFlood from './ping-flood';
 import smurf from './smurf';
+import portSweep from './port-sweep';
+import pingSweep from './ping-sweep';
+import synFlood from './syn-flood';
+import distributedScan from './distributed-scan';
+import decoyScan from './decoy-scan';
+import udpFlood from './udp-flood';
 import type { ModernDetectorDef } from './define';
 
-export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([synScan, nullScan, finScan, xmasScan, ackScan, maimonScan, udpScan, pingFlood, smurf]);
+export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([
+  synScan,
+  nullScan,
+  finScan,
+  xmasScan,
+  ackScan,
+  maimonScan,
+  udpScan,
+  pingFlood,
+  smurf,
+  portSweep,
+  pingSweep,
+  synFlood,
+  distributedScan,
+  decoyScan,
+  udpFlood,
+]);
 
 /** Slots as a const enum (inlined by tsc on the packet path); checked against the registry at load. */
 export const enum M {
@@ -23,12 +45,21 @@ export const enum M {
   UDP = 6,
   PING = 7,
   SMURF = 8,
-  TOTAL = 9,
+  PSWEEP = 9,
+  PINGSWEEP = 10,
+  /** detectors with a record per source: the first SOURCES of the registry */
+  SOURCES = 11,
+  SYNFLOOD = 11,
+  DSCAN = 12,
+  DECOY = 13,
+  UDPFLOOD = 14,
+  TOTAL = 15,
 }
 
 function check(list: readonly ModernDetectorDef[]): readonly ModernDetectorDef[] {
   list.forEach((d, i) => {
     if (d.index !== i) throw new Error(`modern detector ${d.name} registered at ${i} but declares index ${d.index}`);
+    if ((i < M.SOURCES) !== ((d.scope ?? 'source') === 'source')) throw new Error(`modern detector ${d.name}: the ${M.SOURCES} per-source detectors come first`);
   });
   if (list.length !== M.TOTAL) throw new Error(`M.TOTAL is ${M.TOTAL} but ${list.length} modern detectors are registered`);
   // hold timers pack (source, detector) as source * 32 + detector

@@ -101,7 +101,7 @@ export function jsonEvent(now: number, text: string, ev: IplogEvent | undefined,
       detector: null, count: null, bytes: null, detail: null, text,
     };
   }
-  const src = ev.src.toString();
+  const src = ev.src === null ? null : ev.src.toString();
   const dst = ev.dst === null ? null : ev.dst.toString();
   const srcHost = shown(hosts?.src);
   const dstHost = dst === null ? null : shown(hosts?.dst);
@@ -273,7 +273,7 @@ function writeEventJson(w: ByteWriter, text: string | null, textBytes: ByteWrite
     if (!isPlainObject(d)) return false;
     if (extra !== 0) for (const k in d) if (k === 'gateway_host' || k === 'target_host' || k === 'quoted_dst_host' || k === 'mask_host') return false;
   }
-  const src = ev.src.toString();
+  const src = ev.src === null ? null : ev.src.toString();
   const dst = ev.dst === null ? null : ev.dst.toString();
   const srcHost = shown(hosts?.src);
   const dstHost = dst === null ? null : shown(hosts?.dst);
@@ -288,7 +288,7 @@ function writeEventJson(w: ByteWriter, text: string | null, textBytes: ByteWrite
   w.str(FIELD.family);
   jsonNum(w, ev.family);
   w.str(FIELD.src);
-  jsonStr(w, src);
+  jsonStrOrNull(w, src);
   w.str(FIELD.sport);
   orNullNum(w, ev.sport);
   w.str(FIELD.srcHost);
