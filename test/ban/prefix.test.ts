@@ -146,7 +146,7 @@ describe('escalation', () => {
     assert.equal(ev.detail!.addr, '2001:db8:1:2::/64');
     assert.equal(ev.detail!.members, '2001:db8:1:2::a,2001:db8:1:2::b,2001:db8:1:2::c');
     assert.equal(ev.detail!.replaced, '2001:db8:1:2::a,2001:db8:1:2::b,2001:db8:1:2::c');
-    assert.equal(ev.src.toString(), '2001:db8:1:2::');
+    assert.equal(ev.src!.toString(), '2001:db8:1:2::');
     assert.equal(s.m.stats.prefixBans, 1);
     assert.equal(s.m.stats.replacedByPrefix, 3);
     // it expires like a ban (the kernel drops the element itself)

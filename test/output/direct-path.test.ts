@@ -123,7 +123,7 @@ test('writeConnectionV4() writes the bytes of lineText() of the event tcp.ts mak
     const ev = event('tcp.connection_attempt', 1, IpAddr.v4(src), { dst: IpAddr.v4(dst), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: 2 } });
     for (const logDest of [false, true]) {
       const n = writeConnectionV4(b, 0, src >>> 0, sport, dst >>> 0, dport, logDest);
-      const want = lineText(ev, { ...NO_HOSTS, src: ev.src.toString(), dst: logDest ? ev.dst!.toString() : '' }, logDest);
+      const want = lineText(ev, { ...NO_HOSTS, src: ev.src!.toString(), dst: logDest ? ev.dst!.toString() : '' }, logDest);
       assert.equal(b.toString('utf8', 0, n), want);
     }
   }

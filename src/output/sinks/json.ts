@@ -441,7 +441,7 @@ export class JsonSink implements LineSink {
     const svc = serviceBytes(dport, 'tcp');
     if (svc !== null && !plainJson(svc)) {
       const ev = event('tcp.connection_attempt', now, IpAddr.v4(src), { dst: IpAddr.v4(dst), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: rawFlags } });
-      this.line(now, ev, { src: ev.src.toString(), dst: logDest ? ev.dst!.toString() : '', gateway: '', quoted: '', mask: '' }, logDest);
+      this.line(now, ev, { src: ev.src!.toString(), dst: logDest ? ev.dst!.toString() : '', gateway: '', quoted: '', mask: '' }, logDest);
       return;
     }
     if (now !== this.connSec) this.connHeadFor(now);
