@@ -207,6 +207,12 @@ export function renderIplogConf5(version: string): string {
     if (spec.setKeyword === undefined || spec.flag === undefined) continue;
     L.push('.TP', `\\fBset ${roff(spec.setKeyword)}\\fR`, `${roff(spec.doc)} Default: ${flags[spec.flag] ? 'true' : 'false'}.`);
   }
+  // valued set forms (`set threads 2`): the statement of the same name documents the value
+  for (const spec of OPTIONS) {
+    if (spec.setKeyword === undefined || spec.flag !== undefined) continue;
+    const same = spec.statement !== undefined ? ` The same as the statement \\fB${roff(spec.statement)}\\fR (VALUES).` : '';
+    L.push('.TP', `\\fBset ${roff(spec.setKeyword)}\\fR \\fI${roff(spec.arg ?? 'VALUE')}\\fR`, `${roff(spec.doc)}${same}`);
+  }
   L.push('.SH VALUES', '\\fIKEYWORD\\fR \\fIVALUE\\fR on one line. A missing value is reported as \\(lq[line \\fIN\\fR] Missing ...\\(rq.');
   for (const spec of STATEMENTS) {
     const kw = `\\fB${roff(spec.statement as string)}\\fR${spec.statementPrefix ? '*' : ''} \\fI${roff(spec.arg ?? 'VALUE')}\\fR`;
