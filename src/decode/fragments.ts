@@ -227,8 +227,8 @@ export class FragmentTable {
   }
 }
 
-/** Copy n bytes from buf at off, zero-filling what lies past `end` (the capture's end). */
-function copyBytes(buf: Buffer, off: number, n: number, end: number): Uint8Array {
+/** Copy n bytes from buf at off, zero-filling what lies past `end` (the capture's end). Shared with fragments6.ts. */
+export function copyBytes(buf: Buffer, off: number, n: number, end: number): Uint8Array {
   const out = new Uint8Array(n > 0 ? n : 0);
   const have = Math.min(n, end - off);
   if (have > 0) out.set(buf.subarray(off, off + have), 0);

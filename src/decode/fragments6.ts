@@ -27,7 +27,7 @@
  */
 import { A, Anomalies } from './anomalies';
 import { DecodedPacket, Ip } from './packet';
-import { FRAG_TTL, FRAG_OVERSIZED, FRAG_DUPLICATE, FRAG_OVERLAP } from './fragments';
+import { FRAG_TTL, FRAG_OVERSIZED, FRAG_DUPLICATE, FRAG_OVERLAP, copyBytes } from './fragments';
 import { IpAddr, hashIpv6 } from '../net/addr';
 
 /** the IPv4 table's bound: 32 buckets of 5 */
@@ -210,12 +210,4 @@ export class Fragment6Table {
     }
     this.nextDue = next;
   }
-}
-
-/** Copy n bytes from buf at off, zero-filling what lies past `end` (the capture's end). */
-function copyBytes(buf: Buffer, off: number, n: number, end: number): Uint8Array {
-  const out = new Uint8Array(n > 0 ? n : 0);
-  const have = Math.min(n, end - off);
-  if (have > 0) out.set(buf.subarray(off, off + have), 0);
-  return out;
 }
