@@ -337,6 +337,7 @@ export class Engine {
     if (this.dstNets !== null && (!readIpv6Dst(p) || !netMatch6(this.dstNets, p.dst6))) return;
     let st = decodeIpv6(p, this.an);
     if (st === IPV6_FRAGMENT) {
+      if (this.modern !== null) this.modern.fragment(p, now);
       const whole = this.frags6.add(p, now);
       if (whole === null) return;
       p.buf = whole;
@@ -372,6 +373,7 @@ export class Engine {
     }
     this.ipv4Packets++;
     if ((p.frag & ~Ip.DF & 0xffff) !== 0) {
+      if (this.modern !== null) this.modern.fragment(p, now);
       const whole = this.frags.add(p.buf, p.ipOff, p.hlen, p.avail, p.totalLen, p.frag, p.id, p.proto, p.src, p.dst, now);
       if (whole === null) return;
       // the rebuilt datagram: 20-byte header of the first fragment, its flags kept

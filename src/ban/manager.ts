@@ -270,6 +270,7 @@ const TITLES: Record<string, string> = {
   'frag.oversized': 'Oversized IP fragment',
   'frag.duplicate': 'Duplicate IP fragments',
   'frag.overlap': 'Overlapping IP fragments',
+  'frag.tiny': 'Tiny IP fragment',
   'tcp.connection_attempt': 'TCP: connection attempt',
   'udp.datagram': 'UDP: datagram',
 };

@@ -109,6 +109,7 @@ export function detectorOf(ev: IplogEvent): string | null {
     case 'frag.oversized':
     case 'frag.duplicate':
     case 'frag.overlap':
+    case 'frag.tiny':
       return ev.kind.replace('.', '-');
     default:
       return null;

@@ -89,6 +89,8 @@ const IP_TEXT: Record<string, string> = {
   'frag.oversized': 'Oversized IP fragment',
   'frag.duplicate': 'Duplicate IP fragments',
   'frag.overlap': 'Overlapping IP fragments',
+  // modern profile (src/detect/modern/tiny-fragment.ts)
+  'frag.tiny': 'Tiny IP fragment',
   'ip.short': 'Short IP packet',
   'ip.bad_checksum': 'IP packet with invalid checksum',
 };

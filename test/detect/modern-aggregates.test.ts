@@ -272,3 +272,41 @@ test('benign: 1000 DNS queries in 5 s (answered) and a syslog stream to an open 
   for (let i = 0; i < 2000; i++) h.feed(1010 + i / 400, ipv4({ src: S, dst: V, proto: 17 }, udp(514, 514, 120)));
   assert.deepEqual(detections(await h.finish()), []);
 });
+
+// ------------------------------------------------------------------ tiny fragments
+
+test('tiny fragments (RFC 1858): a first fragment without the whole TCP header, and a small non-final fragment; one line per source per 60 s', async () => {
+  const { h, events } = modern();
+  // nmap -f: 8 data bytes per fragment; the first holds only the ports and sequence number
+  const t = Buffer.alloc(24);
+  t.writeUInt16BE(40000, 0);
+  t.writeUInt16BE(80, 2);
+  t[12] = 5 << 4;
+  t[13] = SYN;
+  for (let k = 0; k < 3; k++) {
+    h.feed(1000 + k * 0.001, ipv4({ src: S, dst: V, proto: 6, id: 77, frag: 0x2000 | k }, t.subarray(k * 8, k * 8 + 8)));
+  }
+  h.feed(1000.01, ipv4({ src: S, dst: V, proto: 6, id: 77, frag: 3 }, t.subarray(24)));
+  // another tiny datagram of the same source 10 s later: no second line within 60 s
+  h.feed(1010, ipv4({ src: S, dst: V, proto: 17, id: 78, frag: 0x2000 }, Buffer.alloc(8)));
+  h.feed(1010.001, ipv4({ src: S, dst: V, proto: 17, id: 78, frag: 1 }, Buffer.alloc(8)));
+  // a different source sending a 16-byte middle fragment
+  h.feed(1020, ipv4({ src: '192.0.2.77', dst: V, proto: 17, id: 5, frag: 0x2000 }, Buffer.alloc(64)));
+  h.feed(1020.001, ipv4({ src: '192.0.2.77', dst: V, proto: 17, id: 5, frag: 0x2000 | 8 }, Buffer.alloc(16)));
+  h.feed(1020.002, ipv4({ src: '192.0.2.77', dst: V, proto: 17, id: 5, frag: 10 }, Buffer.alloc(8)));
+  const lines = await h.finish();
+  assert.deepEqual(lines.filter((l) => l.startsWith('Tiny')), [`Tiny IP fragment from ${S}`, 'Tiny IP fragment from 192.0.2.77']);
+  const tiny = events.filter((e) => e.kind === 'frag.tiny');
+  assert.deepEqual(tiny.map((e) => [e.detail?.reason, e.detail?.fragment_offset, e.detail?.fragment_bytes, e.detail?.source_role]), [
+    ['short-first', 0, 8, 'attacker'],
+    ['small-nonfinal', 64, 16, 'attacker'],
+  ]);
+});
+
+test('benign: a datagram fragmented at a 576-byte MTU is no tiny fragment', async () => {
+  const { h } = modern();
+  h.feed(1000, ipv4({ src: S, dst: V, proto: 17, id: 9, frag: 0x2000 }, Buffer.alloc(552)));
+  h.feed(1000.001, ipv4({ src: S, dst: V, proto: 17, id: 9, frag: 552 / 8 }, Buffer.alloc(100)));
+  const lines = await h.finish();
+  assert.ok(!lines.some((l) => l.startsWith('Tiny')), lines.join('\n'));
+});

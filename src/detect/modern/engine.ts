@@ -119,7 +119,7 @@ const BOGUS_LINE_EVERY = 60;
 
 /** bytes per contact and per source, for sizing from --state-memory */
 const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
-const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
+const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 8 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
@@ -203,6 +203,8 @@ export class ModernDetect {
   private readonly sDf: Uint32Array;
   private readonly sHs: Uint32Array;
   private readonly sBogus: Float64Array;
+  /** the second of the source's last tiny-fragment line */
+  private readonly sTiny: Float64Array;
   private readonly sTrMask: Int32Array;
   private readonly sTrStart: Float64Array;
   private readonly sTrLine: Float64Array;
@@ -268,6 +270,7 @@ export class ModernDetect {
     this.sDf = new Uint32Array(S);
     this.sHs = new Uint32Array(S);
     this.sBogus = new Float64Array(S);
+    this.sTiny = new Float64Array(S);
     this.sTrMask = new Int32Array(S);
     this.sTrStart = new Float64Array(S);
     this.sTrLine = new Float64Array(S * 3);
@@ -400,6 +403,7 @@ export class ModernDetect {
     // plain loops, not fill(start, end): a builtin call per range costs more than the stores
     for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
     this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
+    this.sTiny[s] = -1e9;
     this.sBogus[s] = -1e9;
     this.sTrMask[s] = 0;
     this.sTrStart[s] = -1e9;
@@ -1166,6 +1170,38 @@ export class ModernDetect {
     } else if (cls === C_ACK || cls === C_FINACK) {
       this.resolve(c, (raw & RST) !== 0 ? O_REJECT : O_SUCCESS, now);
     }
+  }
+
+  // ---------------------------------------------------------------- fragments
+
+  /**
+   * A fragment before reassembly (the pipeline calls this in the modern profile): tiny
+   * fragments (tiny-fragment.ts) are evidence on their own; one line per source per 60 s.
+   */
+  fragment(p: DecodedPacket, now: number): void {
+    if (!this.ctx.flags.frag) return;
+    let reason: string | null = null;
+    let off: number;
+    let bytes: number;
+    if (p.family === 4) {
+      off = (p.frag & 0x1fff) * 8;
+      bytes = p.totalLen - p.hlen;
+      if ((p.frag & Ip.MF) === 0) return;
+      const need = p.proto === 6 ? 20 : p.proto === 17 || p.proto === 1 ? 8 : 0;
+      if (off === 0 && bytes < need) reason = 'short-first';
+      else if (bytes < 48) reason = 'small-nonfinal';
+    } else {
+      off = (p.frag & 0x1fff) * 8;
+      bytes = p.l4Len;
+      if ((p.frag & Ip.MF) !== 0 && p.totalLen < 1280) reason = 'small-nonfinal';
+    }
+    if (reason === null || !this.protectedDst(p)) return;
+    const s = this.sourceOfPacket(p, now);
+    if (now - this.sTiny[s]! < MODERN_DETECTORS[M.TINYFRAG]!.endSec) return;
+    this.sTiny[s] = now;
+    const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
+    const dst = p.family === 4 ? IpAddr.v4(p.dst) : IpAddr.v6FromWords(p.dst6);
+    this.ctx.emit(event('frag.tiny', now, src, { dst, detail: { reason, fragment_offset: off, fragment_bytes: bytes, spoofable: 3, proof: false, source_role: 'attacker' } }));
   }
 
   // ---------------------------------------------------------------- UDP

@@ -14,6 +14,7 @@ import synFlood from './syn-flood';
 import distributedScan from './distributed-scan';
 import decoyScan from './decoy-scan';
 import udpFlood from './udp-flood';
+import tinyFragment from './tiny-fragment';
 import type { ModernDetectorDef } from './define';
 
 export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([
@@ -32,6 +33,7 @@ export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([
   distributedScan,
   decoyScan,
   udpFlood,
+  tinyFragment,
 ]);
 
 /** Slots as a const enum (inlined by tsc on the packet path); checked against the registry at load. */
@@ -53,7 +55,8 @@ export const enum M {
   DSCAN = 12,
   DECOY = 13,
   UDPFLOOD = 14,
-  TOTAL = 15,
+  TINYFRAG = 15,
+  TOTAL = 16,
 }
 
 function check(list: readonly ModernDetectorDef[]): readonly ModernDetectorDef[] {
