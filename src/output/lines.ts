@@ -257,10 +257,9 @@ export const CONN_LINE_MAX = 512;
 
 const TCP_ = ascii('TCP: ');
 const PORT_ = ascii('port ');
-const CONN_ATTEMPT_ = ascii(' connection attempt ');
-const TO_ = ascii('to ');
+const CONN_FROM_ = ascii(' connection attempt from ');
+const CONN_TO_ = ascii(' connection attempt to ');
 const _FROM_ = ascii(' from ');
-const FROM_ = ascii('from ');
 
 /**
  * The line of a `tcp.connection_attempt` from its raw facts, without making the event:
@@ -274,11 +273,10 @@ export function writeConnectionV4(b: Uint8Array, p: number, src: number, sport: 
   const svc = serviceBytes(dport, 'tcp');
   if (svc !== null) p = putBytes(b, p, svc);
   else p = putUint(b, putBytes(b, p, PORT_), dport & 0xffff);
-  p = putBytes(b, p, CONN_ATTEMPT_);
   if (logDest) {
-    p = putQuad(b, putBytes(b, p, TO_), dst);
+    p = putQuad(b, putBytes(b, p, CONN_TO_), dst);
     p = putBytes(b, p, _FROM_);
-  } else p = putBytes(b, p, FROM_);
+  } else p = putBytes(b, p, CONN_FROM_);
   p = putQuad(b, p, src);
   b[p++] = 0x3a; // :
   return putUint(b, p, sport);

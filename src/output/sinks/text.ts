@@ -16,7 +16,7 @@ import { writeSync, openSync, closeSync } from 'node:fs';
 import { stamp } from '../timestamp';
 import type { LineSink } from './sink';
 import type { IplogEvent } from '../event';
-import { ByteWriter, putBytes } from '../bytes';
+import { ByteWriter } from '../bytes';
 import { CONN_LINE_MAX, lineText, writeConnectionV4, type RoleHosts } from '../lines';
 import { OutputFaults, type OutputState } from './faults';
 
@@ -42,6 +42,11 @@ export class ChunkBuffer {
   private readonly w = new ByteWriter(FLUSH_AT + 4096);
   private closed = false;
   private readonly to: Emit;
+  /**
+   * Called before the byte buffer's content is handed out and the buffer reused (a sink
+   * that keeps a reference into it, the text sink's last line, copies what it needs).
+   */
+  beforeReuse: (() => void) | null = null;
 
   constructor(
     emit: ((chunk: string) => void) | { bytes: (chunk: Buffer, len: number) => void },
@@ -109,6 +114,7 @@ export class ChunkBuffer {
     }
     const w = this.w;
     if (w.pos === 0) return;
+    if (this.beforeReuse !== null) this.beforeReuse();
     const n = w.pos;
     w.reset();
     if (this.to.bytes !== null) this.to.bytes(w.buf, n);
@@ -139,15 +145,16 @@ const LAST_BYTES = 2;
 export class TextSink implements LineSink {
   /**
    * The last line's text, for repeat compression: a string (`last`, '' when forgotten) or,
-   * after a line of the direct path, its bytes (`lastBuf`, `lastLen`); turned into the
-   * other form only when a line of the other path follows.
+   * after a line of the direct path, its bytes (`lastLen` bytes of `lastArr` at `lastOff`:
+   * where it was written in the output buffer, copied aside before that is reused); turned
+   * into the other form only when a line of the other path follows.
    */
   private last = '';
   private lastIs = LAST_NONE;
-  private lastBuf = Buffer.alloc(CONN_LINE_MAX);
+  private lastArr: Buffer = Buffer.alloc(0);
+  private lastOff = 0;
   private lastLen = 0;
-  /** the line being written by the direct path (swapped with lastBuf once written) */
-  private lineBuf = Buffer.alloc(CONN_LINE_MAX);
+  private readonly lastAside = Buffer.alloc(CONN_LINE_MAX);
   private times = 0;
   private expire = 0;
   /** stamp(stampSec) as bytes */
@@ -158,6 +165,7 @@ export class TextSink implements LineSink {
   /** `emit` receives framed text in large pieces (see fdWriter for files and stdout). */
   constructor(emit: ((chunk: string) => void) | ChunkBuffer, onClose?: () => void) {
     this.out = emit instanceof ChunkBuffer ? emit : new ChunkBuffer(emit, onClose);
+    this.out.beforeReuse = () => this.keepLast();
   }
 
   /** Standard output (fd 1). */
@@ -186,51 +194,71 @@ export class TextSink implements LineSink {
   }
 
   /**
-   * The direct path (LineSink.connectionV4): the catalogue writes the line's bytes, which
-   * are compared with the last line's and written with the stamp's, no string made.
+   * The direct path (LineSink.connectionV4): the catalogue writes the line's bytes in
+   * place in the output buffer, after room for the stamp; a repeat of the last line is
+   * only counted (the bytes are left behind the end), a new line gets its stamp and
+   * newline around it and stays the last line where it is. No string is made.
    */
-  connectionV4(now: number, src: number, sport: number, dst: number, dport: number, _rawFlags: number, logDest: boolean): void {
-    const b = this.lineBuf;
-    const n = writeConnectionV4(b, 0, src, sport, dst, dport, logDest);
+  connectionV4(now: number, src: number, sport: number, dst: number, dport: number, rawFlags: number, logDest: boolean): void {
+    if (now !== this.stampSec) {
+      this.stampView = Buffer.from(stamp(now), 'utf8');
+      this.stampSec = now;
+    }
+    const sv = this.stampView;
+    const w = this.out.bytes();
+    w.room(sv.length + CONN_LINE_MAX + 2);
+    const o = w.buf;
+    const start = w.pos;
+    const t = start + sv.length + 1;
+    const end = writeConnectionV4(o, t, src, sport, dst, dport, logDest);
+    const n = end - t;
     let same = false;
     if (this.lastIs === LAST_BYTES) {
       if (n === this.lastLen) {
         // from the end: lines of a flood differ in the source's port and address
-        const l = this.lastBuf;
-        let i = n - 1;
-        while (i >= 0 && b[i] === l[i]) i--;
-        same = i < 0;
+        const l = this.lastArr;
+        const d = this.lastOff - t;
+        let i = end - 1;
+        while (i >= t && o[i] === l[i + d]) i--;
+        same = i < t;
       }
-    } else if (this.lastIs === LAST_TEXT) same = b.toString('utf8', 0, n) === this.last;
+    } else if (this.lastIs === LAST_TEXT) same = o.toString('utf8', t, end) === this.last;
     if (same) {
       this.repeated(now);
       return;
     }
     if (this.times > 0) {
+      // the repeat count goes first, where this line was written: the line again after it
       this.line1(now, `last message repeated ${this.times} times`);
       this.times = 0;
+      this.connectionV4(now, src, sport, dst, dport, rawFlags, logDest);
+      return;
     }
-    const w = this.out.bytes();
-    w.room(n + 80);
-    const o = w.buf;
-    let p = putBytes(o, w.pos, this.stampBytes(now));
-    o[p++] = 0x20;
-    for (let i = 0; i < n; i++) o[p + i] = b[i]!;
-    p += n;
-    o[p++] = 0x0a;
-    w.pos = p;
-    this.out.added();
+    for (let i = 0; i < sv.length; i++) o[start + i] = sv[i]!;
+    o[t - 1] = 0x20;
+    o[end] = 0x0a;
+    w.pos = end + 1;
     this.expire = now + 60;
-    this.lineBuf = this.lastBuf;
-    this.lastBuf = b;
+    this.lastArr = o;
+    this.lastOff = t;
     this.lastLen = n;
     this.lastIs = LAST_BYTES;
     this.last = '';
+    this.out.added();
+  }
+
+  /** The output buffer is about to be reused: the last line's bytes, if they are there, are copied aside. */
+  private keepLast(): void {
+    if (this.lastIs === LAST_BYTES && this.lastArr !== this.lastAside) {
+      this.lastArr.copy(this.lastAside, 0, this.lastOff, this.lastOff + this.lastLen);
+      this.lastArr = this.lastAside;
+      this.lastOff = 0;
+    }
   }
 
   write(now: number, text: string): void {
     if (this.lastIs === LAST_BYTES) {
-      this.last = this.lastBuf.toString('utf8', 0, this.lastLen);
+      this.last = this.lastArr.toString('utf8', this.lastOff, this.lastOff + this.lastLen);
       this.lastIs = LAST_TEXT;
     }
     if (text === this.last) {
@@ -257,14 +285,6 @@ export class TextSink implements LineSink {
       this.expire = 0;
     }
     this.times++;
-  }
-
-  private stampBytes(now: number): Uint8Array {
-    if (now !== this.stampSec) {
-      this.stampView = Buffer.from(stamp(now), 'utf8');
-      this.stampSec = now;
-    }
-    return this.stampView;
   }
 
   private line1(now: number, text: string): void {
