@@ -87,8 +87,10 @@ class Tables implements ServiceDb {
     udp: new Int32Array(65536),
   };
   private readonly names: string[] = [''];
-  /** serviceBytes() per index of `names`: undefined not asked yet, null `port N` */
-  private readonly bytes: (Uint8Array | null | undefined)[] = [undefined];
+  /** serviceBytes() per index of `names` (undefined: not asked yet) */
+  private readonly bytes: (Uint8Array | undefined)[] = [undefined];
+  /** names below this index are /etc/services'; the others the `port N` made since */
+  private fileNames = 1;
   private readonly byName: Record<ServiceProto, Map<string, number>> = {
     tcp: new Map(),
     udp: new Map(),
@@ -104,6 +106,7 @@ class Tables implements ServiceDb {
   ) {
     if (servicesText !== undefined) this.loadServices(servicesText);
     if (protocolsText !== undefined) this.loadProtocols(protocolsText);
+    this.fileNames = this.names.length;
   }
 
   private loadServices(text: string): void {
@@ -152,17 +155,12 @@ class Tables implements ServiceDb {
   }
 
   serviceBytes(port: number, proto: ServiceProto): Uint8Array | null {
-    const p = port & 0xffff;
-    let i = this.byPort[proto][p]!;
-    if (i === 0) {
-      this.serviceName(p, proto);
-      i = this.byPort[proto][p]!;
-    }
+    const i = this.byPort[proto][port & 0xffff]!;
+    // no name in the file: `port N`, which the caller writes as digits (no string is made for it)
+    if (i === 0 || i >= this.fileNames) return null;
     let b = this.bytes[i];
     if (b === undefined) {
-      const name = this.names[i]!;
-      // a name from the file holds no whitespace: `port N` is always the made-up one
-      b = name === `port ${p}` ? null : new Uint8Array(Buffer.from(name, 'utf8'));
+      b = new Uint8Array(Buffer.from(this.names[i]!, 'utf8'));
       this.bytes[i] = b;
     }
     return b;
