@@ -18,6 +18,11 @@ const root = join(__dirname, '..', '..', '..');
 const bin = join(root, 'bin', 'iplog');
 const flood = join(root, 'pcaps', 'flood', 'syn-flood-spoofed.pcap');
 const BASE = ['--config', '/dev/null', '-N', '--quiet'];
+/**
+ * The flood replayed 20 times (2.7 MB of lines): more than a pipe and the reader's first
+ * piece hold, so the replay cannot finish before its reader goes away however fast it writes.
+ */
+const FLOODS = Array.from({ length: 20 }, () => ['-r', flood]).flat();
 const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
 
 /** Runs iplog with stdout a pipe whose reader goes away after the first piece. */
@@ -35,10 +40,10 @@ test('replay: -l FILE --json - into a pipe closed after one piece keeps every li
   const dir = mkdtempSync(join(tmpdir(), 'iplog-faults-'));
   try {
     const ref = join(dir, 'ref.log');
-    assert.equal(spawnSync(process.execPath, [bin, ...BASE, '-r', flood, '-l', ref], { env }).status, 0);
+    assert.equal(spawnSync(process.execPath, [bin, ...BASE, ...FLOODS, '-l', ref], { env }).status, 0);
     const want = readFileSync(ref, 'utf8');
     const file = join(dir, 'out.log');
-    const r = await closeAfterFirst(['-r', flood, '-l', file, '--json', '-']);
+    const r = await closeAfterFirst([...FLOODS, '-l', file, '--json', '-']);
     assert.equal(readFileSync(file, 'utf8'), want, 'the log file lost lines');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^iplog: standard output closed by its reader: \d+ lines not written there \(IPLOG_ERR_OUTPUT_CLOSED\)\n$/m);
@@ -48,7 +53,7 @@ test('replay: -l FILE --json - into a pipe closed after one piece keeps every li
 });
 
 test('replay: stdout alone, closed early: the replay stops with exit 1 and one line', async () => {
-  const r = await closeAfterFirst(['-r', flood]);
+  const r = await closeAfterFirst(FLOODS);
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'iplog: standard output closed by its reader; the replay stopped (IPLOG_ERR_OUTPUT_CLOSED)\n');
 });
