@@ -111,6 +111,10 @@ const WIN_TOTAL = ((): number => {
 })();
 /** per-second rate rings (ping flood, smurf) */
 const RING = 10;
+/** sLazy bits of the rings (detector records use bits 0 .. ND-1) */
+const LAZY_RING = 1 << 30;
+const LAZY_WIN = 1 << 29;
+if (ND > 29) throw new Error('modern: more than 29 detectors do not fit the lazy-reset bits');
 /** traceroute: within TRACE_WINDOW s, TRACE_TTLS distinct arrival TTLs, the smallest 1 */
 const TRACE_WINDOW = 10;
 const TRACE_TTLS = 3;
@@ -213,6 +217,12 @@ export class ModernDetect {
   private readonly sRingSec: Float64Array;
   private readonly sWin: Int32Array;
   private readonly sEpQueued: Uint8Array;
+  /**
+   * Parts of a source record set up on first use rather than when the source is made (a
+   * flood of new sources makes one per resolved contact): bit d, detector d's record
+   * (except its state, always reset); LAZY_RING, the rate ring; LAZY_WIN, the window rings.
+   */
+  private readonly sLazy: Int32Array;
   private readonly dState: Uint8Array;
   private readonly dCount: Float64Array;
   private readonly dBytes: Float64Array;
@@ -279,6 +289,7 @@ export class ModernDetect {
     this.sRingSec = new Float64Array(S * RING);
     this.sWin = new Int32Array(Math.max(1, S * WIN_TOTAL));
     this.sEpQueued = new Uint8Array(S);
+    this.sLazy = new Int32Array(S);
     this.dState = new Uint8Array(S * ND);
     this.dCount = new Float64Array(S * ND);
     this.dBytes = new Float64Array(S * ND);
@@ -372,7 +383,7 @@ export class ModernDetect {
     let s = t.find();
     if (s < 0) {
       if (!create) return -1;
-      s = t.add();
+      s = t.add(t.lastHash);
       this.initSource(s, fam, k[1]!, fam === 4 ? 0 : k[2]!, tag === TAG_REFLECTOR ? 0 : w2, tag === TAG_REFLECTOR ? 0 : w3, now);
       if (fam === 4) this.sAddr[s * 4] = k[1]!;
     } else {
@@ -416,7 +427,18 @@ export class ModernDetect {
     for (let j = s * WIN_TOTAL, e = j + WIN_TOTAL; j < e; j++) this.sWin[j] = -1e9;
     this.sEpQueued[s] = 0;
     this.sweeps.reset(s);
+    // every part set up now (the first-use checks of lazyDetector, rate, windowHit see all bits)
+    this.sLazy[s] = -1;
     for (let i = s * ND, e = i + ND; i < e; i++) this.resetDetector(i);
+  }
+
+  /** detector d's record of source s, reset if this source has not used it yet */
+  private lazyDetector(s: number, d: number): void {
+    const bit = 1 << d;
+    const l = this.sLazy[s]!;
+    if ((l & bit) !== 0) return;
+    this.sLazy[s] = l | bit;
+    this.resetDetector(s * ND + d);
   }
 
   private resetDetector(i: number): void {
@@ -484,6 +506,7 @@ export class ModernDetect {
 
   /** count one packet of `len` bytes for detector d of source s; true: the source is in mode (suppress its line) */
   private countPacket(s: number, d: number, len: number, sport: number, now: number): boolean {
+    this.lazyDetector(s, d);
     const i = s * ND + d;
     const def = MODERN_DETECTORS[d]!;
     if (this.dState[i] === D_IDLE && now - this.dLast[i]! > def.endSec) this.resetDetector(i);
@@ -505,6 +528,7 @@ export class ModernDetect {
 
   /** add a destination port to detector d's list (distinct, first 10) */
   private addPort(s: number, d: number, port: number, now: number): void {
+    this.lazyDetector(s, d);
     const i = s * ND + d;
     const n = this.dN[i]!;
     const o = i * DPORTS;
@@ -792,10 +816,10 @@ export class ModernDetect {
   // ---------------------------------------------------------------- contacts
 
   /** a new contact for the key in `contacts.k` */
-  private newContact(cls: number, judged: boolean, ttl: number, sport: number, len: number, now: number, prot = judged): number {
+  private newContact(cls: number, judged: boolean, ttl: number, sport: number, len: number, now: number, prot = judged, h = this.contacts.hash()): number {
     const t = this.contacts;
     this.evictNow = now;
-    const c = t.add();
+    const c = t.add(h);
     this.initContact(c, cls, judged, ttl, sport, len, now, prot);
     return c;
   }
@@ -926,6 +950,10 @@ export class ModernDetect {
   /** record one counted event of windowed detector d at `now`; true when its threshold is reached within the window */
   private windowHit(s: number, d: number, now: number): boolean {
     const n = d === M.UDP ? UDP_SILENT : MODERN_DETECTORS[d]!.threshold;
+    if ((this.sLazy[s]! & LAZY_WIN) === 0) {
+      this.sLazy[s]! |= LAZY_WIN;
+      for (let j = s * WIN_TOTAL, e = j + WIN_TOTAL; j < e; j++) this.sWin[j] = -1e9;
+    }
     const base = s * WIN_TOTAL + WIN_OFF[d]!;
     // the ring holds the last n times, oldest first
     for (let j = 0; j < n - 1; j++) this.sWin[base + j] = this.sWin[base + j + 1]!;
@@ -936,6 +964,13 @@ export class ModernDetect {
   /** per-second ring of source s: add one at `now`, return the sum over the last RING seconds */
   private rate(s: number, now: number): number {
     const b = s * RING;
+    if ((this.sLazy[s]! & LAZY_RING) === 0) {
+      this.sLazy[s]! |= LAZY_RING;
+      for (let k = b; k < b + RING; k++) {
+        this.sRing[k] = 0;
+        this.sRingSec[k] = -1;
+      }
+    }
     const j = b + (now % RING);
     if (this.sRingSec[j] !== now) {
       this.sRingSec[j] = now;
@@ -1011,6 +1046,7 @@ export class ModernDetect {
       this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
       return;
     }
+    const hf = t.lastHash;
     this.contactKey(p, false, 6, sport);
     c = t.find();
     if (c >= 0) {
@@ -1023,14 +1059,14 @@ export class ModernDetect {
     // makes any answer to it an answer, not a probe
     if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
       this.unsolicited++;
-      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p));
+      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), hf);
       return;
     }
     let judged = this.protectedDst(p);
     if (!judged && !this.protectedSrc(p)) return;
     if (e.hooks.foolNmap !== null && p.family === 4) e.hooks.foolNmap.probe(p, raw, now);
     if (judged && this.bogus(p, raw, res, sport, dport, now)) {
-      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now);
+      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now, true, hf);
       return;
     }
     const cls = (raw & SYN) !== 0 ? C_SYN : (raw & ACK) === 0 ? C_STEALTH : (raw & FIN) !== 0 ? C_FINACK : C_ACK;
@@ -1039,7 +1075,7 @@ export class ModernDetect {
     // packet, not a probe
     const prot = judged;
     if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
-    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot);
+    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, hf);
     this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
   }
 

@@ -62,11 +62,16 @@ export class KeyedTable {
     return width * 4 + 4 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 8 /* two bucket heads per entry */;
   }
 
-  private hash(): number {
+  /** the hash of the key in `k` (kept in lastHash by find(), for an add() of the same key) */
+  hash(): number {
     const k = this.k;
     let h = this.seed | 0;
     for (let i = 0; i < this.width; i++) {
-      h = Math.imul(h ^ k[i]!, 0x9e3779b1);
+      const w = k[i]!;
+      // zero words (an IPv4 address in an IPv6-wide key) are skipped; the word's position
+      // is mixed in with it, so the hash is still a function of the whole key
+      if (w === 0) continue;
+      h = Math.imul(h ^ w ^ (i << 27), 0x9e3779b1);
       h ^= h >>> 15;
       h = Math.imul(h, 0x85ebca77);
     }
@@ -84,9 +89,13 @@ export class KeyedTable {
     return true;
   }
 
+  /** hash of the key of the last find() */
+  lastHash = 0;
+
   /** the slot holding key `k`, or -1 */
   find(): number {
     const h = this.hash();
+    this.lastHash = h;
     const hc = this.hc;
     let depth = 0;
     for (let s = this.head[h & this.mask]!; s !== NONE; s = hc[2 * s + 1]!) {
@@ -99,8 +108,11 @@ export class KeyedTable {
     return NONE;
   }
 
-  /** a new slot for key `k` (the caller has checked it is absent), evicting if full; unpinned, most recent */
-  add(): number {
+  /**
+   * a new slot for key `k` (the caller has checked it is absent), evicting if full; unpinned,
+   * most recent. `h`: the key's hash when the caller has it (lastHash after find() of this key)
+   */
+  add(h = this.hash()): number {
     let s: number;
     if (this.freeHead !== NONE) {
       s = this.freeHead;
@@ -117,7 +129,6 @@ export class KeyedTable {
       s = this.freeHead;
       this.freeHead = this.hc[2 * s + 1]!;
     }
-    const h = this.hash();
     const w = this.width;
     const keys = this.keys;
     const k = this.k;
