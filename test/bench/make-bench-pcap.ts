@@ -91,8 +91,26 @@ export function expectedLines(packets: number): number {
   return lines;
 }
 
-export function benchPcapName(packets: number): string {
-  return `syn-flood-${packets}-v${GENERATOR_VERSION}.pcap`;
+/**
+ * Who floods whom. BENCH_PLAN is the replay benchmark's (65,536 sources of the RFC 2544
+ * benchmark range, never sent on any interface); LIVE_PLAN is the live benchmark's, which
+ * is sent through a veth pair between namespaces and so stays in the documentation ranges
+ * (RFC 5737): 256 sources of 198.51.100.0/24 to 192.0.2.1. The scanners are the same.
+ */
+export interface AddressPlan {
+  /** file name prefix */
+  name: string;
+  floodNet: number;
+  /** number of flood sources: 65,536 or 256 */
+  floodSources: number;
+  dst: number;
+}
+
+export const BENCH_PLAN: AddressPlan = { name: 'syn-flood', floodNet: FLOOD_NET, floodSources: FLOOD_SOURCES, dst: FLOOD_DST };
+export const LIVE_PLAN: AddressPlan = { name: 'syn-flood-doc', floodNet: ip(198, 51, 100, 0), floodSources: 256, dst: ip(192, 0, 2, 1) };
+
+export function benchPcapName(packets: number, plan: AddressPlan = BENCH_PLAN): string {
+  return `${plan.name}-${packets}-v${GENERATOR_VERSION}.pcap`;
 }
 
 export function benchPcapSize(packets: number): number {
@@ -130,7 +148,7 @@ function sum16(b: Buffer, o: number, len: number, init: number): number {
 }
 
 /** Write the capture of `packets` frames to `file` (via a temporary file and rename). */
-export function writeBenchPcap(file: string, packets: number): void {
+export function writeBenchPcap(file: string, packets: number, plan: AddressPlan = BENCH_PLAN): void {
   const rnd = prng(SEED);
   const perChunk = Math.floor((4 << 20) / RECORD);
   const buf = Buffer.alloc(perChunk * RECORD);
@@ -159,7 +177,7 @@ export function writeBenchPcap(file: string, packets: number): void {
       buf[h] = 0x45;
       buf.writeUInt16BE(40, h + 2); // total length
       buf[h + 9] = 6; // TCP
-      buf.writeUInt32BE(FLOOD_DST, h + 16);
+      buf.writeUInt32BE(plan.dst, h + 16);
       const t = h + 20;
       buf[t + 12] = 0x50; // data offset 5
       buf[t + 13] = 0x02; // SYN
@@ -191,7 +209,10 @@ export function writeBenchPcap(file: string, packets: number): void {
         ttl = 52;
         win = 1024;
       } else {
-        src = (FLOOD_NET | mix16(flood & 0xffff, Math.floor(flood / FLOOD_SOURCES))) >>> 0;
+        src =
+          plan.floodSources === FLOOD_SOURCES
+            ? (plan.floodNet | mix16(flood & 0xffff, Math.floor(flood / FLOOD_SOURCES))) >>> 0
+            : (plan.floodNet | ((Math.imul(flood & 0xff, 167) + Math.floor(flood / 256) * 73) & 0xff)) >>> 0;
         flood++;
         const p = rnd();
         sport = 1024 + ((p & 0xffff) % 64512);
@@ -244,12 +265,12 @@ export interface BenchPcap {
  * The capture of `packets` frames in `dir` (pcaps/bench/), generated when missing or of
  * the wrong size. Captures made by other generator versions are removed.
  */
-export function ensureBenchPcap(dir: string, packets: number, force = false): BenchPcap {
+export function ensureBenchPcap(dir: string, packets: number, force = false, plan: AddressPlan = BENCH_PLAN): BenchPcap {
   fs.mkdirSync(dir, { recursive: true });
-  const name = benchPcapName(packets);
+  const name = benchPcapName(packets, plan);
   const file = path.join(dir, name);
   for (const old of fs.readdirSync(dir)) {
-    const m = /^syn-flood-\d+-v(\d+)\.pcap(\.tmp-\d+)?$/.exec(old);
+    const m = new RegExp(`^${plan.name}-\\d+-v(\\d+)\\.pcap(\\.tmp-\\d+)?$`).exec(old);
     if (m !== null && (Number(m[1]) !== GENERATOR_VERSION || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
   }
   let ok = false;
@@ -260,7 +281,7 @@ export function ensureBenchPcap(dir: string, packets: number, force = false): Be
   }
   if (ok && !force) return { path: file, packets, generated: false, seconds: 0 };
   const t0 = process.hrtime.bigint();
-  writeBenchPcap(file, packets);
+  writeBenchPcap(file, packets, plan);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { path: file, packets, generated: true, seconds };
 }

@@ -269,6 +269,14 @@ export function renderModes(r: ModesResult, cSec: number | null): string[] {
     }
   }
   L.push('');
+  r.trees.forEach((t, i) => {
+    const c = r.cells.get(cellKey(i, 'compat', 'scans'));
+    const m = r.cells.get(cellKey(i, 'modern', 'scans'));
+    if (c === undefined || m === undefined) return;
+    const ratio = c.median.cpu / m.median.cpu;
+    L.push(`Target (issue 9): modern scans-only ≥ ${MODERN_TARGET} of compat's packets/s in the same run (${t.label}): **${ratio.toFixed(2)} — ${ratio >= MODERN_TARGET ? 'met' : 'NOT met'}** (CPU ${m.median.cpu.toFixed(2)} s against ${c.median.cpu.toFixed(2)} s; modern wrote ${m.median.lines.toLocaleString('en-US')} lines).`);
+    L.push('');
+  });
   return L;
 }
 
@@ -320,3 +328,6 @@ export function renderThreads(r: ThreadsResult, packets: number): string[] {
   L.push('');
   return L;
 }
+
+/** issue 9: the modern profile's scans-only replay keeps this share of compat's packets/s */
+export const MODERN_TARGET = 0.7;

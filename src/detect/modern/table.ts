@@ -57,9 +57,16 @@ export class KeyedTable {
     this.pn = new Int32Array(capacity * 2).fill(NONE);
   }
 
-  /** bytes held by the arrays (for --state-memory accounting) */
+  /** bytes held by the arrays per entry, bucket heads apart (for --state-memory accounting) */
   static bytesPerEntry(width: number): number {
-    return width * 4 + 4 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 8 /* two bucket heads per entry */;
+    return width * 4 /* keys */ + 4 /* gen */ + 1 /* pinned */ + 1 /* inUse */ + 8 /* hc */ + 8 /* pn */;
+  }
+
+  /** bytes of the bucket heads of a table of `capacity` entries (a power of two, at least twice the capacity) */
+  static headBytes(capacity: number): number {
+    let buckets = 1;
+    while (buckets < capacity * 2) buckets <<= 1;
+    return buckets * 4;
   }
 
   /** the hash of the key in `k` (kept in lastHash by find(), for an add() of the same key) */
@@ -215,6 +222,8 @@ export class KeyedTable {
  * out in order. Full: the oldest timer fires early (the caller counts it).
  */
 export class TimerRing {
+  /** bytes per timer slot */
+  static readonly BYTES = 4 + 4 + 8;
   private readonly slot: Int32Array;
   private readonly gen: Int32Array;
   private readonly due: Float64Array;
