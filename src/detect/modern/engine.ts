@@ -1039,16 +1039,23 @@ export class ModernDetect {
     }
     if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
     const t = this.contacts;
+    // both directions' bucket heads (and the next victim's) loaded together: their cache
+    // misses overlap (KeyedTable.headOf)
+    this.contactKey(p, false, 6, sport);
+    const hr = t.hash();
     this.contactKey(p, true, 6, dport);
-    let c = t.find();
+    const hf = t.hash();
+    const firstF = t.headOf(hf);
+    const firstR = t.headOf(hr);
+    t.warmVictim();
+    let c = t.findFrom(hf, firstF);
     if (c >= 0) {
       t.touch(c);
       this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
       return;
     }
-    const hf = t.lastHash;
     this.contactKey(p, false, 6, sport);
-    c = t.find();
+    c = t.findFrom(hr, firstR);
     if (c >= 0) {
       t.touch(c);
       this.tcpResponder(c, p, raw, now);

@@ -99,6 +99,40 @@ export class KeyedTable {
   /** hash of the key of the last find() */
   lastHash = 0;
 
+  /**
+   * The first slot of the chain of hash `h` (to be walked by findFrom). Loading the bucket
+   * heads of several lookups one after the other, before walking any chain, lets the
+   * processor wait for their cache misses together rather than one after the other.
+   */
+  headOf(h: number): number {
+    return this.head[h & this.mask]!;
+  }
+
+  /** a value read from the bucket of the entry the next add() would evict (see headOf) */
+  warm = 0;
+
+  /** read the bucket head of the entry a full table would evict next (see headOf) */
+  warmVictim(): void {
+    if (this.freeHead !== NONE || this.used < this.capacity) return;
+    const v = this.lhead[this.lhead[0] === NONE || this.pinnedCount * 2 > this.capacity ? 1 : 0]!;
+    if (v !== NONE) this.warm = this.head[this.hc[2 * v]! & this.mask]!;
+  }
+
+  /** find() of the key in `k`, whose hash is `h` and chain head `first` (headOf(h)) */
+  findFrom(h: number, first: number): number {
+    this.lastHash = h;
+    const hc = this.hc;
+    let depth = 0;
+    for (let s = first; s !== NONE; s = hc[2 * s + 1]!) {
+      depth++;
+      if (hc[2 * s] === h && this.same(s)) {
+        if (depth > this.longestChain) this.longestChain = depth;
+        return s;
+      }
+    }
+    return NONE;
+  }
+
   /** the slot holding key `k`, or -1 */
   find(): number {
     const h = this.hash();
