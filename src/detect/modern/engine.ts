@@ -432,6 +432,25 @@ export class ModernDetect {
     for (let i = s * ND, e = i + ND; i < e; i++) this.resetDetector(i);
   }
 
+  /** sink of warmSource()'s loads (kept so that they are not optimised away) */
+  warm = 0;
+
+  /**
+   * Under a flood each packet's contact evicts one that makes a new source, in the slot of
+   * the least recently touched source: read that slot's record (one load per array) early,
+   * with the contact table's misses, so that these misses overlap instead of coming one
+   * after the other when the source is made (KeyedTable.headOf).
+   */
+  private warmSource(): void {
+    const v = this.sources.warmVictim();
+    if (v < 0) return;
+    const i = v * ND;
+    this.warm =
+      this.sAddr[v * 4]! + this.sDst[v * 4]! + this.sFam[v]! + this.sMulti[v]! + this.sDstFam[v]! + this.sLast[v]! + this.sTrw[v]! + this.sTrwU[v]! +
+      this.sOut[v * 8]! + this.sSyn[v]! + this.sDf[v]! + this.sHs[v]! + this.sEpQueued[v]! + this.sLazy[v]! +
+      this.dState[i]! + this.dCount[i]! + this.dBytes[i]! + this.dLast[i]! + this.dPorts[i * DPORTS]! + this.dN[i]! + this.dSports[i * SPORTS]! + this.dNs[i]!;
+  }
+
   /** detector d's record of source s, reset if this source has not used it yet */
   private lazyDetector(s: number, d: number): void {
     const bit = 1 << d;
@@ -1048,6 +1067,7 @@ export class ModernDetect {
     const firstF = t.headOf(hf);
     const firstR = t.headOf(hr);
     t.warmVictim();
+    this.warmSource();
     let c = t.findFrom(hf, firstF);
     if (c >= 0) {
       t.touch(c);

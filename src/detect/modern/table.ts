@@ -111,11 +111,22 @@ export class KeyedTable {
   /** a value read from the bucket of the entry the next add() would evict (see headOf) */
   warm = 0;
 
-  /** read the bucket head of the entry a full table would evict next (see headOf) */
-  warmVictim(): void {
-    if (this.freeHead !== NONE || this.used < this.capacity) return;
-    const v = this.lhead[this.lhead[0] === NONE || this.pinnedCount * 2 > this.capacity ? 1 : 0]!;
-    if (v !== NONE) this.warm = this.head[this.hc[2 * v]! & this.mask]!;
+  /** the slot the next add() would evict, or -1 (a free slot is left) */
+  victim(): number {
+    if (this.freeHead !== NONE || this.used < this.capacity) return NONE;
+    return this.lhead[this.lhead[0] === NONE || this.pinnedCount * 2 > this.capacity ? 1 : 0]!;
+  }
+
+  /**
+   * read what evicting the next victim touches (its bucket head, links and key) so that
+   * these cache misses overlap with others (see headOf); returns the victim or -1
+   */
+  warmVictim(): number {
+    const v = this.victim();
+    if (v !== NONE) {
+      this.warm = this.head[this.hc[2 * v]! & this.mask]! + this.pn[2 * v]! + this.keys[v * this.width]! + this.gen[v]! + this.pinned[v]! + this.inUse[v]!;
+    }
+    return v;
   }
 
   /** find() of the key in `k`, whose hash is `h` and chain head `first` (headOf(h)) */
