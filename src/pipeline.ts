@@ -323,6 +323,12 @@ export class Engine {
   readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
     this.packets++;
     const p = this.pkt;
+    // modern: ARP on Ethernet (untagged) feeds the host-sweep detector (src/detect/modern/arp-sweep.ts)
+    if (linktype === 1 && this.modern !== null && caplen >= 42 && buf[off + 12] === 0x08 && buf[off + 13] === 0x06) {
+      if (tsSec > this.lastTick) this.advance(tsSec);
+      this.modern.arp(buf, off + 14, caplen - 14, tsSec);
+      return;
+    }
     const ip = ipOffset(buf, off, caplen, linktype, this.an, p);
     if (ip < 0) return;
     p.reset(buf, ip, caplen - (ip - off), tsSec, tsNsec);

@@ -310,3 +310,31 @@ test('benign: a datagram fragmented at a 576-byte MTU is no tiny fragment', asyn
   const lines = await h.finish();
   assert.ok(!lines.some((l) => l.startsWith('Tiny')), lines.join('\n'));
 });
+
+// ------------------------------------------------------------------ ARP / ND sweeps
+
+/** an Ethernet ARP who-has frame: sender spa asks for tpa */
+function arpRequest(spa: string, tpa: string): Buffer {
+  const f = Buffer.alloc(42);
+  f.fill(0xff, 0, 6);
+  f.writeUInt16BE(0x0806, 12);
+  f.writeUInt16BE(1, 14);
+  f.writeUInt16BE(0x0800, 16);
+  f[18] = 6;
+  f[19] = 4;
+  f.writeUInt16BE(1, 20);
+  spa.split('.').forEach((x, i) => (f[28 + i] = Number(x)));
+  tpa.split('.').forEach((x, i) => (f[38 + i] = Number(x)));
+  return f;
+}
+
+test('ARP host sweep: who-has for 12 protected addresses in 2 s; ARP probes and a host resolving its gateway stay silent', async () => {
+  const { h } = modern({ home: ['198.51.100.0/24'] });
+  const feed = (t: number, f: Buffer): void => h.engine.onFrame(f, 0, f.length, f.length, Math.floor(t), Math.round((t % 1) * 1e9), 1);
+  for (let i = 1; i <= 12; i++) feed(1000 + i * 0.15, arpRequest('198.51.100.200', `198.51.100.${i}`));
+  // DAD probes (sender 0.0.0.0) for many addresses, and a client asking for its gateway again and again
+  for (let i = 1; i <= 12; i++) feed(1100 + i * 0.1, arpRequest('0.0.0.0', `198.51.100.${20 + i}`));
+  for (let i = 0; i < 30; i++) feed(1200 + i, arpRequest('198.51.100.7', '198.51.100.254'));
+  const det = detections(await h.finish());
+  assert.deepEqual(det, ['ARP: host sweep detected to 198.51.100.0/28 from 198.51.100.200']);
+});

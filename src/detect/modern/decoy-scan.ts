@@ -2,7 +2,7 @@
 import { defineModern } from './define';
 
 export default defineModern({
-  index: 13,
+  index: 14,
   scope: 'aggregate',
   name: 'decoy-scan',
   title: 'TCP: decoy scan',

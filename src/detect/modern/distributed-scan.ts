@@ -2,7 +2,7 @@
 import { defineModern } from './define';
 
 export default defineModern({
-  index: 12,
+  index: 13,
   scope: 'aggregate',
   name: 'distributed-scan',
   title: 'TCP: distributed scan',

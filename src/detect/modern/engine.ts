@@ -102,7 +102,7 @@ const WIN_OFF = new Int32Array(ND).fill(-1);
 const WIN_TOTAL = ((): number => {
   let n = 0;
   for (const d of MODERN_DETECTORS) {
-    if (d.index < ND && d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF && d.index !== M.PSWEEP && d.index !== M.PINGSWEEP) {
+    if (d.index < ND && d.windowSec > 0 && d.index !== M.PING && d.index !== M.SMURF && d.index !== M.PSWEEP && d.index !== M.PINGSWEEP && d.index !== M.ARPSWEEP) {
       WIN_OFF[d.index] = n;
       n += d.index === M.UDP ? UDP_SILENT : d.threshold;
     }
@@ -123,7 +123,7 @@ const BOGUS_LINE_EVERY = 60;
 
 /** bytes per contact and per source, for sizing from --state-memory */
 const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
-const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 8 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
+const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 12 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
@@ -252,7 +252,7 @@ export class ModernDetect {
     this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
     this.aggs = new AggregateDetect(sizes.aggregates ?? modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY).aggregates!, seed ^ 0x27d4eb2f, ctx, an);
     this.sweeps = new Sweeps(S);
-    this.sSweep = new Int32Array(S * 2);
+    this.sSweep = new Int32Array(S * 3);
     this.grace = new TimerRing(C);
     this.hold = new TimerRing(S * 2);
     this.epDue = new Float64Array(S);
@@ -638,9 +638,10 @@ export class ModernDetect {
       detail.mode = 'scan';
     } else if (d === M.ACK) detail.variant = 'ack-or-window';
     let dst = this.dstAddr(s);
-    if (d === M.PSWEEP || d === M.PINGSWEEP) {
+    if (d === M.PSWEEP || d === M.PINGSWEEP || d === M.ARPSWEEP) {
       // the covering prefix of the destinations swept, named always
-      const c = this.sSweep[s * 2 + d - M.PSWEEP]!;
+      const c = this.sSweep[s * 3 + d - M.PSWEEP]!;
+      if (d === M.ARPSWEEP && this.sFam[s] === 6) title = 'ICMPv6: neighbour sweep';
       const pr = this.sweeps.prefix(c, this.sFam[s]!, now, def.windowSec);
       dst = pr.net;
       detail.dst_prefix = `${pr.net.toString()}/${pr.len}`;
@@ -696,7 +697,8 @@ export class ModernDetect {
     if (d === M.SYN && (this.sHs[s]! > 0 || this.sDf[s]! * 2 > this.sSyn[s]!)) {
       title = 'TCP: port scan';
       name = 'port-scan';
-    } else if (d === M.PSWEEP && this.sweeps.protoOf(this.sSweep[s * 2]!) === 17) title = 'UDP: port sweep';
+    } else if (d === M.PSWEEP && this.sweeps.protoOf(this.sSweep[s * 3]!) === 17) title = 'UDP: port sweep';
+    else if (d === M.ARPSWEEP && this.sFam[s] === 6) title = 'ICMPv6: neighbour sweep';
     let src = this.srcAddr(s);
     if (d !== M.SMURF && this.sFam[s] === 6 && this.sMulti[s] === 1) {
       const a = s * 4;
@@ -961,7 +963,7 @@ export class ModernDetect {
     const n = this.sweeps.hit(s, proto, port, this.contacts.keys, c * CW + 4, now, def.windowSec);
     this.countPacket(s, d, this.cLen[c]!, proto === 1 ? -1 : this.cSport[c]!, now);
     if (n < def.threshold) return;
-    if (this.dState[s * ND + d] === D_IDLE) this.sSweep[s * 2 + d - M.PSWEEP] = this.sweeps.cand;
+    if (this.dState[s * ND + d] === D_IDLE) this.sSweep[s * 3 + d - M.PSWEEP] = this.sweeps.cand;
     if (proto !== 1) this.addPort(s, d, port, now);
     this.arm(s, d, now);
   }
@@ -1235,6 +1237,51 @@ export class ModernDetect {
     }
   }
 
+  // ---------------------------------------------------------------- ARP / ND sweeps
+
+  private readonly target = new Int32Array(4);
+  private readonly target6 = new Uint32Array(4);
+
+  /** an ARP packet (Ethernet payload at `o`, `len` bytes): who-has requests feed the host sweep */
+  arp(b: Buffer, o: number, len: number, now: number): void {
+    if (!this.ctx.flags.ping_flood || len < 28) return;
+    // Ethernet (1), IPv4 (0x0800), 6- and 4-byte addresses, request (1)
+    if (be16(b, o) !== 1 || be16(b, o + 2) !== 0x0800 || b[o + 4] !== 6 || b[o + 5] !== 4 || be16(b, o + 6) !== 1) return;
+    const spa = be32(b, o + 14);
+    const tpa = be32(b, o + 24);
+    if (spa === 0 || spa === tpa) return;
+    if (this.prot !== null && !netMatch(this.prot, tpa)) return;
+    const t = this.target;
+    t[0] = tpa | 0;
+    t[1] = t[2] = t[3] = 0;
+    this.hostSweep(this.source(4, spa | 0, 0, 0, 0, TAG_SOURCE, now), 28, now);
+  }
+
+  /** a neighbour solicitation from p's source for the target at l4Off + 8 */
+  private neighbourSolicitation(p: DecodedPacket, now: number): void {
+    if (!this.ctx.flags.ping_flood || p.l4Avail < 24) return;
+    const w = p.src6;
+    if ((w[0]! | w[1]! | w[2]! | w[3]!) === 0) return; // duplicate-address detection
+    const t = this.target;
+    const u = this.target6;
+    for (let i = 0; i < 4; i++) {
+      u[i] = be32(p.buf, p.l4Off + 8 + i * 4);
+      t[i] = u[i]! | 0;
+    }
+    if (this.prot !== null && !netMatch6(this.prot, u)) return;
+    if (t[0] === (w[0]! | 0) && t[1] === (w[1]! | 0) && t[2] === (w[2]! | 0) && t[3] === (w[3]! | 0)) return;
+    this.hostSweep(this.sourceOfPacket(p, now), p.l4Len, now);
+  }
+
+  private hostSweep(s: number, len: number, now: number): void {
+    const def = MODERN_DETECTORS[M.ARPSWEEP]!;
+    const n = this.sweeps.hit(s, 254, 0, this.target, 0, now, def.windowSec);
+    this.countPacket(s, M.ARPSWEEP, len, -1, now);
+    if (n < def.threshold) return;
+    if (this.dState[s * ND + M.ARPSWEEP] === D_IDLE) this.sSweep[s * 3 + 2] = this.sweeps.cand;
+    this.arm(s, M.ARPSWEEP, now);
+  }
+
   // ---------------------------------------------------------------- fragments
 
   /**
@@ -1375,6 +1422,7 @@ export class ModernDetect {
     const f = e.flags;
     if (!v6 && e.rules !== null && e.rules.icmp(p.src, p.dst, raw)) return;
     if (v6 && isLinkBackground(raw)) {
+      if (raw === 135) this.neighbourSolicitation(p, now);
       this.icmpLine(p, now);
       return;
     }

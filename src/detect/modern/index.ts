@@ -10,6 +10,7 @@ import pingFlood from './ping-flood';
 import smurf from './smurf';
 import portSweep from './port-sweep';
 import pingSweep from './ping-sweep';
+import arpSweep from './arp-sweep';
 import synFlood from './syn-flood';
 import distributedScan from './distributed-scan';
 import decoyScan from './decoy-scan';
@@ -29,6 +30,7 @@ export const MODERN_DETECTORS: readonly ModernDetectorDef[] = check([
   smurf,
   portSweep,
   pingSweep,
+  arpSweep,
   synFlood,
   distributedScan,
   decoyScan,
@@ -49,14 +51,15 @@ export const enum M {
   SMURF = 8,
   PSWEEP = 9,
   PINGSWEEP = 10,
+  ARPSWEEP = 11,
   /** detectors with a record per source: the first SOURCES of the registry */
-  SOURCES = 11,
-  SYNFLOOD = 11,
-  DSCAN = 12,
-  DECOY = 13,
-  UDPFLOOD = 14,
-  TINYFRAG = 15,
-  TOTAL = 16,
+  SOURCES = 12,
+  SYNFLOOD = 12,
+  DSCAN = 13,
+  DECOY = 14,
+  UDPFLOOD = 15,
+  TINYFRAG = 16,
+  TOTAL = 17,
 }
 
 function check(list: readonly ModernDetectorDef[]): readonly ModernDetectorDef[] {

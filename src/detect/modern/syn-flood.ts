@@ -2,7 +2,7 @@
 import { defineModern } from './define';
 
 export default defineModern({
-  index: 11,
+  index: 12,
   scope: 'aggregate',
   name: 'syn-flood',
   title: 'TCP: SYN flood',

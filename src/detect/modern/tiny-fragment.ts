@@ -2,7 +2,7 @@
 import { defineModern } from './define';
 
 export default defineModern({
-  index: 15,
+  index: 16,
   scope: 'packet',
   kind: 'frag.tiny',
   name: 'tiny-fragment',

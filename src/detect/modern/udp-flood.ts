@@ -2,7 +2,7 @@
 import { defineModern } from './define';
 
 export default defineModern({
-  index: 14,
+  index: 15,
   scope: 'aggregate',
   name: 'udp-flood',
   title: 'UDP: scan/flood',
