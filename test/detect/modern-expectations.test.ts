@@ -29,7 +29,7 @@ import type { LineHosts, LineSink } from '../../src/output/sinks/sink';
 const ROOT = join(__dirname, '..', '..', '..');
 const DIR = join(ROOT, 'pcaps', 'modern');
 const HOME = '192.0.2.0/24';
-const DETECTION = / detected|Bogus TCP flags|traceroute from/;
+const DETECTION = / detected|Bogus TCP flags|traceroute from|IP fragment/;
 
 interface Pending {
   must?: string;
@@ -96,7 +96,7 @@ function expectation(name: string): Expect {
 }
 
 function isDetection(e: Ev): boolean {
-  return e.kind === 'scan.detected' || e.kind === 'tcp.bogus_flags' || e.kind.endsWith('.traceroute');
+  return e.kind === 'scan.detected' || e.kind === 'tcp.bogus_flags' || e.kind.endsWith('.traceroute') || e.kind.startsWith('frag.');
 }
 
 function attackers(r: Result, addrs: string[]): string[] {
