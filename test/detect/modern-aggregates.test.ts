@@ -338,3 +338,13 @@ test('ARP host sweep: who-has for 12 protected addresses in 2 s; ARP probes and 
   const det = detections(await h.finish());
   assert.deepEqual(det, ['ARP: host sweep detected to 198.51.100.0/28 from 198.51.100.200']);
 });
+
+test('IPv6 neighbour sweep: solicitations for 16 protected targets; duplicate-address detection (source ::) is not counted', async () => {
+  const { h } = modern({ home: ['2001:db8:5::/64'] });
+  const { ipv6, icmp6, ip6bytes } = await import('../helpers/packets');
+  const ns = (src: string, target: string): Buffer => ipv6({ src, dst: 'ff02::1:ff00:1', nh: 58, hlim: 255 }, icmp6(135, 0, Buffer.concat([Buffer.alloc(4), ip6bytes(target)])));
+  for (let i = 1; i <= 16; i++) h.feed(1000 + i * 0.1, ns('2001:db8:5::99', `2001:db8:5::${i.toString(16)}`));
+  for (let i = 1; i <= 16; i++) h.feed(1100 + i * 0.1, ns('::', `2001:db8:5::${(32 + i).toString(16)}`));
+  const det = detections(await h.finish());
+  assert.deepEqual(det, ['ICMPv6: neighbour sweep detected to 2001:db8:5::/123 from 2001:db8:5::99']);
+});
