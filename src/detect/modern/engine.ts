@@ -390,8 +390,10 @@ export class ModernDetect {
       const a = s * 4;
       if (tag === TAG_SOURCE && fam === 6 && (this.sAddr[a + 2] !== w2 || this.sAddr[a + 3] !== w3)) this.sMulti[s] = 1;
       if (now - this.sLast[s]! > TRW_MEMORY_SEC) {
+        // forgotten: the outcome counts with the scores they explain (JSON detail)
         this.sTrw[s] = 0;
         this.sTrwU[s] = 0;
+        for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
       }
       t.touch(s);
     }
@@ -899,6 +901,8 @@ export class ModernDetect {
       } else {
         this.sOut[o + (out === O_REJECT ? 1 : out === O_HALFOPEN ? 2 : 3)]!++;
         if (score < 127) score++;
+        // stored before addPort(): a full port list writes the line at once, with this score
+        this.sTrw[s] = score;
         this.addPort(s, M.SYN, port, now);
         // a failure of a source not (yet) alarmed: evidence for a distributed scan of D
         if (this.dState[s * ND + M.SYN] === D_IDLE) {
@@ -935,6 +939,7 @@ export class ModernDetect {
       } else if (out === O_REJECT) {
         this.sOut[o + 5]!++;
         if (score < 127) score++;
+        this.sTrwU[s] = score;
         this.addPort(s, M.UDP, port, now);
         this.sweepFailure(s, 17, port, c, now);
       } else {
