@@ -19,7 +19,15 @@ const QUAD = '(?:[0-9]{1,3}\\.){3}[0-9]{1,3}';
 const BANADDR = `(?:${QUAD}|[0-9a-f:.]*:[0-9a-f:.]*)`;
 const PORTS = '\\[(ports?) ([0-9,.]+)\\]';
 export const SCAN_TITLES = ['TCP: port scan', 'TCP: null scan', 'TCP: FIN scan', 'TCP: SYN scan', 'TCP: Xmas scan', 'UDP: scan/flood', 'ICMP/UDP: smurf attack', 'ICMP: ping flood'];
-const TITLE = `(${SCAN_TITLES.map((t) => t.replace(/[/]/g, '\\/')).join('|')})`;
+/**
+ * The modern profile's new detection titles (MODERN.md 5.5-5.6, docs/log-format.md): the same
+ * `<title> detected[ to D][ ports] from S[ ports]` grammar. Aggregates say `from many sources`
+ * (and `mode to D expired for many sources`): no address, never a ban target.
+ */
+export const MODERN_TITLES = ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: SYN flood', 'TCP: distributed scan', 'TCP: decoy scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'ARP: host sweep'];
+const TITLE = `(${[...SCAN_TITLES, ...MODERN_TITLES].map((t) => t.replace(/[/]/g, '\\/')).join('|')})`;
+/** what an aggregate line says instead of a source */
+export const MANY = 'many sources';
 
 export interface Parsed {
   /** the event kind this line tells */
@@ -35,6 +43,8 @@ export interface Parsed {
   /** UDP data bytes as printed (may be 2^64 - n for a length field below 8) */
   dataBytes?: string;
   title?: string;
+  /** an aggregate detection (`from many sources`): src is null, the line names no source */
+  aggregate?: boolean;
   dports?: string;
   sports?: string;
   service?: string;
@@ -50,6 +60,7 @@ const FRAG: Record<string, string> = {
   'Duplicate IP fragments': 'frag.duplicate',
   'Overlapping IP fragments': 'frag.overlap',
   'Overlapping IP frags': 'frag.overlap',
+  'Tiny IP fragment': 'frag.tiny',
   'Short IP packet': 'ip.short',
   'IP packet with invalid checksum': 'ip.bad_checksum',
 };
@@ -72,6 +83,13 @@ const ICMP6_PLAIN: Record<string, string> = {
 };
 
 const RULES: Rule[] = [
+  // aggregates first: `many` must never be read as a host
+  [re(`${TITLE} detected to (${H})(?: ${PORTS})? from ${MANY}`), (m) => ({
+    kind: 'scan.detected', title: m[1], dst: m[2]!, dports: m[4], src: null, aggregate: true,
+  })],
+  [re(`${TITLE} mode to (${H}) expired for ${MANY} - received a total of ([0-9]+) packets \\(([0-9]+) bytes\\)\\.`), (m) => ({
+    kind: 'scan.expired', title: m[1], dst: m[2]!, src: null, aggregate: true, count: num(m[3]), bytes: num(m[4]),
+  })],
   [re(`${TITLE} detected(?: to (${H}))?(?: ${PORTS})? from (${H})(?: ${PORTS})?`), (m) => ({
     kind: 'scan.detected', title: m[1], dst: m[2] ?? null, dports: m[4], src: m[5]!, sports: m[7] ?? undefined,
   })],
@@ -87,7 +105,7 @@ const RULES: Rule[] = [
   [re(`UDP: dgram to (?:(${H}):)?(port [0-9]+|[^\\s:]+) from (${H}):([0-9]+) \\(([0-9]+) data bytes\\)`), (m) => ({
     kind: 'udp.datagram', dst: m[1] ?? null, service: m[2], src: m[3]!, sport: num(m[4]), dataBytes: m[5],
   })],
-  [re(`UDP: traceroute from (${H})(?: to (${H}))?`), (m) => ({ kind: 'udp.traceroute', src: m[1]!, dst: m[2] ?? null })],
+  [re(`(UDP|ICMP|TCP): traceroute from (${H})(?: to (${H}))?`), (m) => ({ kind: `${m[1]!.toLowerCase()}.traceroute`, src: m[2]!, dst: m[3] ?? null })],
   [re(`(${Object.keys(FRAG).join('|')})(?: to (${H}))? from (${H})`), (m) => ({ kind: FRAG[m[1]!]!, dst: m[2] ?? null, src: m[3]! })],
   [re(`ICMP: (echo reply|echo) from (${H})(?: to (${H}))? \\(([0-9]+) bytes\\)`), (m) => ({
     kind: m[1] === 'echo' ? 'icmp.echo' : 'icmp.echo_reply', src: m[2]!, dst: m[3] ?? null, bytes: num(m[4]),
@@ -173,4 +191,4 @@ export function addressOf(host: string | null): string | null {
 }
 
 /** The families a HIDS acts on, by kind. */
-export const DETECTION_KINDS = new Set(['scan.detected', 'tcp.bogus_flags', 'frag.oversized', 'frag.duplicate', 'frag.overlap']);
+export const DETECTION_KINDS = new Set(['scan.detected', 'tcp.bogus_flags', 'frag.oversized', 'frag.duplicate', 'frag.overlap', 'frag.tiny']);

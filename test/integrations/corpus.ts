@@ -16,6 +16,13 @@
  * 3. BAN lines of the ban manager (`BAN: banned <addr> for <n> seconds (<reason>)`, ...),
  *    written here from its documented format; likewise the IPv6 forms of the bogus-flags
  *    line (no capture has one): `[addr]:port`, `name (addr):port` (docs/log-format.md).
+ * 4. The modern profile's lines: the same captures (and the project's modern corpus,
+ *    pcaps/modern/, when present) replayed with `--profile modern -m` in the -N and -w
+ *    forms, with and without -D, the truth again the JSON twin; and its new line forms
+ *    written from their documented grammar (MODERN.md 5.6, docs/log-format.md), so that
+ *    every form is tested whether or not a capture shows it: ACK and Maimon scans, sweeps,
+ *    SYN floods, ICMP/TCP traceroutes, tiny fragments, and the aggregates `... from many
+ *    sources`, which name no source and must never yield an address (nor "many").
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +113,56 @@ export function banEntries(): Entry[] {
   });
 }
 
+/**
+ * The modern profile's line forms from their documented grammar (MODERN.md 5.6,
+ * docs/log-format.md), each with the address a consumer must take (null: none). Hosts
+ * named `many` and `sources` are there on purpose: a parser that reads `from (\S+)` takes
+ * `many` from an aggregate line, and one that trusts names takes a host called `many`.
+ */
+export function modernFormEntries(): Entry[] {
+  const texts = [
+    'TCP: ACK scan detected [ports 22,25,80,110,143] from 203.0.113.7 [port 45678]',
+    'TCP: ACK scan detected to 198.51.100.1 [ports 22,25,80,110,143,443,993,995,3306,8080,...] from evil1 (203.0.113.7) [port 45678]',
+    'TCP: Maimon scan detected [ports 22,25,80,110,143] from 2001:db8::7 [port 45678]',
+    'TCP: Maimon scan detected to gw-7.example (2001:db8::5) [ports 22,25,80,110,143] from from (2001:db8:1::7) [ports 45678,45679]',
+    'TCP: ACK scan mode expired for 203.0.113.7 - received a total of 12 packets (480 bytes).',
+    'TCP: port sweep detected to 198.51.100.0/24 [port 22] from 203.0.113.8 [port 40000]',
+    'TCP: port sweep detected to 2001:db8:5::/64 [port 22] from many (2001:db8::8) [port 40000]',
+    'UDP: port sweep detected to 198.51.100.0/24 [port 161] from 203.0.113.9 [port 40001]',
+    'ICMP: ping sweep detected to 198.51.100.0/28 from 203.0.113.10',
+    'ICMP: ping sweep detected to 2001:db8:5::/64 from sources (2001:db8::10)',
+    'ARP: host sweep detected to 198.51.100.0/28 from 198.51.100.23',
+    'TCP: SYN flood detected to 198.51.100.1 [port 80] from 203.0.113.11',
+    'TCP: SYN flood detected to 198.51.100.1 [port 80] from many',
+    'TCP: SYN flood detected to 198.51.100.1 [port 80] from many sources',
+    'TCP: SYN flood detected to many (198.51.100.1) [port 80] from many sources',
+    'TCP: SYN flood detected to 2001:db8::5 [port 443] from many sources',
+    'TCP: SYN flood mode to 198.51.100.1 expired for many sources - received a total of 5000 packets (200000 bytes).',
+    'TCP: distributed scan detected to 198.51.100.1 [ports 1,2,3,4,5,6,7,8,9,10,...] from many sources',
+    'TCP: decoy scan detected to 198.51.100.1 [ports 21,22,23,25,80] from many sources',
+    'TCP: decoy scan mode to sources (198.51.100.1) expired for many sources - received a total of 60 packets (2400 bytes).',
+    'ICMP: ping flood detected to 198.51.100.1 from many sources',
+    'ICMP: ping flood detected to 2001:db8::5 from many sources',
+    'ICMP/UDP: smurf attack detected to 198.51.100.1 from many sources',
+    'UDP: scan/flood detected to 198.51.100.1 [port 53] from many sources',
+    'UDP: scan/flood mode to 198.51.100.1 expired for many sources - received a total of 900 packets (45000 bytes).',
+    'TCP: SYN scan detected [ports 22,80] from many [port 40000]',
+    'TCP: SYN scan detected [ports 22,80] from many (203.0.113.12) [port 40000]',
+    'ICMP: traceroute from 203.0.113.13',
+    'ICMP: traceroute from many (203.0.113.13) to 198.51.100.1',
+    'TCP: traceroute from 2001:db8::13 to 2001:db8::5',
+    'TCP: traceroute from many',
+    'Tiny IP fragment from 203.0.113.14',
+    'Tiny IP fragment to 198.51.100.1 from gw-7.example (2001:db8::14)',
+    'BAN: not banning 203.0.113.7 (spoofable evidence: 203.0.113.7 is a recent peer)',
+  ];
+  return texts.map((text) => {
+    const parsed = parseLine(text);
+    if (parsed === null) throw new Error(`the catalogue does not know the documented line ${text}`);
+    return { text, parsed, addr: parsed.kind.startsWith('ban.') ? parsed.src : addressOf(parsed.src), origin: 'documented modern form' };
+  });
+}
+
 /** Names the fake name server hands out: each one a way to trip a parser that trusts names. */
 // ('' = NXDOMAIN; no two entries in a row that -w shows without an address, so every source
 // is named with its address in one of the -w runs)
@@ -169,6 +226,14 @@ export const HOSTILE_VARIANTS: Record<string, string[]> = {
   nores_dest: ['-N', '-D'],
 };
 
+/** The modern replays' forms (-m: detections only). */
+export const MODERN_VARIANTS: Record<string, string[]> = {
+  nores: ['-N'],
+  nores_dest: ['-N', '-D'],
+  logip: ['-w'],
+  logip_dest: ['-w', '-D'],
+};
+
 export interface Twin {
   text: string;
   json: JsonEvent;
@@ -209,7 +274,15 @@ export function statedAddress(j: JsonEvent): string | null {
 const IPV6_HOSTILE = ['nmap-sS.pcap', 'nmap-sT.pcap', 'nmap-sU.pcap', 'ping-flood.pcap', 'traceroute-udp.pcap', 'thc-smurf6.pcap', 'thc-fragmentation6.pcap'];
 
 /** The hostile replays (see the file comment). */
-export async function hostileTwins(): Promise<Twin[]> {
+let twinsOnce: Promise<Twin[]> | undefined;
+
+/** The hostile and modern replays (see the file comment); made once per process. */
+export function hostileTwins(): Promise<Twin[]> {
+  twinsOnce ??= makeTwins();
+  return twinsOnce;
+}
+
+async function makeTwins(): Promise<Twin[]> {
   const dir = mkdtempSync(join(tmpdir(), 'iplog-hostile-'));
   const pcapDir = join(ROOT, 'pcaps', 'conformance');
   const dns = await startFakeDns((addr, qname) => {
@@ -245,6 +318,19 @@ export async function hostileTwins(): Promise<Twin[]> {
         for (const j of r.json) twins.push({ text: j.text, json: j, origin: `hostile ipv6/${f} ${variant}` });
       }
     }
+    // 4. the modern profile (its detections: -m), on the same moved captures, IPv6 and the modern corpus
+    const modernInputs = [
+      ...readdirSync(pcapDir).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(dir, f)),
+      ...IPV6_HOSTILE.map((f) => join(ROOT, 'pcaps', 'ipv6', f)),
+      ...(existsSync(join(ROOT, 'pcaps', 'modern')) ? walk(join(ROOT, 'pcaps', 'modern')).filter((f) => /\.pcap(ng)?$/.test(f)) : []),
+    ];
+    for (const pcap of modernInputs) {
+      for (const [variant, args] of Object.entries(MODERN_VARIANTS)) {
+        shift++;
+        const r = await replayWithJson(pcap, ['--profile', 'modern', '-m', ...args], args.includes('-N') ? null : dns);
+        for (const j of r.json) twins.push({ text: j.text, json: j, origin: `modern ${pcap.slice(pcap.lastIndexOf('/') + 1)} ${variant}` });
+      }
+    }
   } finally {
     await dns.close();
   }
@@ -266,7 +352,7 @@ let corpusOnce: Promise<Entry[]> | undefined;
 export function fullCorpus(): Promise<Entry[]> {
   corpusOnce ??= (async () => {
     const out = new Map<string, Entry>();
-    for (const e of [...goldenEntries(), ...hostileEntries(await hostileTwins()), ...banEntries()]) if (!out.has(e.text)) out.set(e.text, e);
+    for (const e of [...goldenEntries(), ...hostileEntries(await hostileTwins()), ...banEntries(), ...modernFormEntries()]) if (!out.has(e.text)) out.set(e.text, e);
     return [...out.values()];
   })();
   return corpusOnce;

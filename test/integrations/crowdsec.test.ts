@@ -146,7 +146,10 @@ const PARSED_KINDS: Record<string, string> = {
   'scan.expired': 'iplog_expired',
   'tcp.bogus_flags': 'iplog_bogus_flags',
   'udp.traceroute': 'iplog_traceroute',
+  'icmp.traceroute': 'iplog_traceroute',
+  'tcp.traceroute': 'iplog_traceroute',
   'frag.oversized': 'iplog_fragment',
+  'frag.tiny': 'iplog_fragment',
   'frag.duplicate': 'iplog_fragment',
   'frag.overlap': 'iplog_fragment',
   'ban.added': 'iplog_ban',
@@ -163,6 +166,8 @@ export function csExpected(e: Entry): { logType: string; ip: string; scenarios: 
   const scenarios: string[] = [];
   if ((kind === 'scan.detected' && title !== 'ICMP/UDP: smurf attack') || kind === 'tcp.bogus_flags' || kind.startsWith('frag.')) scenarios.push('iplog/iplog-repeated');
   if ((kind === 'scan.detected' && title.startsWith('TCP: ')) || kind.startsWith('frag.')) scenarios.push('iplog/iplog-scan');
+  if (kind === 'ban.added') scenarios.push('iplog/iplog-ban');
+  scenarios.sort();
   return { logType, ip: e.addr, scenarios };
 }
 
@@ -240,6 +245,11 @@ test('CrowdSec (real, offline): parser and scenarios on every golden, hostile an
     const alerted = (sc: string) => new Set(alerts.filter((a) => a.scenario === sc).map((a) => a.source.ip));
     const expectScan = new Set(entries.filter((e) => csExpected(e)?.scenarios.includes('iplog/iplog-scan')).map((e) => e.addr!));
     assert.deepEqual([...alerted('iplog/iplog-scan')].sort(), [...expectScan].sort());
+    // iplog's own bans (the evidence policy applied): exactly the banned addresses, never "many"
+    const expectBan = new Set(entries.filter((e) => csExpected(e)?.scenarios.includes('iplog/iplog-ban')).map((e) => e.addr!));
+    assert.ok(expectBan.size >= 2);
+    assert.deepEqual([...alerted('iplog/iplog-ban')].sort(), [...expectBan].sort());
+    assert.ok(!alerts.some((a) => /many/i.test(a.source.ip)), 'no alert names "many"');
     // the leaky bucket: only addresses with at least three qualifying lines
     const counts = new Map<string, number>();
     for (const e of entries) if (csExpected(e)?.scenarios.includes('iplog/iplog-repeated')) counts.set(e.addr!, (counts.get(e.addr!) ?? 0) + 1);

@@ -87,6 +87,14 @@ test('fail2ban-regex: the filter matches every detection line with its source ad
   }
   // smurf lines show a network address, never a name
   assert.ok(covered.has('ICMP/UDP: smurf attack address') && covered.has('ICMP/UDP: smurf attack address -D'));
+  // the modern profile's detections of one source are banned like the others ...
+  for (const family of ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'TCP: SYN flood', 'frag.tiny']) {
+    assert.ok([...covered].some((c) => c.startsWith(`${family} `)), `no matched line for ${family}`);
+  }
+  // ... its aggregates ("from many sources") were in the corpus and matched nothing (check() above)
+  const aggregates = entries.filter((e) => e.parsed?.aggregate === true);
+  assert.ok(aggregates.length >= 10, `only ${aggregates.length} aggregate lines`);
+  t.diagnostic(`${aggregates.length} aggregate lines ("from many sources"), none matched`);
 });
 
 test('fail2ban-regex: the same for the -l file form (no host, no tag)', { skip: have ? false : 'fail2ban is not installed' }, async () => {

@@ -177,6 +177,47 @@ test('hostile reverse-DNS names: every twin validates and states only the true a
   t.diagnostic(`${twins.length} events, ${named} with a named source`);
 });
 
+test('modern profile: every detection says how far it can be trusted and what it rests on (issue 9 item 6)', async (t) => {
+  const modern = (await hostileTwins()).filter((x) => x.json.profile === 'modern');
+  assert.ok(modern.length > 50, `only ${modern.length} modern events`);
+  const GRADED = /^(scan\.detected|tcp\.bogus_flags|(udp|icmp|tcp)\.traceroute|frag\..*)$/;
+  const seen = new Set<string>();
+  for (const { json: j, origin } of modern) {
+    const d = (j.detail ?? {}) as Record<string, unknown>;
+    const where = `${origin}: ${j.text}`;
+    if (GRADED.test(j.kind)) {
+      // the grade, always the three fields together (the schema types them)
+      assert.ok(Number.isInteger(d.spoofable) && typeof d.proof === 'boolean' && typeof d.source_role === 'string', where);
+      if (d.proof === true) assert.equal(d.spoofable, 0, `proven evidence cannot be forged: ${where}`);
+      // an event without a source is an aggregate's ("from many sources"), never a ban subject
+      if (j.src === null) assert.equal(d.source_role, 'aggregate', where);
+      if (j.src === null) assert.match(j.text, / from many sources$| expired for many sources - /, where);
+      seen.add(`grade ${j.kind}`);
+    }
+    if (j.kind === 'scan.detected' && (j.detector === 'syn-scan' || j.detector === 'port-scan')) {
+      const [s, r, h, q] = [d.outcome_success, d.outcome_reject, d.outcome_halfopen, d.outcome_silent] as number[];
+      for (const n of [s, r, h, q, d.trw_score]) assert.ok(Number.isInteger(n), `outcome counts and score: ${where}`);
+      // TRW: the walk is (failures - successes) raised by its floor, and it reached the alarm (4)
+      assert.ok(r + h + q >= 4, `at least four failed first contacts: ${where}`);
+      assert.ok((d.trw_score as number) >= r + h + q - s, `score >= F - S: ${where}`);
+      seen.add('trw tcp');
+    }
+    if (j.kind === 'scan.detected' && j.detector === 'udp-scan') {
+      assert.ok(d.mode === 'scan' || d.mode === 'flood', where);
+      if (d.mode === 'scan') {
+        for (const n of [d.outcome_success, d.outcome_reject, d.outcome_silent, d.trw_score]) assert.ok(Number.isInteger(n), where);
+        seen.add('trw udp');
+      }
+    }
+    if (j.kind === 'tcp.bogus_flags') {
+      assert.ok(['syn+fin', 'syn+rst', 'reserved-bits', 'ecn-misuse'].includes(d.reason as string), where);
+      seen.add('bogus reason');
+    }
+  }
+  for (const k of ['grade scan.detected', 'grade tcp.bogus_flags', 'grade udp.traceroute', 'trw tcp', 'trw udp', 'bogus reason']) assert.ok(seen.has(k), `no modern event showed ${k}`);
+  t.diagnostic(`${modern.length} modern events checked`);
+});
+
 test('the schema knows every detector of the registries (compat and modern), and nothing else', () => {
   const en = schema.properties.detector.enum as (string | null)[];
   // modern's syn-scan is written as port-scan for a connect() scan, a compat name too

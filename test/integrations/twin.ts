@@ -5,6 +5,7 @@
 import { parseLine, addressOf } from './catalogue';
 import type { JsonEvent } from '../../src/output/sinks/json';
 import { DETECTORS } from '../../src/detect/index';
+import { MODERN_DETECTORS } from '../../src/detect/modern/index';
 
 const TWO64 = 1n << 64n;
 
@@ -41,8 +42,11 @@ export function twinProblems(j: JsonEvent): string[] {
   switch (j.kind) {
     case 'scan.detected':
     case 'scan.expired': {
-      const det = DETECTORS.find((x) => x.name === j.detector);
-      if (det === undefined || det.title !== p.title) say('detector', j.detector, p.title);
+      // compat's and the modern profile's registries (modern's syn-scan is written as port-scan for a connect() scan)
+      const det = [...DETECTORS, ...MODERN_DETECTORS].find((x) => x.name === j.detector && x.title === p.title);
+      if (det === undefined) say('detector', j.detector, p.title);
+      // an aggregate names no source: src null, and no line of it may name one
+      if ((p.aggregate === true) !== (j.src === null)) say('aggregate (src null)', j.src, p.aggregate === true ? 'many sources' : p.src);
       if (d.title !== p.title) say('detail.title', d.title, p.title);
       if (j.kind === 'scan.expired') {
         if (j.count !== p.count) say('count', j.count, p.count);
