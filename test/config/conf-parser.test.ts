@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { inetAton, parseConfig, parseIcmpType, resolveRuleHost, type ConfigEnv } from '../../src/config/conf-parser';
-import { DEFAULT_PROFILE, defaultSettings, renderExampleConf } from '../../src/config/options';
+import { DEFAULT_PROFILE, OPTIONS, defaultSettings, renderExampleConf } from '../../src/config/options';
 import type { Rule, Settings } from '../../src/config/settings';
 import { fixture, ip, oracleEnv, splitOracleLog } from './fixtures';
 
@@ -575,4 +575,35 @@ test('threads: `set threads N` and the statement `threads N` (1 or 2); a bad or 
   assert.ok(bad.diags.some((d) => /Invalid threads: "3"/.test(d)), bad.diags.join('|'));
   const missing = parse('set threads\n');
   assert.ok(missing.diags.some((d) => /Missing threads parameter/.test(d)), missing.diags.join('|'));
+});
+
+test('every option of the modern profile has a `set` form in iplog.conf and a `--` form (issue 9 item 8)', () => {
+  // the options added for the modern profile (MODERN.md 5.9) and its evidence policy
+  const modern = ['profile', 'home', 'state-memory', 'hash-seed', 'ban-evidence', 'ban-protected-time'];
+  for (const name of modern) {
+    const spec = OPTIONS.find((o) => o.long[0] === name);
+    assert.ok(spec, `--${name} is an option`);
+    assert.ok(spec.setKeyword !== undefined && spec.statement !== undefined, `--${name} has a set keyword and a statement`);
+  }
+  // every option documented as the modern profile's is among them
+  for (const o of OPTIONS) if (/^Modern profile/.test(o.doc)) assert.ok(modern.includes(o.long[0]!), `${o.long[0]} is listed above`);
+  // `set KEYWORD VALUE` is its statement, value for value; a bad value is reported the same way
+  const cases: [string, string, (s: Settings) => unknown, unknown][] = [
+    ['profile', 'modern', (s) => s.profile, 'modern'],
+    ['home_net', '192.0.2.0/24', (s) => s.home, ['192.0.2.0/24']],
+    ['state_memory', '64M', (s) => s.stateMemory, 64 * 1024 * 1024],
+    ['hash_seed', '7', (s) => s.hashSeed, 7],
+    ['ban_evidence', 'proven', (s) => s.ban?.evidence, 'proven'],
+    ['ban_protected_time', '5m', (s) => s.ban?.protectedSec, 300],
+  ];
+  for (const [kw, value, get, want] of cases) {
+    const viaSet = parse(`set ${kw} ${value}\n`);
+    const viaStatement = parse(`${kw} ${value}\n`);
+    assert.deepEqual(viaSet.diags, [], kw);
+    assert.deepEqual(get(viaSet.settings), want, `set ${kw} ${value}`);
+    assert.deepEqual(get(viaStatement.settings), want, `${kw} ${value}`);
+    assert.deepEqual(parse(`set ${kw} no-such-value\n`).diags, parse(`${kw} no-such-value\n`).diags, `a bad value of ${kw}`);
+    assert.ok(parse(`set ${kw} no-such-value\n`).diags.length > 0, `a bad value of ${kw} is reported`);
+  }
+  assert.equal(parse('set profile modern\nset hash_seed 9\n').settings.profileGiven, true);
 });
