@@ -32,10 +32,15 @@ export function twinProblems(j: JsonEvent): string[] {
   if (sa !== null && sa !== j.src) say('src address', j.src, sa);
   const sname = p.src === null ? null : sa === p.src ? null : sa === null ? p.src : p.src.slice(0, p.src.length - sa.length - 3);
   if (j.src_name !== sname) say('src_name', j.src_name, sname);
-  // the destination, when the line shows it
-  if (j.dst_host !== p.dst) say('dst_host', j.dst_host, p.dst);
-  const da = addressOf(p.dst);
-  if (da !== null && da !== j.dst) say('dst address', j.dst, da);
+  // the destination, when the line shows it; a sweep's line shows the covering prefix (detail.dst_prefix)
+  const d0 = (j.detail ?? {}) as Record<string, unknown>;
+  if (typeof d0.dst_prefix === 'string') {
+    if (d0.dst_prefix !== p.dst) say('detail.dst_prefix', d0.dst_prefix, p.dst);
+  } else {
+    if (j.dst_host !== p.dst) say('dst_host', j.dst_host, p.dst);
+    const da = addressOf(p.dst);
+    if (da !== null && da !== j.dst) say('dst address', j.dst, da);
+  }
   if (p.sport !== undefined && j.sport !== p.sport) say('sport', j.sport, p.sport);
   if (p.dport !== undefined && j.dport !== p.dport) say('dport', j.dport, p.dport);
   const d = (j.detail ?? {}) as Record<string, unknown>;
