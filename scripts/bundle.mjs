@@ -63,6 +63,7 @@ const r = await esbuild.build({
   external,
   logLevel: 'error',
   legalComments: 'none',
+  minifyWhitespace: true,
 });
 if (r.errors.length > 0) process.exit(1);
 // Two things keep V8 from copying the 1 MB source when bin/iplog compiles it: the file is
