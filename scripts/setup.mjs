@@ -89,7 +89,7 @@ if (mode === 'test' && process.platform === 'linux' && existsSync('/usr/bin/apt-
 const DEB_ROOT_INCLUDE = 'libpcap0.8,netbase';
 const debRootDir = join(root, 'node_modules', '.cache', 'iplog-debootstrap');
 const debRootTar = join(debRootDir, `bookworm-minbase+${DEB_ROOT_INCLUDE}.tar`);
-if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/debootstrap') && !existsSync(debRootTar) && !process.env.IPLOG_NO_DEBOOTSTRAP) {
+if (mode === 'test' && process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/debootstrap') && !existsSync(debRootTar) && !process.env.IPLOG_NO_DEBOOTSTRAP) {
   const tmp = mkdtempSync(join(tmpdir(), 'iplog-debootstrap-'));
   const t0 = Date.now();
   try {
