@@ -152,18 +152,8 @@ export function writeBenchPcap(file: string, packets: number, plan: AddressPlan 
   const rnd = prng(SEED);
   const perChunk = Math.floor((4 << 20) / RECORD);
   const buf = Buffer.alloc(perChunk * RECORD);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    const hdr = Buffer.alloc(FILE_HEADER);
-    hdr.writeUInt32LE(0xa1b2c3d4, 0);
-    hdr.writeUInt16LE(2, 4);
-    hdr.writeUInt16LE(4, 6);
-    hdr.writeInt32LE(0, 8); // thiszone
-    hdr.writeUInt32LE(0, 12); // sigfigs
-    hdr.writeUInt32LE(262144, 16); // snaplen
-    hdr.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-    fs.writeSync(fd, hdr);
+  writeAtomically(file, (fd) => {
+    fs.writeSync(fd, pcapFileHeader());
 
     // The constant parts of every record, written once: buf is zero-filled and only
     // the varying fields are rewritten per packet.
@@ -243,6 +233,28 @@ export function writeBenchPcap(file: string, packets: number, plan: AddressPlan 
       }
     }
     if (r > 0) fs.writeSync(fd, buf, 0, r * RECORD);
+  });
+}
+
+/** A classic pcap file header (microseconds, snaplen 262144, LINKTYPE_ETHERNET), FILE_HEADER bytes. */
+export function pcapFileHeader(): Buffer {
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0);
+  hdr.writeUInt16LE(2, 4);
+  hdr.writeUInt16LE(4, 6);
+  hdr.writeInt32LE(0, 8); // thiszone
+  hdr.writeUInt32LE(0, 12); // sigfigs
+  hdr.writeUInt32LE(262144, 16); // snaplen
+  hdr.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
+  return hdr;
+}
+
+/** Writes `file` through a temporary file renamed into place; on an error the temporary goes. */
+export function writeAtomically(file: string, write: (fd: number) => void): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    write(fd);
     fs.closeSync(fd);
   } catch (e) {
     fs.closeSync(fd);
@@ -250,6 +262,24 @@ export function writeBenchPcap(file: string, packets: number, plan: AddressPlan 
     throw e;
   }
   fs.renameSync(tmp, file);
+}
+
+/** Removes the captures `<prefix>-N-vV.pcap` in `dir` of another generator version, and unfinished ones. */
+export function removeStale(dir: string, prefix: string, version: number): void {
+  const re = new RegExp(`^${prefix}-\\d+-v(\\d+)\\.pcap(\\.tmp-\\d+)?$`);
+  for (const old of fs.readdirSync(dir)) {
+    const m = re.exec(old);
+    if (m !== null && (Number(m[1]) !== version || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
+  }
+}
+
+/** Whether `file` exists with exactly `bytes` bytes. */
+export function hasSize(file: string, bytes: number): boolean {
+  try {
+    return fs.statSync(file).size === bytes;
+  } catch {
+    return false;
+  }
 }
 
 export interface BenchPcap {
@@ -269,16 +299,8 @@ export function ensureBenchPcap(dir: string, packets: number, force = false, pla
   fs.mkdirSync(dir, { recursive: true });
   const name = benchPcapName(packets, plan);
   const file = path.join(dir, name);
-  for (const old of fs.readdirSync(dir)) {
-    const m = new RegExp(`^${plan.name}-\\d+-v(\\d+)\\.pcap(\\.tmp-\\d+)?$`).exec(old);
-    if (m !== null && (Number(m[1]) !== GENERATOR_VERSION || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
-  }
-  let ok = false;
-  try {
-    ok = fs.statSync(file).size === benchPcapSize(packets);
-  } catch {
-    ok = false;
-  }
+  removeStale(dir, plan.name, GENERATOR_VERSION);
+  const ok = hasSize(file, benchPcapSize(packets));
   if (ok && !force) return { path: file, packets, generated: false, seconds: 0 };
   const t0 = process.hrtime.bigint();
   writeBenchPcap(file, packets, plan);

@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BenchPcap } from './make-bench-pcap';
+import { hasSize, pcapFileHeader, removeStale, writeAtomically, type BenchPcap } from './make-bench-pcap';
 
 export const GENERATOR6_VERSION = 1;
 
@@ -67,16 +67,8 @@ export function writeBench6Pcap(file: string, packets: number): void {
   const rnd = prng(SEED);
   const perChunk = Math.floor((4 << 20) / RECORD);
   const buf = Buffer.alloc(perChunk * RECORD);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    const hdr = Buffer.alloc(FILE_HEADER);
-    hdr.writeUInt32LE(0xa1b2c3d4, 0);
-    hdr.writeUInt16LE(2, 4);
-    hdr.writeUInt16LE(4, 6);
-    hdr.writeUInt32LE(262144, 16);
-    hdr.writeUInt32LE(1, 20);
-    fs.writeSync(fd, hdr);
+  writeAtomically(file, (fd) => {
+    fs.writeSync(fd, pcapFileHeader());
     const dst = Buffer.from('20010db8000000000000000000000001', 'hex');
     for (let r = 0; r < perChunk; r++) {
       const o = r * RECORD;
@@ -142,28 +134,14 @@ export function writeBench6Pcap(file: string, packets: number): void {
       }
     }
     if (r > 0) fs.writeSync(fd, buf, 0, r * RECORD);
-    fs.closeSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, file);
+  });
 }
 
 export function ensureBench6Pcap(dir: string, packets: number): BenchPcap {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, bench6PcapName(packets));
-  for (const old of fs.readdirSync(dir)) {
-    const m = /^syn-flood6-\d+-v(\d+)\.pcap(\.tmp-\d+)?$/.exec(old);
-    if (m !== null && (Number(m[1]) !== GENERATOR6_VERSION || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
-  }
-  let ok = false;
-  try {
-    ok = fs.statSync(file).size === bench6PcapSize(packets);
-  } catch {
-    ok = false;
-  }
+  removeStale(dir, 'syn-flood6', GENERATOR6_VERSION);
+  const ok = hasSize(file, bench6PcapSize(packets));
   if (ok) return { path: file, packets, generated: false, seconds: 0 };
   const t0 = process.hrtime.bigint();
   writeBench6Pcap(file, packets);

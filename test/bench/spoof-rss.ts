@@ -26,6 +26,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hasSize, pcapFileHeader, removeStale, writeAtomically } from './make-bench-pcap';
 import { ModernDetect, modernSizes } from '../../src/detect/modern/engine';
 import { defaultFlags, type Settings } from '../../src/config/settings';
 
@@ -79,16 +80,8 @@ export function writeSpoofPcap(file: string, frames: number): void {
   const rnd = prng(SEED);
   const perChunk = Math.floor((4 << 20) / RECORD);
   const buf = Buffer.alloc(perChunk * RECORD);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    const hdr = Buffer.alloc(FILE_HEADER);
-    hdr.writeUInt32LE(0xa1b2c3d4, 0);
-    hdr.writeUInt16LE(2, 4);
-    hdr.writeUInt16LE(4, 6);
-    hdr.writeUInt32LE(262144, 16);
-    hdr.writeUInt32LE(1, 20);
-    fs.writeSync(fd, hdr);
+  writeAtomically(file, (fd) => {
+    fs.writeSync(fd, pcapFileHeader());
     const dst = Buffer.from('20010db8000000000000000000000001', 'hex');
     for (let r = 0; r < perChunk; r++) {
       const o = r * RECORD;
@@ -149,29 +142,15 @@ export function writeSpoofPcap(file: string, frames: number): void {
       }
     }
     if (r > 0) fs.writeSync(fd, buf, 0, r * RECORD);
-    fs.closeSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, file);
+  });
 }
 
 /** The capture of `frames` frames in `dir` (made when missing; older versions deleted). */
 export function ensureSpoofPcap(dir: string, frames: number): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, spoofPcapName(frames));
-  for (const old of fs.readdirSync(dir)) {
-    const m = /^spoof6-\d+-v(\d+)\.pcap(\.tmp-\d+)?$/.exec(old);
-    if (m !== null && (Number(m[1]) !== SPOOF_VERSION || m[2] !== undefined)) fs.rmSync(path.join(dir, old), { force: true });
-  }
-  let ok = false;
-  try {
-    ok = fs.statSync(file).size === FILE_HEADER + frames * RECORD;
-  } catch {
-    ok = false;
-  }
+  removeStale(dir, 'spoof6', SPOOF_VERSION);
+  const ok = hasSize(file, FILE_HEADER + frames * RECORD);
   if (!ok) writeSpoofPcap(file, frames);
   return file;
 }
