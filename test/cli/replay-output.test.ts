@@ -64,9 +64,12 @@ test('-a NETS: only packets to those networks, destinations shown', () => {
 });
 
 test('a reader that closes the pipe early ends the run: exit 1 and one line (more in test/output/faults.test.ts)', async () => {
-  // 2,000 lines, more than a pipe holds: some are certainly lost when the reader goes;
+  // the flood 20 times, 40,000 lines (2.7 MB): far more than a pipe and the reader's first
+  // read hold, so some are certainly lost when the reader goes (one flood's 2,000 lines
+  // could all be written before the reader closed once the output path got faster);
   // --quiet: no end-of-run summary, so the only text on standard error is the complaint
-  const child = spawn(process.execPath, [bin, '-r', pcap('flood/syn-flood-spoofed.pcap'), '-N', '--quiet'], { env: { ...process.env, TZ: 'UTC' } });
+  const floods = Array.from({ length: 20 }, () => ['-r', pcap('flood/syn-flood-spoofed.pcap')]).flat();
+  const child = spawn(process.execPath, [bin, ...floods, '-N', '--quiet'], { env: { ...process.env, TZ: 'UTC' } });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.once('data', () => child.stdout.destroy());
