@@ -323,11 +323,16 @@ export class Engine {
   readonly onFrame = (buf: Buffer, off: number, caplen: number, _wirelen: number, tsSec: number, tsNsec: number, linktype: number): void => {
     this.packets++;
     const p = this.pkt;
-    // modern: ARP on Ethernet (untagged) feeds the host-sweep detector (src/detect/modern/arp-sweep.ts)
-    if (linktype === 1 && this.modern !== null && caplen >= 42 && buf[off + 12] === 0x08 && buf[off + 13] === 0x06) {
-      if (tsSec > this.lastTick) this.advance(tsSec);
-      this.modern.arp(buf, off + 14, caplen - 14, tsSec);
-      return;
+    // modern: ARP on Ethernet (untagged) or Linux cooked captures (the any device) feeds the
+    // host-sweep detector (src/detect/modern/arp-sweep.ts)
+    if (this.modern !== null) {
+      const arpAt = linktype === 1 ? 14 : linktype === 113 ? 16 : linktype === 276 ? 20 : 0;
+      const typeAt = linktype === 276 ? 0 : arpAt - 2;
+      if (arpAt !== 0 && caplen >= arpAt + 28 && buf[off + typeAt] === 0x08 && buf[off + typeAt + 1] === 0x06) {
+        if (tsSec > this.lastTick) this.advance(tsSec);
+        this.modern.arp(buf, off + arpAt, caplen - arpAt, tsSec);
+        return;
+      }
     }
     const ip = ipOffset(buf, off, caplen, linktype, this.an, p);
     if (ip < 0) return;

@@ -254,7 +254,9 @@ export function selectInterfaces(all: readonly Interface[], wanted: readonly str
  * `both` (the modern profile, issue 9 point 1): the protected addresses in either
  * direction, `host (A1 or A2)` / `net (N1 or N2)`, so the sensor sees the protected
  * hosts' answers (SYN-ACK, RST, ICMP errors, echo replies) that judge each contact's
- * outcome; the engine's roles keep those answers from ever being a subject.
+ * outcome; the engine's roles keep those answers from ever being a subject. With ICMP on,
+ * it adds ARP requests for a protected address and IPv6 neighbour solicitations, the
+ * host sweeps of the local link (src/detect/modern/arp-sweep.ts).
  */
 export function buildFilter(
   flags: Pick<Flags, 'tcp' | 'udp' | 'icmp' | 'promisc'>,
@@ -266,10 +268,15 @@ export function buildFilter(
   const nets4 = nets?.filter((n) => !isNet6(n));
   const nets6 = nets?.filter(isNet6) ?? [];
   const dir = both ? '' : 'dst ';
-  const v4 = buildFilter4(flags, addresses, nets4, dir);
+  let v4 = buildFilter4(flags, addresses, nets4, dir);
+  // the modern host sweeps on the local link: ARP requests for a protected address, and
+  // every neighbour solicitation (its target is in the payload, beyond a filter's reach)
+  const link = both && flags.icmp;
+  if (link) v4 = `(${v4}) or (arp dst ${flags.promisc ? `net (${(nets4 ?? []).join(' or ')})` : `host (${addresses.join(' or ')})`})`;
   const has6 = flags.promisc ? nets6.length > 0 : addresses6.length > 0;
   if (!has6) return v4;
-  const v6 = flags.promisc ? `ip6 and ${dir}net (${nets6.join(' or ')})` : `ip6 and ${dir}host (${addresses6.join(' or ')})`;
+  let v6 = flags.promisc ? `ip6 and ${dir}net (${nets6.join(' or ')})` : `ip6 and ${dir}host (${addresses6.join(' or ')})`;
+  if (link) v6 = `(${v6}) or (icmp6 and ip6[40] == 135)`;
   const has4 = flags.promisc ? (nets4?.length ?? 0) > 0 : addresses.length > 0;
   return has4 ? `(${v4}) or (${v6})` : v6;
 }

@@ -104,14 +104,19 @@ test('IPv6: interfaces with only IPv6 addresses are accepted; -i any gathers bot
 });
 
 test('modern (both directions): host / net instead of dst host / dst net, both families', () => {
-  assert.equal(buildFilter(on, ['192.0.2.1', '192.0.2.7'], undefined, [], true), 'ip and (tcp or udp or icmp) and host (192.0.2.1 or 192.0.2.7)');
+  // with ICMP on, the local link's host sweeps: ARP requests for a protected address, every neighbour solicitation
+  assert.equal(
+    buildFilter(on, ['192.0.2.1', '192.0.2.7'], undefined, [], true),
+    '(ip and (tcp or udp or icmp) and host (192.0.2.1 or 192.0.2.7)) or (arp dst host (192.0.2.1 or 192.0.2.7))',
+  );
   assert.equal(buildFilter({ ...on, icmp: false }, ['192.0.2.1'], undefined, [], true), 'ip and (tcp or udp ) and host (192.0.2.1)');
   assert.equal(
     buildFilter(on, ['192.0.2.1'], undefined, ['2001:db8::1'], true),
-    '(ip and (tcp or udp or icmp) and host (192.0.2.1)) or (ip6 and host (2001:db8::1))',
+    '((ip and (tcp or udp or icmp) and host (192.0.2.1)) or (arp dst host (192.0.2.1))) or ((ip6 and host (2001:db8::1)) or (icmp6 and ip6[40] == 135))',
   );
   assert.equal(
     buildFilter({ ...on, promisc: true }, ['192.0.2.1'], ['192.0.2.0/24', '2001:db8:1::/48'], [], true),
-    '(ip and (tcp or udp or icmp) and net (192.0.2.0/24)) or (ip6 and net (2001:db8:1::/48))',
+    '((ip and (tcp or udp or icmp) and net (192.0.2.0/24)) or (arp dst net (192.0.2.0/24))) or ((ip6 and net (2001:db8:1::/48)) or (icmp6 and ip6[40] == 135))',
   );
+  assert.equal(buildFilter({ ...on, icmp: false }, ['192.0.2.1'], undefined, ['2001:db8::1'], true), '(ip and (tcp or udp ) and host (192.0.2.1)) or (ip6 and host (2001:db8::1))');
 });

@@ -33,7 +33,7 @@ describe('modern profile live in network namespaces', { skip: skip ?? false, tim
       iplog = startIplog(pair.v, ['--profile', 'modern', '-N', '-i', pair.vIf, '--json', json, '--home', '203.0.113.0/24', '--home', '2001:db8:77::/48']);
       await capturing(iplog);
       const filter = iplog.records().find((r) => r.msg === 'filter')?.filter;
-      assert.equal(filter, `ip and (tcp or udp or icmp) and host (${vAddr})`);
+      assert.equal(filter, `(ip and (tcp or udp or icmp) and host (${vAddr})) or (arp dst host (${vAddr}))`);
       // the victim originates: echo requests to the other end (its replies come back)
       const ping = await pair.v.run(['ping', '-n', '-q', '-c', '5', '-i', '0.2', aAddr]);
       assert.equal(ping.status, 0, ping.stderr);
@@ -89,6 +89,42 @@ describe('modern profile live in network namespaces', { skip: skip ?? false, tim
       // every silent datagram counted as a reject: no listener on its port
       assert.ok((ev.detail?.outcome_reject ?? 0) >= 4, JSON.stringify(ev.detail));
       assert.equal(ev.detail?.outcome_silent ?? 0, 0, JSON.stringify(ev.detail));
+    } finally {
+      await iplog?.stop('SIGKILL');
+      await pair.destroy();
+    }
+  });
+  test('modern live: ARP and neighbour-discovery host sweeps on the local link are seen (-a networks)', async () => {
+    const pair = await VethPair.create('mds', 3);
+    let iplog: Proc | null = null;
+    try {
+      const { aAddr } = pair;
+      // the namespaces start with IPv6 off (netns.ts): on for the two ends only
+      for (const [ns, ifname, addr] of [[pair.a, pair.aIf, '2001:db8:77::1'], [pair.v, pair.vIf, '2001:db8:77::2']] as const) {
+        await ns.must(['sysctl', '-qw', `net.ipv6.conf.${ifname}.disable_ipv6=0`]);
+        await ns.must(['sysctl', '-qw', `net.ipv6.conf.${ifname}.accept_ra=0`]);
+        await ns.must(['ip', 'addr', 'add', `${addr}/64`, 'dev', ifname, 'nodad']);
+      }
+      iplog = startIplog(pair.v, ['--profile', 'modern', '-N', '-i', pair.vIf, '-a', '192.0.2.0/24,2001:db8:77::/64']);
+      await capturing(iplog);
+      const filter = iplog.records().find((r) => r.msg === 'filter')?.filter;
+      assert.equal(
+        filter,
+        '((ip and (tcp or udp or icmp) and net (192.0.2.0/24)) or (arp dst net (192.0.2.0/24))) or ((ip6 and net (2001:db8:77::/64)) or (icmp6 and ip6[40] == 135))',
+      );
+      // nmap's host discovery on a local network asks ARP (IPv4) and neighbour discovery (IPv6)
+      const arp = await pair.a.run(['nmap', '-n', '-sn', '-PR', '--max-retries', '0', '192.0.2.16/28']);
+      assert.equal(arp.status, 0, arp.stderr);
+      const targets6 = Array.from({ length: 12 }, (_, i) => `2001:db8:77::${(0x10 + i).toString(16)}`);
+      const nd = await pair.a.run(['nmap', '-6', '-n', '-sn', '--max-retries', '0', ...targets6]);
+      assert.equal(nd.status, 0, nd.stderr);
+      await iplog.until(() => /ARP: host sweep detected/.test(iplog!.stdout) && /ICMPv6: neighbour sweep detected/.test(iplog!.stdout), 20_000, 'both sweep lines');
+      const code = await iplog.stop('SIGTERM');
+      assert.equal(code, 0, iplog.stderr.slice(-2000));
+      const det = iplog.texts().filter((t) => / detected/.test(t));
+      assert.ok(det.some((t) => new RegExp(`^ARP: host sweep detected to 192\\.0\\.2\\.\\d+/\\d+ from ${aAddr.replace(/\./g, '\\.')}$`).test(t)), det.join('\n'));
+      assert.ok(det.some((t) => /^ICMPv6: neighbour sweep detected to 2001:db8:77::[0-9a-f]*\/\d+ from 2001:db8:77::/.test(t)), det.join('\n'));
+      assert.ok(!det.some((t) => t.includes('from 192.0.2.2') || t.includes('from 2001:db8:77::2')), `the victim is never a source:\n${det.join('\n')}`);
     } finally {
       await iplog?.stop('SIGKILL');
       await pair.destroy();
