@@ -28,12 +28,17 @@ export const BAN_DEFAULTS = Object.freeze({
 });
 
 /**
- * Default weights. With the default threshold (10) every TCP/UDP scan detection and a
- * ping flood ban their source at once. Smurf "sources" are the /24 networks of the
+ * Default weights. With the default threshold (10) every TCP/UDP scan detection (the
+ * modern ACK and Maimon scans and port sweeps, which count failed contacts only, included)
+ * and a ping flood ban their source at once. Smurf "sources" are the /24 networks of the
  * reflectors (the attacker spoofs the victim), traceroutes are diagnostics, bogus flags
- * are mostly ECN in the compat profile, fragment anomalies and per-packet lines are
- * trivially spoofed: none of them bans by default (peers.md §4.1). Keys are detector
- * names (for `scan.detected`) or event kinds.
+ * are mostly ECN in the compat profile, fragment anomalies (tiny fragments included: the
+ * scan they carry is detected as a scan) and per-packet lines are trivially spoofed; a
+ * ping sweep is also a monitor starting its rounds, an ARP or neighbour sweep also a
+ * router refilling its cache: none of them bans by default (peers.md §4.1). Aggregates
+ * (SYN flood, distributed and decoy scans, UDP flood) name no source and never ban.
+ * Every detector of the modern profile that names an attacker has an entry here
+ * (test/ban/config.test.ts). Keys are detector names (for `scan.detected`) or event kinds.
  */
 export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
   'port-scan': 10,
@@ -42,13 +47,19 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
   'syn-scan': 10,
   'xmas-scan': 10,
   'udp-scan': 10,
+  'ack-scan': 10,
+  'maimon-scan': 10,
+  'port-sweep': 10,
   'ping-flood': 10,
+  'ping-sweep': 0,
+  'arp-sweep': 0,
   smurf: 0,
   'udp.traceroute': 0,
   'tcp.bogus_flags': 0,
   'frag.oversized': 0,
   'frag.duplicate': 0,
   'frag.overlap': 0,
+  'frag.tiny': 0,
 });
 
 export function defaultBanSettings(): BanSettings {
