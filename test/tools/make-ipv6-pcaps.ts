@@ -16,60 +16,22 @@
  * written to pcaps/ipv6/PROVENANCE.md with the tool's version and command; the goldens
  * (test/golden/ipv6/) are the engine's output, reviewed against that file.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NetnsKit, sleep, version } from './netns-kit';
 
 const OUT = process.env.IPLOG_PCAP_OUT ?? join(__dirname, '..', '..', '..', 'pcaps', 'ipv6');
 const ATT = '2001:db8::a';
 const SEN = '2001:db8::5';
 const NBR = '2001:db8::b';
-const tag = `iplog-v6cap-${process.pid}`;
-const NS = { br: `${tag}-br`, a: `${tag}-a`, s: `${tag}-s`, n: `${tag}-n` };
-const made: string[] = [];
-const children = new Set<ChildProcess>();
-const work = mkdtempSync(join(tmpdir(), 'iplog-v6cap-'));
-
-function cleanup(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const ns of made) spawnSync('ip', ['netns', 'del', ns]);
-  rmSync(`/etc/netns/${NS.s}`, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-
-function run(ns: string, argv: string[], opts: { ok?: boolean; timeout?: number } = {}): string {
-  const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeout ?? 120_000 });
-  if (opts.ok !== false && r.status !== 0) throw new Error(`${argv.join(' ')} in ${ns}: exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`;
-}
-
-function bg(ns: string, argv: string[]): ChildProcess {
-  const c = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  (c as ChildProcess & { errText: () => string }).errText = () => err;
-  children.add(c);
-  c.on('exit', () => children.delete(c));
-  return c;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function version(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`.trim().split('\n').find((l) => /\d/.test(l)) ?? '?';
-}
+const kit = new NetnsKit('iplog-v6cap', 120_000);
+const NS = kit.names(['br', 'a', 's', 'n'] as const);
+const work = kit.work;
+const run = kit.run.bind(kit);
+const bg = kit.bg.bind(kit);
 
 function setup(): void {
-  for (const ns of Object.values(NS)) {
-    const r = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip netns add ${ns}: ${r.stderr}`);
-    made.push(ns);
-    run(ns, ['ip', 'link', 'set', 'lo', 'up']);
-  }
+  kit.create(Object.values(NS));
   run(NS.br, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
   // no multicast snooping: a multicast echo request reaches every port
   run(NS.br, ['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
@@ -97,8 +59,7 @@ function setup(): void {
   bg(NS.n, ['python3', '-m', 'http.server', '80', '--bind', NBR, '--directory', work]);
   writeFileSync(join(work, 'index.html'), '<p>iplog test page</p>\n');
   // the benign capture resolves names through the neighbour's dnsmasq
-  mkdirSync(`/etc/netns/${NS.s}`, { recursive: true });
-  writeFileSync(`/etc/netns/${NS.s}/resolv.conf`, `nameserver ${NBR}\n`);
+  kit.resolver(NS.s, NBR);
   bg(NS.n, ['dnsmasq', '--no-daemon', '--no-resolv', '--no-hosts', `--listen-address=${NBR}`, '--bind-interfaces', '--port=53',
     `--address=/www.example.test/${NBR}`, '--log-facility=-', '--pid-file=']);
 }

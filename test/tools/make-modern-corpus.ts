@@ -25,10 +25,10 @@
  * addresses (one hping3 run per address) instead of `--rand-source`, whose random
  * sources leave the documentation ranges.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { NetnsKit, sleep, version } from './netns-kit';
 
 const OUT = process.env.IPLOG_PCAP_OUT ?? join(__dirname, '..', '..', '..', 'pcaps', 'modern');
 const ATT = '198.51.100.10';
@@ -38,42 +38,11 @@ const CLI = '203.0.113.20';
 const VIC_MORE = Array.from({ length: 15 }, (_, i) => `192.0.2.${6 + i}`);
 /** spoofed sources (hping3 -a, nmap -D): addresses of the attacker's /24 that no host holds */
 const SPOOF = (n: number, from = 100): string[] => Array.from({ length: n }, (_, i) => `198.51.100.${from + i}`);
-const tag = `iplog-mcorp-${process.pid}`;
-const NS = { r: `${tag}-r`, a: `${tag}-a`, v: `${tag}-v`, c: `${tag}-c` };
-const made: string[] = [];
-const children = new Set<ChildProcess>();
-const work = mkdtempSync(join(tmpdir(), 'iplog-mcorp-'));
-
-function cleanup(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const ns of made) spawnSync('ip', ['netns', 'del', ns]);
-  rmSync(`/etc/netns/${NS.c}`, { recursive: true, force: true });
-  rmSync(`/etc/netns/${NS.v}`, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-function run(ns: string, argv: string[], opts: { ok?: boolean; timeout?: number } = {}): string {
-  const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeout ?? 300_000 });
-  if (opts.ok !== false && r.status !== 0) throw new Error(`${argv.join(' ')} in ${ns}: exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`;
-}
-
-function bg(ns: string, argv: string[]): ChildProcess {
-  const c = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(c);
-  c.on('exit', () => children.delete(c));
-  return c;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function version(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`.trim().split('\n').find((l) => /\d/.test(l))?.trim() ?? '?';
-}
+const kit = new NetnsKit('iplog-mcorp', 300_000);
+const NS = kit.names(['r', 'a', 'v', 'c'] as const);
+const work = kit.work;
+const run = kit.run.bind(kit);
+const bg = kit.bg.bind(kit);
 
 function link(nsA: string, ifA: string, addrA: string, nsB: string, ifB: string, addrB: string, mac: string): void {
   run(nsA, ['ip', 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'address', mac]);
@@ -85,11 +54,8 @@ function link(nsA: string, ifA: string, addrA: string, nsB: string, ifB: string,
 }
 
 function setup(): void {
+  kit.create(Object.values(NS));
   for (const ns of Object.values(NS)) {
-    const r = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip netns add ${ns}: ${r.stderr}`);
-    made.push(ns);
-    run(ns, ['ip', 'link', 'set', 'lo', 'up']);
     // IPv4 only: no router solicitations or MLD reports in the captures
     run(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
     run(ns, ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
@@ -123,8 +89,7 @@ function setup(): void {
   bg(NS.v, ['dnsmasq', '--no-daemon', '--no-resolv', '--no-hosts', `--listen-address=${VIC}`, '--bind-interfaces', '--port=53',
     `--address=/example.test/${VIC}`, `--address=/shop.test/${CLI}`, '--log-facility=-', '--pid-file=']);
   for (const ns of [NS.c, NS.v]) {
-    mkdirSync(`/etc/netns/${ns}`, { recursive: true });
-    writeFileSync(`/etc/netns/${ns}/resolv.conf`, `nameserver ${VIC}\n`);
+    kit.resolver(ns, VIC);
   }
 }
 
