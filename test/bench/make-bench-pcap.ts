@@ -118,7 +118,7 @@ export function benchPcapSize(packets: number): number {
 }
 
 /** mulberry32: a small seeded 32-bit PRNG (deterministic across platforms). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -129,7 +129,7 @@ function prng(seed: number): () => number {
 }
 
 /** A bijection of 0..65535 keyed by `round`: odd multiplies and xorshifts mod 2^16. */
-function mix16(x: number, round: number): number {
+export function mix16(x: number, round: number): number {
   x = (x ^ (round * 0x2f1d)) & 0xffff;
   x = Math.imul(x, 0x9e37) & 0xffff;
   x ^= x >>> 7;
@@ -140,7 +140,7 @@ function mix16(x: number, round: number): number {
 }
 
 /** 16-bit ones'-complement sum of b[o, o+len) (len even), folded, plus `init`. */
-function sum16(b: Buffer, o: number, len: number, init: number): number {
+export function sum16(b: Buffer, o: number, len: number, init: number): number {
   let s = init;
   for (let i = o; i < o + len; i += 2) s += (b[i]! << 8) | b[i + 1]!;
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);

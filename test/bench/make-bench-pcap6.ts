@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasSize, pcapFileHeader, removeStale, writeAtomically, type BenchPcap } from './make-bench-pcap';
+import { hasSize, mix16, pcapFileHeader, prng, removeStale, sum16, writeAtomically, type BenchPcap } from './make-bench-pcap';
 
 export const GENERATOR6_VERSION = 1;
 
@@ -27,33 +27,6 @@ const STEP_US = 5;
 const SEED = 0x6b10c226;
 const SCANNER_EVERY = 1000;
 const SCANNERS = 8;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-function mix16(x: number, round: number): number {
-  x = (x ^ (round * 0x2f1d)) & 0xffff;
-  x = Math.imul(x, 0x9e37) & 0xffff;
-  x ^= x >>> 7;
-  x = Math.imul(x, 0x5bd5) & 0xffff;
-  x ^= x >>> 9;
-  x = (x + round * 0x3c6f) & 0xffff;
-  return x;
-}
-
-function sum16(b: Buffer, o: number, len: number, init: number): number {
-  let s = init;
-  for (let i = o; i < o + len; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
 
 export function bench6PcapName(packets: number): string {
   return `syn-flood6-${packets}-v${GENERATOR6_VERSION}.pcap`;

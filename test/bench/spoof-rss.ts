@@ -26,7 +26,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasSize, pcapFileHeader, removeStale, writeAtomically } from './make-bench-pcap';
+import { hasSize, pcapFileHeader, prng, removeStale, sum16, writeAtomically } from './make-bench-pcap';
 import { ModernDetect, modernSizes } from '../../src/detect/modern/engine';
 import { defaultFlags, type Settings } from '../../src/config/settings';
 
@@ -45,16 +45,6 @@ const STEP_US = 5;
 const SEED = 0x5b00f1d5;
 const SCANNER_EVERY = 1000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** a bijection of 32-bit values: odd multiplies and xorshifts mod 2^32 */
 function mix32(x: number): number {
   x = Math.imul(x ^ 0x3c6ef372, 0x9e3779b1);
@@ -62,13 +52,6 @@ function mix32(x: number): number {
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   return x >>> 0;
-}
-
-function sum16(b: Buffer, o: number, len: number, init: number): number {
-  let s = init;
-  for (let i = o; i < o + len; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
 }
 
 export function spoofPcapName(frames: number): string {
