@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from '../helpers/engine';
-import { ipv4, tcp, udp, icmp, SYN, ACK, RST, FIN, PSH, URG, ECE, CWR, DF } from '../helpers/packets';
+import { seg, session } from '../helpers/flows';
+import { ipv4, udp, icmp, SYN, ACK, RST, FIN, PSH, URG, ECE, CWR, DF } from '../helpers/packets';
 
 const V = '198.51.100.1';
 const S = '203.0.113.9';
@@ -15,25 +16,7 @@ function modern(extra: Record<string, unknown> = {}): Harness {
   return new Harness({}, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', ...extra });
 }
 
-function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq = 1000, ack = 0, o: { ttl?: number; frag?: number; data?: number; res?: number } = {}): Buffer {
-  const t = Buffer.from(tcp(sport, dport, flags, new Uint8Array(o.data ?? 0)));
-  t.writeUInt32BE(seq >>> 0, 4);
-  t.writeUInt32BE(ack >>> 0, 8);
-  t[12] = (5 << 4) | (o.res ?? 0);
-  return ipv4({ src, dst, proto: 6, ttl: o.ttl ?? 64, frag: o.frag ?? 0 }, t);
-}
 
-/** a full handshake and close between client c:cp and server s:sp at time t */
-function session(h: Harness, t: number, c: string, cp: number, s: string, sp: number, isn = 5000): void {
-  h.feed(t, seg(c, s, cp, sp, SYN, 100, 0, { frag: DF }));
-  h.feed(t + 0.001, seg(s, c, sp, cp, SYN | ACK, isn, 101, { frag: DF }));
-  h.feed(t + 0.002, seg(c, s, cp, sp, ACK, 101, isn + 1, { frag: DF }));
-  h.feed(t + 0.01, seg(c, s, cp, sp, ACK | PSH, 101, isn + 1, { frag: DF, data: 100 }));
-  h.feed(t + 0.02, seg(s, c, sp, cp, ACK | PSH, isn + 1, 201, { frag: DF, data: 500 }));
-  h.feed(t + 0.03, seg(c, s, cp, sp, FIN | ACK, 201, isn + 501, { frag: DF }));
-  h.feed(t + 0.04, seg(s, c, sp, cp, FIN | ACK, isn + 501, 202, { frag: DF }));
-  h.feed(t + 0.05, seg(c, s, cp, sp, ACK, 202, isn + 502, { frag: DF }));
-}
 
 const detections = (lines: string[]): string[] => lines.filter((l) => / detected|Bogus|traceroute from/.test(l));
 
