@@ -40,7 +40,7 @@ export interface TrustView {
 
 /** The handshake tracker as the TCP handler feeds it (src/evidence/handshake.ts). */
 export interface HandshakeHook extends TrustView {
-  /** every TCP packet with at least 14 header bytes; words of source and destination (IPv4: 0, 0, 0xffff, addr) */
+  /** every TCP packet with at least 14 header bytes; words of source and destination (IPv4: 0, 0, 0xffff, addr), as uint32 or their int32 bit patterns */
   packet(p: DecodedPacket, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number, now: number): void;
 }
 

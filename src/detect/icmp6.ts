@@ -60,7 +60,7 @@ export function handleIcmp6(e: DetectContext, p: DecodedPacket, now: number): vo
   if (e.rules !== null && e.rules.icmp6(s6, d6, type)) return;
   if (f.smurf && type === 129) {
     const st = e.scans6;
-    if (st.count(st.slotFor(s6[0]!, s6[1]!, 0, 0, d6, now), Scan.SMURF, len, -1, -1, now)) return;
+    if (st.count(st.slotForNet64(s6, d6, now), Scan.SMURF, len, -1, -1, now)) return;
   }
   if (f.ping_flood && type === 128 && e.scans6.check(Scan.PING, s6, d6, len, -1, -1, now)) return;
   if (f.scans_only) return;

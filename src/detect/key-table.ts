@@ -7,9 +7,10 @@
  * `evictions` counts them. Values live in the caller's own typed arrays, indexed by slot.
  *
  * Use: fill `key` (the scratch key, `width` words), then find() / insert(). Users: the
- * evidence trackers (src/evidence/handshake.ts, clientele.ts) and the IPv6 pair table
- * (scan-table6.ts), which passes `beforeEvict` to report a victim's open episodes while
- * its key is still there.
+ * evidence trackers (src/evidence/handshake.ts, clientele.ts). `beforeEvict` lets an
+ * owner act on a victim while its key is still there. The IPv6 pair table, which takes
+ * a lookup per packet, has its own index of the same policy, specialised to its 8-word
+ * key (scan-table6.ts says why).
  */
 import { hashIpv6 } from '../net/addr';
 import { zeroed } from './arrays';

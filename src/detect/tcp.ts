@@ -102,7 +102,9 @@ export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): voi
   const f = e.flags;
   const s6 = p.src6;
   const d6 = p.dst6;
-  if (e.trust !== null) e.trust.packet(p, s6[0]!, s6[1]!, s6[2]!, s6[3]!, d6[0]!, d6[1]!, d6[2]!, d6[3]!, now);
+  // the words as int32 (the tracker keys them in a Uint32Array, same bits): a word of
+  // 2^31 or more passed as a number would be boxed, an allocation per packet
+  if (e.trust !== null) e.trust.packet(p, s6[0]! | 0, s6[1]! | 0, s6[2]! | 0, s6[3]! | 0, d6[0]! | 0, d6[1]! | 0, d6[2]! | 0, d6[3]! | 0, now);
   if (f.syn_flood) e.state.synFlood.decay(now);
   const len = p.l4Len;
   const flags = rawFlags & ~Th.BOG & 0xff;
@@ -125,7 +127,7 @@ export function handleTcp6(e: DetectContext, p: DecodedPacket, now: number): voi
     // data offset in 32-bit words: 5 = no options, 6 = one 4-byte option (MSS)
     const syn = f.syn_scan && b[o + 12]! >> 4 <= 6;
     if (syn || f.portscan) {
-      const slot = st.slotFor(s6[0]!, s6[1]!, s6[2]!, s6[3]!, d6, now);
+      const slot = st.slotFor(s6, d6, now);
       if (syn && st.count(slot, Scan.SYN, len, sport, dport, now)) return;
       else if (f.portscan && st.count(slot, Scan.PORT, len, sport, dport, now)) return;
     }

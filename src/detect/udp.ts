@@ -73,7 +73,7 @@ export function handleUdp6(e: DetectContext, p: DecodedPacket, now: number): voi
   const len = p.l4Len;
   const s6 = p.src6;
   const d6 = p.dst6;
-  if (f.smurf && sport === 7 && e.scans6.count(e.scans6.slotFor(s6[0]!, s6[1]!, 0, 0, d6, now), Scan.SMURF, len, sport, dport, now)) return;
+  if (f.smurf && sport === 7 && e.scans6.count(e.scans6.slotForNet64(s6, d6, now), Scan.SMURF, len, sport, dport, now)) return;
 
   if (f.traceroute && p.ttl === 1) {
     const rs = e.state;

@@ -316,6 +316,24 @@ export function hashIpv6(seed: number, w0: number, w1: number, w2: number, w3: n
   return fmix(h ^ 16);
 }
 
+/**
+ * Seeded hash of an IPv6 address pair (source words s0-s3, destination d0-d3) in one
+ * pass, as an int32 (the IPv6 pair table compares it with the int32 it keeps per slot).
+ * No allocation.
+ */
+export function hashIpv6Pair(seed: number, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number): number {
+  let h = seed | 0;
+  h = mix(h, s0 | 0);
+  h = mix(h, s1 | 0);
+  h = mix(h, s2 | 0);
+  h = mix(h, s3 | 0);
+  h = mix(h, d0 | 0);
+  h = mix(h, d1 | 0);
+  h = mix(h, d2 | 0);
+  h = mix(h, d3 | 0);
+  return fmix(h ^ 32) | 0;
+}
+
 /** A network: a family, a prefix length and the network's words (host bits cleared). */
 export class Cidr {
   /** network masks per word (IPv4 uses m3 / n3 only... see containsV4) */

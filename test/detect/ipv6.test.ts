@@ -12,7 +12,7 @@ import { Harness } from '../helpers/engine';
 import { tcp, udp, icmp, SYN, FIN, ACK } from '../helpers/packets';
 import { DecodedPacket } from '../../src/decode/packet';
 import { IpAddr } from '../../src/net/addr';
-import { Anomalies } from '../../src/decode/anomalies';
+import { A, Anomalies } from '../../src/decode/anomalies';
 import { ScanTable6 } from '../../src/detect/scan-table6';
 import { Scan } from '../../src/detect/index';
 import { jsonEvent, type JsonEvent } from '../../src/output/sinks/json';
@@ -215,6 +215,47 @@ test('the IPv6 pair table: reports and evictions never depend on the seed', () =
   const a = run(1);
   assert.ok(a.length > 10);
   for (const seed of [2, 0x7ffffffe, 123456]) assert.deepEqual(run(seed), a);
+});
+
+test('the IPv6 pair table against a model: the least recently active pair is evicted, a pair is found again while held, words of 2^31 and more come back as written', () => {
+  // a small table (8 pairs, 16 buckets: chains collide) under 3,000 packets of 24 pairs;
+  // the model is a list in recency order. Addresses with words >= 2^31 (the index keeps
+  // int32) and pairs that differ in one word only (same /64, same interface id, swapped).
+  const addrs = ['2001:db8::1', '2001:db8:ffff:ffff:ffff:ffff:ffff:fffe', '2001:db8:8000::8000:0:1', '2001:db8:8000::8000:0:2', '2001:db8:1:2::1', '2001:db8:1:3::1'];
+  const pairs: [string, string][] = [];
+  for (const a of addrs) for (const b of addrs.slice(0, 4)) if (a !== b) pairs.push([a, b]);
+  const detected: string[] = [];
+  const an = new Anomalies();
+  const t = new ScanTable6(8, { detected: (_type, s, d) => detected.push(`${s} ${d}`), ended: () => {} }, an, 0x5eed);
+  const model: string[] = [];
+  let evicted = 0;
+  let x = 12345;
+  for (let i = 0; i < 3000; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const [s, d] = pairs[(x >>> 8) % pairs.length]!;
+    const key = `${s} ${d}`;
+    const at = model.indexOf(key);
+    if (at >= 0) model.splice(at, 1);
+    else if (model.length === 8) {
+      model.shift();
+      evicted++;
+    }
+    model.push(key);
+    // 10 FIN packets make a FIN scan (the pair must have been held all along)
+    t.check(Scan.FIN, words(s), words(d), 20, 1000, 1 + (i % 10), 100);
+    assert.equal(t.size(), model.length);
+    assert.equal(an.counts[A.scanEvicted], evicted, `packet ${i}`);
+  }
+  assert.ok(evicted > 1000, `${evicted} evictions`);
+  // every reported pair is one that was sent, in RFC 5952 text
+  for (const line of detected) assert.ok(pairs.some(([s, d]) => `${IpAddr.parse(s)} ${IpAddr.parse(d)}` === line), line);
+  // a pair of high words, held from its first packet: its scan is detected, its addresses as sent
+  const [s, d] = ['2001:db8:ffff:ffff:ffff:ffff:ffff:fffe', '2001:db8:8000::8000:0:1'];
+  const before = an.counts[A.scanEvicted];
+  detected.length = 0;
+  for (let k = 0; k < 50 && detected.length === 0; k++) t.check(Scan.NULL, words(s), words(d), 20, 1000, k, 101);
+  assert.equal(an.counts[A.scanEvicted], before + (model.includes(`${s} ${d}`) ? 0 : 1));
+  assert.deepEqual(detected, [`${s} ${d}`]);
 });
 
 test('filter rules apply to ICMPv6: icmp6 rules by ICMPv6 type, icmp rules without a type; an icmp rule with a type does not', async () => {
