@@ -75,60 +75,137 @@ function parsePortProto(field: string): { port: number; proto: string } | undefi
   return { port: Number(v & 0xffffn), proto: field.slice(m[0].length) };
 }
 
+/** True for the characters C `isspace()` accepts in the "C" locale. */
+function isSpaceCode(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * Each table is built from its file's text on first use (issue 10 item 3: a replay's first
+ * line needs only the port index; the name map serves config rules, the protocol table
+ * non-TCP/UDP lines). The texts are read when the tables are made, so `missing` is known
+ * from the start as before.
+ */
 class Tables implements ServiceDb {
   /**
-   * Per protocol and port, the index of its name in `names` (0: none yet). Two 65 536-slot
-   * arrays of strings were 1 MiB of the heap written at start-up (about 5 % of a one-packet
-   * replay's); these typed arrays come zeroed from the allocator and cost only the pages
-   * of the ports actually named.
+   * Per protocol and port, the index of its name in `names` (0: none yet); null until the
+   * first lookup. Two 65 536-slot arrays of strings were 1 MiB of the heap written at
+   * start-up (about 5 % of a one-packet replay's); these typed arrays come zeroed from the
+   * allocator and cost only the pages of the ports actually named.
    */
-  private readonly byPort: Record<ServiceProto, Int32Array> = {
-    tcp: new Int32Array(65536),
-    udp: new Int32Array(65536),
-  };
+  private byPort: Record<ServiceProto, Int32Array> | null = null;
   private readonly names: string[] = [''];
   /** serviceBytes() per index of `names` (undefined: not asked yet) */
   private readonly bytes: (Uint8Array | undefined)[] = [undefined];
   /** names below this index are /etc/services'; the others the `port N` made since */
   private fileNames = 1;
-  private readonly byName: Record<ServiceProto, Map<string, number>> = {
-    tcp: new Map(),
-    udp: new Map(),
-  };
-  private readonly protoByNumber = new Array<string | null>(256).fill(null);
+  private byName: Record<ServiceProto, Map<string, number>> | null = null;
+  private protoByNumber: (string | null)[] | null = null;
   /** Protocol numbers outside 0–255 (never seen in an IPv4 header, kept for completeness). */
   private readonly protoOther = new Map<number, string>();
 
   constructor(
-    servicesText: string | undefined,
-    protocolsText: string | undefined,
+    private readonly servicesText: string | undefined,
+    private readonly protocolsText: string | undefined,
     readonly missing: readonly string[],
-  ) {
-    if (servicesText !== undefined) this.loadServices(servicesText);
-    if (protocolsText !== undefined) this.loadProtocols(protocolsText);
+  ) {}
+
+  private ports(): Record<ServiceProto, Int32Array> {
+    if (this.byPort !== null) return this.byPort;
+    const byPort = { tcp: new Int32Array(65536), udp: new Int32Array(65536) };
+    this.byPort = byPort;
+    if (this.servicesText !== undefined) this.indexPorts(this.servicesText, byPort);
     this.fileNames = this.names.length;
+    return byPort;
   }
 
-  private loadServices(text: string): void {
-    for (const line of uncommentedLines(text)) {
+  /**
+   * getservbyport's table: the first line for (port, proto) wins. One pass over the text
+   * by character codes, the same fields as fields() on uncommentedLines() would give,
+   * without making a string per line and field: at start-up this code runs cold, and the
+   * array-and-regular-expression version of it was a tenth of a one-packet replay's CPU.
+   * Plain decimal ports are read here; any other spelling goes through parsePortProto().
+   */
+  private indexPorts(text: string, byPort: Record<ServiceProto, Int32Array>): void {
+    const n = text.length;
+    let hash = -2; // the first '#' at or after the line's start (-1: none left)
+    for (let i = 0; i < n; ) {
+      let eol = text.indexOf('\n', i);
+      if (eol < 0) eol = n;
+      if (hash !== -1 && hash < i) hash = text.indexOf('#', i);
+      const end = hash >= 0 && hash < eol ? hash : eol;
+      let p = i;
+      i = eol + 1;
+      while (p < end && isSpaceCode(text.charCodeAt(p))) p++;
+      const name = p;
+      while (p < end && !isSpaceCode(text.charCodeAt(p))) p++;
+      const nameEnd = p;
+      while (p < end && isSpaceCode(text.charCodeAt(p))) p++;
+      const field = p;
+      while (p < end && !isSpaceCode(text.charCodeAt(p))) p++;
+      const fieldEnd = p;
+      if (fieldEnd === field) continue; // fewer than two fields
+      let port = -1;
+      let protoStart = -1;
+      const c0 = text.charCodeAt(field);
+      if (c0 >= 0x31 && c0 <= 0x39) {
+        // [1-9][0-9]{0,4} then '/': strtoul's value, below 2^17, so no saturation
+        let v = 0;
+        let q = field;
+        while (q < fieldEnd && q - field < 6) {
+          const c = text.charCodeAt(q);
+          if (c < 0x30 || c > 0x39) break;
+          v = v * 10 + (c - 0x30);
+          q++;
+        }
+        if (q - field <= 5 && q < fieldEnd && text.charCodeAt(q) === 0x2f) {
+          port = v & 0xffff;
+          protoStart = q + 1;
+        }
+      }
+      let table: Int32Array;
+      if (protoStart >= 0) {
+        if (fieldEnd - protoStart !== 3) continue;
+        if (text.startsWith('tcp', protoStart)) table = byPort.tcp;
+        else if (text.startsWith('udp', protoStart)) table = byPort.udp;
+        else continue;
+      } else {
+        const pp = parsePortProto(text.slice(field, fieldEnd));
+        if (pp === undefined || (pp.proto !== 'tcp' && pp.proto !== 'udp')) continue;
+        port = pp.port;
+        table = byPort[pp.proto];
+      }
+      if (table[port] === 0) table[port] = this.names.push(text.slice(name, Math.min(nameEnd, name + MAX_SERVICE_NAME))) - 1;
+    }
+  }
+
+  /** getservbyname's table: the first line naming it (as name or alias) wins. */
+  private serviceNames(): Record<ServiceProto, Map<string, number>> {
+    if (this.byName !== null) return this.byName;
+    const byName = { tcp: new Map<string, number>(), udp: new Map<string, number>() };
+    this.byName = byName;
+    if (this.servicesText === undefined) return byName;
+    for (const line of uncommentedLines(this.servicesText)) {
       const f = fields(line);
       if (f.length < 2) continue;
       const pp = parsePortProto(f[1]);
       if (pp === undefined) continue;
       const proto = pp.proto;
       if (proto !== 'tcp' && proto !== 'udp') continue;
-      // getservbyport: the first line for (port, proto) wins.
-      if (this.byPort[proto][pp.port] === 0) this.byPort[proto][pp.port] = this.names.push(f[0].slice(0, MAX_SERVICE_NAME)) - 1;
-      // getservbyname: the first line naming it (as name or alias) wins.
       for (let i = 0; i < f.length; i++) {
         if (i === 1) continue;
-        if (!this.byName[proto].has(f[i])) this.byName[proto].set(f[i], pp.port);
+        if (!byName[proto].has(f[i])) byName[proto].set(f[i], pp.port);
       }
     }
+    return byName;
   }
 
-  private loadProtocols(text: string): void {
-    for (const line of uncommentedLines(text)) {
+  private protocols(): (string | null)[] {
+    if (this.protoByNumber !== null) return this.protoByNumber;
+    const byNumber = new Array<string | null>(256).fill(null);
+    this.protoByNumber = byNumber;
+    if (this.protocolsText === undefined) return byNumber;
+    for (const line of uncommentedLines(this.protocolsText)) {
       const f = fields(line);
       if (f.length < 2) continue;
       const m = /^\+?([0-9]+)$/.exec(f[1]);
@@ -136,16 +213,17 @@ class Tables implements ServiceDb {
       const n = Number(m[1]);
       const name = f[0].slice(0, MAX_PROTO_NAME);
       if (n < 256) {
-        if (this.protoByNumber[n] === null) this.protoByNumber[n] = name;
+        if (byNumber[n] === null) byNumber[n] = name;
       } else if (Number.isSafeInteger(n) && !this.protoOther.has(n)) {
         this.protoOther.set(n, name);
       }
     }
+    return byNumber;
   }
 
   serviceName(port: number, proto: ServiceProto): string {
     const p = port & 0xffff;
-    const table = this.byPort[proto];
+    const table = this.ports()[proto];
     const i = table[p]!;
     if (i !== 0) return this.names[i]!;
     // Unknown port: build `port N` once and keep it, so later lines allocate nothing.
@@ -155,7 +233,7 @@ class Tables implements ServiceDb {
   }
 
   serviceBytes(port: number, proto: ServiceProto): Uint8Array | null {
-    const i = this.byPort[proto][port & 0xffff]!;
+    const i = this.ports()[proto][port & 0xffff]!;
     // no name in the file: `port N`, which the caller writes as digits (no string is made for it)
     if (i === 0 || i >= this.fileNames) return null;
     let b = this.bytes[i];
@@ -167,17 +245,19 @@ class Tables implements ServiceDb {
   }
 
   servicePort(name: string, proto: ServiceProto): number {
-    return this.byName[proto].get(name) ?? -1;
+    return this.serviceNames()[proto].get(name) ?? -1;
   }
 
   protoName(n: number): string {
     if (Number.isInteger(n) && n >= 0 && n < 256) {
-      const name = this.protoByNumber[n];
+      const byNumber = this.protocols();
+      const name = byNumber[n];
       if (name !== null) return name;
       const text = `proto ${n}`;
-      this.protoByNumber[n] = text;
+      byNumber[n] = text;
       return text;
     }
+    this.protocols();
     return this.protoOther.get(n) ?? `proto ${n}`;
   }
 }

@@ -122,6 +122,24 @@ describe('createServiceDb', () => {
     assert.equal(db.protoName(300), 'proto 300');
   });
 
+  it('reads every spelling of the port the same on the fast and the strtoul path', () => {
+    // the port index is built by a character scan with a fast path for plain decimal ports;
+    // the other spellings go through parsePortProto(): both must agree with strtoul(…, 0)
+    const odd = createServiceDb(
+      ['plus\t+9/tcp', 'minus\t-1/tcp', 'six\t131082/tcp', 'crlf\t11/tcp\r', 'tcpx\t12/tcpx', 'nameonly', 'x7\t7x/tcp', '\t\t13/udp  # no name'].join('\n'),
+      undefined,
+    );
+    assert.equal(odd.serviceName(9, 'tcp'), 'plus');
+    assert.equal(odd.serviceName(65535, 'tcp'), 'minus');
+    assert.equal(odd.serviceName(10, 'tcp'), 'six');
+    assert.equal(odd.serviceName(11, 'tcp'), 'crlf');
+    assert.equal(odd.serviceName(12, 'tcp'), 'port 12');
+    assert.equal(odd.serviceName(7, 'tcp'), 'port 7');
+    assert.equal(odd.serviceName(13, 'udp'), 'port 13');
+    assert.equal(odd.servicePort('crlf', 'tcp'), 11);
+    assert.equal(odd.servicePort('six', 'tcp'), 10);
+  });
+
   it('without the files everything is numeric', () => {
     const empty = createServiceDb(undefined, undefined, ['/etc/services', '/etc/protocols']);
     assert.equal(empty.serviceName(22, 'tcp'), 'port 22');
