@@ -51,6 +51,25 @@ try {
 // native, ip-num and prom-client load only in the modes that use them.
 const pkg = JSON.parse(readFileSync(join(self, 'package.json'), 'utf8'));
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'commander');
+// commander requires node:child_process at its top for executable subcommands (a program
+// per subcommand), which iplog has none of; node:child_process loads net, dgram and the
+// streams, milliseconds of every start-up (issue 10 item 3). The bundle's copy of commander
+// loads it on first use instead. Another commander without that line is bundled as it is.
+const CHILD_PROCESS_LINE = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(CHILD_PROCESS_LINE)) {
+        say(`${args.path}: no \`${CHILD_PROCESS_LINE}\` (another commander?): node:child_process stays loaded at start-up`);
+        return undefined;
+      }
+      const lazy = "let childProcessModule;\nconst childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
+      return { contents: text.replace(CHILD_PROCESS_LINE, lazy), loader: 'js' };
+    });
+  },
+};
 mkdirSync(outDir, { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
 const r = await esbuild.build({
@@ -64,6 +83,7 @@ const r = await esbuild.build({
   logLevel: 'error',
   legalComments: 'none',
   minifyWhitespace: true,
+  plugins: [lazyChildProcess],
 });
 if (r.errors.length > 0) process.exit(1);
 // Two things keep V8 from copying the 1 MB source when bin/iplog compiles it: the file is

@@ -160,6 +160,22 @@ function checkStdoutOpen(): void {
 }
 
 /**
+ * process.stderr.isTTY, without making process.stderr (it loads the streams, milliseconds
+ * of a short replay's start-up: issue 10 item 3) when fstat already says no: only a
+ * character device other than /dev/null can be a terminal. (A stream that is not a terminal
+ * has no `columns`.)
+ */
+function stderrIsTty(): boolean {
+  try {
+    const st = fstatSync(2);
+    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
+  } catch {
+    return false; // closed: process.stderr would be a stream to nowhere, not a terminal
+  }
+  return process.stderr.isTTY === true;
+}
+
+/**
  * A replay (`-r FILE|DIR|- ...`): the inputs in the order given through one engine
  * (cli/replay.ts), with a progress line on a terminal, statistics on SIGUSR1 and a
  * summary at the end on standard error, and a final `iplog.summary` JSON record
@@ -184,10 +200,11 @@ async function runReplay(s: Settings, messages: readonly string[], log: Logger):
   if (s.jsonFile === '-') checkStdoutOpen();
   const inputs = expandInputs(given, (text) => out(2, text));
   const quiet = s.quiet === true;
+  const errTty = stderrIsTty();
   const report = new ReplayReport(inputs, {
-    progress: !quiet && process.stderr.isTTY === true,
+    progress: !quiet && errTty,
     write: (text) => out(2, text),
-    columns: process.stderr.columns,
+    columns: errTty ? process.stderr.columns : undefined,
   });
   // the text sink, plus the JSON events of --json (a tee), or JSON alone on stdout
   // write errors: a failing file ends the run, a closed stdout only if it is the only output

@@ -12,7 +12,7 @@
  * No allocation per frame on either side.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import type { Anomalies } from '../decode/anomalies';
 import { displayName, type CaptureReadOptions, type CaptureSummary } from './read';
 import { C_POS, C_STATE, C_USED, CONTROL_BYTES, REC_HEADER, RING_BYTES, ST_RUNNING, WRAP, type ReaderResult } from './ring';
@@ -32,6 +32,9 @@ export async function readCaptureThreaded(path: string, onFrame: FrameHandler, a
   const words = new Int32Array(ring);
   const ctl = new Int32Array(control);
   const pos = new Float64Array(control);
+  // loaded here, not at start-up: a replay that stays on one thread never needs it (issue 10 item 3)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('node:worker_threads') as typeof WorkerThreads;
   const worker = new Worker(WORKER, { workerData: { path, ring, control, strictLinktype: opts.strictLinktype === true } });
   let ended = false;
   const result = new Promise<ReaderResult>((resolve, reject) => {

@@ -82,21 +82,44 @@ export function sigusr1Received(): number {
 }
 
 /**
+ * The open inspector's address, or undefined. Loading node:inspector to ask loads
+ * worker_threads and the streams with it, milliseconds of every start-up (issue 10 item 3);
+ * the binding it reads the answer from is reachable alone through process.binding, which
+ * is deprecated in the documentation only, unless Node runs with --pending-deprecation:
+ * then process.binding is a wrapper that warns (named `deprecated`, not `binding`), and
+ * node:inspector is asked instead. bin/iplog does the same before the program is loaded.
+ * Throws in a Node built without the inspector.
+ */
+export function inspectorUrl(): string | undefined {
+  const p = process as unknown as { binding?: ((name: string) => { url?: () => string | undefined }) & { name: string } };
+  if (typeof p.binding === 'function' && p.binding.name === 'binding') {
+    let url: (() => string | undefined) | undefined;
+    try {
+      url = p.binding('inspector').url;
+    } catch {
+      url = undefined;
+    }
+    if (typeof url === 'function') return url();
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:inspector') as typeof import('node:inspector')).url();
+}
+
+/**
  * Close Node's inspector if a SIGUSR1 during the bootstrap (before the listener was
  * installed) opened it; `report` is told. Returns whether one was open. Safe to call
  * in a Node built without the inspector.
  */
 export function closeStrayInspector(report: (text: string) => void): boolean {
-  let inspector: typeof import('node:inspector');
+  let url: string | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    inspector = require('node:inspector') as typeof import('node:inspector');
+    url = inspectorUrl();
   } catch {
-    return false;
+    return false; // a Node without the inspector
   }
-  const url = inspector.url();
   if (url === undefined) return false;
-  inspector.close();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:inspector') as typeof import('node:inspector')).close();
   report(`iplog: a SIGUSR1 during start-up opened Node's inspector (${url}); closed it\n`);
   return true;
 }
