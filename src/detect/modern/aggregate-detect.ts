@@ -80,9 +80,11 @@ export class AggregateDetect {
     this.evictNow = now;
     const a = g.entry(true);
     this.count(a, len, now, SYNF.windowSec);
+    // in mode only the episode's count matters: the window (ring, sources) is read again only
+    // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
+    if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, SYNF.windowSec);
-    if (g.state[a] === 1) return true;
     const n = g.sum(a, now, 1, SYNF.windowSec, false);
     if (n < SYNF.threshold) return false;
     if (g.sum(a, now, 1, SYNF.windowSec, true) * COMPLETION_DIV >= n) return false;
@@ -108,10 +110,11 @@ export class AggregateDetect {
     this.evictNow = now;
     const a = g.entry(true);
     this.count(a, len, now, DSCAN.windowSec);
+    // in mode: the episode's count only (see syn())
+    if (g.state[a] === 1) return;
     g.bump(a, now, DSCAN_BUCKET, 1, 0);
     g.addSource(a, s0, s1, now, DSCAN.windowSec);
     g.addPort(a, port, now);
-    if (g.state[a] === 1) return;
     const n = g.sum(a, now, DSCAN_BUCKET, 10, false);
     if (n < DSCAN.threshold || g.sources(a, now, DSCAN.windowSec) < DSCAN_SOURCES || g.portCount(a, now, DSCAN.windowSec) < DSCAN_PORTS) return;
     this.detect(a, M.DSCAN, n, -1, now);
@@ -137,9 +140,10 @@ export class AggregateDetect {
     if (a < 0) return false;
     g.t.touch(a);
     this.count(a, len, now, UDPF.windowSec);
+    // in mode: the episode's count only (see syn())
+    if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, UDPF.windowSec);
-    if (g.state[a] === 1) return true;
     if (now - g.closedSec[a]! > UDPF.windowSec) return false;
     const n = g.sum(a, now, 1, UDPF.windowSec, false);
     if (n < UDPF.threshold) return false;

@@ -114,7 +114,11 @@ const RING = 10;
 /** sLazy bits of the rings (detector records use bits 0 .. ND-1) */
 const LAZY_RING = 1 << 30;
 const LAZY_WIN = 1 << 29;
-if (ND > 29) throw new Error('modern: more than 29 detectors do not fit the lazy-reset bits');
+/** the sweep candidates (sweeps.ts) */
+const LAZY_SWEEP = 1 << 28;
+/** the per-source fields of the bogus-flags, tiny-fragment and traceroute lines */
+const LAZY_MISC = 1 << 27;
+if (ND > 27) throw new Error('modern: more than 27 detectors do not fit the lazy-reset bits');
 /** traceroute: within TRACE_WINDOW s, TRACE_TTLS distinct arrival TTLs, the smallest 1 */
 const TRACE_WINDOW = 10;
 const TRACE_TTLS = 3;
@@ -190,7 +194,6 @@ export class ModernDetect {
   private readonly cTtl: Uint8Array;
   private readonly cSport: Uint16Array;
   private readonly cLen: Int32Array;
-  private readonly cEcho: Int32Array;
 
   // sources
   private readonly sAddr: Int32Array;
@@ -266,7 +269,6 @@ export class ModernDetect {
     this.cTtl = new Uint8Array(C);
     this.cSport = new Uint16Array(C);
     this.cLen = new Int32Array(C);
-    this.cEcho = new Int32Array(C);
     this.sAddr = new Int32Array(S * 4);
     this.sFam = new Uint8Array(S);
     this.sMulti = new Uint8Array(S);
@@ -416,22 +418,32 @@ export class ModernDetect {
     // plain loops, not fill(start, end): a builtin call per range costs more than the stores
     for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
     this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
+    this.sEpQueued[s] = 0;
+    // the rest is set up on first use (sLazy): under a flood of new sources most records
+    // are made for one resolved contact and evicted before a second
+    this.sLazy[s] = 0;
+    for (let i = s * ND, e = i + ND; i < e; i++) this.dState[i] = D_IDLE;
+  }
+
+  /** the fields of source s that the bogus-flags, tiny-fragment and traceroute lines keep, set up on first use */
+  private misc(s: number): void {
+    const l = this.sLazy[s]!;
+    if ((l & LAZY_MISC) !== 0) return;
+    this.sLazy[s] = l | LAZY_MISC;
     this.sTiny[s] = -1e9;
     this.sBogus[s] = -1e9;
     this.sTrMask[s] = 0;
     this.sTrStart[s] = -1e9;
     for (let j = s * 3, e = j + 3; j < e; j++) this.sTrLine[j] = -1e9;
     this.sTrUntil[s] = -1e9;
-    for (let j = s * RING, e = j + RING; j < e; j++) {
-      this.sRing[j] = 0;
-      this.sRingSec[j] = -1;
-    }
-    for (let j = s * WIN_TOTAL, e = j + WIN_TOTAL; j < e; j++) this.sWin[j] = -1e9;
-    this.sEpQueued[s] = 0;
+  }
+
+  /** source s's sweep candidates, set up on first use */
+  private sweepsOf(s: number): void {
+    const l = this.sLazy[s]!;
+    if ((l & LAZY_SWEEP) !== 0) return;
+    this.sLazy[s] = l | LAZY_SWEEP;
     this.sweeps.reset(s);
-    // every part set up now (the first-use checks of lazyDetector, rate, windowHit see all bits)
-    this.sLazy[s] = -1;
-    for (let i = s * ND, e = i + ND; i < e; i++) this.resetDetector(i);
   }
 
   /** sink of warmSource()'s loads (kept so that they are not optimised away) */
@@ -565,6 +577,7 @@ export class ModernDetect {
   private arm(s: number, d: number, now: number): void {
     const i = s * ND + d;
     if (this.dState[i] !== D_IDLE) return;
+    this.lazyDetector(s, d);
     const def = MODERN_DETECTORS[d]!;
     // TCP scan alarms (SYN .. Maimon) feed the decoy groups
     if (d <= M.MAIMON) this.aggs.alarm(s, this.sources.gen[s]!, d, this.sDstFam[s]!, this.sDst, s * 4, this.dPorts, i * DPORTS, this.dN[i]!, now);
@@ -856,7 +869,6 @@ export class ModernDetect {
     this.cTtl[c] = ttl;
     this.cSport[c] = sport;
     this.cLen[c] = len;
-    this.cEcho[c] = 0;
     if (judged && cls !== C_STEALTH) {
       t.setPinned(c, true);
       if (!this.grace.push(c, t.gen[c]!, now + GRACE_SEC)) {
@@ -926,6 +938,7 @@ export class ModernDetect {
     } else if (cls === C_UDP) {
       if (!f.udp_scan) return;
       const s = this.sourceOfContact(c, now);
+      this.misc(s);
       if (this.sTrUntil[s]! >= now) return; // a traceroute's probes are not a scan
       const o = s * 8;
       this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
@@ -965,6 +978,7 @@ export class ModernDetect {
     const d = proto === 1 ? M.PINGSWEEP : M.PSWEEP;
     if (proto === 1 ? !this.ctx.flags.ping_flood : !this.ctx.flags.portscan) return;
     const def = MODERN_DETECTORS[d]!;
+    this.sweepsOf(s);
     const n = this.sweeps.hit(s, proto, port, this.contacts.keys, c * CW + 4, now, def.windowSec);
     this.countPacket(s, d, this.cLen[c]!, proto === 1 ? -1 : this.cSport[c]!, now);
     if (n < def.threshold) return;
@@ -1010,6 +1024,7 @@ export class ModernDetect {
 
   /** traceroute pattern of a source's originator packets; true while it is tracing */
   private trace(s: number, p: DecodedPacket, protoIdx: number, sport: number, dport: number, now: number): boolean {
+    this.misc(s);
     const ttl = p.ttl;
     if (ttl >= 1 && ttl <= 32) {
       if (now - this.sTrStart[s]! > TRACE_WINDOW) {
@@ -1130,6 +1145,7 @@ export class ModernDetect {
     if (reason === null) return false;
     if (!this.ctx.flags.bogus) return true;
     const s = this.sourceOfPacket(p, now);
+    this.misc(s);
     if (now - this.sBogus[s]! >= BOGUS_LINE_EVERY) {
       this.sBogus[s] = now;
       const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
@@ -1280,6 +1296,7 @@ export class ModernDetect {
 
   private hostSweep(s: number, len: number, now: number): void {
     const def = MODERN_DETECTORS[M.ARPSWEEP]!;
+    this.sweepsOf(s);
     const n = this.sweeps.hit(s, 254, 0, this.target, 0, now, def.windowSec);
     this.countPacket(s, M.ARPSWEEP, len, -1, now);
     if (n < def.threshold) return;
@@ -1312,6 +1329,7 @@ export class ModernDetect {
     }
     if (reason === null || !this.protectedDst(p)) return;
     const s = this.sourceOfPacket(p, now);
+    this.misc(s);
     if (now - this.sTiny[s]! < MODERN_DETECTORS[M.TINYFRAG]!.endSec) return;
     this.sTiny[s] = now;
     const src = p.family === 4 ? IpAddr.v4(p.src) : IpAddr.v6FromWords(p.src6);
