@@ -161,8 +161,8 @@ function modernSection(): string[] {
   out.push(
     '',
     'Known limits: IPv6 sources are keyed by their /64 (a line names the /64 when more than one',
-    '/128 of it took part); the filter rules of iplog.conf apply to IPv4 only; `-e` (ident) is',
-    'not used; a capture of one direction only (the responder\'s packets missing) turns every',
+    '/128 of it took part); the filter rules of iplog.conf apply to IPv4 only; `-e` (ident) asks',
+    'about IPv4 connection attempts only, as in compat; a capture of one direction only (the responder\'s packets missing) turns every',
     'contact SILENT, so an ordinary client of several closed services can look like a scanner.',
     '',
   );

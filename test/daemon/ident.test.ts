@@ -168,26 +168,28 @@ describe('lookups', { timeout: 30000 }, () => {
     }
   });
 
-  test('the engine hook: the SYN line comes when the lookup ends, after later lines; other ports log at once', async () => {
-    const d = await identd((req) => `${req.trim()} : USERID : UNIX : bob\r\n`);
-    const dir = mkdtempSync(join(tmpdir(), 'iplog-ident-'));
-    const table = join(dir, 'tcp');
-    writeFileSync(table, HEAD4 + row(0, '00000000:0016', '00000000:0000', '0A'));
-    const svc = new IdentService({ port: d.port, tables: [table] });
-    const h = new Harness({ get_ident: true });
-    h.engine.ident = new IdentHookImpl(svc, () => h.engine, () => 0);
-    try {
-      const syn = (sport: number, dport: number) => ipv4({ src: '127.0.0.1', dst: '127.0.0.1', proto: 6, frag: 0x4000 }, tcp(sport, dport, SYN));
-      h.feed(100, syn(40001, 22)); // listening: ident
-      h.feed(100, syn(40002, 23)); // not listening: at once
-      assert.deepEqual(h.lines(), ['TCP: telnet connection attempt from 127.0.0.1:40002']);
-      // poll with a deadline (a loaded machine answers late), not a fixed number of turns
-      for (const end = Date.now() + 15_000; h.lines().length < 2 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(h.lines(), ['TCP: telnet connection attempt from 127.0.0.1:40002', 'TCP: ssh connection attempt from bob@127.0.0.1:40001']);
-    } finally {
-      svc.close();
-      d.server.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const profile of ['compat', 'modern'] as const) {
+    test(`the engine hook (${profile} profile): the SYN line comes when the lookup ends, after later lines; other ports log at once`, async () => {
+      const d = await identd((req) => `${req.trim()} : USERID : UNIX : bob\r\n`);
+      const dir = mkdtempSync(join(tmpdir(), 'iplog-ident-'));
+      const table = join(dir, 'tcp');
+      writeFileSync(table, HEAD4 + row(0, '00000000:0016', '00000000:0000', '0A'));
+      const svc = new IdentService({ port: d.port, tables: [table] });
+      const h = new Harness({ get_ident: true }, { profile });
+      h.engine.ident = new IdentHookImpl(svc, () => h.engine, () => 0);
+      try {
+        const syn = (sport: number, dport: number) => ipv4({ src: '127.0.0.1', dst: '127.0.0.1', proto: 6, frag: 0x4000 }, tcp(sport, dport, SYN));
+        h.feed(100, syn(40001, 22)); // listening: ident
+        h.feed(100, syn(40002, 23)); // not listening: at once
+        assert.deepEqual(h.lines(), ['TCP: telnet connection attempt from 127.0.0.1:40002']);
+        // poll with a deadline (a loaded machine answers late), not a fixed number of turns
+        for (const end = Date.now() + 15_000; h.lines().length < 2 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(h.lines(), ['TCP: telnet connection attempt from 127.0.0.1:40002', 'TCP: ssh connection attempt from bob@127.0.0.1:40001']);
+      } finally {
+        svc.close();
+        d.server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

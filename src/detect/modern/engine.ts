@@ -1215,8 +1215,12 @@ export class ModernDetect {
         }
       }
       if (quiet || f.scans_only) return;
-      if (p.family === 4) logConnection(this.ctx, p.src, p.dst, sport, dport, raw, now, undefined);
-      else this.ctx.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(p.src6), { dst: IpAddr.v6FromWords(p.dst6), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: raw } }));
+      if (p.family === 4) {
+        // -e, as in compat (src/detect/tcp.ts): a SYN to a listening port is logged when its ident lookup ends
+        const ident = this.ctx.hooks.ident;
+        if (ident !== null && ident.listens(dport, p.dst) && ident.lookup(p.src, p.dst, sport, dport, raw)) return;
+        logConnection(this.ctx, p.src, p.dst, sport, dport, raw, now, undefined);
+      } else this.ctx.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(p.src6), { dst: IpAddr.v6FromWords(p.dst6), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: raw } }));
       return;
     }
     if (cls === C_SYN && this.cOut[c] === O_PENDING && (this.cFlags[c]! & F_SYNACK) !== 0) {
