@@ -351,7 +351,8 @@ class Sensor {
     this.renderer = s.flags.disable_resolver ? null : createRenderer(s);
     // modern: the host's own addresses are protected beside -a and --home (read at each start)
     if (s.profile === 'modern') s.hostAddresses = hostAddresses();
-    const e = new Engine(s, this.outputs.sink, this.renderer, this.an);
+    // modern: the previous engine's tables are handed over (scans in progress survive the reload)
+    const e = new Engine(s, this.outputs.sink, this.renderer, this.an, previous);
     // modern, live: the host's listening sockets sharpen silent outcomes (src/live/listeners.ts),
     // when what is protected is this host alone (no -a or --home networks of other hosts)
     if (e.modern !== null && (s.promiscNets?.length ?? 0) === 0 && (s.home?.length ?? 0) === 0) e.modern.listeners = this.listeners ??= new ProcListeners();

@@ -123,6 +123,10 @@ export class Engine {
   readonly ctx: DetectContext;
   /** the modern profile's detection (src/detect/modern/), null in compat */
   readonly modern: ModernDetect | null;
+  /** --state-memory when made: a restart hands the modern tables over only at the same size */
+  private readonly stateMemory: number | undefined;
+  /** the modern tables and the handshake tracker went to a restart's new engine */
+  private handedOver = false;
   private readonly dstNets: NetMatcher | null;
   /** protocols the live BPF filter would pass (tcp/udp/icmp flags), by protocol number */
   private readonly bpfProto = new Uint8Array(256);
@@ -138,19 +142,28 @@ export class Engine {
   ipv4Packets = 0;
   ipv6Packets = 0;
 
+  /**
+   * `previous`: the engine a SIGHUP restart replaces (src/daemon.ts). In the modern profile
+   * its modern tables and handshake tracker are handed over (same --state-memory), so that
+   * scans in progress are still detected after a reload and a restart allocates none of
+   * their tens of MiB again; compat starts afresh (spec §2.7), as 2.2.3 did.
+   */
   constructor(
     readonly settings: Settings,
     sink: LineSink,
     renderer: HostRenderer | null,
     an?: Anomalies,
+    previous: Engine | null = null,
   ) {
     this.an = an ?? new Anomalies();
     this.flags = settings.flags;
     this.out = new Emitter(sink, renderer, this.flags.log_dest);
     const buckets = this.flags.promisc ? 256 : 128;
     const emit = (ev: IplogEvent): void => this.out.emit(ev, this.resolves(ev));
+    this.stateMemory = settings.stateMemory;
+    const keep = settings.profile === 'modern' && previous !== null && previous.modern !== null && !previous.handedOver && previous.stateMemory === settings.stateMemory ? previous : null;
     // handshakes: proof and sessions for the evidence grades (its clientele is set by the ban session)
-    this.trust = new HandshakeTracker(randomSeed());
+    this.trust = keep !== null ? keep.trust : new HandshakeTracker(randomSeed());
     const trust = (): HandshakeTracker => this.trust;
     this.scans = new ScanTable(buckets, scanReporter(emit, trust), this.an);
     // as many IPv6 pairs as the IPv4 table holds; the seed only places pairs in the index
@@ -169,21 +182,31 @@ export class Engine {
     // modern: -a names protected networks (both directions are judged by role), not a destination filter
     this.dstNets = settings.profile !== 'modern' && settings.promiscNets && settings.promiscNets.length > 0 ? compileNets(settings.promiscNets, settings.promiscOrigin) : null;
     // the seed is fixed in a replay (--hash-seed, else 1) and random live; no line depends on it
-    this.modern =
-      settings.profile === 'modern'
-        ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
-        : null;
+    if (keep !== null) {
+      this.modern = keep.modern!.rebind(settings, this.ctx);
+      keep.handedOver = true;
+      // the network clock goes on where the previous engine left it (the tables' deadlines are on it)
+      this.lastTick = keep.lastTick;
+      this.now = keep.now;
+    } else {
+      this.modern =
+        settings.profile === 'modern'
+          ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
+          : null;
+    }
   }
 
   /**
    * A restart replaced this engine (src/daemon.ts): its pair tables' typed arrays go to the
-   * next engine's tables (detect/arrays.ts) instead of waiting for the garbage collector.
+   * next engine's tables (detect/arrays.ts) instead of waiting for the garbage collector
+   * (the modern tables and the handshake tracker, when handed over, are the next engine's).
    * The engine must not be used afterwards.
    */
   release(): void {
     releaseArrays(this.scans);
     this.scans6.release();
-    this.trust.release();
+    // handed over: the next engine uses them
+    if (!this.handedOver) this.trust.release();
   }
 
   get foolNmap(): FoolNmapHook | null {

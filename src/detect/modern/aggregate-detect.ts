@@ -60,7 +60,7 @@ export class AggregateDetect {
   constructor(
     capacity: number,
     seed: number,
-    private readonly ctx: DetectContext,
+    private ctx: DetectContext,
     an: Anomalies,
   ) {
     this.agg = new Aggregates(capacity, seed, (a, pinned) => {
@@ -68,6 +68,11 @@ export class AggregateDetect {
       if (pinned) an.counts[A.modernAggregateEvictedEvidence]++;
       this.evicted(a);
     });
+  }
+
+  /** A restart's new engine (ModernDetect.rebind): its lines go to that engine's output. */
+  rebind(ctx: DetectContext): void {
+    this.ctx = ctx;
   }
 
   // ---------------------------------------------------------------- SYN flood

@@ -173,8 +173,8 @@ export class ModernDetect {
   /** port and ping sweeps: per source slot (sweeps.ts), and the candidate each sweep detector fired on */
   private readonly sweeps: Sweeps;
   private readonly sSweep: Int32Array;
-  private readonly prot: NetMatcher | null;
-  private readonly lineCtx: DetectContext;
+  private prot: NetMatcher | null;
+  private lineCtx: DetectContext;
   private readonly grace: TimerRing;
   private readonly hold: TimerRing;
   /** episode ends: a binary heap of (due, seq) over sources */
@@ -237,18 +237,14 @@ export class ModernDetect {
 
   constructor(
     settings: Settings,
-    private readonly ctx: DetectContext,
+    private ctx: DetectContext,
     private readonly an: Anomalies,
     seed: number,
     sizes: ModernSizes = modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY),
   ) {
-    // live, the host's own addresses are protected too (src/live/protected.ts)
-    const home = [...(settings.home ?? []), ...(settings.hostAddresses ?? [])];
-    const promisc = settings.promiscNets ?? [];
-    this.prot = home.length + promisc.length > 0 ? compileProtected(home, promisc, settings.promiscOrigin) : null;
-    const f = settings.flags;
-    // the per-packet lines of compat's ICMP handlers, without their detectors (judged here)
-    this.lineCtx = { ...ctx, rules: null, flags: { ...f, smurf: false, ping_flood: false } };
+    this.prot = null;
+    this.lineCtx = ctx;
+    this.rebind(settings, ctx);
     const C = sizes.contacts;
     const S = sizes.sources;
     this.contacts = new KeyedTable(C, CW, seed, (s, pinned) => this.contactEvicted(s, pinned));
@@ -300,6 +296,26 @@ export class ModernDetect {
     this.dN = new Uint8Array(S * ND);
     this.dSports = new Uint16Array(S * ND * SPORTS);
     this.dNs = new Uint8Array(S * ND);
+  }
+
+  /**
+   * Bind these tables to the settings and detection context of a new engine: a SIGHUP
+   * restart in the modern profile hands them over (src/pipeline.ts Engine), so that
+   * contacts, scores and episodes in progress survive a reload and the tables (tens of
+   * MiB from --state-memory) are not made again. The protected set and the flags are read
+   * anew; the lines go to the new engine's output.
+   */
+  rebind(settings: Settings, ctx: DetectContext): this {
+    // live, the host's own addresses are protected too (src/live/protected.ts)
+    const home = [...(settings.home ?? []), ...(settings.hostAddresses ?? [])];
+    const promisc = settings.promiscNets ?? [];
+    this.prot = home.length + promisc.length > 0 ? compileProtected(home, promisc, settings.promiscOrigin) : null;
+    this.ctx = ctx;
+    // the per-packet lines of compat's ICMP handlers, without their detectors (judged here)
+    this.lineCtx = { ...ctx, rules: null, flags: { ...settings.flags, smurf: false, ping_flood: false } };
+    // aggs is made after the first call (constructor)
+    if (this.aggs !== undefined) this.aggs.rebind(ctx);
+    return this;
   }
 
   counters(): ModernCounters {
