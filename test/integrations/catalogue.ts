@@ -24,7 +24,7 @@ export const SCAN_TITLES = ['TCP: port scan', 'TCP: null scan', 'TCP: FIN scan',
  * `<title> detected[ to D][ ports] from S[ ports]` grammar. Aggregates say `from many sources`
  * (and `mode to D expired for many sources`): no address, never a ban target.
  */
-export const MODERN_TITLES = ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: SYN flood', 'TCP: distributed scan', 'TCP: decoy scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'ARP: host sweep'];
+export const MODERN_TITLES = ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: SYN flood', 'TCP: distributed scan', 'TCP: decoy scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'ARP: host sweep', 'ICMPv6: neighbour sweep'];
 const TITLE = `(${[...SCAN_TITLES, ...MODERN_TITLES].map((t) => t.replace(/[/]/g, '\\/')).join('|')})`;
 /** what an aggregate line says instead of a source */
 export const MANY = 'many sources';

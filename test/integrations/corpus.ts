@@ -20,7 +20,8 @@
  *    pcaps/modern/, when present) replayed with `--profile modern -m` in the -N and -w
  *    forms, with and without -D, the truth again the JSON twin; and its new line forms
  *    written from their documented grammar (MODERN.md 5.6, docs/log-format.md), so that
- *    every form is tested whether or not a capture shows it: ACK and Maimon scans, sweeps,
+ *    every form is tested whether or not a capture shows it: ACK and Maimon scans, sweeps
+ *    (ICMPv6 neighbour sweeps too),
  *    SYN floods, ICMP/TCP traceroutes, tiny fragments, and the aggregates `... from many
  *    sources`, which name no source and must never yield an address (nor "many").
  */
@@ -132,6 +133,13 @@ export function modernFormEntries(): Entry[] {
     'ICMP: ping sweep detected to 198.51.100.0/28 from 203.0.113.10',
     'ICMP: ping sweep detected to 2001:db8:5::/64 from sources (2001:db8::10)',
     'ARP: host sweep detected to 198.51.100.0/28 from 198.51.100.23',
+    // IPv6's host sweep (neighbour solicitations); the first two as the engine writes them (catalogue.test.ts)
+    'ICMPv6: neighbour sweep detected to 2001:db8:5::/123 from 2001:db8:5::99',
+    'ICMPv6: neighbour sweep mode expired for 2001:db8:5::99 - received a total of 16 packets (384 bytes).',
+    'ICMPv6: neighbour sweep detected to 2001:db8:5::/64 from evil1 (2001:db8::7)',
+    'ICMPv6: neighbour sweep detected to gw-7.example (2001:db8:5::) from 2001:db8:1:2::',
+    'ICMPv6: neighbour sweep detected to 2001:db8:5::/120 from many',
+    'ICMPv6: neighbour sweep mode to 2001:db8:5:: expired for from (2001:db8::7) - received a total of 9 packets (288 bytes).',
     'TCP: SYN flood detected to 198.51.100.1 [port 80] from 203.0.113.11',
     'TCP: SYN flood detected to 198.51.100.1 [port 80] from many',
     'TCP: SYN flood detected to 198.51.100.1 [port 80] from many sources',

@@ -88,7 +88,7 @@ test('fail2ban-regex: the filter matches every detection line with its source ad
   // smurf lines show a network address, never a name
   assert.ok(covered.has('ICMP/UDP: smurf attack address') && covered.has('ICMP/UDP: smurf attack address -D'));
   // the modern profile's detections of one source are banned like the others ...
-  for (const family of ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'TCP: SYN flood', 'frag.tiny']) {
+  for (const family of ['TCP: ACK scan', 'TCP: Maimon scan', 'TCP: port sweep', 'UDP: port sweep', 'ICMP: ping sweep', 'ARP: host sweep', 'ICMPv6: neighbour sweep', 'TCP: SYN flood', 'frag.tiny']) {
     assert.ok([...covered].some((c) => c.startsWith(`${family} `)), `no matched line for ${family}`);
   }
   // ... its aggregates ("from many sources") were in the corpus and matched nothing (check() above)
