@@ -139,13 +139,13 @@ describe('iplog bans with a live sensor (namespace, nftables)', { skip: skip ?? 
       r = bans(['del', lab.atAddr]);
       assert.equal(r.status, 0, r.stderr);
       await waitFor(() => !elements().includes(lab.atAddr), 5000, 'the element deleted');
-      assert.ok(lab.pingFromAttacker(), 'pings pass again');
+      assert.ok(lab.reachable(), 'pings pass again');
       await s.until(() => s.stdout.includes(`BAN: unbanned ${lab.atAddr} (lifted by hand)`), 2000, 'the unban line');
       // `nft delete element` alone: the resync puts A back; the one lifted with del stays out
       lab.must(lab.fw, ['nft', 'delete', 'element', 'inet', 'iplog', 'ban4', `{ ${A} }`]);
       await waitFor(() => elements().includes(A), 15_000, 'the resync to put A back');
       assert.ok(!elements().includes(lab.atAddr), 'del survives the resync');
-      assert.ok(lab.pingFromAttacker());
+      assert.ok(lab.reachable());
     } finally {
       await stop(s);
     }

@@ -98,6 +98,16 @@ export class Lab {
     return this.run(this.at, ['ping', ...(v6 ? ['-6'] : []), '-n', '-c', '1', '-W', '1', v6 ? this.fwAddr6 : this.fwAddr]).status === 0;
   }
 
+  /**
+   * Whether the attacker's pings pass, asked up to three times: on a loaded machine the first
+   * echo (behind neighbour or ARP resolution) can take more than pingFromAttacker's second.
+   * For asserting that packets pass; asserting a drop keeps the single try.
+   */
+  reachable(v6 = false): boolean {
+    for (let i = 0; i < 3; i++) if (this.pingFromAttacker(v6)) return true;
+    return false;
+  }
+
   /** Start argv inside fw (not waited for). */
   spawnIn(ns: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     return spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', ...env } });
