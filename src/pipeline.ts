@@ -55,8 +55,6 @@ export interface ClockListener {
   readonly drains: boolean;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * A random seed in [0, 2^31 - 1): 4 bytes of the kernel's random source, read directly
  * (loading node:crypto for one number is a noticeable part of a short replay's start-up);
@@ -472,7 +470,7 @@ export class Engine {
   /** End of run: drain deadlines, wait for queued lines, close the sink. */
   async finish(): Promise<void> {
     // the packet object must not keep the reader's last chunk alive
-    this.pkt.buf = EMPTY;
+    this.pkt.release();
     this.drain();
     await this.out.idle();
     this.out.sink.close(this.now);

@@ -167,14 +167,19 @@ export function decodeIpv6(p: DecodedPacket, an: Anomalies, reassembled = false)
   p.ttl = b[o + 7]!;
   const s = p.src6;
   const d = p.dst6;
-  s[0] = be32(b, o + 8);
-  s[1] = be32(b, o + 12);
-  s[2] = be32(b, o + 16);
-  s[3] = be32(b, o + 20);
-  d[0] = be32(b, o + 24);
-  d[1] = be32(b, o + 28);
-  d[2] = be32(b, o + 32);
-  d[3] = be32(b, o + 36);
+  let v = p.view;
+  if (p.viewOf !== b) {
+    v = p.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    p.viewOf = b;
+  }
+  s[0] = v.getUint32(o + 8);
+  s[1] = v.getUint32(o + 12);
+  s[2] = v.getUint32(o + 16);
+  s[3] = v.getUint32(o + 20);
+  d[0] = v.getUint32(o + 24);
+  d[1] = v.getUint32(o + 28);
+  d[2] = v.getUint32(o + 32);
+  d[3] = v.getUint32(o + 36);
   if (!reassembled) {
     if (s[0]! >>> 24 === 0xff) an.counts[A.ip6SrcMulticast]++;
     if ((s[0]! === 0 && s[1]! === 0 && s[2]! === 0xffff) || (d[0]! === 0 && d[1]! === 0 && d[2]! === 0xffff)) an.counts[A.ip6V4Mapped]++;

@@ -12,6 +12,10 @@
  * belongs to the capture source and is reused, so nothing may keep a reference to it
  * after the packet has been handled.
  */
+const EMPTY_BUF = Buffer.alloc(0);
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
 export class DecodedPacket {
   /** network time of the packet: whole seconds and the nanoseconds within */
   tsSec = 0;
@@ -43,6 +47,13 @@ export class DecodedPacket {
   readonly dst6 = new Uint32Array(4);
   /** IPv6 flow label (family 6) */
   flow = 0;
+  /**
+   * A DataView over `viewOf`, the last `buf` whose IPv6 address words decodeIpv6 read: a
+   * word is then one checked load instead of four byte loads (made once per capture
+   * chunk, not per packet). release() drops both.
+   */
+  view: DataView = EMPTY_VIEW;
+  viewOf: Uint8Array = EMPTY_BYTES;
 
   // For IPv6 the fields above read as for IPv4 (src/decode/ipv6.ts): `tos` is the traffic
   // class, `ttl` the hop limit, `totalLen` 40 + payload length, `hlen` the bytes from the
@@ -61,6 +72,13 @@ export class DecodedPacket {
   l4Avail = 0;
   /** IP payload length by the header: totalLen - hlen (iplog's `len`) */
   l4Len = 0;
+
+  /** The end of a run: keep no reference to the capture source's buffer. */
+  release(): void {
+    this.buf = EMPTY_BUF;
+    this.view = EMPTY_VIEW;
+    this.viewOf = EMPTY_BYTES;
+  }
 
   reset(buf: Buffer, ipOff: number, avail: number, tsSec: number, tsNsec: number): void {
     this.buf = buf;

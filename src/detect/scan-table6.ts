@@ -45,7 +45,7 @@ const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
 
 export class ScanTable6 extends EpisodeTable {
   readonly capacity: number;
-  /** buckets - 1 (at least twice as many buckets as slots) */
+  /** buckets - 1 (at least eight times as many buckets as slots: most chains are empty) */
   private readonly mask: number;
   private readonly seed: number;
   /** per slot, source words 0-3 and destination words 4-7, as int32 */
@@ -77,7 +77,7 @@ export class ScanTable6 extends EpisodeTable {
     super(capacity, detectors);
     this.capacity = capacity;
     let nb = 1;
-    while (nb < capacity * 2) nb *= 2;
+    while (nb < capacity * 8) nb *= 2;
     this.mask = nb - 1;
     this.seed = seed | 0;
   }

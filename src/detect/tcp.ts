@@ -34,7 +34,8 @@ export function handleTcp(e: DetectContext, p: DecodedPacket, now: number): void
   const rawFlags = b[o + 13]!;
   const f = e.flags;
   // proof is not logging: the tracker sees every TCP packet, before the filter rules
-  if (e.trust !== null) e.trust.packet(p, 0, 0, 0xffff, p.src, 0, 0, 0xffff, p.dst, now);
+  // addresses as int32: a uint32 of 2^31 or more passed as a number is boxed (an allocation per packet)
+  if (e.trust !== null) e.trust.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
   if (e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
 
   // -z: a forged reply to OS-detection probes; the probe is then handled as usual

@@ -316,22 +316,46 @@ export function hashIpv6(seed: number, w0: number, w1: number, w2: number, w3: n
   return fmix(h ^ 16);
 }
 
+/** xxHash32's primes (as int32) */
+const XXP1 = 0x9e3779b1 | 0;
+const XXP2 = 0x85ebca77 | 0;
+const XXP3 = 0xc2b2ae3d | 0;
+
 /**
- * Seeded hash of an IPv6 address pair (source words s0-s3, destination d0-d3) in one
- * pass, as an int32 (the IPv6 pair table compares it with the int32 it keeps per slot).
- * No allocation.
+ * Seeded hash of an IPv6 address pair (source words s0-s3, destination d0-d3), as an
+ * int32 (the IPv6 pair table compares it with the int32 it keeps per slot). The 32 bytes
+ * go through xxHash32's structure (four seeded lanes of two rounds each, merged, then its
+ * avalanche), taking the words as they are: the lanes run side by side, where the murmur
+ * steps of hashIpv6 make one chain of eight — the pair table hashes every packet
+ * (docs/benchmarks.md). No allocation.
  */
 export function hashIpv6Pair(seed: number, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number): number {
-  let h = seed | 0;
-  h = mix(h, s0 | 0);
-  h = mix(h, s1 | 0);
-  h = mix(h, s2 | 0);
-  h = mix(h, s3 | 0);
-  h = mix(h, d0 | 0);
-  h = mix(h, d1 | 0);
-  h = mix(h, d2 | 0);
-  h = mix(h, d3 | 0);
-  return fmix(h ^ 32) | 0;
+  let v1 = (seed + XXP1 + XXP2) | 0;
+  let v2 = (seed + XXP2) | 0;
+  let v3 = seed | 0;
+  let v4 = (seed - XXP1) | 0;
+  v1 = (v1 + Math.imul(s0, XXP2)) | 0;
+  v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXP1);
+  v2 = (v2 + Math.imul(s1, XXP2)) | 0;
+  v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXP1);
+  v3 = (v3 + Math.imul(s2, XXP2)) | 0;
+  v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXP1);
+  v4 = (v4 + Math.imul(s3, XXP2)) | 0;
+  v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXP1);
+  v1 = (v1 + Math.imul(d0, XXP2)) | 0;
+  v1 = Math.imul((v1 << 13) | (v1 >>> 19), XXP1);
+  v2 = (v2 + Math.imul(d1, XXP2)) | 0;
+  v2 = Math.imul((v2 << 13) | (v2 >>> 19), XXP1);
+  v3 = (v3 + Math.imul(d2, XXP2)) | 0;
+  v3 = Math.imul((v3 << 13) | (v3 >>> 19), XXP1);
+  v4 = (v4 + Math.imul(d3, XXP2)) | 0;
+  v4 = Math.imul((v4 << 13) | (v4 >>> 19), XXP1);
+  let h = (((v1 << 1) | (v1 >>> 31)) + ((v2 << 7) | (v2 >>> 25)) + ((v3 << 12) | (v3 >>> 20)) + ((v4 << 18) | (v4 >>> 14)) + 32) | 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, XXP2);
+  h ^= h >>> 13;
+  h = Math.imul(h, XXP3);
+  return h ^ (h >>> 16);
 }
 
 /** A network: a family, a prefix length and the network's words (host bits cleared). */
