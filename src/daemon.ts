@@ -552,6 +552,7 @@ class Sensor {
               modern_contacts_evidence: an.get('modern.contact_evicted_evidence'),
               modern_sources: an.get('modern.source_evicted'),
               modern_sources_evidence: an.get('modern.source_evicted_evidence'),
+              modern_admission: an.get('modern.admission_evicted'),
               modern_aggregates: an.get('modern.aggregate_evicted'),
               modern_aggregates_evidence: an.get('modern.aggregate_evicted_evidence'),
             }),

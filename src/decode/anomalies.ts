@@ -77,6 +77,9 @@ export const ANOMALY_NAMES = [
   // the aggregate table (src/detect/modern/aggregates.ts): evicted entries, and of them those in mode
   'modern.aggregate_evicted',
   'modern.aggregate_evicted_evidence',
+  // the admission table (src/detect/modern/engine.ts admitOrFind): sources with one resolved
+  // contact forgotten before a second came (no source record was made for them)
+  'modern.admission_evicted',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -147,6 +150,7 @@ export const A = {
   modernContactEvictedEvidence: anomalyIndex('modern.contact_evicted_evidence'),
   modernSourceEvicted: anomalyIndex('modern.source_evicted'),
   modernSourceEvictedEvidence: anomalyIndex('modern.source_evicted_evidence'),
+  modernAdmissionEvicted: anomalyIndex('modern.admission_evicted'),
   modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
   modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),

@@ -102,6 +102,8 @@ export class SensorMetrics {
         // the modern profile's tables (src/detect/modern/): evictions over the process's life (every engine)
         tables.push({ name: 'modern_contacts', entries: m.contacts.size, capacity: m.contacts.capacity, evictions: p.anomalies.get('modern.contact_evicted'), evidenceEvictions: p.anomalies.get('modern.contact_evicted_evidence') });
         tables.push({ name: 'modern_sources', entries: m.sources.size, capacity: m.sources.capacity, evictions: p.anomalies.get('modern.source_evicted'), evidenceEvictions: p.anomalies.get('modern.source_evicted_evidence') });
+        // sources with one resolved contact, not yet given a record (engine.ts admitOrFind)
+        tables.push({ name: 'modern_admission', entries: m.admit.size, capacity: m.admit.capacity, evictions: p.anomalies.get('modern.admission_evicted') });
         const g = m.aggs.agg.t;
         tables.push({ name: 'modern_aggregates', entries: g.size, capacity: g.capacity, evictions: p.anomalies.get('modern.aggregate_evicted'), evidenceEvictions: p.anomalies.get('modern.aggregate_evicted_evidence') });
       }

@@ -223,7 +223,38 @@ test('bounded tables: 100,000 spoofed SYNs through small tables evict and count,
   const lines = await h.finish();
   const c = m.counters();
   assert.ok(c.contactEvictions > 50_000, JSON.stringify(c));
-  assert.ok(c.sourceEvictions > 0, JSON.stringify(c));
-  assert.ok(m.contacts.size <= m.contacts.capacity && m.sources.size <= m.sources.capacity);
+  // each spoofed source has one contact: it is admitted, never given a source record, and
+  // the admission table evicts and counts (the source table holds the scanner)
+  assert.ok(c.admissionEvictions > 50_000, JSON.stringify(c));
+  assert.ok(m.contacts.size <= m.contacts.capacity && m.sources.size <= m.sources.capacity && m.admit.size <= m.admit.capacity);
   assert.ok(detections(lines).some((l) => l.startsWith(`TCP: SYN scan detected`) && l.includes(`from ${S} `)), detections(lines).join('\n'));
+});
+
+test('admission: a first resolved contact makes no source record; the second makes it, with the first replayed into it', async () => {
+  const h = modern();
+  const m = h.engine.modern!;
+  h.feed(1000, seg(S, V, 40000, 1000, SYN));
+  h.feed(1005, seg('203.0.113.50', V, 40000, 80, SYN)); // the packet clock passes the first one's grace time
+  assert.equal(m.sources.size, 0);
+  assert.equal(m.admit.size, 1);
+  for (let i = 1; i < 4; i++) h.feed(1005 + i, seg(S, V, 40000, 1000 + i, SYN));
+  h.feed(1020, seg('203.0.113.51', V, 40000, 80, SYN));
+  assert.equal(m.sources.size, 1);
+  const lines = await h.finish();
+  // the same as with the record made at the first contact: four silent contacts, their ports in order, four packets
+  assert.deepEqual(detections(lines), [`TCP: SYN scan detected [ports 1000,1001,1002,1003] from ${S} [port 40000]`]);
+  assert.ok(lines.some((l) => l.startsWith(`TCP: SYN scan mode expired for ${S} - received a total of 4 packets`)), lines.join('\n'));
+});
+
+test('admission: a source whose first contact left the full admission table before its second starts again (counted)', async () => {
+  const h = modern({ stateMemory: 1024 * 1024 });
+  const m = h.engine.modern!;
+  h.feed(1000, seg(S, V, 40000, 1000, SYN));
+  // more one-contact sources than the admission table holds, each resolved (silent)
+  const n = m.admit.capacity + 10;
+  for (let i = 0; i < n; i++) h.feed(1001 + i * 0.0001, seg(`198.18.${(i >>> 8) & 255}.${i & 255}`, V, 40000, 80, SYN));
+  for (let i = 1; i < 4; i++) h.feed(1010 + i, seg(S, V, 40000, 1000 + i, SYN));
+  const lines = await h.finish();
+  assert.ok(m.counters().admissionEvictions >= 10);
+  assert.deepEqual(detections(lines).filter((l) => l.includes(S)), [], 'three remembered failures are not a scan');
 });

@@ -90,6 +90,9 @@ export class AggregateDetect {
     if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, SYNF.windowSec);
+    // the episode's count (reset after an idle window) is never below the window's: the
+    // ring is summed only when the count could reach the threshold
+    if (g.count[a]! < SYNF.threshold) return false;
     const n = g.sum(a, now, 1, SYNF.windowSec, false);
     if (n < SYNF.threshold) return false;
     if (g.sum(a, now, 1, SYNF.windowSec, true) * COMPLETION_DIV >= n) return false;
@@ -120,6 +123,7 @@ export class AggregateDetect {
     g.bump(a, now, DSCAN_BUCKET, 1, 0);
     g.addSource(a, s0, s1, now, DSCAN.windowSec);
     g.addPort(a, port, now);
+    if (g.count[a]! < DSCAN.threshold) return; // see syn()
     const n = g.sum(a, now, DSCAN_BUCKET, 10, false);
     if (n < DSCAN.threshold || g.sources(a, now, DSCAN.windowSec) < DSCAN_SOURCES || g.portCount(a, now, DSCAN.windowSec) < DSCAN_PORTS) return;
     this.detect(a, M.DSCAN, n, -1, now);
@@ -149,7 +153,7 @@ export class AggregateDetect {
     if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, UDPF.windowSec);
-    if (now - g.closedSec[a]! > UDPF.windowSec) return false;
+    if (now - g.closedSec[a]! > UDPF.windowSec || g.count[a]! < UDPF.threshold) return false; // see syn()
     const n = g.sum(a, now, 1, UDPF.windowSec, false);
     if (n < UDPF.threshold) return false;
     this.detect(a, M.UDPFLOOD, n, sport, now);

@@ -129,20 +129,33 @@ const BOGUS_LINE_EVERY = 60;
 const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
 const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 12 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
 
+/** admission table: words per entry of the admitted contact (class | flags << 8 | outcome << 16, length, source port, contact key) */
+const AEW = 3 + CW;
+const ADMIT_BYTES = KeyedTable.bytesPerEntry(SW) + AEW * 4 + 8;
+/** admission entries per source record */
+const ADMIT_PER_SOURCE = 2;
+
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
 export interface ModernSizes {
   contacts: number;
   sources: number;
+  /** admission entries (sources with one resolved contact); default twice the sources */
+  admission?: number;
   /** aggregate entries (per destination and port: aggregates.ts); default from the budget */
   aggregates?: number;
 }
 
-/** Table capacities for a memory budget: 11/16 for contacts, a quarter for sources, 1/16 for aggregates. */
+/**
+ * Table capacities for a memory budget: 11/16 for contacts, a quarter for sources (with
+ * their admission table, ADMIT_PER_SOURCE entries per source), 1/16 for aggregates.
+ */
 export function modernSizes(bytes: number): ModernSizes {
+  const sources = Math.max(64, Math.floor((bytes * 0.25) / (SOURCE_BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES)));
   return {
     contacts: Math.max(64, Math.floor((bytes * 0.6875) / CONTACT_BYTES)),
-    sources: Math.max(64, Math.floor((bytes * 0.25) / SOURCE_BYTES)),
+    sources,
+    admission: sources * ADMIT_PER_SOURCE,
     aggregates: Math.max(16, Math.floor((bytes * 0.0625) / AGG_BYTES)),
   };
 }
@@ -159,6 +172,7 @@ export interface ModernCounters {
   contactEvidenceEvictions: number;
   sourceEvictions: number;
   sourceEvidenceEvictions: number;
+  admissionEvictions: number;
   unsolicited: number;
   graceOverflows: number;
   aggregateEvictions: number;
@@ -168,6 +182,10 @@ export interface ModernCounters {
 export class ModernDetect {
   readonly contacts: KeyedTable;
   readonly sources: KeyedTable;
+  /** sources whose one resolved first contact is all there is yet (admitOrFind) */
+  readonly admit: KeyedTable;
+  private readonly aEv: Int32Array;
+  private readonly aTime: Float64Array;
   /** the aggregate detectors (per destination: SYN flood, distributed and decoy scans, UDP flood) */
   readonly aggs: AggregateDetect;
   /** port and ping sweeps: per source slot (sweeps.ts), and the candidate each sweep detector fired on */
@@ -249,6 +267,10 @@ export class ModernDetect {
     const S = sizes.sources;
     this.contacts = new KeyedTable(C, CW, seed, (s, pinned) => this.contactEvicted(s, pinned));
     this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
+    const AD = sizes.admission ?? S * ADMIT_PER_SOURCE;
+    this.admit = new KeyedTable(AD, SW, seed ^ 0x3c6ef372, () => this.an.counts[A.modernAdmissionEvicted]++);
+    this.aEv = new Int32Array(AD * AEW);
+    this.aTime = new Float64Array(AD);
     this.aggs = new AggregateDetect(sizes.aggregates ?? modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY).aggregates!, seed ^ 0x27d4eb2f, ctx, an);
     this.sweeps = new Sweeps(S);
     this.sSweep = new Int32Array(S * 3);
@@ -324,6 +346,7 @@ export class ModernDetect {
       contactEvidenceEvictions: this.contacts.evidenceEvictions,
       sourceEvictions: this.sources.evictions,
       sourceEvidenceEvictions: this.sources.evidenceEvictions,
+      admissionEvictions: this.admit.evictions,
       unsolicited: this.unsolicited,
       graceOverflows: this.grace.overflows,
       aggregateEvictions: this.aggs.agg.t.evictions,
@@ -404,6 +427,7 @@ export class ModernDetect {
       s = t.add(t.lastHash);
       this.initSource(s, fam, k[1]!, fam === 4 ? 0 : k[2]!, tag === TAG_REFLECTOR ? 0 : w2, tag === TAG_REFLECTOR ? 0 : w3, now);
       if (fam === 4) this.sAddr[s * 4] = k[1]!;
+      if (tag === TAG_SOURCE && this.admit.size > 0) this.replayAdmitted(s, now);
     } else {
       const a = s * 4;
       if (tag === TAG_SOURCE && fam === 6 && (this.sAddr[a + 2] !== w2 || this.sAddr[a + 3] !== w3)) this.sMulti[s] = 1;
@@ -910,93 +934,178 @@ export class ModernDetect {
     this.cOut[c] = out;
     this.contacts.setPinned(c, false);
     if ((this.cFlags[c]! & F_JUDGED) === 0) return;
+    this.judge(cls, this.cFlags[c]!, this.cLen[c]!, this.cSport[c]!, this.contacts.keys, c * CW, out, now);
+  }
+
+  /** whether a judged first contact of class cls with outcome out (contact key at k[o]) counts for its originator */
+  private counts(cls: number, out: number, k: Int32Array, o: number): boolean {
     const f = this.ctx.flags;
-    const port = this.contacts.keys[c * CW + 8]! & 0xffff;
+    if (cls === C_SYN) return f.syn_scan || f.portscan;
+    if (cls === C_ACK || cls === C_FINACK) return (out === O_REJECT || out === O_SILENT) && f.portscan;
+    if (cls === C_UDP) return f.udp_scan;
+    return cls === C_ICMP && (k[o + 8]! & 0xffff) === 8;
+  }
+
+  /**
+   * Score the originator of a resolved first contact (class cls, contact flags fl, its
+   * first packet's length and source port, the contact key at k[o], outcome out, at
+   * second `now`). An originator without a source record is first admitted (admitOrFind):
+   * its record is made only at its second resolved contact, and this one is replayed into
+   * it then; the aggregate evidence (distributed scan) is fed at once either way.
+   */
+  private judge(cls: number, fl: number, len: number, sport: number, k: Int32Array, o: number, out: number, now: number): void {
+    if (!this.counts(cls, out, k, o)) return;
+    const s = this.admitOrFind(cls, fl, len, sport, k, o, out, now);
+    if (s < 0) return;
+    this.score(s, cls, fl, len, sport, k, o, out, now, false);
+  }
+
+  /** the per-source part of judge() for source s; `replay`: an admitted contact replayed into a new record (its aggregate evidence was fed when it resolved) */
+  private score(s: number, cls: number, fl: number, len: number, sport: number, k: Int32Array, o: number, out: number, now: number, replay: boolean): void {
+    const port = k[o + 8]! & 0xffff;
     if (cls === C_SYN) {
-      if (!f.syn_scan && !f.portscan) return;
-      const s = this.sourceOfContact(c, now);
-      const o = s * 8;
-      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
+      const so = s * 8;
+      this.setDst(s, k[o + 8]! >>> 24, k, o + 4);
       this.sSyn[s]!++;
-      if ((this.cFlags[c]! & F_DF) !== 0) this.sDf[s]!++;
+      if ((fl & F_DF) !== 0) this.sDf[s]!++;
       // the contact's SYN, counted now unless it was counted when it came
-      if ((this.cFlags[c]! & F_COUNTED) === 0) this.countPacket(s, M.SYN, this.cLen[c]!, this.cSport[c]!, now);
+      if ((fl & F_COUNTED) === 0) this.countPacket(s, M.SYN, len, sport, now);
       let score = this.sTrw[s]!;
       if (out === O_SUCCESS) {
-        this.sOut[o]!++;
+        this.sOut[so]!++;
         score--;
         if (score < TRW.floor) score = TRW.floor;
       } else {
-        this.sOut[o + (out === O_REJECT ? 1 : out === O_HALFOPEN ? 2 : 3)]!++;
+        this.sOut[so + (out === O_REJECT ? 1 : out === O_HALFOPEN ? 2 : 3)]!++;
         if (score < 127) score++;
         // stored before addPort(): a full port list writes the line at once, with this score
         this.sTrw[s] = score;
         this.addPort(s, M.SYN, port, now);
         // a failure of a source not (yet) alarmed: evidence for a distributed scan of D
-        if (this.dState[s * ND + M.SYN] === D_IDLE) {
-          const k = this.contacts.keys;
-          this.aggs.failure(k[c * CW + 8]! >>> 24, k, c * CW + 4, port, k[c * CW]!, k[c * CW + 1]!, this.cLen[c]!, now);
-        }
-        this.sweepFailure(s, 6, port, c, now);
+        if (!replay && this.dState[s * ND + M.SYN] === D_IDLE) this.aggs.failure(k[o + 8]! >>> 24, k, o + 4, port, k[o]!, k[o + 1]!, len, now);
+        this.sweepFailure(s, 6, port, k, o, len, sport, now);
       }
       this.sTrw[s] = score;
       if (score >= TRW.alarm) this.arm(s, M.SYN, now);
       else this.repin(s);
     } else if (cls === C_ACK || cls === C_FINACK) {
-      if (out !== O_REJECT && out !== O_SILENT) return;
       const d = cls === C_ACK ? M.ACK : M.MAIMON;
-      if (!f.portscan) return;
-      const s = this.sourceOfContact(c, now);
-      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
-      this.countPacket(s, d, this.cLen[c]!, this.cSport[c]!, now);
+      this.setDst(s, k[o + 8]! >>> 24, k, o + 4);
+      this.countPacket(s, d, len, sport, now);
       this.addPort(s, d, port, now);
       if (this.windowHit(s, d, now)) this.arm(s, d, now);
     } else if (cls === C_UDP) {
-      if (!f.udp_scan) return;
-      const s = this.sourceOfContact(c, now);
       this.misc(s);
       if (this.sTrUntil[s]! >= now) return; // a traceroute's probes are not a scan
-      const o = s * 8;
-      this.setDst(s, this.contacts.keys[c * CW + 8]! >>> 24, this.contacts.keys, c * CW + 4);
-      if ((this.cFlags[c]! & F_COUNTED) === 0) this.countPacket(s, M.UDP, this.cLen[c]!, this.cSport[c]!, now);
+      const so = s * 8;
+      this.setDst(s, k[o + 8]! >>> 24, k, o + 4);
+      if ((fl & F_COUNTED) === 0) this.countPacket(s, M.UDP, len, sport, now);
       let score = this.sTrwU[s]!;
       let hit = false;
       if (out === O_SUCCESS) {
-        this.sOut[o + 4]!++;
+        this.sOut[so + 4]!++;
         score--;
         if (score < TRW.floor) score = TRW.floor;
       } else if (out === O_REJECT) {
-        this.sOut[o + 5]!++;
+        this.sOut[so + 5]!++;
         if (score < 127) score++;
         this.sTrwU[s] = score;
         this.addPort(s, M.UDP, port, now);
-        this.sweepFailure(s, 17, port, c, now);
+        this.sweepFailure(s, 17, port, k, o, len, sport, now);
       } else {
-        this.sOut[o + 6]!++;
+        this.sOut[so + 6]!++;
         this.addPort(s, M.UDP, port, now);
         hit = this.windowHit(s, M.UDP, now);
-        this.sweepFailure(s, 17, port, c, now);
+        this.sweepFailure(s, 17, port, k, o, len, sport, now);
       }
       this.sTrwU[s] = score;
       if (score >= TRW.alarm || hit) this.arm(s, M.UDP, now);
       else this.repin(s);
-    } else if (cls === C_ICMP && port === 8) {
+    } else {
       // a first echo request to a protected host, answered or not (on a LAN the dead
       // addresses of a sweep never reach the wire): evidence for a ping sweep
-      const s = this.sourceOfContact(c, now);
-      this.sweepFailure(s, 1, 8, c, now);
+      this.sweepFailure(s, 1, 8, k, o, len, sport, now);
       this.repin(s);
     }
   }
 
+  // ---------------------------------------------------------------- admission
+
+  /**
+   * The source slot of the originator of contact key k[o] (found: touched, its scores
+   * forgotten after TRW_MEMORY_SEC idle), or -1 when it has none and this contact is its
+   * first: the contact is kept in the admission table instead (as 2Q admits a page only on
+   * its second reference). A second resolved contact while the first is still there makes
+   * the record, into which the first is replayed (source()). So a flood of spoofed
+   * sources that each come back less often than the admission table holds makes one small
+   * entry per contact, not a source record; a source that returns is judged exactly as if
+   * it had had its record from the start (the source table's eviction order apart).
+   */
+  private admitOrFind(cls: number, fl: number, len: number, sport: number, k: Int32Array, o: number, out: number, now: number): number {
+    const fam = k[o + 8]! >>> 24;
+    const s = this.source(fam, k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, TAG_SOURCE, now, false);
+    if (s >= 0) return s;
+    const a = this.admit;
+    // the source table's key (source()): the admission table has the same key width
+    const sk = this.sources.k;
+    const ak = a.k;
+    for (let i = 0; i < SW; i++) ak[i] = sk[i]!;
+    if (a.find() >= 0) return this.source(fam, k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, TAG_SOURCE, now); // replays the first
+    const e = a.add(a.lastHash);
+    const b = e * AEW;
+    const ev = this.aEv;
+    ev[b] = cls | (fl << 8) | (out << 16);
+    ev[b + 1] = len;
+    ev[b + 2] = sport;
+    for (let i = 0; i < CW; i++) ev[b + 3 + i] = k[o + i]!;
+    this.aTime[e] = now;
+    // the aggregate evidence of a failed SYN, as score() feeds it for a source not alarmed
+    if (cls === C_SYN && out !== O_SUCCESS) {
+      const port = k[o + 8]! & 0xffff;
+      this.aggs.failure(fam, k, o + 4, port, k[o]!, k[o + 1]!, len, now);
+    }
+    return -1;
+  }
+
+  /** a new record s (key in sources.k) whose source has an admitted contact: replay it, then drop it */
+  private replayAdmitted(s: number, now: number): void {
+    const a = this.admit;
+    const ak = a.k;
+    const sk = this.sources.k;
+    for (let i = 0; i < SW; i++) ak[i] = sk[i]!;
+    const e = a.find();
+    if (e < 0) return;
+    const b = e * AEW;
+    const ev = this.aEv;
+    const t = this.aTime[e]!;
+    const w = ev[b]!;
+    if (ev[b + 3 + 8]! >>> 24 === 6) {
+      // the record keeps the first /128 seen of its /64, and whether another came
+      const a4 = s * 4;
+      if (this.sAddr[a4 + 2] !== ev[b + 5] || this.sAddr[a4 + 3] !== ev[b + 6]) {
+        this.sAddr[a4 + 2] = ev[b + 5]!;
+        this.sAddr[a4 + 3] = ev[b + 6]!;
+        this.sMulti[s] = 1;
+      }
+    }
+    this.score(s, w & 0xff, (w >>> 8) & 0xff, ev[b + 1]!, ev[b + 2]!, ev, b + 3, w >>> 16, t, true);
+    a.remove(e);
+    // as source() would have found the record at `now`: scores forgotten after a long idle
+    if (now - t > TRW_MEMORY_SEC) {
+      this.sTrw[s] = 0;
+      this.sTrwU[s] = 0;
+      for (let j = s * 8, e2 = j + 8; j < e2; j++) this.sOut[j] = 0;
+    }
+  }
+
   /** source s failed a first contact c on (proto, port): the port sweep (TCP, UDP) or ping sweep (ICMP echo) */
-  private sweepFailure(s: number, proto: number, port: number, c: number, now: number): void {
+  private sweepFailure(s: number, proto: number, port: number, k: Int32Array, o: number, len: number, sport: number, now: number): void {
     const d = proto === 1 ? M.PINGSWEEP : M.PSWEEP;
     if (proto === 1 ? !this.ctx.flags.ping_flood : !this.ctx.flags.portscan) return;
     const def = MODERN_DETECTORS[d]!;
     this.sweepsOf(s);
-    const n = this.sweeps.hit(s, proto, port, this.contacts.keys, c * CW + 4, now, def.windowSec);
-    this.countPacket(s, d, this.cLen[c]!, proto === 1 ? -1 : this.cSport[c]!, now);
+    const n = this.sweeps.hit(s, proto, port, k, o + 4, now, def.windowSec);
+    this.countPacket(s, d, len, proto === 1 ? -1 : sport, now);
     if (n < def.threshold) return;
     if (this.dState[s * ND + d] === D_IDLE) this.sSweep[s * 3 + d - M.PSWEEP] = this.sweeps.cand;
     if (proto !== 1) this.addPort(s, d, port, now);
