@@ -16,7 +16,7 @@
  * complete record, then throws IPLOG_ERR_CAPTURE_TRUNCATED. Exceptions thrown by the
  * frame callback or by `between()` pass through unchanged.
  */
-import * as fs from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isSupportedLinktype, linktypeName } from '../decode/link';
 import type { Anomalies } from '../decode/anomalies';
 import { PcapParser, isPcapMagic } from './pcap-file';
@@ -82,14 +82,14 @@ export async function readCapture(
   if (path === '-') return readCaptureStream(process.stdin, name, onFrame, anomalies, opts);
   let fd: number;
   try {
-    fd = fs.openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     throw captureError(name, `cannot open: ${describeSystemError(e)}`, CAPTURE_ERR.OPEN);
   }
   try {
     let isDir = false;
     try {
-      isDir = fs.fstatSync(fd).isDirectory();
+      isDir = fstatSync(fd).isDirectory();
     } catch {
       // fstat failing on an open fd is unheard of; let the read report it
     }
@@ -97,7 +97,7 @@ export async function readCapture(
     const src: ByteSource = {
       read(buf, at, len) {
         try {
-          return fs.readSync(fd, buf, at, len, null);
+          return readSync(fd, buf, at, len, null);
         } catch (e) {
           throw captureError(name, `read error: ${describeSystemError(e)}`, CAPTURE_ERR.READ);
         }
@@ -105,7 +105,7 @@ export async function readCapture(
     };
     return await drive(src, name, onFrame, anomalies, opts);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 

@@ -75,10 +75,13 @@ function parsePortProto(field: string): { port: number; proto: string } | undefi
   return { port: Number(v & 0xffffn), proto: field.slice(m[0].length) };
 }
 
-/** True for the characters C `isspace()` accepts in the "C" locale. */
-function isSpaceCode(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
+/**
+ * A line's first two fields (its start, or a newline, then optional blanks, a field,
+ * blanks, a field): blanks are C isspace() (\t to \r and space) without the newline, a
+ * field runs to a blank or a '#' (a comment). Not the `m` flag: in JS, `^` would also
+ * match after a carriage return, which is a blank inside a line for the C library.
+ */
+const SERVICE_LINE = /(?:^|\n)[\t\v\f\r ]*([^\t-\r #]+)[\t\v\f\r ]+([^\t-\r #]+)/g;
 
 /**
  * Each table is built from its file's text on first use (issue 10 item 3: a replay's first
@@ -120,62 +123,45 @@ class Tables implements ServiceDb {
   }
 
   /**
-   * getservbyport's table: the first line for (port, proto) wins. One pass over the text
-   * by character codes, the same fields as fields() on uncommentedLines() would give,
-   * without making a string per line and field: at start-up this code runs cold, and the
-   * array-and-regular-expression version of it was a tenth of a one-packet replay's CPU.
-   * Plain decimal ports are read here; any other spelling goes through parsePortProto().
+   * getservbyport's table: the first line for (port, proto) wins. SERVICE_LINE gives each
+   * line's first two fields, as fields() on uncommentedLines() would, in one native scan of
+   * the text: at start-up this code runs cold (interpreted), and the per-line arrays and
+   * regular expressions of the general path, then a JS loop over the characters, were
+   * each a few per cent of a one-packet replay's CPU (issue 10 item 3). Plain decimal
+   * ports are read here; any other spelling goes through parsePortProto().
    */
   private indexPorts(text: string, byPort: Record<ServiceProto, Int32Array>): void {
-    const n = text.length;
-    let hash = -2; // the first '#' at or after the line's start (-1: none left)
-    for (let i = 0; i < n; ) {
-      let eol = text.indexOf('\n', i);
-      if (eol < 0) eol = n;
-      if (hash !== -1 && hash < i) hash = text.indexOf('#', i);
-      const end = hash >= 0 && hash < eol ? hash : eol;
-      let p = i;
-      i = eol + 1;
-      while (p < end && isSpaceCode(text.charCodeAt(p))) p++;
-      const name = p;
-      while (p < end && !isSpaceCode(text.charCodeAt(p))) p++;
-      const nameEnd = p;
-      while (p < end && isSpaceCode(text.charCodeAt(p))) p++;
-      const field = p;
-      while (p < end && !isSpaceCode(text.charCodeAt(p))) p++;
-      const fieldEnd = p;
-      if (fieldEnd === field) continue; // fewer than two fields
+    const re = new RegExp(SERVICE_LINE);
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const name = m[1]!;
+      const field = m[2]!;
       let port = -1;
-      let protoStart = -1;
-      const c0 = text.charCodeAt(field);
+      let proto = '';
+      const c0 = field.charCodeAt(0);
       if (c0 >= 0x31 && c0 <= 0x39) {
         // [1-9][0-9]{0,4} then '/': strtoul's value, below 2^17, so no saturation
         let v = 0;
-        let q = field;
-        while (q < fieldEnd && q - field < 6) {
-          const c = text.charCodeAt(q);
+        let q = 0;
+        while (q < field.length && q < 6) {
+          const c = field.charCodeAt(q);
           if (c < 0x30 || c > 0x39) break;
           v = v * 10 + (c - 0x30);
           q++;
         }
-        if (q - field <= 5 && q < fieldEnd && text.charCodeAt(q) === 0x2f) {
+        if (q <= 5 && field.charCodeAt(q) === 0x2f) {
           port = v & 0xffff;
-          protoStart = q + 1;
+          proto = field.slice(q + 1);
         }
       }
-      let table: Int32Array;
-      if (protoStart >= 0) {
-        if (fieldEnd - protoStart !== 3) continue;
-        if (text.startsWith('tcp', protoStart)) table = byPort.tcp;
-        else if (text.startsWith('udp', protoStart)) table = byPort.udp;
-        else continue;
-      } else {
-        const pp = parsePortProto(text.slice(field, fieldEnd));
-        if (pp === undefined || (pp.proto !== 'tcp' && pp.proto !== 'udp')) continue;
+      if (port < 0) {
+        const pp = parsePortProto(field);
+        if (pp === undefined) continue;
         port = pp.port;
-        table = byPort[pp.proto];
+        proto = pp.proto;
       }
-      if (table[port] === 0) table[port] = this.names.push(text.slice(name, Math.min(nameEnd, name + MAX_SERVICE_NAME))) - 1;
+      if (proto !== 'tcp' && proto !== 'udp') continue;
+      const table = byPort[proto];
+      if (table[port] === 0) table[port] = this.names.push(name.slice(0, MAX_SERVICE_NAME)) - 1;
     }
   }
 

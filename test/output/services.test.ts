@@ -126,7 +126,7 @@ describe('createServiceDb', () => {
     // the port index is built by a character scan with a fast path for plain decimal ports;
     // the other spellings go through parsePortProto(): both must agree with strtoul(…, 0)
     const odd = createServiceDb(
-      ['plus\t+9/tcp', 'minus\t-1/tcp', 'six\t131082/tcp', 'crlf\t11/tcp\r', 'tcpx\t12/tcpx', 'nameonly', 'x7\t7x/tcp', '\t\t13/udp  # no name'].join('\n'),
+      ['plus\t+9/tcp', 'minus\t-1/tcp', 'six\t131082/tcp', 'crlf\t11/tcp\r', 'tcpx\t12/tcpx', 'nameonly', 'x7\t7x/tcp', '\t\t13/udp  # no name', 'cr\t14/tcp\rhidden\t15/tcp'].join('\n'),
       undefined,
     );
     assert.equal(odd.serviceName(9, 'tcp'), 'plus');
@@ -138,6 +138,75 @@ describe('createServiceDb', () => {
     assert.equal(odd.serviceName(13, 'udp'), 'port 13');
     assert.equal(odd.servicePort('crlf', 'tcp'), 11);
     assert.equal(odd.servicePort('six', 'tcp'), 10);
+    // a carriage return is a blank inside the line, not a line break (glibc reads lines to \n)
+    assert.equal(odd.serviceName(14, 'tcp'), 'cr');
+    assert.equal(odd.serviceName(15, 'tcp'), 'port 15');
+    assert.equal(odd.servicePort('hidden', 'tcp'), 14);
+  });
+
+  it('the port index agrees with a field-splitting reference on random lines', () => {
+    // reference: glibc's reading, spelled out (lines to \n, text before '#', fields split
+    // on C isspace, port by strtoul(…, 0) then '/', protocol exactly tcp or udp)
+    const isBlank = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
+    const reference = (text: string): Map<string, string> => {
+      const first = new Map<string, string>();
+      for (const raw of text.split('\n')) {
+        const line = raw.split('#')[0]!;
+        const f: string[] = [];
+        let cur = '';
+        for (const c of line + ' ') {
+          if (isBlank(c)) {
+            if (cur !== '') f.push(cur);
+            cur = '';
+          } else cur += c;
+        }
+        if (f.length < 2) continue;
+        const m = /^([+-]?)(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*)\/(.*)$/.exec(f[1]!);
+        if (m === null || (m[3] !== 'tcp' && m[3] !== 'udp')) continue;
+        const max = (1n << 64n) - 1n;
+        let v = BigInt(/^0[xX]/.test(m[2]!) ? m[2]! : m[2]!.length > 1 && m[2]![0] === '0' ? '0o' + m[2]!.slice(1) : m[2]!);
+        if (v > max) v = max;
+        else if (m[1] === '-') v = (max + 1n - v) & max;
+        const key = `${Number(v & 0xffffn)}/${m[3]}`;
+        if (!first.has(key)) first.set(key, f[0]!.slice(0, MAX_SERVICE_NAME));
+      }
+      return first;
+    };
+    // a small PRNG (a fixed sequence: the test is the same on every run)
+    let x = 0x2545f491;
+    const rnd = (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+    const blanks = [' ', '\t', ' \t', '\v', '\f', '\r', '  '];
+    const names = ['a', 'bb', 'x#', '#c', 'n\u00a0m', '7', 'tcp', '22/tcp'];
+    const ports = ['22/tcp', '99999/tcp', '65561/udp', '0x1f/udp', '0X1F/tcp', '017/tcp', '08/tcp', '-1/tcp', '+7/udp', '123456/tcp', '7/tcpx', '1455/udp', '15/tcp', '15/tcp#', '7/', '/tcp', '0/udp', '7x/tcp', 'udp'];
+    const tails = ['', '', ' alias', '\talias # c', '#', ' 31/tcp', '\r', '\rb 17/tcp'];
+    let entries = 0;
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      for (let line = 0, n = 2 + rnd(8); line < n; line++) {
+        if (rnd(4) === 0) text += pick(blanks);
+        text += pick(names) + pick(blanks) + pick(ports) + pick(tails);
+        if (line < n - 1 || rnd(2) === 0) text += '\n';
+      }
+      const want = reference(text);
+      entries += want.size;
+      const db = createServiceDb(text, undefined);
+      for (const [key, name] of want) {
+        const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
+        assert.equal(db.serviceName(Number(port), proto), name, JSON.stringify(text));
+      }
+      for (const proto of ['tcp', 'udp'] as const) {
+        for (const port of [0, 7, 15, 17, 22, 31, 99, 123, 1455, 34463, 65535]) {
+          if (!want.has(`${port}/${proto}`)) assert.equal(db.serviceName(port, proto), `port ${port}`, JSON.stringify(text));
+        }
+      }
+    }
+    assert.ok(entries > 300, `the random lines named ${entries} ports`);
   });
 
   it('without the files everything is numeric', () => {
