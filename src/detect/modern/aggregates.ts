@@ -111,7 +111,8 @@ export class Aggregates {
     }
     if (!create) return -1;
     a = t.add();
-    this.ringStamp.fill(-1, a * AGG_RING, a * AGG_RING + AGG_RING);
+    // a plain loop: a builtin call per range costs more than the stores
+    for (let j = a * AGG_RING, e = j + AGG_RING; j < e; j++) this.ringStamp[j] = -1;
     this.srcN[a] = 0;
     this.portN[a] = 0;
     this.state[a] = 0;

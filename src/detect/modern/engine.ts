@@ -403,9 +403,9 @@ export class ModernDetect {
 
   /** the source slot of p's sender; `create` false: -1 when it has none (a flood of new senders makes no entries) */
   private sourceOfPacket(p: DecodedPacket, now: number, create = true): number {
-    if (p.family === 4) return this.source(4, p.src, 0, 0, 0, TAG_SOURCE, now, create);
+    if (p.family === 4) return this.source(4, p.src | 0, 0, 0, 0, TAG_SOURCE, now, create);
     const w = p.src6;
-    return this.source(6, w[0]!, w[1]!, w[2]!, w[3]!, TAG_SOURCE, now, create);
+    return this.source(6, w[0]! | 0, w[1]! | 0, w[2]! | 0, w[3]! | 0, TAG_SOURCE, now, create);
   }
 
   /** source slot for an address (IPv6 keyed by its /64; reflectors by /24 and /48) */
@@ -486,23 +486,20 @@ export class ModernDetect {
     this.sweeps.reset(s);
   }
 
-  /** sink of warmSource()'s loads (kept so that they are not optimised away) */
+  /** sink of warmAdmission()'s loads (kept so that they are not optimised away) */
   warm = 0;
 
   /**
-   * Under a flood each packet's contact evicts one that makes a new source, in the slot of
-   * the least recently touched source: read that slot's record (one load per array) early,
-   * with the contact table's misses, so that these misses overlap instead of coming one
-   * after the other when the source is made (KeyedTable.headOf).
+   * Under a flood each packet's contact evicts one whose originator, new, is admitted
+   * (admitOrFind) in the slot of the oldest admission entry: read that slot (its bucket head
+   * and links, and its event) early, with the contact table's misses, so that these misses
+   * overlap instead of coming one after the other (KeyedTable.headOf). Source records are
+   * made only for returning sources now, too rarely to be worth warming.
    */
-  private warmSource(): void {
-    const v = this.sources.warmVictim();
+  private warmAdmission(): void {
+    const v = this.admit.warmVictim();
     if (v < 0) return;
-    const i = v * ND;
-    this.warm =
-      this.sAddr[v * 4]! + this.sDst[v * 4]! + this.sFam[v]! + this.sMulti[v]! + this.sDstFam[v]! + this.sLast[v]! + this.sTrw[v]! + this.sTrwU[v]! +
-      this.sOut[v * 8]! + this.sSyn[v]! + this.sDf[v]! + this.sHs[v]! + this.sEpQueued[v]! + this.sLazy[v]! +
-      this.dState[i]! + this.dCount[i]! + this.dBytes[i]! + this.dLast[i]! + this.dPorts[i * DPORTS]! + this.dN[i]! + this.dSports[i * SPORTS]! + this.dNs[i]!;
+    this.warm = this.aEv[v * AEW]! + this.aTime[v]!;
   }
 
   /** detector d's record of source s, reset if this source has not used it yet */
@@ -1200,8 +1197,8 @@ export class ModernDetect {
     const e = this.ctx;
     // proof is not logging: the handshake tracker sees every TCP packet, before the filter rules
     if (e.trust !== null) {
-      if (p.family === 4) e.trust.packet(p, 0, 0, 0xffff, p.src, 0, 0, 0xffff, p.dst, now);
-      else e.trust.packet(p, p.src6[0]!, p.src6[1]!, p.src6[2]!, p.src6[3]!, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, now);
+      if (p.family === 4) e.trust.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
+      else e.trust.packet(p, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, now);
     }
     if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
     const t = this.contacts;
@@ -1214,7 +1211,7 @@ export class ModernDetect {
     const firstF = t.headOf(hf);
     const firstR = t.headOf(hr);
     t.warmVictim();
-    this.warmSource();
+    this.warmAdmission();
     let c = t.findFrom(hf, firstF);
     if (c >= 0) {
       t.touch(c);
@@ -1327,8 +1324,8 @@ export class ModernDetect {
       const s = this.sourceOfPacket(p, now, p.ttl <= 32);
       let quiet =
         p.family === 4
-          ? this.aggs.syn(4, p.dst, 0, 0, 0, dport, p.src, 0, sport, len, now)
-          : this.aggs.syn(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, p.src6[0]!, p.src6[1]!, sport, len, now);
+          ? this.aggs.syn(4, p.dst | 0, 0, 0, 0, dport, p.src | 0, 0, sport, len, now)
+          : this.aggs.syn(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, p.src6[0]! | 0, p.src6[1]! | 0, sport, len, now);
       if (s >= 0) {
         this.setDstOfPacket(s, p);
         if (this.trace(s, p, 2, sport, dport, now)) quiet = true;
@@ -1353,15 +1350,15 @@ export class ModernDetect {
       else if ((raw & ACK) !== 0 && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
         const s = this.sourceOfContact(c, now);
         this.sHs[s]!++;
-        if (p.family === 4) this.aggs.handshake(4, p.dst, 0, 0, 0, dport, now);
-        else this.aggs.handshake(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, now);
+        if (p.family === 4) this.aggs.handshake(4, p.dst | 0, 0, 0, 0, dport, now);
+        else this.aggs.handshake(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, now);
         this.resolve(c, O_SUCCESS, now);
       }
     } else if (cls === C_SYN && (raw & (SYN | ACK | RST)) === ACK && (this.cFlags[c]! & F_SYNACK) !== 0 && be32(p.buf, p.l4Off + 8) === (this.cIsn[c]! + 1) >>> 0) {
       // a later connection of the contact completed (a NAT, a busy client): the SYN flood's completion count
       this.cFlags[c]! &= ~F_SYNACK;
-      if (p.family === 4) this.aggs.handshake(4, p.dst, 0, 0, 0, dport, now);
-      else this.aggs.handshake(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, now);
+      if (p.family === 4) this.aggs.handshake(4, p.dst | 0, 0, 0, 0, dport, now);
+      else this.aggs.handshake(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, now);
     }
   }
 
@@ -1517,8 +1514,8 @@ export class ModernDetect {
     const s = this.sourceOfPacket(p, now, p.ttl <= 32);
     let quiet =
       p.family === 4
-        ? this.aggs.udp(4, p.dst, 0, 0, 0, dport, p.src, 0, sport, len, now)
-        : this.aggs.udp(6, p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!, dport, p.src6[0]!, p.src6[1]!, sport, len, now);
+        ? this.aggs.udp(4, p.dst | 0, 0, 0, 0, dport, p.src | 0, 0, sport, len, now)
+        : this.aggs.udp(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, p.src6[0]! | 0, p.src6[1]! | 0, sport, len, now);
     if (s >= 0) {
       this.setDstOfPacket(s, p);
       if (this.trace(s, p, 0, sport, dport, now)) quiet = true;
@@ -1548,8 +1545,8 @@ export class ModernDetect {
     if (!this.ctx.flags.smurf) return false;
     const s =
       p.family === 4
-        ? this.source(4, p.src, 0, 0, 0, TAG_REFLECTOR, now)
-        : this.source(6, p.src6[0]!, p.src6[1]!, 0, 0, TAG_REFLECTOR, now);
+        ? this.source(4, p.src | 0, 0, 0, 0, TAG_REFLECTOR, now)
+        : this.source(6, p.src6[0]! | 0, p.src6[1]! | 0, 0, 0, TAG_REFLECTOR, now);
     this.setDstOfPacket(s, p);
     const inMode = this.countPacket(s, M.SMURF, len, -1, now);
     if (this.rate(s, now) >= MODERN_DETECTORS[M.SMURF]!.threshold) this.arm(s, M.SMURF, now);
