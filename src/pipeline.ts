@@ -28,8 +28,10 @@ import { release as releaseArrays } from './detect/arrays';
 import { scanReporter, scanReporter6 } from './detect/report';
 import { SPOOFABLE_DETAIL } from './evidence/grade';
 import { HandshakeTracker } from './evidence/handshake';
-import { ModernDetect } from './detect/modern/engine';
-import { MODERN_DETECTORS } from './detect/modern/index';
+import type { ModernDetect } from './detect/modern/engine';
+import type * as ModernEngine from './detect/modern/engine';
+import type * as ModernRegistry from './detect/modern/index';
+import type { ResolveKind } from './detect/define';
 import { RunState, type DetectContext, type FoolNmapHook, type IdentHook, type LiveHooks } from './detect/context';
 import { Emitter } from './output/emitter';
 import { event, type IplogEvent } from './output/event';
@@ -98,8 +100,22 @@ function resolveClassOf(k: string): number {
   return RES_NEVER;
 }
 
-/** Which resolve flag governs each detector's lines, by detector name. */
-const DETECTOR_RESOLVE = new Map([...DETECTORS.map((d) => [d.name, d.resolve] as const), ...MODERN_DETECTORS.map((d) => [d.name, d.resolve] as const)]);
+/*
+ * The modern profile's detection (src/detect/modern/: its engine and 17 detectors) is
+ * loaded when a modern engine is made, and its registry when a detection line is first
+ * resolved: a compat replay's start-up loads neither (issue 10 item 3).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const modernEngine = (): typeof ModernEngine => require('./detect/modern/engine') as typeof ModernEngine;
+const modernRegistry = (): typeof ModernRegistry => require('./detect/modern/index') as typeof ModernRegistry;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Which resolve flag governs each detector's lines, by detector name (made on first use). */
+let detectorResolve: ReadonlyMap<string, ResolveKind> | null = null;
+function detectorResolveOf(name: string): ResolveKind | undefined {
+  detectorResolve ??= new Map([...DETECTORS.map((d) => [d.name, d.resolve] as const), ...modernRegistry().MODERN_DETECTORS.map((d) => [d.name, d.resolve] as const)]);
+  return detectorResolve.get(name);
+}
 
 export class Engine {
   readonly an: Anomalies;
@@ -189,7 +205,7 @@ export class Engine {
     } else {
       this.modern =
         settings.profile === 'modern'
-          ? new ModernDetect(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
+          ? new (modernEngine().ModernDetect)(settings, this.ctx, this.an, settings.hashSeed ?? (settings.replayFile !== undefined ? 1 : randomSeed()))
           : null;
     }
   }
@@ -253,7 +269,7 @@ export class Engine {
     }
     switch (c) {
       case RES_SCAN:
-        return this.resolveKind(DETECTOR_RESOLVE.get(ev.detector ?? '') ?? 'never');
+        return this.resolveKind(detectorResolveOf(ev.detector ?? '') ?? 'never');
       case RES_ANY:
         return !this.flags.disable_resolver;
       case RES_TCP:
