@@ -82,7 +82,11 @@ const r = await esbuild.build({
   external,
   logLevel: 'error',
   legalComments: 'none',
-  minifyWhitespace: true,
+  // identifiers and syntax minified too (669 -> 531 KiB, 90 fewer page faults per start:
+  // the source is read into a buffer, then copied into a string). Nothing depends on the
+  // names of the program's own functions or classes; stack traces (IPLOG_DEBUG) show the
+  // minified ones, and IPLOG_NO_BUNDLE=1 runs dist/src with the real ones.
+  minify: true,
   plugins: [lazyChildProcess],
 });
 if (r.errors.length > 0) process.exit(1);
