@@ -80,6 +80,9 @@ export const ANOMALY_NAMES = [
   // the admission table (src/detect/modern/engine.ts admitOrFind): sources with one resolved
   // contact forgotten before a second came (no source record was made for them)
   'modern.admission_evicted',
+  // SYN-flood admission (src/detect/modern/aggregate-detect.ts): first SYNs to a (destination,
+  // port) forgotten before a second came (no aggregate entry was made for them)
+  'modern.syn_admission_evicted',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -151,6 +154,7 @@ export const A = {
   modernSourceEvicted: anomalyIndex('modern.source_evicted'),
   modernSourceEvictedEvidence: anomalyIndex('modern.source_evicted_evidence'),
   modernAdmissionEvicted: anomalyIndex('modern.admission_evicted'),
+  modernSynAdmissionEvicted: anomalyIndex('modern.syn_admission_evicted'),
   modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
   modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),

@@ -327,3 +327,32 @@ test('IPv6 neighbour sweep: solicitations for 16 protected targets; duplicate-ad
   const det = detections(await h.finish());
   assert.deepEqual(det, ['ICMPv6: neighbour sweep detected to 2001:db8:5::/123 from 2001:db8:5::99']);
 });
+
+test('SYN-flood admission: a (destination, port) gets its aggregate entry at its second SYN, the first replayed into it; a handshake also makes it', async () => {
+  const { h } = modern();
+  const g = h.engine.modern!.aggs;
+  const entry = (port: number): number => {
+    g.agg.key(1 /* AK_SYN */, 4, 0xc6336401 | 0, 0, 0, 0, port);
+    return g.agg.t.find();
+  };
+  h.feed(1000, seg(spoofed(0), V, 40000, 80, SYN));
+  assert.equal(g.synAdmit.size, 1);
+  assert.equal(entry(80), -1, 'one SYN: admitted, no aggregate entry');
+  h.feed(1000.5, seg(spoofed(1), V, 40001, 80, SYN));
+  assert.equal(g.synAdmit.size, 0);
+  const a = entry(80);
+  assert.ok(a >= 0);
+  // as if the entry had been made at the first SYN: two packets, both sources, both in the ring
+  assert.equal(g.agg.count[a], 2);
+  assert.equal(g.agg.sources(a, 1000, 5), 2);
+  assert.equal(g.agg.sum(a, 1000, 1, 5, false), 2);
+  // a handshake completed to an admitted (destination, port) makes its entry and counts
+  h.feed(1001, seg(S, V, 40002, 443, SYN, 1, 0));
+  h.feed(1001.001, seg(V, S, 443, 40002, SYN | ACK, 9000, 2));
+  h.feed(1001.002, seg(S, V, 40002, 443, ACK, 2, 9001));
+  const b = entry(443);
+  assert.ok(b >= 0);
+  assert.equal(g.agg.count[b], 1);
+  assert.equal(g.agg.sum(b, 1001, 1, 5, true), 1, 'the completion is counted');
+  await h.finish();
+});

@@ -17,7 +17,8 @@ import { A, type Anomalies } from '../../decode/anomalies';
 import { aggregateEvent, event, type DetailValue } from '../../output/event';
 import type { DetectContext } from '../context';
 import { gradeOf } from '../../evidence/grade';
-import { Aggregates, AGG_K, AK_DECOY, AK_DSCAN, AK_SYN, AK_UDP } from './aggregates';
+import { Aggregates, AGG_K, AK_DECOY, AK_DSCAN, AK_SYN, AK_UDP, SYN_ADMIT_PER_ENTRY } from './aggregates';
+import { KeyedTable } from './table';
 import { MODERN_DETECTORS, M } from './index';
 
 const SYNF = MODERN_DETECTORS[M.SYNFLOOD]!;
@@ -43,6 +44,16 @@ const ENDSEC = 60;
 
 export class AggregateDetect {
   readonly agg: Aggregates;
+  /**
+   * SYN-flood admission: a (destination, port) gets its aggregate entry at its second SYN
+   * (or a completed handshake), and the first, kept here, is replayed into it; so a flood of
+   * SYNs to random ports makes one small entry per packet instead of an aggregate entry,
+   * and a port that is hit again is counted exactly as if its entry had been made at once.
+   */
+  readonly synAdmit: KeyedTable;
+  /** per admission entry: the first SYN's length, source words, source port; and its second */
+  private readonly saW: Int32Array;
+  private readonly saSec: Float64Array;
   // the alarm ring (decoy groups)
   private readonly alSlot = new Int32Array(ALARMS);
   private readonly alGen = new Int32Array(ALARMS);
@@ -68,6 +79,42 @@ export class AggregateDetect {
       if (pinned) an.counts[A.modernAggregateEvictedEvidence]++;
       this.evicted(a);
     });
+    const Q = capacity * SYN_ADMIT_PER_ENTRY;
+    this.synAdmit = new KeyedTable(Q, 5, seed ^ 0x165667b1, () => an.counts[A.modernSynAdmissionEvicted]++);
+    this.saW = new Int32Array(Q * 4);
+    this.saSec = new Float64Array(Q);
+  }
+
+  /**
+   * The aggregate entry of the SYN-flood key in agg.t.k (just looked up: absent), made if the
+   * key was admitted, with its first SYN replayed into it; -1 (and the SYN admitted when
+   * `admit`) otherwise.
+   */
+  private synEntry(admit: boolean, len: number, s0: number, s1: number, sport: number, now: number): number {
+    const g = this.agg;
+    const q = this.synAdmit;
+    const gk = g.t.k;
+    const qk = q.k;
+    for (let i = 0; i < 5; i++) qk[i] = gk[i]!;
+    const e = q.find();
+    if (e < 0) {
+      if (!admit) return -1;
+      const n = q.add(q.lastHash);
+      this.saW[n * 4] = len;
+      this.saW[n * 4 + 1] = s0;
+      this.saW[n * 4 + 2] = s1;
+      this.saW[n * 4 + 3] = sport;
+      this.saSec[n] = now;
+      return -1;
+    }
+    const a = g.create();
+    // the first SYN, as syn() counted it when it came (its count was below every threshold)
+    const t = this.saSec[e]!;
+    this.count(a, this.saW[e * 4]!, t, SYNF.windowSec);
+    g.bump(a, t, 1, 1, 0);
+    g.addSource(a, this.saW[e * 4 + 1]!, this.saW[e * 4 + 2]!, t, SYNF.windowSec);
+    q.remove(e);
+    return a;
   }
 
   /** A restart's new engine (ModernDetect.rebind): its lines go to that engine's output. */
@@ -83,7 +130,11 @@ export class AggregateDetect {
     const g = this.agg;
     g.key(AK_SYN, fam, d0, d1, d2, d3, port);
     this.evictNow = now;
-    const a = g.entry(true);
+    let a = g.entry(false);
+    if (a < 0) {
+      a = this.synEntry(true, len, s0, s1, sport, now);
+      if (a < 0) return false;
+    }
     this.count(a, len, now, SYNF.windowSec);
     // in mode only the episode's count matters: the window (ring, sources) is read again only
     // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
@@ -104,7 +155,12 @@ export class AggregateDetect {
   handshake(fam: number, d0: number, d1: number, d2: number, d3: number, port: number, now: number): void {
     const g = this.agg;
     g.key(AK_SYN, fam, d0, d1, d2, d3, port);
-    const a = g.t.find();
+    let a = g.t.find();
+    if (a < 0) {
+      // admitted: the entry is made now, as it was at the first SYN
+      this.evictNow = now;
+      a = this.synEntry(false, 0, 0, 0, 0, now);
+    }
     if (a >= 0) g.bump(a, now, 1, 0, 1);
   }
 

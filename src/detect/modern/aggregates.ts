@@ -30,6 +30,13 @@ export const AGG_K = 64;
 /** distinct ports kept per entry (distributed scan: 10 needed; the line lists 10) */
 export const AGG_PORTS = 16;
 
+/**
+ * SYN-flood admission (aggregate-detect.ts syn()): entries per aggregate entry, and bytes per
+ * entry (key, the first SYN's second, length, source words and port)
+ */
+export const SYN_ADMIT_PER_ENTRY = 4;
+export const SYN_ADMIT_BYTES = KeyedTable.bytesPerEntry(AW) + 8 + 16;
+
 export const AGG_BYTES = KeyedTable.bytesPerEntry(AW) + AGG_RING * 12 + AGG_K * 16 + 1 + AGG_PORTS * 6 + 1 + 1 + 8 + 8 + 8 + 8 + 16 + 1 + 4 + 2;
 
 export class Aggregates {
@@ -110,7 +117,12 @@ export class Aggregates {
       return a;
     }
     if (!create) return -1;
-    a = t.add();
+    return this.create();
+  }
+
+  /** a new (idle) entry for the key in `t.k`, absent (its hash in t.lastHash: find() of it was the last call on t) */
+  create(): number {
+    const a = this.t.add(this.t.lastHash);
     // a plain loop: a builtin call per range costs more than the stores
     for (let j = a * AGG_RING, e = j + AGG_RING; j < e; j++) this.ringStamp[j] = -1;
     this.srcN[a] = 0;

@@ -27,7 +27,7 @@ import { A, type Anomalies } from '../../decode/anomalies';
 import { DecodedPacket, be16, be32, Ip } from '../../decode/packet';
 import { IpAddr } from '../../net/addr';
 import { event, type DetailValue } from '../../output/event';
-import { AGG_BYTES } from './aggregates';
+import { AGG_BYTES, SYN_ADMIT_BYTES, SYN_ADMIT_PER_ENTRY } from './aggregates';
 import { AggregateDetect } from './aggregate-detect';
 import { Sweeps, SWEEP_BYTES } from './sweeps';
 import { serviceName } from '../../output/services';
@@ -156,7 +156,7 @@ export function modernSizes(bytes: number): ModernSizes {
     contacts: Math.max(64, Math.floor((bytes * 0.6875) / CONTACT_BYTES)),
     sources,
     admission: sources * ADMIT_PER_SOURCE,
-    aggregates: Math.max(16, Math.floor((bytes * 0.0625) / AGG_BYTES)),
+    aggregates: Math.max(16, Math.floor((bytes * 0.0625) / (AGG_BYTES + SYN_ADMIT_PER_ENTRY * SYN_ADMIT_BYTES))),
   };
 }
 
