@@ -138,7 +138,7 @@ export const DEFAULT_DNS_TIMEOUT_MS = 1000;
 export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
 export const DEFAULT_SYSLOG_FORMAT: SyslogFormat = 'rfc3164';
 export const DEFAULT_SYSLOG_PORT = 514;
-export const DEFAULT_PROFILE: Profile = 'compat';
+export const DEFAULT_PROFILE: Profile = 'modern';
 export const PROFILES: readonly Profile[] = ['compat', 'modern'];
 
 /**
@@ -251,7 +251,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Read this configuration file instead of /etc/iplog.conf (command line only; it must exist).' },
   { long: ['profile'], group: 'general', kind: 'string', setting: 'profile', statement: 'profile', setKeyword: 'profile', missing: 'profile parameter',
     arg: 'compat|modern', defaultText: DEFAULT_PROFILE, origin: '3',
-    doc: 'compat: behave like iplog 2.2.3 (docs/compat.md lists the few fixed bugs); modern: fixed rule matching and -q.' },
+    doc: 'modern (the default): judge outcomes, not packets: roles and both directions, Threshold Random Walk scan detection, RFC flag judgement, sweeps, floods and traceroutes, evidence grades (docs/detectors.md); compat: behave like iplog 2.2.3 byte for byte, its command line included (docs/compat.md).' },
   { long: ['dns-server'], group: 'output', kind: 'string', setting: 'dnsServers', statement: 'dns_server', missing: 'DNS server parameter',
     arg: 'ADDR[,ADDR...]', defaultText: '(nameservers of /etc/resolv.conf)', repeatable: true, origin: '3',
     doc: 'Reverse-DNS servers (IPv4 or IPv6, optional :port or [v6]:port); repeatable, or a comma list.' },

@@ -85,7 +85,8 @@ async function startSensor(lab: Lab, kind: 'live' | 'pipe', args: string[], dir:
   // the machinery end to end: every crossing bans at once (--ban-evidence any; the pipe's clock
   // moves only with packets, so a spoofable-evidence hold would wait for the next one); the
   // default evidence policy under attack is test/ban/evidence-netns.test.ts
-  const common = ['--config', '/dev/null', '-N', '--ban-evidence', 'any', ...args];
+  // the compat profile's detections (one scan line per (source, destination) pair, the spoofed ones too)
+  const common = ['--config', '/dev/null', '--profile', 'compat', '-N', '--ban-evidence', 'any', ...args];
   if (kind === 'live') {
     const pid = join(dir, `sensor-${pidFiles++}.pid`);
     const proc = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '-o', '-L', '-i', 'vfw', '--pid-file', pid, ...common], env));

@@ -78,7 +78,7 @@ describe('adaptive prefixes with nftables in a network namespace', { skip: skip 
   test('three offenders of one /64: the /64 in the interval set, another address of it dropped', async () => {
     assert.ok(ping6From(lab, FOURTH), 'the lab works before any ban: the fourth address reaches fw');
     // the machinery, so every crossing bans at once (a stream that stops has no packet to end the hold of spoofable evidence)
-    const p = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '-r', '-', '-N', '-m', '--ban-evidence', 'any', '--ban-backend', 'nftables', '--ban-time', '60', '--ban-state', join(dir, 'bans.json')], { IPLOG_LOG_LEVEL: 'info' }));
+    const p = new Proc(lab.spawnIn(lab.fw, [process.execPath, BIN, '--config', '/dev/null', '--profile', 'compat', '-r', '-', '-N', '-m', '--ban-evidence', 'any', '--ban-backend', 'nftables', '--ban-time', '60', '--ban-state', join(dir, 'bans.json')], { IPLOG_LOG_LEVEL: 'info' }));
     try {
       p.child.stdin!.write(scans6(OFFENDERS, lab.fwAddr6, true));
       await p.until(() => p.stdout.includes(`BAN: banned ${NET}/64 for 60 seconds (3 offenders in ${NET}/64 within 600 s: ${OFFENDERS.join(', ')}; offence 1; spoofable evidence)`), 20_000, 'the prefix BAN line');

@@ -553,7 +553,7 @@ describe('the default command line (no profile chosen, or modern)', () => {
     const ok = exitOf(runAsGiven(['-t'], { '/etc/iplog.conf': 'set udp false\nignore icmp type echo-reply\n' }));
     assert.equal(ok.status, 0);
     assert.equal(ok.stdout, '');
-    assert.equal(ok.stderr, 'iplog: /etc/iplog.conf: configuration OK (profile compat)\n');
+    assert.equal(ok.stderr, 'iplog: /etc/iplog.conf: configuration OK (profile modern)\n');
     // with 2.2.3's command line, -t is --detect-traceroute (and --test-config still works)
     const s = settingsOf(runAsGiven(['--profile', 'compat', '--log-traceroute=no', '-t']));
     assert.equal(s.flags.traceroute, true);

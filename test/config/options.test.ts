@@ -103,7 +103,7 @@ describe('option table', () => {
     assert.equal(d.facility, 3);
     assert.equal(d.priority, 5);
     assert.equal(d.dnsTimeoutMs, 1000);
-    assert.equal(d.profile, 'compat');
+    assert.equal(d.profile, 'modern');
   });
 });
 
