@@ -134,6 +134,8 @@ const AEW = 3 + CW;
 const ADMIT_BYTES = KeyedTable.bytesPerEntry(SW) + AEW * 4 + 8;
 /** admission entries per source record */
 const ADMIT_PER_SOURCE = 2;
+/** bytes per slot of a TimerRing (slot, generation, due) */
+const TIMER_BYTES = 4 + 4 + 8;
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
@@ -148,15 +150,35 @@ export interface ModernSizes {
 
 /**
  * Table capacities for a memory budget: 11/16 for contacts, a quarter for sources (with
- * their admission table, ADMIT_PER_SOURCE entries per source), 1/16 for aggregates.
+ * their admission table, ADMIT_PER_SOURCE entries per source), 1/16 for aggregates. Each
+ * share pays for its entries, their timer-ring slots (TIMER_BYTES: the grace ring per
+ * contact, two hold slots per source) and its tables' bucket heads (a power of two of at
+ * least twice the entries), so the tables allocate at most `bytes` in all
+ * (test/detect/modern-bounds.test.ts measures them) unless the minimum sizes exceed it.
  */
 export function modernSizes(bytes: number): ModernSizes {
-  const sources = Math.max(64, Math.floor((bytes * 0.25) / (SOURCE_BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES)));
+  const fit = (share: number, perEntry: number, heads: (n: number) => number, min: number): number => {
+    let n = Math.floor(share / perEntry);
+    // the heads jump at powers of two: shrink until entries and heads fit
+    for (let i = 0; i < 64 && n > min && n * perEntry + heads(n) > share; i++) n = Math.min(n - 1, Math.floor((share - heads(n)) / perEntry));
+    return Math.max(min, n);
+  };
+  const sources = fit(
+    bytes * 0.25,
+    SOURCE_BYTES + 2 * TIMER_BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES,
+    (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * ADMIT_PER_SOURCE),
+    64,
+  );
   return {
-    contacts: Math.max(64, Math.floor((bytes * 0.6875) / CONTACT_BYTES)),
+    contacts: fit(bytes * 0.6875, CONTACT_BYTES + TIMER_BYTES, (n) => KeyedTable.headBytes(n), 64),
     sources,
     admission: sources * ADMIT_PER_SOURCE,
-    aggregates: Math.max(16, Math.floor((bytes * 0.0625) / (AGG_BYTES + SYN_ADMIT_PER_ENTRY * SYN_ADMIT_BYTES))),
+    aggregates: fit(
+      bytes * 0.0625,
+      AGG_BYTES + SYN_ADMIT_PER_ENTRY * SYN_ADMIT_BYTES,
+      (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * SYN_ADMIT_PER_ENTRY),
+      16,
+    ),
   };
 }
 
