@@ -134,8 +134,6 @@ const AEW = 3 + CW;
 const ADMIT_BYTES = KeyedTable.bytesPerEntry(SW) + AEW * 4 + 8;
 /** admission entries per source record */
 const ADMIT_PER_SOURCE = 2;
-/** bytes per slot of a TimerRing (slot, generation, due) */
-const TIMER_BYTES = 4 + 4 + 8;
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
@@ -151,7 +149,7 @@ export interface ModernSizes {
 /**
  * Table capacities for a memory budget: 11/16 for contacts, a quarter for sources (with
  * their admission table, ADMIT_PER_SOURCE entries per source), 1/16 for aggregates. Each
- * share pays for its entries, their timer-ring slots (TIMER_BYTES: the grace ring per
+ * share pays for its entries, their timer-ring slots (TimerRing.BYTES: the grace ring per
  * contact, two hold slots per source) and its tables' bucket heads (a power of two of at
  * least twice the entries), so the tables allocate at most `bytes` in all
  * (test/detect/modern-bounds.test.ts measures them) unless the minimum sizes exceed it.
@@ -165,12 +163,12 @@ export function modernSizes(bytes: number): ModernSizes {
   };
   const sources = fit(
     bytes * 0.25,
-    SOURCE_BYTES + 2 * TIMER_BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES,
+    SOURCE_BYTES + 2 * TimerRing.BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES,
     (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * ADMIT_PER_SOURCE),
     64,
   );
   return {
-    contacts: fit(bytes * 0.6875, CONTACT_BYTES + TIMER_BYTES, (n) => KeyedTable.headBytes(n), 64),
+    contacts: fit(bytes * 0.6875, CONTACT_BYTES + TimerRing.BYTES, (n) => KeyedTable.headBytes(n), 64),
     sources,
     admission: sources * ADMIT_PER_SOURCE,
     aggregates: fit(

@@ -21,6 +21,7 @@ export class KeyedTable {
   readonly pinned: Uint8Array;
   /** per slot, interleaved: [2s] its key's hash, [2s+1] the next slot of its bucket's chain (one cache line per step) */
   private readonly hc: Int32Array;
+  /** per bucket: its first slot + 1, 0 for an empty bucket (a zero-filled array needs no set-up: its pages are touched only when used) */
   private readonly head: Int32Array;
   /** per slot, interleaved: [2s] previous, [2s+1] next in its recency list */
   private readonly pn: Int32Array;
@@ -52,9 +53,11 @@ export class KeyedTable {
     this.gen = new Int32Array(capacity);
     this.pinned = new Uint8Array(capacity);
     this.inUse = new Uint8Array(capacity);
-    this.head = new Int32Array(buckets).fill(NONE);
-    this.hc = new Int32Array(capacity * 2).fill(NONE);
-    this.pn = new Int32Array(capacity * 2).fill(NONE);
+    // none of the three is filled: a slot's chain and list words are written when the slot is
+    // first taken (add, link), and an empty bucket is 0, so a large table costs no page until used
+    this.head = new Int32Array(buckets);
+    this.hc = new Int32Array(capacity * 2);
+    this.pn = new Int32Array(capacity * 2);
   }
 
   /** bytes held by the arrays per entry, bucket heads apart (for --state-memory accounting) */
@@ -105,7 +108,7 @@ export class KeyedTable {
    * processor wait for their cache misses together rather than one after the other.
    */
   headOf(h: number): number {
-    return this.head[h & this.mask]!;
+    return this.head[h & this.mask]! - 1;
   }
 
   /** a value read from the bucket of the entry the next add() would evict (see headOf) */
@@ -150,7 +153,7 @@ export class KeyedTable {
     this.lastHash = h;
     const hc = this.hc;
     let depth = 0;
-    for (let s = this.head[h & this.mask]!; s !== NONE; s = hc[2 * s + 1]!) {
+    for (let s = this.head[h & this.mask]! - 1; s !== NONE; s = hc[2 * s + 1]!) {
       depth++;
       if (hc[2 * s] === h && this.same(s)) {
         if (depth > this.longestChain) this.longestChain = depth;
@@ -187,8 +190,8 @@ export class KeyedTable {
     for (let i = 0, o = s * w; i < w; i++) keys[o + i] = k[i]!;
     const b = h & this.mask;
     this.hc[2 * s] = h;
-    this.hc[2 * s + 1] = this.head[b]!;
-    this.head[b] = s;
+    this.hc[2 * s + 1] = this.head[b]! - 1;
+    this.head[b] = s + 1;
     this.inUse[s] = 1;
     this.gen[s] = (this.gen[s]! + 1) | 0;
     this.pinned[s] = 0;
@@ -202,9 +205,9 @@ export class KeyedTable {
     if (this.inUse[s] === 0) return;
     const hc = this.hc;
     const b = hc[2 * s]! & this.mask;
-    if (this.head[b] === s) this.head[b] = hc[2 * s + 1]!;
+    if (this.head[b] === s + 1) this.head[b] = hc[2 * s + 1]! + 1;
     else {
-      let p = this.head[b]!;
+      let p = this.head[b]! - 1;
       while (hc[2 * p + 1] !== s) p = hc[2 * p + 1]!;
       hc[2 * p + 1] = hc[2 * s + 1]!;
     }
