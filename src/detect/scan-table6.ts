@@ -11,16 +11,14 @@
  *    once and counting scan.evicted (and scan.evicted_in_mode);
  *  - admission (flood-proof, a segmented LRU with a ghost list, as 2Q): a new pair enters
  *    PROBATION; its next packet while held makes it a CANDIDATE; a candidate's next packet
- *    within the ghost horizon (capacity x 16 evictions) makes it PROTECTED. One evicted
- *    pair in 8 (by eviction count, never by hash) leaves its key in a ring of capacity x 2
- *    ghosts, kept for the horizon: a pair that comes back while its ghost is there enters
- *    as a CANDIDATE. Eviction takes the least recently active
+ *    within the ghost horizon (capacity x 16 evictions) makes it PROTECTED. An evicted
+ *    pair's key is kept in a ring of capacity x 16 ghosts: a pair that comes back while
+ *    its ghost is there enters as a CANDIDATE. Eviction takes the least recently active
  *    probation pair, else candidate, else protected; at most capacity / 8 candidates (the
  *    oldest goes back to probation). So a spoofed flood of one-packet pairs churns only
  *    probation, and a scanner whose packets come less often than the table turns over
- *    (the bench's: one in 8,000 packets, 512 pairs) is protected after a few packets
- *    (once an eviction of it left a ghost), as long as its gaps stay under the horizon
- *    (test/detect/ipv6.test.ts);
+ *    (the bench's: one in 8,000 packets, 512 pairs) is protected from its third packet
+ *    on, as long as its gaps stay under the horizon (test/detect/ipv6.test.ts);
  *  - expiry: the sweep walks the pairs from the least recently active, so the order of
  *    "mode expired" lines never depends on the seed; nor does which pair an eviction picks
  *    (segments and ghosts follow packet order and exact keys, never the hash).
@@ -57,10 +55,8 @@ const EMPTY = new Int32Array(0);
 const EMPTY8 = new Uint8Array(0);
 const SCAN_EVICTED = A.scanEvicted;
 const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
-/** the ghost horizon: an evicted pair is remembered for this many evictions per pair held */
+/** the ghost ring remembers the keys of this many evicted pairs per pair held */
 export const GHOST_PER_PAIR = 16;
-/** one eviction in this many leaves a ghost (a power of two): the ring holds horizon / GHOST_EVERY keys */
-export const GHOST_EVERY = 8;
 /** the segments: pairs seen once; pairs back from the ghost ring; pairs seen again while held */
 export const PROBATION = 0;
 export const CANDIDATE = 1;
@@ -68,22 +64,16 @@ export const PROTECTED = 2;
 
 export class ScanTable6 extends EpisodeTable {
   readonly capacity: number;
-  /** the ghost horizon, in evictions: capacity x GHOST_PER_PAIR */
+  /** keys of evicted pairs remembered (the ghost ring): capacity x GHOST_PER_PAIR */
   readonly ghosts: number;
-  /** ghosts in the ring: ghosts / GHOST_EVERY */
-  private readonly ring: number;
-  /** buckets - 1 (eight per pair: four per ghost) */
+  /** buckets - 1 (eight per pair, and at least two per ghost) */
   private readonly mask: number;
   private readonly seed: number;
   /** per slot, source words 0-3 and destination words 4-7, as int32 */
   private keys = EMPTY;
   /** per slot, the hash of its pair */
   private hashOf = EMPTY;
-  /**
-   * per bucket b, at 4b: the first slot of its chain, the newest ghost of its ghost list,
-   * that ghost's stamp and hash (one cache line: a miss whose bucket has no live ghost, or
-   * whose hash is not the newest ghost's and which has no other, reads nothing else)
-   */
+  /** per bucket b, the first slot of its chain at 2b, the newest ghost of its ghost list at 2b + 1 (one cache line) */
   private chainHead = EMPTY;
   private chainNext = EMPTY;
   private chainPrev = EMPTY;
@@ -136,9 +126,8 @@ export class ScanTable6 extends EpisodeTable {
     super(capacity, detectors);
     this.capacity = capacity;
     this.ghosts = capacity * GHOST_PER_PAIR;
-    this.ring = Math.max(1, this.ghosts / GHOST_EVERY);
     let nb = 1;
-    while (nb < capacity * 8) nb *= 2;
+    while (nb < capacity * 8 || nb < this.ghosts * 2) nb *= 2;
     this.mask = nb - 1;
     this.seed = seed | 0;
     this.candidateCap = Math.max(1, capacity >> 3);
@@ -146,10 +135,10 @@ export class ScanTable6 extends EpisodeTable {
 
   private allocate(): void {
     const n = this.capacity;
-    const g = this.ring;
+    const g = this.ghosts;
     this.keys = zeroed(Int32Array, n * 8);
     this.hashOf = zeroed(Int32Array, n);
-    this.chainHead = zeroed(Int32Array, (this.mask + 1) * 4).fill(NONE);
+    this.chainHead = zeroed(Int32Array, (this.mask + 1) * 2).fill(NONE);
     this.chainNext = zeroed(Int32Array, n);
     this.chainPrev = zeroed(Int32Array, n);
     this.gKeys = zeroed(Int32Array, g * 8);
@@ -203,7 +192,8 @@ export class ScanTable6 extends EpisodeTable {
     const ks = this.keys;
     const cap = this.capacity;
     const bucket = hv & this.mask;
-    for (let x = this.chainHead[bucket << 2]!; x !== NONE; x = this.chainNext[x]!) {
+    let back = false;
+    for (let x = this.chainHead[bucket << 1]!; x !== NONE; x = this.chainNext[x]!) {
       const o = x << 3;
       // the low words first: they are what tells one pair from the next
       if (this.hashOf[x] === hv && ks[o + 3] === s3 && ks[o + 7] === d3 && ks[o + 2] === s2 && ks[o + 1] === s1 && ks[o] === s0 && ks[o + 6] === d2 && ks[o + 5] === d1 && ks[o + 4] === d0) {
@@ -223,7 +213,24 @@ export class ScanTable6 extends EpisodeTable {
       }
     }
     // not held: was it evicted a short while ago (a ghost of this bucket)?
-    const back = this.cameBack(hv, bucket, s0, s1, s2, s3, d0, d1, d2, d3);
+    const e = this.evictions;
+    const gk = this.gKeys;
+    let lim = (e + 1) | 0;
+    const gm = this.gMeta;
+    for (let g = this.chainHead[(bucket << 1) | 1]!; g !== NONE; ) {
+      const m = g << 2;
+      const hg = gm[m]!;
+      const st = gm[m + 1]!;
+      if (((lim - st) | 0) <= 0 || ((e - st) | 0) >= this.ghosts || (hg & this.mask) !== bucket) break;
+      lim = st;
+      const o = g << 3;
+      if (hg === hv && gm[m + 3] === 0 && gk[o + 3] === s3 && gk[o + 7] === d3 && gk[o + 2] === s2 && gk[o + 1] === s1 && gk[o] === s0 && gk[o + 6] === d2 && gk[o + 5] === d1 && gk[o + 4] === d0) {
+        gm[m + 3] = 1;
+        back = true;
+        break;
+      }
+      g = gm[m + 2]!;
+    }
     let slot: number;
     if (this.nFree > 0) slot = this.freeSlots[--this.nFree]!;
     else if (this.used < cap) slot = this.used++;
@@ -247,32 +254,6 @@ export class ScanTable6 extends EpisodeTable {
     return slot;
   }
 
-  /** A ghost of pair (s, d) in `bucket`, marked as come back: true; none: false. */
-  private cameBack(hv: number, bucket: number, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number): boolean {
-    const e = this.evictions;
-    const gk = this.gKeys;
-    let lim = (e + 1) | 0;
-    const gm = this.gMeta;
-    const hb = bucket << 2;
-    let g = this.chainHead[hb + 1]!;
-    let st = this.chainHead[hb + 2]!;
-    let hg = this.chainHead[hb + 3]!;
-    while (g !== NONE && ((lim - st) | 0) > 0 && ((e - st) | 0) < this.ghosts && (hg & this.mask) === bucket) {
-      lim = st;
-      const m = g << 2;
-      const o = g << 3;
-      if (hg === hv && gm[m + 3] === 0 && gk[o + 3] === s3 && gk[o + 7] === d3 && gk[o + 2] === s2 && gk[o + 1] === s1 && gk[o] === s0 && gk[o + 6] === d2 && gk[o + 5] === d1 && gk[o + 4] === d0) {
-        gm[m + 3] = 1;
-        return true;
-      }
-      g = gm[m + 2]!;
-      if (g === NONE) break;
-      hg = gm[g << 2]!;
-      st = gm[(g << 2) + 1]!;
-    }
-    return false;
-  }
-
   /**
    * Full: the least recently active probation pair goes (the least recently active pair
    * when every pair is protected), its open episodes ended while its key is held; its key
@@ -289,11 +270,9 @@ export class ScanTable6 extends EpisodeTable {
     if (bits !== 0 && this.endEpisodes(slot, bits, now)) this.an.counts[SCAN_EVICTED_IN_MODE]++;
     this.unchain(slot);
     this.detach(slot);
-    // one eviction in GHOST_EVERY (by count: never by hash) leaves a ghost: the oldest is
-    // overwritten and becomes its bucket's newest
-    if ((e & (GHOST_EVERY - 1)) !== 0) return slot;
+    // remember the key: the oldest ghost is overwritten and becomes its bucket's newest
     const g = this.ghostNext;
-    this.ghostNext = g + 1 === this.ring ? 0 : g + 1;
+    this.ghostNext = g + 1 === this.ghosts ? 0 : g + 1;
     const ks = this.keys;
     const gk = this.gKeys;
     const go = g << 3;
@@ -307,26 +286,23 @@ export class ScanTable6 extends EpisodeTable {
     gk[go + 6] = ks[so + 6]!;
     gk[go + 7] = ks[so + 7]!;
     const hv = this.hashOf[slot]!;
-    const h = (hv & this.mask) << 2;
+    const h = ((hv & this.mask) << 1) | 1;
     const m = g << 2;
     const gm = this.gMeta;
-    const heads = this.chainHead;
     gm[m] = hv;
     gm[m + 1] = e;
-    gm[m + 2] = heads[h + 1]!;
+    gm[m + 2] = this.chainHead[h]!;
     gm[m + 3] = 0;
-    heads[h + 1] = g;
-    heads[h + 2] = e;
-    heads[h + 3] = hv;
+    this.chainHead[h] = g;
     return slot;
   }
 
   private chain(x: number, bucket: number): void {
-    const first = this.chainHead[bucket << 2]!;
+    const first = this.chainHead[bucket << 1]!;
     this.chainNext[x] = first;
     this.chainPrev[x] = NONE;
     if (first !== NONE) this.chainPrev[first] = x;
-    this.chainHead[bucket << 2] = x;
+    this.chainHead[bucket << 1] = x;
   }
 
   /** Make `slot` (in no segment) the newest candidate; the oldest goes back to probation beyond the cap. */
@@ -366,7 +342,7 @@ export class ScanTable6 extends EpisodeTable {
     const p = this.chainPrev[slot]!;
     const n = this.chainNext[slot]!;
     if (p !== NONE) this.chainNext[p] = n;
-    else this.chainHead[(this.hashOf[slot]! & this.mask) << 2] = n;
+    else this.chainHead[(this.hashOf[slot]! & this.mask) << 1] = n;
     if (n !== NONE) this.chainPrev[n] = p;
   }
 
