@@ -66,14 +66,14 @@ export class ScanTable6 extends EpisodeTable {
   readonly capacity: number;
   /** keys of evicted pairs remembered (the ghost ring): capacity x GHOST_PER_PAIR */
   readonly ghosts: number;
-  /** buckets - 1 (eight per pair, and at least two per ghost) */
+  /** buckets - 1 (at least twice as many buckets as nodes, pairs and ghosts: most chains are empty) */
   private readonly mask: number;
   private readonly seed: number;
-  /** per slot, source words 0-3 and destination words 4-7, as int32 */
+  /** per node (pairs 0..capacity-1, then ghosts), source words 0-3 and destination words 4-7, as int32 */
   private keys = EMPTY;
-  /** per slot, the hash of its pair */
+  /** per node, the hash of its pair */
   private hashOf = EMPTY;
-  /** per bucket b, the first slot of its chain at 2b, the newest ghost of its ghost list at 2b + 1 (one cache line) */
+  /** per bucket, the first node of its chain */
   private chainHead = EMPTY;
   private chainNext = EMPTY;
   private chainPrev = EMPTY;
@@ -86,8 +86,8 @@ export class ScanTable6 extends EpisodeTable {
   /** per slot, its segment */
   private seg = EMPTY8;
   /** per CANDIDATE slot, `evictions` when it came back (or last saw a packet) */
-  private stamp = EMPTY;
-  /** evictions so far, int32 (wraps; only differences are used): the ghost ring's clock */
+  private stamp = new Float64Array(0);
+  /** evictions so far (the ghost ring's clock) */
   private evictions = 0;
   /** per segment, its least and most recently active slots */
   private readonly sOldest = new Int32Array(3).fill(NONE);
@@ -96,17 +96,9 @@ export class ScanTable6 extends EpisodeTable {
   private readonly sCount = new Int32Array(3);
   /** at most this many CANDIDATE pairs (capacity / 8): beyond, the oldest is demoted to probation */
   private readonly candidateCap: number;
-  /**
-   * The ghost ring: per ghost, the key (8 words), its hash, `evictions` when written, the
-   * next older ghost of its bucket's list, and 1 once it came back. A ghost is never
-   * unlinked: lists are newest first and the ring overwrites the oldest ghost, so a walk
-   * stops at the first ghost that is too old, not of its bucket, or not older than the one
-   * before (overwritten since).
-   */
-  private gKeys = EMPTY;
-  /** per ghost g, at 4g: hash, stamp, next, came back (one cache line for a step of a walk) */
-  private gMeta = EMPTY;
-  /** the next ghost to overwrite (round robin) */
+  /** per ghost: 1 while it holds a key (chained) */
+  private ghostLive = EMPTY8;
+  /** the next ghost node to overwrite (capacity..capacity+ghosts-1, round robin) */
   private ghostNext = 0;
   private freeSlots = EMPTY;
   private nFree = 0;
@@ -127,28 +119,28 @@ export class ScanTable6 extends EpisodeTable {
     this.capacity = capacity;
     this.ghosts = capacity * GHOST_PER_PAIR;
     let nb = 1;
-    while (nb < capacity * 8 || nb < this.ghosts * 2) nb *= 2;
+    while (nb < (capacity + this.ghosts) * 2) nb *= 2;
     this.mask = nb - 1;
     this.seed = seed | 0;
+    this.ghostNext = capacity;
     this.candidateCap = Math.max(1, capacity >> 3);
   }
 
   private allocate(): void {
     const n = this.capacity;
-    const g = this.ghosts;
-    this.keys = zeroed(Int32Array, n * 8);
-    this.hashOf = zeroed(Int32Array, n);
-    this.chainHead = zeroed(Int32Array, (this.mask + 1) * 2).fill(NONE);
-    this.chainNext = zeroed(Int32Array, n);
-    this.chainPrev = zeroed(Int32Array, n);
-    this.gKeys = zeroed(Int32Array, g * 8);
-    this.gMeta = zeroed(Int32Array, g * 4);
+    const nodes = n + this.ghosts;
+    this.keys = zeroed(Int32Array, nodes * 8);
+    this.hashOf = zeroed(Int32Array, nodes);
+    this.chainHead = zeroed(Int32Array, this.mask + 1).fill(NONE);
+    this.chainNext = zeroed(Int32Array, nodes);
+    this.chainPrev = zeroed(Int32Array, nodes);
     this.older = zeroed(Int32Array, n);
     this.newer = zeroed(Int32Array, n);
     this.sOlder = zeroed(Int32Array, n);
     this.sNewer = zeroed(Int32Array, n);
     this.seg = zeroed(Uint8Array, n);
-    this.stamp = zeroed(Int32Array, n);
+    this.stamp = zeroed(Float64Array, n);
+    this.ghostLive = zeroed(Uint8Array, this.ghosts);
     this.freeSlots = zeroed(Int32Array, n);
   }
 
@@ -193,16 +185,23 @@ export class ScanTable6 extends EpisodeTable {
     const cap = this.capacity;
     const bucket = hv & this.mask;
     let back = false;
-    for (let x = this.chainHead[bucket << 1]!; x !== NONE; x = this.chainNext[x]!) {
+    for (let x = this.chainHead[bucket]!; x !== NONE; x = this.chainNext[x]!) {
       const o = x << 3;
       // the low words first: they are what tells one pair from the next
       if (this.hashOf[x] === hv && ks[o + 3] === s3 && ks[o + 7] === d3 && ks[o + 2] === s2 && ks[o + 1] === s1 && ks[o] === s0 && ks[o + 6] === d2 && ks[o + 5] === d1 && ks[o + 4] === d0) {
+        if (x >= cap) {
+          // a ghost: the pair was evicted a short while ago; it comes back protected
+          this.unchain(x);
+          this.ghostLive[x - cap] = 0;
+          back = true;
+          break;
+        }
         // protected: the most recent of its segment; a second packet: a candidate; a
         // candidate's packet within the ghost horizon: protected (beyond: a candidate again)
         if (x !== this.sNewest[PROTECTED]) {
           const from = this.seg[x]!;
           this.sDetach(x);
-          if (from === PROTECTED || (from === CANDIDATE && ((this.evictions - this.stamp[x]!) | 0) <= this.ghosts)) this.sAppend(x, PROTECTED);
+          if (from === PROTECTED || (from === CANDIDATE && this.evictions - this.stamp[x]! <= this.ghosts)) this.sAppend(x, PROTECTED);
           else this.candidate(x);
         }
         if (x !== this.newest) {
@@ -211,25 +210,6 @@ export class ScanTable6 extends EpisodeTable {
         }
         return x;
       }
-    }
-    // not held: was it evicted a short while ago (a ghost of this bucket)?
-    const e = this.evictions;
-    const gk = this.gKeys;
-    let lim = (e + 1) | 0;
-    const gm = this.gMeta;
-    for (let g = this.chainHead[(bucket << 1) | 1]!; g !== NONE; ) {
-      const m = g << 2;
-      const hg = gm[m]!;
-      const st = gm[m + 1]!;
-      if (((lim - st) | 0) <= 0 || ((e - st) | 0) >= this.ghosts || (hg & this.mask) !== bucket) break;
-      lim = st;
-      const o = g << 3;
-      if (hg === hv && gm[m + 3] === 0 && gk[o + 3] === s3 && gk[o + 7] === d3 && gk[o + 2] === s2 && gk[o + 1] === s1 && gk[o] === s0 && gk[o + 6] === d2 && gk[o + 5] === d1 && gk[o + 4] === d0) {
-        gm[m + 3] = 1;
-        back = true;
-        break;
-      }
-      g = gm[m + 2]!;
     }
     let slot: number;
     if (this.nFree > 0) slot = this.freeSlots[--this.nFree]!;
@@ -265,44 +245,39 @@ export class ScanTable6 extends EpisodeTable {
     if (slot === NONE) slot = this.sOldest[PROTECTED]!;
     this.sDetach(slot);
     this.an.counts[SCAN_EVICTED]++;
-    const e = (this.evictions = (this.evictions + 1) | 0);
+    this.evictions++;
     const bits = this.live[slot]! & this.inMode[slot]!;
     if (bits !== 0 && this.endEpisodes(slot, bits, now)) this.an.counts[SCAN_EVICTED_IN_MODE]++;
     this.unchain(slot);
     this.detach(slot);
-    // remember the key: the oldest ghost is overwritten and becomes its bucket's newest
+    // remember the key: the oldest ghost is overwritten
     const g = this.ghostNext;
-    this.ghostNext = g + 1 === this.ghosts ? 0 : g + 1;
+    this.ghostNext = g + 1 === this.capacity + this.ghosts ? this.capacity : g + 1;
+    if (this.ghostLive[g - this.capacity] === 1) this.unchain(g);
+    else this.ghostLive[g - this.capacity] = 1;
     const ks = this.keys;
-    const gk = this.gKeys;
     const go = g << 3;
     const so = slot << 3;
-    gk[go] = ks[so]!;
-    gk[go + 1] = ks[so + 1]!;
-    gk[go + 2] = ks[so + 2]!;
-    gk[go + 3] = ks[so + 3]!;
-    gk[go + 4] = ks[so + 4]!;
-    gk[go + 5] = ks[so + 5]!;
-    gk[go + 6] = ks[so + 6]!;
-    gk[go + 7] = ks[so + 7]!;
+    ks[go] = ks[so]!;
+    ks[go + 1] = ks[so + 1]!;
+    ks[go + 2] = ks[so + 2]!;
+    ks[go + 3] = ks[so + 3]!;
+    ks[go + 4] = ks[so + 4]!;
+    ks[go + 5] = ks[so + 5]!;
+    ks[go + 6] = ks[so + 6]!;
+    ks[go + 7] = ks[so + 7]!;
     const hv = this.hashOf[slot]!;
-    const h = ((hv & this.mask) << 1) | 1;
-    const m = g << 2;
-    const gm = this.gMeta;
-    gm[m] = hv;
-    gm[m + 1] = e;
-    gm[m + 2] = this.chainHead[h]!;
-    gm[m + 3] = 0;
-    this.chainHead[h] = g;
+    this.hashOf[g] = hv;
+    this.chain(g, hv & this.mask);
     return slot;
   }
 
   private chain(x: number, bucket: number): void {
-    const first = this.chainHead[bucket << 1]!;
+    const first = this.chainHead[bucket]!;
     this.chainNext[x] = first;
     this.chainPrev[x] = NONE;
     if (first !== NONE) this.chainPrev[first] = x;
-    this.chainHead[bucket << 1] = x;
+    this.chainHead[bucket] = x;
   }
 
   /** Make `slot` (in no segment) the newest candidate; the oldest goes back to probation beyond the cap. */
@@ -342,7 +317,7 @@ export class ScanTable6 extends EpisodeTable {
     const p = this.chainPrev[slot]!;
     const n = this.chainNext[slot]!;
     if (p !== NONE) this.chainNext[p] = n;
-    else this.chainHead[(this.hashOf[slot]! & this.mask) << 1] = n;
+    else this.chainHead[this.hashOf[slot]! & this.mask] = n;
     if (n !== NONE) this.chainPrev[n] = p;
   }
 
