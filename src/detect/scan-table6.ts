@@ -7,21 +7,10 @@
  *  - lookup: a chained hash table over the 256 bits of (source, destination), hashed with
  *    a per-run random seed (net/addr.ts hashIpv6Pair) so that nobody can aim at one chain;
  *  - bound: `capacity` pairs (512, or 1024 with -a: the IPv4 table's size); a new pair
- *    when full evicts one (never a pair picked by the hash), ending its open episodes at
- *    once and counting scan.evicted (and scan.evicted_in_mode);
- *  - admission (flood-proof, a segmented LRU with a ghost list, as 2Q): a new pair enters
- *    PROBATION; its next packet while held makes it a CANDIDATE; a candidate's next packet
- *    within the ghost horizon (capacity x 16 evictions) makes it PROTECTED. An evicted
- *    pair's key is kept in a ring of capacity x 16 ghosts: a pair that comes back while
- *    its ghost is there enters as a CANDIDATE. Eviction takes the least recently active
- *    probation pair, else candidate, else protected; at most capacity / 8 candidates (the
- *    oldest goes back to probation). So a spoofed flood of one-packet pairs churns only
- *    probation, and a scanner whose packets come less often than the table turns over
- *    (the bench's: one in 8,000 packets, 512 pairs) is protected from its third packet
- *    on, as long as its gaps stay under the horizon (test/detect/ipv6.test.ts);
+ *    when full evicts the least recently active pair of the whole table (never a pair
+ *    picked by the hash), ending its open episodes at once and counting scan.evicted;
  *  - expiry: the sweep walks the pairs from the least recently active, so the order of
- *    "mode expired" lines never depends on the seed; nor does which pair an eviction picks
- *    (segments and ghosts follow packet order and exact keys, never the hash).
+ *    "mode expired" lines (and which pair an eviction picks) never depends on the seed.
  *
  * The index is this table's own rather than the shared KeyTable (key-table.ts, which the
  * evidence trackers use): under a spoofed flood every packet is a new pair that evicts
@@ -30,9 +19,8 @@
  * docs/benchmarks.md). Here the packet's words are read once as int32 (never boxed), the
  * hash is one pass over the eight words, each slot keeps its hash (compared before the
  * words), and chains are doubly linked: every step of a lookup, an insertion and an
- * eviction is O(1) apart from the walk of one short chain; ghosts share the chains (a
- * ghost node is a key without episodes); freed slots are reused last-freed first. A table
- * that never fills (every golden capture) evicts nothing, so its output is iplog's.
+ * eviction is O(1) apart from the walk of one short chain. Same policy as before (least
+ * recently active evicted, freed slots reused last-freed first), so the same output.
  *
  * Addresses are the packet's four words (DecodedPacket.src6/dst6); the smurf detector
  * keys the source /64 (slotForNet64). No allocation per packet; the index's arrays are
