@@ -13,7 +13,7 @@ import { tcp, udp, icmp, SYN, FIN, ACK } from '../helpers/packets';
 import { DecodedPacket } from '../../src/decode/packet';
 import { IpAddr } from '../../src/net/addr';
 import { A, Anomalies } from '../../src/decode/anomalies';
-import { CANDIDATE, PROBATION, PROTECTED, ScanTable6 } from '../../src/detect/scan-table6';
+import { ScanTable6 } from '../../src/detect/scan-table6';
 import { Scan } from '../../src/detect/index';
 import { jsonEvent, type JsonEvent } from '../../src/output/sinks/json';
 import type { IplogEvent } from '../../src/output/event';
@@ -217,71 +217,36 @@ test('the IPv6 pair table: reports and evictions never depend on the seed', () =
   for (const seed of [2, 0x7ffffffe, 123456]) assert.deepEqual(run(seed), a);
 });
 
-test('the IPv6 pair table against a model: segmented eviction (probation, candidate, protected; a ghost ring of evicted keys), a pair is found again while held, words of 2^31 and more come back as written', () => {
-  // a small table (8 pairs, 128 ghosts, a candidate segment of 1) under 3,000 packets of
-  // 24 pairs; the model keeps each segment as a list in recency order and the ghosts as
-  // "evicted at eviction number e" (kept while no more than 128 evictions followed).
-  // Addresses with words >= 2^31 (the index keeps int32) and pairs that differ in one word
-  // only (same /64, same interface id, swapped).
+test('the IPv6 pair table against a model: the least recently active pair is evicted, a pair is found again while held, words of 2^31 and more come back as written', () => {
+  // a small table (8 pairs, 16 buckets: chains collide) under 3,000 packets of 24 pairs;
+  // the model is a list in recency order. Addresses with words >= 2^31 (the index keeps
+  // int32) and pairs that differ in one word only (same /64, same interface id, swapped).
   const addrs = ['2001:db8::1', '2001:db8:ffff:ffff:ffff:ffff:ffff:fffe', '2001:db8:8000::8000:0:1', '2001:db8:8000::8000:0:2', '2001:db8:1:2::1', '2001:db8:1:3::1'];
   const pairs: [string, string][] = [];
   for (const a of addrs) for (const b of addrs.slice(0, 4)) if (a !== b) pairs.push([a, b]);
   const detected: string[] = [];
   const an = new Anomalies();
   const t = new ScanTable6(8, { detected: (_type, s, d) => detected.push(`${s} ${d}`), ended: () => {} }, an, 0x5eed);
-  assert.equal(t.ghosts, 128);
-  const segs: string[][] = [[], [], []];
-  const segOf = new Map<string, number>();
-  const stamp = new Map<string, number>();
-  const ghost = new Map<string, number>();
   const model: string[] = [];
   let evicted = 0;
-  const toSeg = (key: string, s: number) => {
-    segs[s]!.push(key);
-    segOf.set(key, s);
-  };
-  const candidate = (key: string) => {
-    toSeg(key, 1);
-    stamp.set(key, evicted);
-    if (segs[1]!.length > 1) toSeg(segs[1]!.shift()!, 0);
-  };
   let x = 12345;
   for (let i = 0; i < 3000; i++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     const [s, d] = pairs[(x >>> 8) % pairs.length]!;
     const key = `${s} ${d}`;
     const at = model.indexOf(key);
-    if (at >= 0) {
-      model.splice(at, 1);
-      const from = segOf.get(key)!;
-      segs[from]!.splice(segs[from]!.indexOf(key), 1);
-      if (from === 2 || (from === 1 && evicted - stamp.get(key)! <= 128)) toSeg(key, 2);
-      else candidate(key);
-      model.push(key);
-    } else {
-      const e = ghost.get(key);
-      const back = e !== undefined && evicted <= e + 128;
-      ghost.delete(key);
-      if (model.length === 8) {
-        const from = segs[0]!.length > 0 ? 0 : segs[1]!.length > 0 ? 1 : 2;
-        const victim = segs[from]!.shift()!;
-        model.splice(model.indexOf(victim), 1);
-        segOf.delete(victim);
-        ghost.set(victim, evicted);
-        evicted++;
-      }
-      model.push(key);
-      if (back) candidate(key);
-      else toSeg(key, 0);
+    if (at >= 0) model.splice(at, 1);
+    else if (model.length === 8) {
+      model.shift();
+      evicted++;
     }
+    model.push(key);
     // 10 FIN packets make a FIN scan (the pair must have been held all along)
     t.check(Scan.FIN, words(s), words(d), 20, 1000, 1 + (i % 10), 100);
     assert.equal(t.size(), model.length);
     assert.equal(an.counts[A.scanEvicted], evicted, `packet ${i}`);
-    for (const k of [PROBATION, CANDIDATE, PROTECTED]) assert.equal(t.segmentSize(k), segs[k]!.length, `packet ${i} segment ${k}`);
   }
-  assert.ok(evicted > 500, `${evicted} evictions`);
-  assert.ok(segs[2]!.length > 0, 'some pairs protected');
+  assert.ok(evicted > 1000, `${evicted} evictions`);
   // every reported pair is one that was sent, in RFC 5952 text
   for (const line of detected) assert.ok(pairs.some(([s, d]) => `${IpAddr.parse(s)} ${IpAddr.parse(d)}` === line), line);
   // a pair of high words, held from its first packet: its scan is detected, its addresses as sent
@@ -306,41 +271,4 @@ test('filter rules apply to ICMPv6: icmp6 rules by ICMPv6 type, icmp rules witho
   feed6(h, 3, '2001:db8::8', V, 58, icmp(128, 0, 60)); // ignored (icmp rule without a type)
   feed6(h, 4, '2001:db8::9', V, 58, icmp(128, 0, 60)); // `ignore icmp type 8` is about ICMP: logged
   assert.deepEqual(await h.finish(), ['ICMPv6: echo reply from 2001:db8::7 (64 bytes)', 'ICMPv6: echo request from 2001:db8::9 (64 bytes)']);
-});
-
-test('the IPv6 pair table under a flood of one-packet pairs far bigger than the table: a scanner among them is still detected, once, and expires once', () => {
-  // 16 pairs, 6,000 spoofed one-packet pairs 2001:db8:f100::/112 -> 2001:db8::1, and one
-  // scanner 2001:db8:5ca::10 whose FIN probes (new port each) come one packet in 100: 84
-  // new pairs between two of its packets, more than the table holds. With the eviction of
-  // the least recently active pair its pair was gone before each next packet (no line).
-  const run = (seed: number) => {
-    const out: string[] = [];
-    const an = new Anomalies();
-    const t = new ScanTable6(
-      16,
-      {
-        detected: (type, s, d, _dp, _sp, c) => out.push(`detected ${type} ${s} ${d} ${c}`),
-        ended: (type, s, d, c) => out.push(`ended ${type} ${s} ${d} ${c}`),
-      },
-      an,
-      seed,
-    );
-    const dst = words('2001:db8::1');
-    const scanner = words('2001:db8:5ca::10');
-    let port = 0;
-    for (let i = 0; i < 6000; i++) {
-      const now = 1000 + i / 1000;
-      if (i % 100 === 99) t.check(Scan.FIN, scanner, dst, 20, 40000, ++port, now);
-      else t.check(Scan.FIN, [0x20010db8, 0xf1000000, 0, i], dst, 20, 1024 + (i % 60000), 1 + (i % 65535), now);
-    }
-    t.sweep(1e6);
-    return { out, evicted: an.counts[A.scanEvicted]!, inMode: an.counts[A.scanEvictedInMode]! };
-  };
-  const a = run(1);
-  assert.ok(a.evicted > 5000, `${a.evicted} evictions`);
-  assert.equal(a.inMode, 0);
-  // its first packet's pair was evicted with the flood; from its second on (back from the
-  // ghost ring, then protected by the third) it is held: 59 of its 60 packets counted
-  assert.deepEqual(a.out, [`detected ${Scan.FIN} 2001:db8:5ca::10 2001:db8::1 10`, `ended ${Scan.FIN} 2001:db8:5ca::10 2001:db8::1 59`]);
-  for (const seed of [2, 0x7ffffffe]) assert.deepEqual(run(seed), a);
 });
