@@ -40,54 +40,25 @@ export interface ScanReporter6 {
 
 const NONE = -1;
 const EMPTY = new Int32Array(0);
-const EMPTY8 = new Uint8Array(0);
 const SCAN_EVICTED = A.scanEvicted;
 const SCAN_EVICTED_IN_MODE = A.scanEvictedInMode;
-/** the ghost ring remembers the keys of this many evicted pairs per pair held */
-export const GHOST_PER_PAIR = 16;
-/** the segments: pairs seen once; pairs back from the ghost ring; pairs seen again while held */
-export const PROBATION = 0;
-export const CANDIDATE = 1;
-export const PROTECTED = 2;
 
 export class ScanTable6 extends EpisodeTable {
   readonly capacity: number;
-  /** keys of evicted pairs remembered (the ghost ring): capacity x GHOST_PER_PAIR */
-  readonly ghosts: number;
-  /** buckets - 1 (at least twice as many buckets as nodes, pairs and ghosts: most chains are empty) */
+  /** buckets - 1 (at least eight times as many buckets as slots: most chains are empty) */
   private readonly mask: number;
   private readonly seed: number;
-  /** per node (pairs 0..capacity-1, then ghosts), source words 0-3 and destination words 4-7, as int32 */
+  /** per slot, source words 0-3 and destination words 4-7, as int32 */
   private keys = EMPTY;
-  /** per node, the hash of its pair */
+  /** per slot, the hash of its pair */
   private hashOf = EMPTY;
-  /** per bucket, the first node of its chain */
+  /** per bucket, the first slot of its chain */
   private chainHead = EMPTY;
   private chainNext = EMPTY;
   private chainPrev = EMPTY;
-  /** the recency list of all pairs: per slot, the next older / newer slot (expiry order) */
+  /** the recency list: per slot, the next older / newer slot */
   private older = EMPTY;
   private newer = EMPTY;
-  /** the segment lists (PROBATION, CANDIDATE, PROTECTED): per slot, the next older / newer slot of its segment */
-  private sOlder = EMPTY;
-  private sNewer = EMPTY;
-  /** per slot, its segment */
-  private seg = EMPTY8;
-  /** per CANDIDATE slot, `evictions` when it came back (or last saw a packet) */
-  private stamp = new Float64Array(0);
-  /** evictions so far (the ghost ring's clock) */
-  private evictions = 0;
-  /** per segment, its least and most recently active slots */
-  private readonly sOldest = new Int32Array(3).fill(NONE);
-  private readonly sNewest = new Int32Array(3).fill(NONE);
-  /** per segment, its pairs */
-  private readonly sCount = new Int32Array(3);
-  /** at most this many CANDIDATE pairs (capacity / 8): beyond, the oldest is demoted to probation */
-  private readonly candidateCap: number;
-  /** per ghost: 1 while it holds a key (chained) */
-  private ghostLive = EMPTY8;
-  /** the next ghost node to overwrite (capacity..capacity+ghosts-1, round robin) */
-  private ghostNext = 0;
   private freeSlots = EMPTY;
   private nFree = 0;
   /** slots ever used: 0..used-1 */
@@ -105,30 +76,21 @@ export class ScanTable6 extends EpisodeTable {
   ) {
     super(capacity, detectors);
     this.capacity = capacity;
-    this.ghosts = capacity * GHOST_PER_PAIR;
     let nb = 1;
-    while (nb < (capacity + this.ghosts) * 2) nb *= 2;
+    while (nb < capacity * 8) nb *= 2;
     this.mask = nb - 1;
     this.seed = seed | 0;
-    this.ghostNext = capacity;
-    this.candidateCap = Math.max(1, capacity >> 3);
   }
 
   private allocate(): void {
     const n = this.capacity;
-    const nodes = n + this.ghosts;
-    this.keys = zeroed(Int32Array, nodes * 8);
-    this.hashOf = zeroed(Int32Array, nodes);
+    this.keys = zeroed(Int32Array, n * 8);
+    this.hashOf = zeroed(Int32Array, n);
     this.chainHead = zeroed(Int32Array, this.mask + 1).fill(NONE);
-    this.chainNext = zeroed(Int32Array, nodes);
-    this.chainPrev = zeroed(Int32Array, nodes);
+    this.chainNext = zeroed(Int32Array, n);
+    this.chainPrev = zeroed(Int32Array, n);
     this.older = zeroed(Int32Array, n);
     this.newer = zeroed(Int32Array, n);
-    this.sOlder = zeroed(Int32Array, n);
-    this.sNewer = zeroed(Int32Array, n);
-    this.seg = zeroed(Uint8Array, n);
-    this.stamp = zeroed(Float64Array, n);
-    this.ghostLive = zeroed(Uint8Array, this.ghosts);
     this.freeSlots = zeroed(Int32Array, n);
   }
 
@@ -142,17 +104,12 @@ export class ScanTable6 extends EpisodeTable {
     return this.used - this.nFree;
   }
 
-  /** Pairs currently held in segment `s` (PROBATION 0, CANDIDATE 1, PROTECTED 2; for tests). */
-  segmentSize(s: number): number {
-    return this.sCount[s]!;
-  }
-
   /** count() for one packet of pair (s, d): four words each. */
   check(type: number, s: ArrayLike<number>, d: ArrayLike<number>, len: number, sport: number, dport: number, now: number): boolean {
     return this.count(this.slotOf(s[0]! | 0, s[1]! | 0, s[2]! | 0, s[3]! | 0, d, now), type, len, sport, dport, now);
   }
 
-  /** The slot of pair (s, d), four words each, made most recently active; a new pair is linked (evicting one when full). */
+  /** The slot of pair (s, d), four words each, made most recently active; a new pair is linked (evicting the least recent when full). */
   slotFor(s: ArrayLike<number>, d: ArrayLike<number>, now: number): number {
     return this.slotOf(s[0]! | 0, s[1]! | 0, s[2]! | 0, s[3]! | 0, d, now);
   }
@@ -170,28 +127,11 @@ export class ScanTable6 extends EpisodeTable {
     const hv = hashIpv6Pair(this.seed, s0, s1, s2, s3, d0, d1, d2, d3);
     if (this.keys.length === 0) this.allocate();
     const ks = this.keys;
-    const cap = this.capacity;
     const bucket = hv & this.mask;
-    let back = false;
     for (let x = this.chainHead[bucket]!; x !== NONE; x = this.chainNext[x]!) {
       const o = x << 3;
       // the low words first: they are what tells one pair from the next
       if (this.hashOf[x] === hv && ks[o + 3] === s3 && ks[o + 7] === d3 && ks[o + 2] === s2 && ks[o + 1] === s1 && ks[o] === s0 && ks[o + 6] === d2 && ks[o + 5] === d1 && ks[o + 4] === d0) {
-        if (x >= cap) {
-          // a ghost: the pair was evicted a short while ago; it comes back protected
-          this.unchain(x);
-          this.ghostLive[x - cap] = 0;
-          back = true;
-          break;
-        }
-        // protected: the most recent of its segment; a second packet: a candidate; a
-        // candidate's packet within the ghost horizon: protected (beyond: a candidate again)
-        if (x !== this.sNewest[PROTECTED]) {
-          const from = this.seg[x]!;
-          this.sDetach(x);
-          if (from === PROTECTED || (from === CANDIDATE && this.evictions - this.stamp[x]! <= this.ghosts)) this.sAppend(x, PROTECTED);
-          else this.candidate(x);
-        }
         if (x !== this.newest) {
           this.detach(x);
           this.append(x);
@@ -201,8 +141,16 @@ export class ScanTable6 extends EpisodeTable {
     }
     let slot: number;
     if (this.nFree > 0) slot = this.freeSlots[--this.nFree]!;
-    else if (this.used < cap) slot = this.used++;
-    else slot = this.evict(now);
+    else if (this.used < this.capacity) slot = this.used++;
+    else {
+      // full: the least recently active pair goes, its open episodes ended while its key is held
+      slot = this.oldest;
+      this.an.counts[SCAN_EVICTED]++;
+      const bits = this.live[slot]! & this.inMode[slot]!;
+      if (bits !== 0 && this.endEpisodes(slot, bits, now)) this.an.counts[SCAN_EVICTED_IN_MODE]++;
+      this.unchain(slot);
+      this.detach(slot);
+    }
     const o = slot << 3;
     ks[o] = s0;
     ks[o + 1] = s1;
@@ -213,92 +161,15 @@ export class ScanTable6 extends EpisodeTable {
     ks[o + 6] = d2;
     ks[o + 7] = d3;
     this.hashOf[slot] = hv;
-    this.chain(slot, bucket);
+    const first = this.chainHead[bucket]!;
+    this.chainNext[slot] = first;
+    this.chainPrev[slot] = NONE;
+    if (first !== NONE) this.chainPrev[first] = slot;
+    this.chainHead[bucket] = slot;
     this.append(slot);
-    if (back) this.candidate(slot);
-    else this.sAppend(slot, PROBATION);
     this.live[slot] = 0;
     this.inMode[slot] = 0;
     return slot;
-  }
-
-  /**
-   * Full: the least recently active probation pair goes (the least recently active pair
-   * when every pair is protected), its open episodes ended while its key is held; its key
-   * goes to the ghost ring. Returns the slot, unlinked.
-   */
-  private evict(now: number): number {
-    let slot = this.sOldest[PROBATION]!;
-    if (slot === NONE) slot = this.sOldest[CANDIDATE]!;
-    if (slot === NONE) slot = this.sOldest[PROTECTED]!;
-    this.sDetach(slot);
-    this.an.counts[SCAN_EVICTED]++;
-    this.evictions++;
-    const bits = this.live[slot]! & this.inMode[slot]!;
-    if (bits !== 0 && this.endEpisodes(slot, bits, now)) this.an.counts[SCAN_EVICTED_IN_MODE]++;
-    this.unchain(slot);
-    this.detach(slot);
-    // remember the key: the oldest ghost is overwritten
-    const g = this.ghostNext;
-    this.ghostNext = g + 1 === this.capacity + this.ghosts ? this.capacity : g + 1;
-    if (this.ghostLive[g - this.capacity] === 1) this.unchain(g);
-    else this.ghostLive[g - this.capacity] = 1;
-    const ks = this.keys;
-    const go = g << 3;
-    const so = slot << 3;
-    ks[go] = ks[so]!;
-    ks[go + 1] = ks[so + 1]!;
-    ks[go + 2] = ks[so + 2]!;
-    ks[go + 3] = ks[so + 3]!;
-    ks[go + 4] = ks[so + 4]!;
-    ks[go + 5] = ks[so + 5]!;
-    ks[go + 6] = ks[so + 6]!;
-    ks[go + 7] = ks[so + 7]!;
-    const hv = this.hashOf[slot]!;
-    this.hashOf[g] = hv;
-    this.chain(g, hv & this.mask);
-    return slot;
-  }
-
-  private chain(x: number, bucket: number): void {
-    const first = this.chainHead[bucket]!;
-    this.chainNext[x] = first;
-    this.chainPrev[x] = NONE;
-    if (first !== NONE) this.chainPrev[first] = x;
-    this.chainHead[bucket] = x;
-  }
-
-  /** Make `slot` (in no segment) the newest candidate; the oldest goes back to probation beyond the cap. */
-  private candidate(slot: number): void {
-    this.sAppend(slot, CANDIDATE);
-    this.stamp[slot] = this.evictions;
-    if (this.sCount[CANDIDATE]! > this.candidateCap) {
-      const d = this.sOldest[CANDIDATE]!;
-      this.sDetach(d);
-      this.sAppend(d, PROBATION);
-    }
-  }
-
-  private sAppend(slot: number, s: number): void {
-    const last = this.sNewest[s]!;
-    this.seg[slot] = s;
-    this.sOlder[slot] = last;
-    this.sNewer[slot] = NONE;
-    if (last !== NONE) this.sNewer[last] = slot;
-    else this.sOldest[s] = slot;
-    this.sNewest[s] = slot;
-    this.sCount[s]++;
-  }
-
-  private sDetach(slot: number): void {
-    const s = this.seg[slot]!;
-    const p = this.sOlder[slot]!;
-    const n = this.sNewer[slot]!;
-    if (p !== NONE) this.sNewer[p] = n;
-    else this.sOldest[s] = n;
-    if (n !== NONE) this.sOlder[n] = p;
-    else this.sNewest[s] = p;
-    this.sCount[s]--;
   }
 
   private unchain(slot: number): void {
@@ -330,7 +201,6 @@ export class ScanTable6 extends EpisodeTable {
   private removeSlot(slot: number): void {
     this.unchain(slot);
     this.detach(slot);
-    this.sDetach(slot);
     this.freeSlots[this.nFree++] = slot;
   }
 
