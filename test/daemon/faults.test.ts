@@ -69,6 +69,29 @@ function start(ns: string, args: string[], stdout: 'pipe' | number, profile: 'co
   return { child, exited: new Promise((r) => child.once('exit', (c) => r(c))) };
 }
 
+type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+
+/** A running sensor's resident memory, restart count, memory record and SIGHUP driver. */
+function probe(pid: number, op: string, child: ChildProcess) {
+  const rss = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readOr(`/proc/${pid}/status`))![1]) * 1024;
+  const restarted = (): number => records(op).filter((r) => r.msg === 'iplog restarted').length;
+  // process.memoryUsage() of the sensor, from its SIGUSR1 statistics record
+  const memory = async (): Promise<Memory> => {
+    const n = records(op).filter((r) => r.msg === 'statistics').length;
+    child.kill('SIGUSR1');
+    assert.ok(await waitFor(() => records(op).filter((r) => r.msg === 'statistics').length > n), 'statistics');
+    return records(op).filter((r) => r.msg === 'statistics')[n]!.memory as Memory;
+  };
+  // SIGHUP until `to` restarts in all, each one waited for
+  const hup = async (to: number): Promise<void> => {
+    for (let i = restarted(); i < to; i++) {
+      process.kill(pid, 'SIGHUP');
+      assert.ok(await waitFor(() => restarted() >= i + 1, 10_000), `restart ${i + 1}`);
+    }
+  };
+  return { rss, restarted, memory, hup };
+}
+
 const jsonKinds = (file: string) =>
   readOr(file)
     .split('\n')
@@ -151,22 +174,8 @@ describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
       }
       return { all, eventfd };
     };
-    const rss = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readOr(`/proc/${pid}/status`))![1]) * 1024;
-    const restarted = () => records(op).filter((r) => r.msg === 'iplog restarted').length;
-    type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-    // process.memoryUsage() of the sensor, from its SIGUSR1 statistics record
-    const memory = async (): Promise<Memory> => {
-      const n = records(op).filter((r) => r.msg === 'statistics').length;
-      s.child.kill('SIGUSR1');
-      assert.ok(await waitFor(() => records(op).filter((r) => r.msg === 'statistics').length > n), 'statistics');
-      return records(op).filter((r) => r.msg === 'statistics')[n]!.memory as Memory;
-    };
-    const hup = async (to: number): Promise<void> => {
-      for (let i = restarted(); i < to; i++) {
-        process.kill(pid, 'SIGHUP');
-        assert.ok(await waitFor(() => restarted() >= i + 1, 10_000), `restart ${i + 1}`);
-      }
-    };
+    const { rss, memory, hup } = probe(pid, op, s.child);
+
     const MiB = 1 << 20;
     // one restart first: whatever a restart opens once (and keeps) is in the baseline
     await hup(1);
@@ -207,21 +216,7 @@ describe('live sensor, output faults', { skip, timeout: 120_000 }, () => {
     const s = start(ns, ['-l', out, '--op-log', op, '--pid-file', join(dir, 'p.pid')], 'ignore' as unknown as number, 'modern');
     assert.ok(await waitFor(() => records(op).some((r) => r.msg === 'iplog started')), 'running');
     const pid = Number(readOr(join(dir, 'p.pid')).trim());
-    const rss = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readOr(`/proc/${pid}/status`))![1]) * 1024;
-    const restarted = () => records(op).filter((r) => r.msg === 'iplog restarted').length;
-    type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-    const memory = async (): Promise<Memory> => {
-      const n = records(op).filter((r) => r.msg === 'statistics').length;
-      s.child.kill('SIGUSR1');
-      assert.ok(await waitFor(() => records(op).filter((r) => r.msg === 'statistics').length > n), 'statistics');
-      return records(op).filter((r) => r.msg === 'statistics')[n]!.memory as Memory;
-    };
-    const hup = async (to: number): Promise<void> => {
-      for (let i = restarted(); i < to; i++) {
-        process.kill(pid, 'SIGHUP');
-        assert.ok(await waitFor(() => restarted() >= i + 1, 10_000), `restart ${i + 1}`);
-      }
-    };
+    const { rss, memory, hup } = probe(pid, op, s.child);
     const detections = () => unstamp(readOr(out)).filter((l) => / scan detected /.test(l));
     const MiB = 1 << 20;
     // a scan begins: two closed ports refused (RST), two failed first contacts of the four
