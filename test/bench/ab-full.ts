@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureBenchPcap, FULL_PACKETS } from './make-bench-pcap';
 import { ensureBench6Pcap } from './make-bench-pcap6';
+import { benchSettingsOf } from '../helpers/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BENCH_DIR = path.join(ROOT, 'pcaps', 'bench');
@@ -32,17 +33,7 @@ function load(dir: string): Tree {
   return {
     dir,
     async run(file) {
-      const settings = {
-        profile: 'compat' as const,
-        flags: { ...defaultFlags(), scans_only: true, disable_resolver: true },
-        pidFile: '/nonexistent/iplog.pid',
-        facility: 3,
-        priority: 5,
-        configFile: '/nonexistent/iplog.conf',
-        replayFile: file,
-        rules: { tcp: [], udp: [], icmp: [] },
-        dnsTimeoutMs: 200,
-      };
+      const settings = benchSettingsOf(defaultFlags(), { replayFile: file });
       const fatal = checkOptions(settings);
       if (fatal !== undefined) throw new Error(`bench settings rejected: ${JSON.stringify(fatal)}`);
       let text = '';

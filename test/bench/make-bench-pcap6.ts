@@ -28,6 +28,15 @@ const SEED = 0x6b10c226;
 const SCANNER_EVERY = 1000;
 const SCANNERS = 8;
 
+/** The checksum of the 20-byte TCP header at t of the IPv6 packet at h (no payload). */
+export function tcp6Checksum(buf: Buffer, h: number, t: number): void {
+  buf[t + 16] = 0;
+  buf[t + 17] = 0;
+  // pseudo-header: source, destination, upper-layer length 20, next header 6
+  const pseudo = sum16(buf, h + 8, 32, 20 + 6);
+  buf.writeUInt16BE(~sum16(buf, t, 20, pseudo) & 0xffff, t + 16);
+}
+
 export function bench6PcapName(packets: number): string {
   return `syn-flood6-${packets}-v${GENERATOR6_VERSION}.pcap`;
 }
@@ -96,11 +105,7 @@ export function writeBench6Pcap(file: string, packets: number): void {
       buf.writeUInt16BE(sport, t);
       buf.writeUInt16BE(dport, t + 2);
       buf.writeUInt32BE(rnd(), t + 4);
-      buf[t + 16] = 0;
-      buf[t + 17] = 0;
-      // pseudo-header: source, destination, upper-layer length 20, next header 6
-      const pseudo = sum16(buf, h + 8, 32, 20 + 6);
-      buf.writeUInt16BE(~sum16(buf, t, 20, pseudo) & 0xffff, t + 16);
+      tcp6Checksum(buf, h, t);
       if (++r === perChunk) {
         fs.writeSync(fd, buf, 0, r * RECORD);
         r = 0;

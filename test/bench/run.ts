@@ -37,6 +37,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultFlags, type Settings } from '../../src/config/settings';
 import { checkOptions } from '../../src/config/check';
+import { benchSettingsOf } from '../helpers/settings';
 import { replay, Engine } from '../../src/pipeline';
 import { TextSink } from '../../src/output/sinks/text';
 import { readCapture } from '../../src/capture/read';
@@ -227,17 +228,7 @@ async function measureDecode(cap: BenchPcap, runs: number): Promise<Timed> {
 
 /** iplog -m -N: scans only, no resolver (normalised by checkOptions as the CLI does). */
 function benchSettings(file: string): Settings {
-  const s: Settings = {
-    profile: 'compat',
-    flags: { ...defaultFlags(), scans_only: true, disable_resolver: true },
-    pidFile: '/nonexistent/iplog.pid',
-    facility: 3,
-    priority: 5,
-    configFile: '/nonexistent/iplog.conf',
-    replayFile: file,
-    rules: { tcp: [], udp: [], icmp: [] },
-    dnsTimeoutMs: 200,
-  };
+  const s = benchSettingsOf(defaultFlags(), { replayFile: file });
   const fatal = checkOptions(s);
   if (fatal !== undefined) throw new Error(`bench settings rejected: ${fatal}`);
   return s;

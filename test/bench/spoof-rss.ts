@@ -26,9 +26,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasSize, pcapFileHeader, prng, removeStale, sum16, writeAtomically } from './make-bench-pcap';
+import { hasSize, pcapFileHeader, prng, removeStale, writeAtomically } from './make-bench-pcap';
 import { ModernDetect, modernSizes } from '../../src/detect/modern/engine';
-import { defaultFlags, type Settings } from '../../src/config/settings';
+import { defaultFlags } from '../../src/config/settings';
+import { benchSettingsOf } from '../helpers/settings';
+import { tcp6Checksum } from './make-bench-pcap6';
 
 export const SPOOF_SOURCES = 1_000_000;
 export const SPOOF_VERSION = 1;
@@ -115,10 +117,7 @@ export function writeSpoofPcap(file: string, frames: number): void {
       buf.writeUInt16BE(dport, t + 2);
       buf.writeUInt32BE(rnd(), t + 4);
       buf.writeUInt16BE(1024, t + 14);
-      buf[t + 16] = 0;
-      buf[t + 17] = 0;
-      const pseudo = sum16(buf, h + 8, 32, 20 + 6);
-      buf.writeUInt16BE(~sum16(buf, t, 20, pseudo) & 0xffff, t + 16);
+      tcp6Checksum(buf, h, t);
       if (++r === perChunk) {
         fs.writeSync(fd, buf, 0, r * RECORD);
         r = 0;
@@ -140,17 +139,7 @@ export function ensureSpoofPcap(dir: string, frames: number): string {
 
 /** Bytes of every typed array the modern engine allocates at start for `stateMemory`. */
 export function modernTableBytes(stateMemory: number): { bytes: number; contacts: number; sources: number } {
-  const s: Settings = {
-    profile: 'modern',
-    flags: { ...defaultFlags(), scans_only: true, disable_resolver: true },
-    pidFile: '/nonexistent/iplog.pid',
-    facility: 3,
-    priority: 5,
-    configFile: '/nonexistent/iplog.conf',
-    rules: { tcp: [], udp: [], icmp: [] },
-    dnsTimeoutMs: 200,
-    stateMemory,
-  };
+  const s = benchSettingsOf(defaultFlags(), { profile: 'modern', stateMemory });
   const noop = (): void => undefined;
   const ctx = { flags: s.flags, emit: noop, rules: null, hooks: { foolNmap: null }, trust: null } as never;
   const an = { counts: new Float64Array(0) } as never;

@@ -2,19 +2,10 @@
 import { defaultFlags, type Flags, type Settings } from '../../src/config/settings';
 import { Engine } from '../../src/pipeline';
 import { TextSink } from '../../src/output/sinks/text';
+import { settingsWith } from './settings';
 
 export function makeSettings(flags: Partial<Flags> = {}, extra: Partial<Settings> = {}): Settings {
-  return {
-    profile: 'compat',
-    flags: { ...defaultFlags(), disable_resolver: true, tcp_resolve: false, udp_resolve: false, icmp_resolve: false, dns_cache: false, ...flags },
-    pidFile: '/nonexistent/iplog.pid',
-    facility: 3,
-    priority: 5,
-    configFile: '/nonexistent/iplog.conf',
-    rules: { tcp: [], udp: [], icmp: [] },
-    dnsTimeoutMs: 200,
-    ...extra,
-  };
+  return settingsWith({ ...defaultFlags(), disable_resolver: true, tcp_resolve: false, udp_resolve: false, icmp_resolve: false, dns_cache: false, ...flags }, extra);
 }
 
 export class Harness {
