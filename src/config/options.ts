@@ -284,7 +284,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Modern profile: the seed of the detection tables\' keyed hash (0..4294967295). No line depends on it; a random seed keeps attackers from aiming keys at one hash chain.' },
   { long: ['threads'], group: 'general', kind: 'string', setting: 'threads', statement: 'threads', setKeyword: 'threads', missing: 'threads parameter',
     arg: 'N', defaultText: '1', origin: '3',
-    doc: 'Threads for replaying a capture file: 2 reads and frames the file in a worker thread while the main thread decodes, detects and writes (same output); 1 keeps everything on one thread. Never more than the cores available; files under 4 MiB always use one (docs/benchmarks.md, "Two-stage replay").' },
+    doc: 'Threads for replaying a capture file: 2 reads and frames the file in a worker thread while the main thread decodes, detects and writes (same output); 1 keeps everything on one thread. Never more than the cores available; files under 4 MiB always use one. Measured slower than one thread even on two free cores (0.92x), so not recommended (docs/benchmarks.md, "Two-stage replay").' },
   // ---- active response (src/ban/, docs/ban-backends.md) ----
   { long: ['home'], group: 'bans', kind: 'string', setting: 'home', statement: 'home_net', setKeyword: 'home_net', missing: 'home network parameter',
     arg: 'NET[,...]', defaultText: '(live: the host\'s own addresses; replay: none)', repeatable: true, origin: '3',
