@@ -25,8 +25,16 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const MODE_NAMES = ['scans', 'lines', 'json', 'dryrun'] as const;
+export const MODE_NAMES = ['scans', 'lines', 'json', 'dryrun', 'contacts', 'judging'] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
+/** the modes measured unless --modes names others */
+export const DEFAULT_MODES: readonly ModeName[] = ['scans', 'lines', 'json', 'dryrun'];
+/**
+ * Stages of the modern profile's TCP path: scans only with detectors turned off, so that a
+ * stage's cost is the difference between two modes (docs/benchmarks.md, issue 9 item 9).
+ * Measured for the modern profile only.
+ */
+export const STAGE_MODES: ReadonlySet<ModeName> = new Set<ModeName>(['contacts', 'judging']);
 export const PROFILES = ['compat', 'modern'] as const;
 
 export const MODE_ARGS: Record<ModeName, readonly string[]> = {
@@ -34,6 +42,8 @@ export const MODE_ARGS: Record<ModeName, readonly string[]> = {
   lines: ['-N'],
   json: ['-N', '--json', '-'],
   dryrun: ['-N', '--ban-backend', 'dry-run'],
+  contacts: ['-m', '-N', '--detect-syn-flood=false', '--detect-portscan=false', '--detect-syn-scan=false'],
+  judging: ['-m', '-N', '--detect-syn-flood=false'],
 };
 
 export const MODE_TEXT: Record<ModeName, string> = {
@@ -41,6 +51,8 @@ export const MODE_TEXT: Record<ModeName, string> = {
   lines: 'every line',
   json: 'every event as JSON',
   dryrun: 'every line + dry-run bans',
+  contacts: 'stage: contact tracking alone',
+  judging: 'stage: contacts and scan judging (no SYN-flood aggregate)',
 };
 
 export interface ProcRun {
@@ -157,6 +169,7 @@ export async function measureModes(
   for (let r = 0; r < runs; r++) {
     for (const p of profiles) {
       for (const m of modes) {
+        if (p !== 'modern' && STAGE_MODES.has(m)) continue;
         for (let t = 0; t < trees.length; t++) {
           const key = cellKey(t, p, m);
           if (res.missing.has(`${t}/${p}`)) continue;
@@ -251,6 +264,7 @@ export function renderModes(r: ModesResult, cSec: number | null): string[] {
   L.push(`|${head.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`);
   for (const p of r.profiles) {
     for (const m of r.modes) {
+      if (p !== 'modern' && STAGE_MODES.has(m)) continue;
       const cells = r.trees.map((_, t) => r.cells.get(cellKey(t, p, m)));
       const row = [p, MODE_TEXT[m], `\`${MODE_ARGS[m].join(' ')}\``];
       cells.forEach((c, t) => row.push(c === undefined ? `— (${r.missing.get(`${t}/${p}`) ?? 'not run'})` : `${pps(c)} (${c.median.cpu.toFixed(2)})`));
