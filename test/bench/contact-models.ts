@@ -28,6 +28,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCapture } from '../../src/capture/read';
+import { Anomalies } from '../../src/decode/anomalies';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GRACE_SEC = 3;
@@ -41,29 +43,25 @@ interface Syns {
   sec: Float64Array;
 }
 
-function readSyns(file: string): Syns {
-  const b = fs.readFileSync(file);
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4;
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const max = Math.floor((b.length - 24) / 54);
+/** the capture's TCP SYNs (IPv4 over Ethernet), read by the project's capture reader */
+async function readSyns(file: string): Promise<Syns> {
+  const max = Math.floor(fs.statSync(file).size / 54);
   const s: Syns = { n: 0, src: new Int32Array(max), dst: new Int32Array(max), port: new Int32Array(max), sec: new Float64Array(max) };
-  for (let pos = 24; pos + 16 <= b.length; ) {
-    const cl = u32(pos + 8);
-    const f = pos + 16;
-    if (f + cl > b.length) break;
-    if (cl >= 54 && b[f + 12] === 0x08 && b[f + 13] === 0 && b[f + 23] === 6) {
+  await readCapture(
+    file,
+    (b, f, cl, _len, sec, nsec) => {
+      if (cl < 54 || b[f + 12] !== 0x08 || b[f + 13] !== 0 || b[f + 23] !== 6) return;
       const ip = f + 14;
       const l4 = ip + (b[ip]! & 15) * 4;
-      if (l4 + 14 <= f + cl && (b[l4 + 13]! & 0x17) === 0x02) {
-        s.src[s.n] = b.readInt32BE(ip + 12);
-        s.dst[s.n] = b.readInt32BE(ip + 16);
-        s.port[s.n] = b.readUInt16BE(l4 + 2);
-        s.sec[s.n] = u32(pos) + u32(pos + 4) / 1e6;
-        s.n++;
-      }
-    }
-    pos = f + cl;
-  }
+      if (l4 + 14 > f + cl || (b[l4 + 13]! & 0x17) !== 0x02) return;
+      s.src[s.n] = b.readInt32BE(ip + 12);
+      s.dst[s.n] = b.readInt32BE(ip + 16);
+      s.port[s.n] = b.readUInt16BE(l4 + 2);
+      s.sec[s.n] = sec + nsec / 1e9;
+      s.n++;
+    },
+    new Anomalies(),
+  );
   return s;
 }
 
@@ -243,7 +241,7 @@ function median(xs: number[]): number {
   return a[Math.floor((a.length - 1) / 2)]!;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let runs = 3;
   const files: string[] = [];
@@ -265,7 +263,7 @@ function main(): void {
   console.log('| capture | SYNs | model | state | ns/SYN (median) | runs | TRW alarms |');
   console.log('|---|---:|---|---|---:|---|---:|');
   for (const f of files) {
-    const s = readSyns(f);
+    const s = await readSyns(f);
     const models: [string, string, () => ModelResult][] = [
       ['source-ring', '131,072 sources', () => sourceRing(s, 131072)],
       ['contact-log', '524,288 pending', () => contactLog(s, 1 << 19)],
@@ -283,4 +281,7 @@ function main(): void {
   }
 }
 
-main();
+main().catch((e: unknown) => {
+  console.error(`contact-models: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -35,6 +35,11 @@ export const DEFAULT_MODES: readonly ModeName[] = ['scans', 'lines', 'json', 'dr
  * Measured for the modern profile only.
  */
 export const STAGE_MODES: ReadonlySet<ModeName> = new Set<ModeName>(['contacts', 'judging']);
+
+/** whether mode m is measured for profile p (the stage modes: modern only) */
+export function measuredFor(p: string, m: ModeName): boolean {
+  return p === 'modern' || !STAGE_MODES.has(m);
+}
 export const PROFILES = ['compat', 'modern'] as const;
 
 export const MODE_ARGS: Record<ModeName, readonly string[]> = {
@@ -169,7 +174,7 @@ export async function measureModes(
   for (let r = 0; r < runs; r++) {
     for (const p of profiles) {
       for (const m of modes) {
-        if (p !== 'modern' && STAGE_MODES.has(m)) continue;
+        if (!measuredFor(p, m)) continue;
         for (let t = 0; t < trees.length; t++) {
           const key = cellKey(t, p, m);
           if (res.missing.has(`${t}/${p}`)) continue;
@@ -264,7 +269,7 @@ export function renderModes(r: ModesResult, cSec: number | null): string[] {
   L.push(`|${head.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`);
   for (const p of r.profiles) {
     for (const m of r.modes) {
-      if (p !== 'modern' && STAGE_MODES.has(m)) continue;
+      if (!measuredFor(p, m)) continue;
       const cells = r.trees.map((_, t) => r.cells.get(cellKey(t, p, m)));
       const row = [p, MODE_TEXT[m], `\`${MODE_ARGS[m].join(' ')}\``];
       cells.forEach((c, t) => row.push(c === undefined ? `— (${r.missing.get(`${t}/${p}`) ?? 'not run'})` : `${pps(c)} (${c.median.cpu.toFixed(2)})`));
