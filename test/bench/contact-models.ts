@@ -30,6 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCapture } from '../../src/capture/read';
 import { Anomalies } from '../../src/decode/anomalies';
+import { mix, mix3, median } from './model-util';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GRACE_SEC = 3;
@@ -63,20 +64,6 @@ async function readSyns(file: string): Promise<Syns> {
     new Anomalies(),
   );
   return s;
-}
-
-function mix(a: number): number {
-  let h = Math.imul(a ^ 0x5bd1e995, 0x85ebca77);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae3d);
-  return h ^ (h >>> 16);
-}
-
-function mix3(a: number, b: number, c: number): number {
-  let h = Math.imul(a ^ 0x9e3779b1, 0x85ebca77);
-  h = Math.imul(h ^ b ^ (h >>> 15), 0xc2b2ae3d);
-  h = Math.imul(h ^ c ^ (h >>> 13), 0x27d4eb2f);
-  return h ^ (h >>> 16);
 }
 
 interface ModelResult {
@@ -234,11 +221,6 @@ function contactLog(s: Syns, log: number): ModelResult {
   const ns = Number(process.hrtime.bigint() - t0) / s.n;
   const bytes = idx.byteLength + lSrc.byteLength * 4 + lSec.byteLength + sKey.byteLength + sScore.byteLength;
   return { ns, alarms, bytes };
-}
-
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  return a[Math.floor((a.length - 1) / 2)]!;
 }
 
 async function main(): Promise<void> {

@@ -33,22 +33,9 @@
  */
 import { ModernDetect } from '../../src/detect/modern/engine';
 import type { DecodedPacket } from '../../src/decode/packet';
+import { mix, mix3 } from './model-util';
 
 const MODE = process.env.IPLOG_CORE_MODEL ?? '';
-
-function mix(a: number): number {
-  let h = Math.imul(a ^ 0x5bd1e995, 0x85ebca77);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae3d);
-  return h ^ (h >>> 16);
-}
-
-function mix3(a: number, b: number, c: number): number {
-  let h = Math.imul(a ^ 0x9e3779b1, 0x85ebca77);
-  h = Math.imul(h ^ b ^ (h >>> 15), 0xc2b2ae3d);
-  h = Math.imul(h ^ c ^ (h >>> 13), 0x27d4eb2f);
-  return h ^ (h >>> 16);
-}
 
 const GRACE = 3;
 const ALARM = 4;

@@ -18,6 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runIplog } from './modes';
+import { median } from './model-util';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'iplog');
@@ -42,11 +43,6 @@ const VARIANTS: Variant[] = [
   { name: 'native', profile: 'modern', model: 'native', what: 'core in C (N-API), one call per TCP packet' },
   { name: 'native-batch', profile: 'modern', model: 'native-batch', what: 'core in C, one call per 1,024 TCP packets' },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
