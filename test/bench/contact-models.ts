@@ -30,9 +30,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCapture } from '../../src/capture/read';
 import { Anomalies } from '../../src/decode/anomalies';
-import { mix, mix3, median } from './model-util';
+import { halfFull, mix, mix3, median, modelArgs } from './model-util';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const GRACE_SEC = 3;
 const TRW_ALARM = 4;
 
@@ -76,8 +75,7 @@ interface ModelResult {
 function sourceRing(s: Syns, capacity: number): ModelResult {
   const RING = 16;
   const STRIDE = 64;
-  let cap = 2;
-  while (cap < capacity * 2) cap <<= 1;
+  const cap = halfFull(capacity);
   const mask = cap - 1;
   const idx = new Int32Array(cap);
   const rec = new Int32Array(capacity * STRIDE);
@@ -143,8 +141,7 @@ function sourceRing(s: Syns, capacity: number): ModelResult {
 
 /** contact-log: a FIFO log of pending contacts, an index of log positions, compact scores */
 function contactLog(s: Syns, log: number): ModelResult {
-  let icap = 2;
-  while (icap < log * 2) icap <<= 1;
+  const icap = halfFull(log);
   const im = icap - 1;
   const idx = new Int32Array(icap);
   const lSrc = new Int32Array(log);
@@ -224,19 +221,10 @@ function contactLog(s: Syns, log: number): ModelResult {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let runs = 3;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') runs = Number(argv[++i]);
-    else files.push(argv[i]!);
-  }
-  if (files.length === 0) {
-    for (const f of ['syn-flood-2000000-v1.pcap', 'syn-flood-doc-2000000-v1.pcap']) {
-      const p = path.join(ROOT, 'pcaps', 'bench', f);
-      if (fs.existsSync(p)) files.push(p);
-    }
-  }
+  const a = modelArgs(process.argv.slice(2), 3);
+  const runs = a.runs;
+  // the default captures that exist (npm run bench makes them)
+  const files = a.named ? a.files : a.files.filter((f) => fs.existsSync(f));
   if (files.length === 0) {
     console.log('contact-models: no capture (run `npm run bench` once to make pcaps/bench/, or name one)');
     return;

@@ -35,7 +35,7 @@
  * At exit it writes its counters to standard error (so that none of the work is dead code).
  */
 import { ModernDetect } from '../../src/detect/modern/engine';
-import type { DecodedPacket } from '../../src/decode/packet';
+import { be16, type DecodedPacket } from '../../src/decode/packet';
 import { mix, mix3 } from './model-util';
 
 const MODE = process.env.IPLOG_CORE_MODEL ?? '';
@@ -265,8 +265,8 @@ if (MODE !== '') {
     if (MODE === 'floor' || p.family !== 4 || p.l4Avail < 14) return;
     const b = p.buf;
     const o = p.l4Off;
-    const sport = (b[o]! << 8) | b[o + 1]!;
-    const dport = (b[o + 2]! << 8) | b[o + 3]!;
+    const sport = be16(b, o);
+    const dport = be16(b, o + 2);
     if (MODE === 'probe1') probes(p.src | 0, p.dst | 0, dport, 1);
     else if (MODE === 'probe3') probes(p.src | 0, p.dst | 0, dport, 3);
     else if (MODE === 'core-tiered') coreTiered(p.src | 0, p.dst | 0, dport, sport, Math.floor(now));

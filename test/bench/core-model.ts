@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runIplog } from './modes';
-import { median } from './model-util';
+import { median, modelArgs } from './model-util';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'iplog');
@@ -46,16 +46,7 @@ const VARIANTS: Variant[] = [
 ];
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let runs = 5;
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--runs') runs = Number(args[++i]);
-    else files.push(args[i]!);
-  }
-  if (files.length === 0) {
-    for (const f of ['syn-flood-2000000-v1.pcap', 'syn-flood-doc-2000000-v1.pcap']) files.push(path.join(ROOT, 'pcaps', 'bench', f));
-  }
+  const { runs, files } = modelArgs(process.argv.slice(2), 5);
   for (const f of files) {
     if (!fs.existsSync(f)) {
       process.stderr.write(`core-model: ${f}: missing (npm run bench makes the bench captures)\n`);
