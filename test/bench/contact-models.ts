@@ -30,10 +30,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCapture } from '../../src/capture/read';
 import { Anomalies } from '../../src/decode/anomalies';
+import { GRACE_SEC, TRW } from '../../src/detect/modern/define';
 import { halfFull, mix, mix3, median, modelArgs } from './model-util';
 
-const GRACE_SEC = 3;
-const TRW_ALARM = 4;
+/** the engine's grace time and TRW alarm (src/detect/modern/define.ts) */
+const TRW_ALARM = TRW.alarm;
 
 interface Syns {
   n: number;

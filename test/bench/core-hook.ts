@@ -36,12 +36,14 @@
  */
 import { ModernDetect } from '../../src/detect/modern/engine';
 import { be16, type DecodedPacket } from '../../src/decode/packet';
+import { GRACE_SEC, TRW } from '../../src/detect/modern/define';
 import { mix, mix3 } from './model-util';
 
 const MODE = process.env.IPLOG_CORE_MODEL ?? '';
 
-const GRACE = 3;
-const ALARM = 4;
+/** the engine's grace time and TRW alarm (src/detect/modern/define.ts) */
+const GRACE = GRACE_SEC;
+const ALARM = TRW.alarm;
 let sink = 0;
 let alarms = 0;
 let contacts = 0;
