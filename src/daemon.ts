@@ -553,6 +553,7 @@ class Sensor {
               modern_sources: an.get('modern.source_evicted'),
               modern_sources_evidence: an.get('modern.source_evicted_evidence'),
               modern_admission: an.get('modern.admission_evicted'),
+              modern_syn_tier: an.get('modern.syn_tier_evicted'),
               modern_syn_admission: an.get('modern.syn_admission_evicted'),
               modern_aggregates: an.get('modern.aggregate_evicted'),
               modern_aggregates_evidence: an.get('modern.aggregate_evicted_evidence'),

@@ -83,6 +83,11 @@ export const ANOMALY_NAMES = [
   // SYN-flood admission (src/detect/modern/aggregate-detect.ts): first SYNs to a (destination,
   // port) forgotten before a second came (no aggregate entry was made for them)
   'modern.syn_admission_evicted',
+  // the SYN tier (src/detect/modern/engine.ts tierAdmits): first SYNs of sources without a
+  // record, forgotten before a second packet or contact came, still waiting (resolved with
+  // what was known: silent) or standing for their source's admission entry; and the marks of
+  // sources whose first SYN became a contact
+  'modern.syn_tier_evicted',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -155,6 +160,7 @@ export const A = {
   modernSourceEvictedEvidence: anomalyIndex('modern.source_evicted_evidence'),
   modernAdmissionEvicted: anomalyIndex('modern.admission_evicted'),
   modernSynAdmissionEvicted: anomalyIndex('modern.syn_admission_evicted'),
+  modernSynTierEvicted: anomalyIndex('modern.syn_tier_evicted'),
   modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
   modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),

@@ -104,6 +104,8 @@ export class SensorMetrics {
         tables.push({ name: 'modern_sources', entries: m.sources.size, capacity: m.sources.capacity, evictions: p.anomalies.get('modern.source_evicted'), evidenceEvictions: p.anomalies.get('modern.source_evicted_evidence') });
         // sources with one resolved contact, not yet given a record (engine.ts admitOrFind)
         tables.push({ name: 'modern_admission', entries: m.admit.size, capacity: m.admit.capacity, evictions: p.anomalies.get('modern.admission_evicted') });
+        // first SYNs of sources without a record, not yet contacts (engine.ts tierAdmits); evictions of those still waiting or standing for an admission entry
+        tables.push({ name: 'modern_syn_tier', entries: m.tier.size, capacity: m.tier.capacity, evictions: p.anomalies.get('modern.syn_tier_evicted') });
         const g = m.aggs.agg.t;
         tables.push({ name: 'modern_aggregates', entries: g.size, capacity: g.capacity, evictions: p.anomalies.get('modern.aggregate_evicted'), evidenceEvictions: p.anomalies.get('modern.aggregate_evicted_evidence') });
       }

@@ -38,7 +38,7 @@ import { handleIcmp6, isLinkBackground } from '../icmp6';
 import { logConnection } from '../tcp';
 import type { DetectContext } from '../context';
 import type { Settings } from '../../config/settings';
-import { KeyedTable, TimerRing } from './table';
+import { FifoTable, KeyedTable, TimerRing } from './table';
 import { GRACE_SEC, TRW, TRW_MEMORY_SEC } from './define';
 import { MODERN_DETECTORS, M } from './index';
 import { gradeOf } from '../../evidence/grade';
@@ -134,6 +134,30 @@ const AEW = 3 + CW;
 const ADMIT_BYTES = KeyedTable.bytesPerEntry(SW) + AEW * 4 + 8;
 /** admission entries per source record */
 const ADMIT_PER_SOURCE = 2;
+/**
+ * The SYN tier (tierAdmits): entries per source record; words per entry besides its contact
+ * key (flags | outcome << 8 | TTL << 16, source port, length, the place of its grace timer);
+ * bytes per entry; and the bit that marks a tier entry's grace timer.
+ */
+const TIER_PER_SOURCE = 2;
+const TW = 4;
+const TIER_BYTES = FifoTable.bytesPerEntry() + CW * 4 + TW * 4 + 8;
+const TIER_TAG = 1 << 30;
+/** ModernDetect.tierSrc: the tier was not looked up for this packet */
+const NOT_LOOKED = -2;
+/** tcp(): the forward contact key's hash was not computed (a hash is any 32-bit value: this one is only a marker, recomputed when met) */
+const NO_HASH = 0x7fffffff;
+/**
+ * A tier entry's first word (besides its contact flags, outcome and TTL): resolved without a
+ * record or admission entry of its source, it stands for the admission entry admitOrFind
+ * would have made (flushTier makes it when the source comes back)
+ */
+const T_ADMIT = 1 << 24;
+/**
+ * A tier entry's first word: its contact was made (materialize); the entry stays as a mark
+ * that its source is not a one-off, so that its next first SYNs become contacts at once
+ */
+const T_MARK = 1 << 25;
 
 export const DEFAULT_STATE_MEMORY = 48 * 1024 * 1024;
 
@@ -142,8 +166,19 @@ export interface ModernSizes {
   sources: number;
   /** admission entries (sources with one resolved contact); default twice the sources */
   admission?: number;
+  /** SYN tier entries (first SYNs of sources without a record); default twice the sources */
+  tier?: number;
   /** aggregate entries (per destination and port: aggregates.ts); default from the budget */
   aggregates?: number;
+  /** counters of each of the two filters (origins, present): a power of two; default from the budget */
+  filterBits?: number;
+}
+
+/** the filters' counters (2^bits each) for a budget: one byte per 256 bytes of it, from 2^10 to 2^16 */
+function filterBitsFor(bytes: number): number {
+  let bits = 10;
+  while (bits < 16 && 2 ** (bits + 1) * 256 <= bytes) bits++;
+  return bits;
 }
 
 /**
@@ -154,7 +189,10 @@ export interface ModernSizes {
  * least twice the entries), so the tables allocate at most `bytes` in all
  * (test/detect/modern-bounds.test.ts measures them) unless the minimum sizes exceed it.
  */
-export function modernSizes(bytes: number): ModernSizes {
+export function modernSizes(total: number): ModernSizes {
+  // the two filters come off the top
+  const filterBits = filterBitsFor(total);
+  const bytes = total - 2 * 2 ** filterBits;
   const fit = (share: number, perEntry: number, heads: (n: number) => number, min: number): number => {
     let n = Math.floor(share / perEntry);
     // the heads jump at powers of two: shrink until entries and heads fit
@@ -163,7 +201,7 @@ export function modernSizes(bytes: number): ModernSizes {
   };
   const sources = fit(
     bytes * 0.25,
-    SOURCE_BYTES + 2 * TimerRing.BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES,
+    SOURCE_BYTES + 2 * TimerRing.BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES + TIER_PER_SOURCE * (TIER_BYTES + TimerRing.BYTES),
     (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * ADMIT_PER_SOURCE),
     64,
   );
@@ -171,12 +209,14 @@ export function modernSizes(bytes: number): ModernSizes {
     contacts: fit(bytes * 0.6875, CONTACT_BYTES + TimerRing.BYTES, (n) => KeyedTable.headBytes(n), 64),
     sources,
     admission: sources * ADMIT_PER_SOURCE,
+    tier: sources * TIER_PER_SOURCE,
     aggregates: fit(
       bytes * 0.0625,
       AGG_BYTES + SYN_ADMIT_PER_ENTRY * SYN_ADMIT_BYTES,
       (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * SYN_ADMIT_PER_ENTRY),
       16,
     ),
+    filterBits,
   };
 }
 
@@ -193,6 +233,8 @@ export interface ModernCounters {
   sourceEvictions: number;
   sourceEvidenceEvictions: number;
   admissionEvictions: number;
+  /** entries the SYN tier evicted (first SYNs still waiting, standing for an admission entry, or marks) */
+  tierEvictions: number;
   unsolicited: number;
   graceOverflows: number;
   aggregateEvictions: number;
@@ -206,6 +248,22 @@ export class ModernDetect {
   readonly admit: KeyedTable;
   private readonly aEv: Int32Array;
   private readonly aTime: Float64Array;
+  /**
+   * How many contacts each originator has, by a seeded hash of its address's first 64 bits
+   * into 2^10 to 2^16 counters (filterBitsFor; several originators share one, and a counter
+   * that reaches 255 stays there): a counter at 0 means no contact has that originator, so a packet whose two
+   * directions' originators both count 0 is not looked up in the contact table, whose index
+   * is far too big for the cache. Under a flood of one-off sources (their SYNs wait in the
+   * tier) that saves the contact table's cache misses for almost every packet.
+   */
+  private readonly origins: Uint8Array;
+  private readonly originSeed: number;
+  private readonly presentSeed: number;
+  /** first SYNs of sources without a record, not yet contacts (tierAdmits); keyed as the sources */
+  readonly tier: FifoTable;
+  /** per tier entry: its contact's key (CW words) and TW words (see TW) */
+  private readonly tKey: Int32Array;
+  private readonly tW: Int32Array;
   /** the aggregate detectors (per destination: SYN flood, distributed and decoy scans, UDP flood) */
   readonly aggs: AggregateDetect;
   /** port and ping sweeps: per source slot (sweeps.ts), and the candidate each sweep detector fired on */
@@ -288,13 +346,27 @@ export class ModernDetect {
     this.contacts = new KeyedTable(C, CW, seed, (s, pinned) => this.contactEvicted(s, pinned));
     this.sources = new KeyedTable(S, SW, seed ^ 0x5bd1e995, (s, pinned) => this.sourceEvicted(s, pinned));
     const AD = sizes.admission ?? S * ADMIT_PER_SOURCE;
-    this.admit = new KeyedTable(AD, SW, seed ^ 0x3c6ef372, () => this.an.counts[A.modernAdmissionEvicted]++);
+    this.admit = new KeyedTable(AD, SW, seed ^ 0x3c6ef372, (e) => {
+      this.an.counts[A.modernAdmissionEvicted]++;
+      this.countPresent(this.admit.keys, e * SW, -1);
+    });
     this.aEv = new Int32Array(AD * AEW);
     this.aTime = new Float64Array(AD);
+    const fb = sizes.filterBits ?? filterBitsFor(settings.stateMemory ?? DEFAULT_STATE_MEMORY);
+    this.origins = new Uint8Array(2 ** fb);
+    this.present = new Uint8Array(2 ** fb);
+    this.filterShift = 32 - fb;
+    this.originSeed = Math.imul(seed ^ 0x2545f491, 0x9e3779b1) | 1;
+    this.presentSeed = Math.imul(seed ^ 0x61c88647, 0x85ebca77) | 1;
+    const TI = sizes.tier ?? S * TIER_PER_SOURCE;
+    this.tier = new FifoTable(TI, seed ^ 0x7f4a7c15, (e) => this.tierEvicted(e));
+    this.tTime = new Float64Array(TI);
+    this.tKey = new Int32Array(TI * CW);
+    this.tW = new Int32Array(TI * TW);
     this.aggs = new AggregateDetect(sizes.aggregates ?? modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY).aggregates!, seed ^ 0x27d4eb2f, ctx, an);
     this.sweeps = new Sweeps(S);
     this.sSweep = new Int32Array(S * 3);
-    this.grace = new TimerRing(C);
+    this.grace = new TimerRing(C + TI);
     this.hold = new TimerRing(S * 2);
     this.epDue = new Float64Array(S);
     this.epSeq = new Float64Array(S);
@@ -367,6 +439,7 @@ export class ModernDetect {
       sourceEvictions: this.sources.evictions,
       sourceEvidenceEvictions: this.sources.evidenceEvictions,
       admissionEvictions: this.admit.evictions,
+      tierEvictions: this.tier.evictions,
       unsolicited: this.unsolicited,
       graceOverflows: this.grace.overflows,
       aggregateEvictions: this.aggs.agg.t.evictions,
@@ -445,20 +518,30 @@ export class ModernDetect {
     if (s < 0) {
       if (!create) return -1;
       s = t.add(t.lastHash);
+      this.countPresent(t.keys, s * SW, 1);
       this.initSource(s, fam, k[1]!, fam === 4 ? 0 : k[2]!, tag === TAG_REFLECTOR ? 0 : w2, tag === TAG_REFLECTOR ? 0 : w3, now);
       if (fam === 4) this.sAddr[s * 4] = k[1]!;
-      if (tag === TAG_SOURCE && this.admit.size > 0) this.replayAdmitted(s, now);
-    } else {
-      const a = s * 4;
-      if (tag === TAG_SOURCE && fam === 6 && (this.sAddr[a + 2] !== w2 || this.sAddr[a + 3] !== w3)) this.sMulti[s] = 1;
-      if (now - this.sLast[s]! > TRW_MEMORY_SEC) {
-        // forgotten: the outcome counts with the scores they explain (JSON detail)
-        this.sTrw[s] = 0;
-        this.sTrwU[s] = 0;
-        for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
+      if (tag === TAG_SOURCE) {
+        this.flushTier(fam, t.keys[s * SW + 1]!, t.keys[s * SW + 2]!);
+        if (this.admit.size > 0) this.replayAdmitted(s, now);
       }
-      t.touch(s);
+      this.sLast[s] = now;
+      return s;
     }
+    return this.found(s, tag, fam, w2, w3, now);
+  }
+
+  /** source() of a record it found at slot s */
+  private found(s: number, tag: number, fam: number, w2: number, w3: number, now: number): number {
+    const a = s * 4;
+    if (tag === TAG_SOURCE && fam === 6 && (this.sAddr[a + 2] !== w2 || this.sAddr[a + 3] !== w3)) this.sMulti[s] = 1;
+    if (now - this.sLast[s]! > TRW_MEMORY_SEC) {
+      // forgotten: the outcome counts with the scores they explain (JSON detail)
+      this.sTrw[s] = 0;
+      this.sTrwU[s] = 0;
+      for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
+    }
+    this.sources.touch(s);
     this.sLast[s] = now;
     return s;
   }
@@ -566,6 +649,7 @@ export class ModernDetect {
    * how often it happened).
    */
   private contactEvicted(c: number, pinned: boolean): void {
+    this.countOrigin(this.contacts.keys, c * CW, -1);
     this.an.counts[A.modernContactEvicted]++;
     if (pinned) this.an.counts[A.modernContactEvictedEvidence]++;
     if ((this.cFlags[c]! & F_JUDGED) === 0) return;
@@ -579,6 +663,7 @@ export class ModernDetect {
   }
 
   private sourceEvicted(s: number, pinned: boolean): void {
+    this.countPresent(this.sources.keys, s * SW, -1);
     this.an.counts[A.modernSourceEvicted]++;
     if (pinned) this.an.counts[A.modernSourceEvictedEvidence]++;
     // open episodes end at once, as compat's evicted pairs do
@@ -801,6 +886,11 @@ export class ModernDetect {
     const c = this.grace.headSlot();
     const g = this.grace.headGen();
     this.grace.pop();
+    if ((c & TIER_TAG) !== 0) {
+      const e = c ^ TIER_TAG;
+      if (this.tier.isLive(e, g) && ((this.tW[e * TW]! >>> 8) & 0xff) === O_PENDING) this.resolveTier(e, t);
+      return;
+    }
     if (!this.contacts.isLive(c, g)) return;
     this.contacts.setPinned(c, false);
     const cls = this.cCls[c]!;
@@ -913,6 +1003,7 @@ export class ModernDetect {
     const t = this.contacts;
     this.evictNow = now;
     const c = t.add(h);
+    this.countOrigin(t.k, 0, 1);
     this.initContact(c, cls, judged, ttl, sport, len, now, prot);
     return c;
   }
@@ -1066,22 +1157,31 @@ export class ModernDetect {
     // the source table's key (source()): the admission table has the same key width
     const sk = this.sources.k;
     const ak = a.k;
+    // a first contact waiting in the tier as this source's admission entry is one now
+    this.flushTier(fam, sk[1]!, sk[2]!);
     for (let i = 0; i < SW; i++) ak[i] = sk[i]!;
     if (a.find() >= 0) return this.source(fam, k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, TAG_SOURCE, now); // replays the first
-    const e = a.add(a.lastHash);
-    const b = e * AEW;
-    const ev = this.aEv;
-    ev[b] = cls | (fl << 8) | (out << 16);
-    ev[b + 1] = len;
-    ev[b + 2] = sport;
-    for (let i = 0; i < CW; i++) ev[b + 3 + i] = k[o + i]!;
-    this.aTime[e] = now;
+    this.admitAdd(a.lastHash, cls, fl, len, sport, k, o, out, now);
     // the aggregate evidence of a failed SYN, as score() feeds it for a source not alarmed
     if (cls === C_SYN && out !== O_SUCCESS) {
       const port = k[o + 8]! & 0xffff;
       this.aggs.failure(fam, k, o + 4, port, k[o]!, k[o + 1]!, len, now);
     }
     return -1;
+  }
+
+  /** an admission entry (key in admit.k, hash h) for a resolved first contact (class, flags, length, source port, key at k[o], outcome, time) */
+  private admitAdd(h: number, cls: number, fl: number, len: number, sport: number, k: Int32Array, o: number, out: number, t: number): void {
+    const a = this.admit;
+    const e = a.add(h);
+    this.countPresent(a.keys, e * SW, 1);
+    const b = e * AEW;
+    const ev = this.aEv;
+    ev[b] = cls | (fl << 8) | (out << 16);
+    ev[b + 1] = len;
+    ev[b + 2] = sport;
+    for (let i = 0; i < CW; i++) ev[b + 3 + i] = k[o + i]!;
+    this.aTime[e] = t;
   }
 
   /** a new record s (key in sources.k) whose source has an admitted contact: replay it, then drop it */
@@ -1106,6 +1206,7 @@ export class ModernDetect {
       }
     }
     this.score(s, w & 0xff, (w >>> 8) & 0xff, ev[b + 1]!, ev[b + 2]!, ev, b + 3, w >>> 16, t, true);
+    this.countPresent(a.keys, e * SW, -1);
     a.remove(e);
     // as source() would have found the record at `now`: scores forgotten after a long idle
     if (now - t > TRW_MEMORY_SEC) {
@@ -1222,42 +1323,61 @@ export class ModernDetect {
     }
     if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
     const t = this.contacts;
-    // both directions' bucket heads (and the next victim's) loaded together: their cache
+    // a direction whose originator has no contact at all is not looked up (origins); the
+    // others' bucket heads (and the next victim's) are loaded together, so that their cache
     // misses overlap (KeyedTable.headOf)
-    this.contactKey(p, false, 6, sport);
-    const hr = t.hash();
-    this.contactKey(p, true, 6, dport);
-    const hf = t.hash();
-    const firstF = t.headOf(hf);
-    const firstR = t.headOf(hr);
-    t.warmVictim();
-    this.warmAdmission();
-    let c = t.findFrom(hf, firstF);
-    if (c >= 0) {
-      t.touch(c);
-      this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
-      return;
-    }
-    this.contactKey(p, false, 6, sport);
-    c = t.findFrom(hr, firstR);
-    if (c >= 0) {
-      t.touch(c);
-      this.tcpResponder(c, p, raw, now);
-      return;
+    const v4 = p.family === 4;
+    const lookF = this.origins[this.originOf(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)] !== 0;
+    const lookR = this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0;
+    let hr = 0;
+    let firstR = -1;
+    if (lookR) {
+      this.contactKey(p, false, 6, sport);
+      hr = t.hash();
+      firstR = t.headOf(hr);
     }
     this.contactKey(p, true, 6, dport);
+    let hf = 0;
+    let c = -1;
+    if (lookF) {
+      hf = t.hash();
+      const firstF = t.headOf(hf);
+      t.warmVictim();
+      this.warmAdmission();
+      c = t.findFrom(hf, firstF);
+      if (c >= 0) {
+        t.touch(c);
+        this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
+        return;
+      }
+    }
+    if (lookR) {
+      this.contactKey(p, false, 6, sport);
+      c = t.findFrom(hr, firstR);
+      if (c >= 0) {
+        t.touch(c);
+        this.tcpResponder(c, p, raw, now);
+        return;
+      }
+      this.contactKey(p, true, 6, dport);
+    }
+    // the forward key's hash, for a new contact (computed above only when it was looked up)
+    if (!lookF) hf = NO_HASH;
+    this.tierSrc = NOT_LOOKED;
+    this.synSlot = -1;
+    if (this.tier.size > 0 && this.tierPacket(p, raw, res, sport, dport, now)) return;
     // reply-typed without a contact: backscatter, never a subject; its contact (unjudged)
     // makes any answer to it an answer, not a probe
     if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
       this.unsolicited++;
-      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), hf);
+      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), hf === NO_HASH ? t.hash() : hf);
       return;
     }
     let judged = this.protectedDst(p);
     if (!judged && !this.protectedSrc(p)) return;
     if (e.hooks.foolNmap !== null && p.family === 4) e.hooks.foolNmap.probe(p, raw, now);
     if (judged && this.bogus(p, raw, res, sport, dport, now)) {
-      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now, true, hf);
+      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now, true, hf === NO_HASH ? t.hash() : hf);
       return;
     }
     const cls = (raw & SYN) !== 0 ? C_SYN : (raw & ACK) === 0 ? C_STEALTH : (raw & FIN) !== 0 ? C_FINACK : C_ACK;
@@ -1266,7 +1386,8 @@ export class ModernDetect {
     // packet, not a probe
     const prot = judged;
     if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
-    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, hf);
+    if (cls === C_SYN && judged && p.ttl > 32 && this.tierAdmits(p, raw, sport, dport, now)) return;
+    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, hf === NO_HASH ? t.hash() : hf);
     this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
   }
 
@@ -1276,14 +1397,7 @@ export class ModernDetect {
    * SYN) and any ECN bits on ACK-bearing segments are valid. One line per source per 60 s.
    */
   private bogus(p: DecodedPacket, raw: number, res: number, sport: number, dport: number, now: number): boolean {
-    let reason: string | null = null;
-    if ((raw & (SYN | FIN)) === (SYN | FIN)) reason = 'syn+fin';
-    else if ((raw & (SYN | RST)) === (SYN | RST)) reason = 'syn+rst';
-    else if ((res & 0x0e) !== 0) reason = 'reserved-bits';
-    else if ((raw & (SYN | ACK)) === SYN) {
-      const ecn = raw & (ECE | CWR);
-      if (ecn === ECE || ecn === CWR || ((res & 1) !== 0 && ecn !== (ECE | CWR))) reason = 'ecn-misuse';
-    }
+    const reason = bogusReason(raw, res);
     if (reason === null) return false;
     if (!this.ctx.flags.bogus) return true;
     const s = this.sourceOfPacket(p, now);
@@ -1340,29 +1454,7 @@ export class ModernDetect {
     const cls = this.cCls[c]!;
     if ((raw & (SYN | ACK)) === SYN) {
       if (fresh && (p.family === 4 ? (p.frag & Ip.DF) !== 0 : b12Options(p) > 6)) this.cFlags[c]! |= F_DF;
-      // a source entry exists once one of its contacts resolved (or for a low TTL: traceroute)
-      const s = this.sourceOfPacket(p, now, p.ttl <= 32);
-      let quiet =
-        p.family === 4
-          ? this.aggs.syn(4, p.dst | 0, 0, 0, 0, dport, p.src | 0, 0, sport, len, now)
-          : this.aggs.syn(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, p.src6[0]! | 0, p.src6[1]! | 0, sport, len, now);
-      if (s >= 0) {
-        this.setDstOfPacket(s, p);
-        if (this.trace(s, p, 2, sport, dport, now)) quiet = true;
-        if ((f.syn_scan || f.portscan) && this.dState[s * ND + M.SYN] !== D_IDLE) {
-          // in mode: counted now (an idle source's SYNs are counted when their contact resolves)
-          this.countPacket(s, M.SYN, len, sport, now);
-          if (fresh) this.cFlags[c]! |= F_COUNTED;
-          quiet = true;
-        }
-      }
-      if (quiet || f.scans_only) return;
-      if (p.family === 4) {
-        // -e, as in compat (src/detect/tcp.ts): a SYN to a listening port is logged when its ident lookup ends
-        const ident = this.ctx.hooks.ident;
-        if (ident !== null && ident.listens(dport, p.dst) && ident.lookup(p.src, p.dst, sport, dport, raw)) return;
-        logConnection(this.ctx, p.src, p.dst, sport, dport, raw, now, undefined);
-      } else this.ctx.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(p.src6), { dst: IpAddr.v6FromWords(p.dst6), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: raw } }));
+      this.synPacket(c, p, raw, sport, dport, fresh, now);
       return;
     }
     if (cls === C_SYN && this.cOut[c] === O_PENDING && (this.cFlags[c]! & F_SYNACK) !== 0) {
@@ -1380,6 +1472,325 @@ export class ModernDetect {
       if (p.family === 4) this.aggs.handshake(4, p.dst | 0, 0, 0, 0, dport, now);
       else this.aggs.handshake(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, now);
     }
+  }
+
+  /**
+   * The originator's side of a connection attempt (a SYN without ACK) of contact c, or of a
+   * SYN waiting in the tier (c = -1): the SYN-flood aggregate, the sender's traceroute and
+   * in-mode count, and the packet's line. `fresh`: the contact's first SYN.
+   */
+  private synPacket(c: number, p: DecodedPacket, raw: number, sport: number, dport: number, fresh: boolean, now: number): void {
+    const f = this.ctx.flags;
+    const len = p.l4Len;
+    // a source entry exists once one of its contacts resolved (or for a low TTL: traceroute);
+    // a source that present says has none is not looked up
+    const v4 = p.family === 4;
+    let s: number;
+    if (this.synSlot >= 0 && this.sources.isLive(this.synSlot, this.synGen)) {
+      // tierAdmits found the sender's record for this packet: the same slot a lookup would find now
+      s = v4 ? this.found(this.synSlot, TAG_SOURCE, 4, 0, 0, now) : this.found(this.synSlot, TAG_SOURCE, 6, p.src6[2]! | 0, p.src6[3]! | 0, now);
+    } else s = p.ttl <= 32 || this.maybePresent(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0) ? this.sourceOfPacket(p, now, p.ttl <= 32) : -1;
+    this.synSlot = -1;
+    let quiet =
+      p.family === 4
+        ? this.aggs.syn(4, p.dst | 0, 0, 0, 0, dport, p.src | 0, 0, sport, len, now)
+        : this.aggs.syn(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, dport, p.src6[0]! | 0, p.src6[1]! | 0, sport, len, now);
+    if (s >= 0) {
+      this.setDstOfPacket(s, p);
+      if (this.trace(s, p, 2, sport, dport, now)) quiet = true;
+      if ((f.syn_scan || f.portscan) && this.dState[s * ND + M.SYN] !== D_IDLE) {
+        // in mode: counted now (an idle source's SYNs are counted when their contact resolves)
+        this.countPacket(s, M.SYN, len, sport, now);
+        if (fresh && c >= 0) this.cFlags[c]! |= F_COUNTED;
+        quiet = true;
+      }
+    }
+    if (quiet || f.scans_only) return;
+    if (p.family === 4) {
+      // -e, as in compat (src/detect/tcp.ts): a SYN to a listening port is logged when its ident lookup ends
+      const ident = this.ctx.hooks.ident;
+      if (ident !== null && ident.listens(dport, p.dst) && ident.lookup(p.src, p.dst, sport, dport, raw)) return;
+      logConnection(this.ctx, p.src, p.dst, sport, dport, raw, now, undefined);
+    } else this.ctx.emit(event('tcp.connection_attempt', now, IpAddr.v6FromWords(p.src6), { dst: IpAddr.v6FromWords(p.dst6), sport, dport, detail: { service: serviceName(dport, 'tcp'), tcp_flags: raw } }));
+  }
+
+  // ---------------------------------------------------------------- originators
+
+  /** the counter of origins for an originator's first 64 bits (IPv4: w1 = 0) */
+  private originOf(w0: number, w1: number): number {
+    let h = Math.imul(w0 ^ this.originSeed, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x85ebca77);
+    return (h ^ (h >>> 13)) >>> this.filterShift;
+  }
+
+  /** a contact with key k at o was added (+1) or evicted (-1): its originator's counter */
+  private countOrigin(k: Int32Array, o: number, d: number): void {
+    const i = this.originOf(k[o]!, k[o + 8]! >>> 24 === 4 ? 0 : k[o + 1]!);
+    const n = this.origins[i]!;
+    if (n !== 255) this.origins[i] = n + d;
+  }
+
+  // ---------------------------------------------------------------- sources present
+
+  /**
+   * How many source records and admission entries (both keyed by the source: its address,
+   * IPv6 by its /64) each seeded hash of a source has, in as many counters as origins
+   * (several sources share one; a counter that reaches 255 stays there): a counter at 0 means the source has
+   * neither, so the SYN path does not look it up in the source table. Under a flood of
+   * one-off sources that saves a cache miss per SYN, and lets a tier entry stand for its
+   * admission entry (resolveTier).
+   */
+  private readonly present: Uint8Array;
+  /** 32 minus the filters' bits: a hash's top bits index them */
+  private readonly filterShift: number;
+
+  /** the present counter of a source's first 64 bits (IPv4: w1 = 0) */
+  private presentOf(w0: number, w1: number): number {
+    let h = Math.imul(w0 ^ this.presentSeed, 0x85ebca77);
+    h = Math.imul(h ^ (h >>> 13) ^ w1, 0x9e3779b1);
+    return (h ^ (h >>> 15)) >>> this.filterShift;
+  }
+
+  /** a source record or admission entry with key k[o..] (sources' key) was made (+1) or went (-1) */
+  private countPresent(k: Int32Array, o: number, d: number): void {
+    if (k[o]! >>> 8 !== TAG_SOURCE) return;
+    const i = this.presentOf(k[o + 1]!, k[o + 2]!);
+    const n = this.present[i]!;
+    if (n !== 255) this.present[i] = n + d;
+  }
+
+  /** whether the source (fam, w0, w1 as in its key) may have a record or an admission entry */
+  private maybePresent(w0: number, w1: number): boolean {
+    return this.present[this.presentOf(w0, w1)] !== 0;
+  }
+
+  // ---------------------------------------------------------------- the SYN tier
+
+  /**
+   * A first SYN (contact key in contacts.k) to a protected address from a source without a
+   * record waits in the SYN tier, keyed by its source, instead of becoming a contact: the
+   * two-stage admission of admitOrFind applied when the contact is made rather than when it
+   * resolves. It becomes a contact (materialize) as soon as any other packet of it comes
+   * (a reply, the handshake, an ICMP error quoting it: tierPacket, quotedContact) or its
+   * source makes a second contact (here); a repeat of the SYN leaves it waiting. Until then
+   * it is resolved and judged as a contact would be: SILENT at its grace time (its timer is
+   * in the contacts' grace ring, re-targeted to the contact when it becomes one, so that
+   * contacts resolve in the same order) or when the tier evicts it, first in, first out.
+   * Resolved, it stays in the tier as its source's admission entry (resolveTier). So a
+   * flood of one-off spoofed sources costs a tier entry per SYN in a small table whose
+   * lookups mostly hit the cache, not a contact and an admission entry in tables that do
+   * not fit it. True when the SYN was taken.
+   */
+  private tierAdmits(p: DecodedPacket, raw: number, sport: number, dport: number, now: number): boolean {
+    const fam = p.family;
+    const w0 = fam === 4 ? p.src | 0 : p.src6[0]! | 0;
+    const w1 = fam === 4 ? 0 : p.src6[1]! | 0;
+    if (this.maybePresent(w0, w1)) {
+      const sk = this.sources.k;
+      sk[0] = (TAG_SOURCE << 8) | fam;
+      sk[1] = w0;
+      sk[2] = w1;
+      sk[3] = sk[4] = 0;
+      const s = this.sources.find();
+      if (s >= 0) {
+        // synPacket takes it from here rather than looking it up again
+        this.synSlot = s;
+        this.synGen = this.sources.gen[s]!;
+        return false;
+      }
+    }
+    const q = this.tier;
+    // tierPacket looked the sender up (unless the tier was empty)
+    let e0 = this.tierSrc;
+    let h = this.tierSrcHash;
+    if (e0 === NOT_LOOKED) {
+      e0 = q.find(fam, w0, w1);
+      h = q.lastHash;
+    }
+    if (e0 >= 0) {
+      // the source's second contact: its first becomes a contact (unless it is one already), and this one is made as usual
+      if ((this.tW[e0 * TW]! & T_MARK) === 0) {
+        this.materialize(e0, now);
+        this.contactKey(p, true, 6, dport);
+      }
+      return false;
+    }
+    this.evictNow = now;
+    const e = q.add(h, fam, w0, w1);
+    const k = this.contacts.k;
+    for (let i = 0, o = e * CW; i < CW; i++) this.tKey[o + i] = k[i]!;
+    const df = p.family === 4 ? (p.frag & Ip.DF) !== 0 : b12Options(p) > 6;
+    const w = e * TW;
+    this.tW[w] = F_JUDGED | F_PROT | (df ? F_DF : 0) | (O_PENDING << 8) | (p.ttl << 16);
+    this.tW[w + 1] = sport;
+    this.tW[w + 2] = p.l4Len;
+    if (!this.grace.push(e | TIER_TAG, q.gen[e]!, now + GRACE_SEC)) {
+      this.grace.overflows++;
+      this.fireGrace(now);
+      this.grace.push(e | TIER_TAG, q.gen[e]!, now + GRACE_SEC);
+    }
+    this.tW[w + 3] = this.grace.lastPos;
+    this.synPacket(-1, p, raw, sport, dport, true, now);
+    return true;
+  }
+
+  /** the sender's record (slot and generation) as tierAdmits found it for the packet in hand, or -1 */
+  private synSlot = -1;
+  private synGen = 0;
+
+  /** the sender's tier entry as tierPacket found it for the packet in hand (-1: none), or NOT_LOOKED; and its key's hash */
+  private tierSrc = NOT_LOOKED;
+  private tierSrcHash = 0;
+
+  /** whether tier entry e waits for the contact whose key is in contacts.k */
+  private tierHolds(e: number): boolean {
+    if ((this.tW[e * TW]! & T_MARK) !== 0) return false;
+    const k = this.contacts.k;
+    for (let i = 0, o = e * CW; i < CW; i++) if (this.tKey[o + i] !== k[i]) return false;
+    return true;
+  }
+
+  /**
+   * A packet without a contact (forward key in contacts.k): when it belongs to a contact
+   * waiting in the tier, a repeat of its SYN is handled there, and anything else makes the
+   * contact and goes on as the packet of an existing contact would. True when handled.
+   */
+  private tierPacket(p: DecodedPacket, raw: number, res: number, sport: number, dport: number, now: number): boolean {
+    const q = this.tier;
+    const v4 = p.family === 4;
+    const r = q.find(p.family, v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0);
+    const e = q.find(p.family, v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0);
+    this.tierSrc = e;
+    this.tierSrcHash = q.lastHash;
+    if (e >= 0 && this.tierHolds(e)) {
+      if ((raw & (SYN | ACK | RST)) === SYN && bogusReason(raw, res) === null) {
+        this.synPacket(-1, p, raw, sport, dport, false, now);
+        return true;
+      }
+      const c = this.materialize(e, now);
+      this.contacts.touch(c);
+      this.tcpOriginator(c, p, raw, res, sport, dport, false, now);
+      return true;
+    }
+    // a reply to the originator of a waiting contact (reverse key)
+    if (r < 0) return false;
+    this.contactKey(p, false, 6, sport);
+    if (this.tierHolds(r)) {
+      const c = this.materialize(r, now);
+      this.contacts.touch(c);
+      this.tcpResponder(c, p, raw, now);
+      return true;
+    }
+    this.contactKey(p, true, 6, dport);
+    return false;
+  }
+
+  /** the contact of the quoted packet (key in contacts.k) waits in the tier: made now; its slot, or -1 */
+  private tierQuoted(now: number): number {
+    const k = this.contacts.k;
+    const fam = k[8]! >>> 24;
+    const e = this.tier.find(fam, k[0]!, fam === 4 ? 0 : k[1]!);
+    return e >= 0 && this.tierHolds(e) ? this.materialize(e, now) : -1;
+  }
+
+  /** tier entry e becomes a contact, with what it holds (its outcome and grace timer too); its slot */
+  private materialize(e: number, now: number): number {
+    // its admission entry first, as it was made when it resolved
+    if ((this.tW[e * TW]! & T_ADMIT) !== 0) this.admitTier(e);
+    const t = this.contacts;
+    const k = t.k;
+    for (let i = 0, o = e * CW; i < CW; i++) k[i] = this.tKey[o + i]!;
+    this.evictNow = now;
+    const c = t.add(t.hash());
+    this.countOrigin(k, 0, 1);
+    const w = this.tW[e * TW]!;
+    const out = (w >>> 8) & 0xff;
+    this.cCls[c] = C_SYN;
+    this.cOut[c] = out;
+    this.cFlags[c] = w & 0xff;
+    this.cIsn[c] = 0;
+    this.cTtl[c] = (w >>> 16) & 0xff;
+    this.cSport[c] = this.tW[e * TW + 1]!;
+    this.cLen[c] = this.tW[e * TW + 2]!;
+    if (out === O_PENDING) {
+      t.setPinned(c, true);
+      this.grace.retarget(this.tW[e * TW + 3]!, c, t.gen[c]!);
+    }
+    // no timer names the entry any more: it stays as its source's mark
+    this.tW[e * TW] = T_MARK | (O_SILENT << 8);
+    return c;
+  }
+
+  /**
+   * Tier entry e's contact resolves SILENT (REJECT when live and no socket listens on its
+   * port), and is judged as resolve() would judge it. Its source has no record and no
+   * admission entry (most often: present says so), so judging would make it one: the entry
+   * stays in the tier instead, marked T_ADMIT, and the distributed-scan evidence is fed as
+   * admitOrFind feeds it. The admission entry is made only if the source comes back while
+   * the entry is still there (admitTier, from materialize and flushTier); a tier entry
+   * evicted first is an admission entry evicted.
+   */
+  private resolveTier(e: number, now: number): void {
+    const w = this.tW[e * TW]!;
+    const k = this.tKey;
+    const o = e * CW;
+    let out = O_SILENT;
+    if (this.listeners !== null && !this.listeners.listening(6, k[o + 8]! & 0xffff)) out = O_REJECT;
+    this.tW[e * TW] = (w & ~0xff00) | (out << 8);
+    if (!this.counts(C_SYN, out, k, o)) return;
+    const fam = k[o + 8]! >>> 24;
+    const w1 = fam === 4 ? 0 : k[o + 1]!;
+    // present only spares the lookups: whether the entry waits is decided by what the tables hold
+    if (this.maybePresent(k[o]!, w1) && this.recordOrAdmitted(fam, k[o]!, w1)) {
+      this.judge(C_SYN, w & 0xff, this.tW[e * TW + 2]!, this.tW[e * TW + 1]!, k, o, out, now);
+      return;
+    }
+    this.tW[e * TW]! |= T_ADMIT;
+    this.tTime[e] = now;
+    this.aggs.failure(fam, k, o + 4, k[o + 8]! & 0xffff, k[o]!, k[o + 1]!, this.tW[e * TW + 2]!, now);
+  }
+
+  /** whether the source (fam, w0, w1 as in its key) has a record or an admission entry (looked up, nothing touched) */
+  private recordOrAdmitted(fam: number, w0: number, w1: number): boolean {
+    const sk = this.sources.k;
+    sk[0] = (TAG_SOURCE << 8) | fam;
+    sk[1] = w0;
+    sk[2] = w1;
+    sk[3] = sk[4] = 0;
+    if (this.sources.find() >= 0) return true;
+    const ak = this.admit.k;
+    for (let i = 0; i < SW; i++) ak[i] = sk[i]!;
+    return this.admit.find() >= 0;
+  }
+
+  /** resolution time of a T_ADMIT tier entry (its admission entry's time) */
+  private readonly tTime: Float64Array;
+
+  /** the admission entry tier entry e stands for (T_ADMIT) is made now, with its resolution time */
+  private admitTier(e: number): void {
+    const k = this.tKey;
+    const o = e * CW;
+    const fam = k[o + 8]! >>> 24;
+    const w = this.tW[e * TW]!;
+    this.tW[e * TW] = w & ~T_ADMIT;
+    const ak = this.admit.k;
+    ak[0] = (TAG_SOURCE << 8) | fam;
+    ak[1] = k[o]!;
+    ak[2] = fam === 4 ? 0 : k[o + 1]!;
+    ak[3] = ak[4] = 0;
+    this.admitAdd(this.admit.hash(), C_SYN, w & 0xff, this.tW[e * TW + 2]!, this.tW[e * TW + 1]!, k, o, (w >>> 8) & 0xff, this.tTime[e]!);
+  }
+
+  /** before the admission table is searched for a source (fam, w0, w1 as in its key): the entry its tier entry stands for, made */
+  private flushTier(fam: number, w0: number, w1: number): void {
+    if (this.tier.size === 0) return;
+    const e = this.tier.find(fam, w0, w1);
+    if (e >= 0 && (this.tW[e * TW]! & T_ADMIT) !== 0) this.admitTier(e);
+  }
+
+  private tierEvicted(e: number): void {
+    this.an.counts[A.modernSynTierEvicted]++;
+    if (((this.tW[e * TW]! >>> 8) & 0xff) === O_PENDING) this.resolveTier(e, this.evictNow);
   }
 
   private tcpResponder(c: number, p: DecodedPacket, raw: number, now: number): void {
@@ -1645,7 +2056,7 @@ export class ModernDetect {
     }
     if (type === 3 || type === 11 || type === 4 || type === 12) {
       // an error quoting a packet: evidence about the quoted packet's contact
-      const qc = this.quotedContact(p, b, o + 8, end);
+      const qc = this.quotedContact(p, b, o + 8, end, now);
       // our port unreachable for a datagram: the port is closed (UDP flood to closed ports)
       const qk = this.contacts.k;
       if (type === 3 && b[o + 1] === (v6 ? 4 : 3) && this.quotedProto === 17 && (v6 ? qk[4] === (p.src6[0]! | 0) && qk[5] === (p.src6[1]! | 0) && qk[6] === (p.src6[2]! | 0) && qk[7] === (p.src6[3]! | 0) : qk[4] === (p.src | 0))) {
@@ -1670,7 +2081,7 @@ export class ModernDetect {
   private quotedProto = -1;
 
   /** find the contact of the packet an ICMP error quotes (at `q`); its slot in quotedSlot */
-  private quotedContact(p: DecodedPacket, b: Buffer, q: number, end: number): number {
+  private quotedContact(p: DecodedPacket, b: Buffer, q: number, end: number, now: number): number {
     const k = this.contacts.k;
     let proto: number;
     let l4: number;
@@ -1705,6 +2116,7 @@ export class ModernDetect {
     k[8] = (p.family << 24) | (proto << 16) | port;
     this.quotedProto = proto;
     this.quotedSlot = this.contacts.find();
+    if (this.quotedSlot < 0 && proto === 6 && this.tier.size > 0) this.quotedSlot = this.tierQuoted(now);
     return this.quotedSlot;
   }
 
@@ -1716,6 +2128,18 @@ export class ModernDetect {
 }
 
 /** the TCP data offset (32-bit words) of p's header */
+/** why flags `raw` with reserved bits `res` are bogus (see ModernDetect.bogus), or null */
+function bogusReason(raw: number, res: number): string | null {
+  if ((raw & (SYN | FIN)) === (SYN | FIN)) return 'syn+fin';
+  if ((raw & (SYN | RST)) === (SYN | RST)) return 'syn+rst';
+  if ((res & 0x0e) !== 0) return 'reserved-bits';
+  if ((raw & (SYN | ACK)) === SYN) {
+    const ecn = raw & (ECE | CWR);
+    if (ecn === ECE || ecn === CWR || ((res & 1) !== 0 && ecn !== (ECE | CWR))) return 'ecn-misuse';
+  }
+  return null;
+}
+
 function b12Options(p: DecodedPacket): number {
   return p.buf[p.l4Off + 12]! >> 4;
 }

@@ -266,6 +266,128 @@ export class KeyedTable {
 }
 
 /**
+ * A bounded table of source-keyed entries (a family and a source's first 64 bits) in the
+ * order they came, for the modern profile's SYN tier: fixed capacity, a seeded hash into an
+ * open-addressing index of (hash, slot + 1) pairs at most half full (a lookup that misses
+ * reads one cache line of the index and no entry), and eviction strictly first in, first
+ * out: a full table takes the slot after the newest, evicting what is still there. Entries
+ * removed before their turn leave their slot unused until the order comes round to it. The
+ * eviction order is the order of arrival, never a hash position, so what is evicted — and so
+ * every line — does not depend on the seed. No allocation after construction.
+ */
+export class FifoTable {
+  /** per slot: its key's three words (family, first and second address word) */
+  readonly keys: Int32Array;
+  /** generation of each slot, bumped when the slot is taken or freed (timers hold (slot, gen)) */
+  readonly gen: Int32Array;
+  private readonly live: Uint8Array;
+  /** per slot: its key's hash (to find its index cell when it goes) */
+  private readonly hs: Int32Array;
+  /** index cells, interleaved: [2i] hash, [2i+1] slot + 1 (0: empty) */
+  private readonly ix: Int32Array;
+  private readonly mask: number;
+  private next = 0;
+  size = 0;
+  evictions = 0;
+  /** hash of the key of the last find() */
+  lastHash = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly seed: number,
+    /** called with the slot about to be evicted (its data still readable) */
+    private readonly onEvict: (slot: number) => void,
+  ) {
+    let cells = 1;
+    while (cells < capacity * 2) cells <<= 1;
+    this.mask = cells - 1;
+    this.keys = new Int32Array(capacity * 3);
+    this.gen = new Int32Array(capacity);
+    this.live = new Uint8Array(capacity);
+    this.hs = new Int32Array(capacity);
+    this.ix = new Int32Array(cells * 2);
+  }
+
+  /** bytes held per entry, index included (for --state-memory accounting) */
+  static bytesPerEntry(): number {
+    return 3 * 4 /* keys */ + 4 /* gen */ + 1 /* live */ + 4 /* hs */ + 2 * 2 * 8 /* index cells: at most half full, 8 bytes each */;
+  }
+
+  private hash(fam: number, w0: number, w1: number): number {
+    let h = Math.imul(this.seed ^ w0, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ w1, 0x85ebca77);
+    h ^= h >>> 13;
+    h = Math.imul(h ^ fam, 0xc2b2ae3d);
+    return h ^ (h >>> 16);
+  }
+
+  /** the slot holding (fam, w0, w1), or -1; its hash is left in lastHash for add() */
+  find(fam: number, w0: number, w1: number): number {
+    const h = this.hash(fam, w0, w1);
+    this.lastHash = h;
+    const ix = this.ix;
+    const keys = this.keys;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const v = ix[2 * i + 1]!;
+      if (v === 0) return -1;
+      const s = v - 1;
+      if (ix[2 * i] === h && keys[s * 3 + 1] === w0 && keys[s * 3 + 2] === w1 && keys[s * 3] === fam) return s;
+    }
+  }
+
+  /** a new slot for (fam, w0, w1), whose hash is h (the caller has checked it is absent), evicting the oldest when full */
+  add(h: number, fam: number, w0: number, w1: number): number {
+    const s = this.next;
+    this.next = s + 1 === this.capacity ? 0 : s + 1;
+    if (this.live[s] === 1) {
+      this.evictions++;
+      this.onEvict(s);
+      this.remove(s);
+    }
+    this.keys[s * 3] = fam;
+    this.keys[s * 3 + 1] = w0;
+    this.keys[s * 3 + 2] = w1;
+    this.hs[s] = h;
+    const ix = this.ix;
+    let i = h & this.mask;
+    while (ix[2 * i + 1] !== 0) i = (i + 1) & this.mask;
+    ix[2 * i] = h;
+    ix[2 * i + 1] = s + 1;
+    this.live[s] = 1;
+    this.gen[s] = (this.gen[s]! + 1) | 0;
+    this.size++;
+    return s;
+  }
+
+  /** take `s` out of the table (its index cell freed by backward shift, so no probe chain breaks) */
+  remove(s: number): void {
+    if (this.live[s] === 0) return;
+    const ix = this.ix;
+    const m = this.mask;
+    let i = this.hs[s]! & m;
+    while (ix[2 * i + 1] !== s + 1) i = (i + 1) & m;
+    for (let j = (i + 1) & m; ix[2 * j + 1] !== 0; j = (j + 1) & m) {
+      // a cell whose home is not cyclically in (i, j] moves into the hole
+      const home = ix[2 * j]! & m;
+      if (((j - home) & m) >= ((j - i) & m)) {
+        ix[2 * i] = ix[2 * j]!;
+        ix[2 * i + 1] = ix[2 * j + 1]!;
+        i = j;
+      }
+    }
+    ix[2 * i + 1] = 0;
+    this.live[s] = 0;
+    this.gen[s] = (this.gen[s]! + 1) | 0;
+    this.size--;
+  }
+
+  isLive(s: number, g: number): boolean {
+    return this.live[s] === 1 && this.gen[s] === g;
+  }
+}
+
+/**
  * A FIFO of timers (slot, generation, due second) with one fixed delay, so deadlines come
  * out in order. Full: the oldest timer fires early (the caller counts it).
  */
@@ -286,10 +408,13 @@ export class TimerRing {
   get length(): number {
     return this.n;
   }
+  /** where the last push() put its timer (see retarget) */
+  lastPos = 0;
   /** false when full (the caller must pop first) */
   push(slot: number, gen: number, due: number): boolean {
     if (this.n === this.capacity) return false;
     const i = (this.h + this.n) % this.capacity;
+    this.lastPos = i;
     this.slot[i] = slot;
     this.gen[i] = gen;
     this.due[i] = due;
@@ -308,5 +433,10 @@ export class TimerRing {
   pop(): void {
     this.h = (this.h + 1) % this.capacity;
     this.n--;
+  }
+  /** the timer at `pos` (lastPos after its push, not popped since) is for (slot, gen) from now on; its due and place stay */
+  retarget(pos: number, slot: number, gen: number): void {
+    this.slot[pos] = slot;
+    this.gen[pos] = gen;
   }
 }
