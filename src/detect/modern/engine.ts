@@ -1337,7 +1337,8 @@ export class ModernDetect {
       firstR = t.headOf(hr);
     }
     this.contactKey(p, true, 6, dport);
-    let hf = 0;
+    // the forward key's hash, for a new contact: computed here only when it is looked up (fwdHash)
+    let hf = NO_HASH;
     let c = -1;
     if (lookF) {
       hf = t.hash();
@@ -1361,8 +1362,6 @@ export class ModernDetect {
       }
       this.contactKey(p, true, 6, dport);
     }
-    // the forward key's hash, for a new contact (computed above only when it was looked up)
-    if (!lookF) hf = NO_HASH;
     this.tierSrc = NOT_LOOKED;
     this.synSlot = -1;
     if (this.tier.size > 0 && this.tierPacket(p, raw, res, sport, dport, now)) return;
@@ -1370,14 +1369,14 @@ export class ModernDetect {
     // makes any answer to it an answer, not a probe
     if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
       this.unsolicited++;
-      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), hf === NO_HASH ? t.hash() : hf);
+      this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), this.fwdHash(hf));
       return;
     }
     let judged = this.protectedDst(p);
     if (!judged && !this.protectedSrc(p)) return;
     if (e.hooks.foolNmap !== null && p.family === 4) e.hooks.foolNmap.probe(p, raw, now);
     if (judged && this.bogus(p, raw, res, sport, dport, now)) {
-      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now, true, hf === NO_HASH ? t.hash() : hf);
+      this.newContact(C_STEALTH, true, p.ttl, sport, p.l4Len, now, true, this.fwdHash(hf));
       return;
     }
     const cls = (raw & SYN) !== 0 ? C_SYN : (raw & ACK) === 0 ? C_STEALTH : (raw & FIN) !== 0 ? C_FINACK : C_ACK;
@@ -1387,8 +1386,13 @@ export class ModernDetect {
     const prot = judged;
     if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
     if (cls === C_SYN && judged && p.ttl > 32 && this.tierAdmits(p, raw, sport, dport, now)) return;
-    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, hf === NO_HASH ? t.hash() : hf);
+    c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, this.fwdHash(hf));
     this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
+  }
+
+  /** the forward contact key's hash (in contacts.k): `hf` from tcp(), computed now if it was not */
+  private fwdHash(hf: number): number {
+    return hf === NO_HASH ? this.contacts.hash() : hf;
   }
 
   /**
@@ -1518,16 +1522,25 @@ export class ModernDetect {
 
   /** the counter of origins for an originator's first 64 bits (IPv4: w1 = 0) */
   private originOf(w0: number, w1: number): number {
-    let h = Math.imul(w0 ^ this.originSeed, 0x9e3779b1);
+    return this.filterSlot(this.originSeed, w0, w1);
+  }
+
+  /** a filter's counter (origins, present) for an address's first 64 bits, under the filter's seed */
+  private filterSlot(seed: number, w0: number, w1: number): number {
+    let h = Math.imul(w0 ^ seed, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 15) ^ w1, 0x85ebca77);
     return (h ^ (h >>> 13)) >>> this.filterShift;
   }
 
+  /** counter i of a filter, one up or down (d); a counter that reached 255 stays there */
+  private static bump(f: Uint8Array, i: number, d: number): void {
+    const n = f[i]!;
+    if (n !== 255) f[i] = n + d;
+  }
+
   /** a contact with key k at o was added (+1) or evicted (-1): its originator's counter */
   private countOrigin(k: Int32Array, o: number, d: number): void {
-    const i = this.originOf(k[o]!, k[o + 8]! >>> 24 === 4 ? 0 : k[o + 1]!);
-    const n = this.origins[i]!;
-    if (n !== 255) this.origins[i] = n + d;
+    ModernDetect.bump(this.origins, this.originOf(k[o]!, k[o + 8]! >>> 24 === 4 ? 0 : k[o + 1]!), d);
   }
 
   // ---------------------------------------------------------------- sources present
@@ -1546,17 +1559,21 @@ export class ModernDetect {
 
   /** the present counter of a source's first 64 bits (IPv4: w1 = 0) */
   private presentOf(w0: number, w1: number): number {
-    let h = Math.imul(w0 ^ this.presentSeed, 0x85ebca77);
-    h = Math.imul(h ^ (h >>> 13) ^ w1, 0x9e3779b1);
-    return (h ^ (h >>> 15)) >>> this.filterShift;
+    return this.filterSlot(this.presentSeed, w0, w1);
   }
 
   /** a source record or admission entry with key k[o..] (sources' key) was made (+1) or went (-1) */
   private countPresent(k: Int32Array, o: number, d: number): void {
     if (k[o]! >>> 8 !== TAG_SOURCE) return;
-    const i = this.presentOf(k[o + 1]!, k[o + 2]!);
-    const n = this.present[i]!;
-    if (n !== 255) this.present[i] = n + d;
+    ModernDetect.bump(this.present, this.presentOf(k[o + 1]!, k[o + 2]!), d);
+  }
+
+  /** the source table's key of a source (family, its key's words: the address, IPv6 by its /64) into k (sources.k or admit.k) */
+  private static sourceKey(k: Int32Array, fam: number, w0: number, w1: number): void {
+    k[0] = (TAG_SOURCE << 8) | fam;
+    k[1] = w0;
+    k[2] = w1;
+    k[3] = k[4] = 0;
   }
 
   /** whether the source (fam, w0, w1 as in its key) may have a record or an admission entry */
@@ -1586,11 +1603,7 @@ export class ModernDetect {
     const w0 = fam === 4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = fam === 4 ? 0 : p.src6[1]! | 0;
     if (this.maybePresent(w0, w1)) {
-      const sk = this.sources.k;
-      sk[0] = (TAG_SOURCE << 8) | fam;
-      sk[1] = w0;
-      sk[2] = w1;
-      sk[3] = sk[4] = 0;
+      ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
       const s = this.sources.find();
       if (s >= 0) {
         // synPacket takes it from here rather than looking it up again
@@ -1752,14 +1765,9 @@ export class ModernDetect {
 
   /** whether the source (fam, w0, w1 as in its key) has a record or an admission entry (looked up, nothing touched) */
   private recordOrAdmitted(fam: number, w0: number, w1: number): boolean {
-    const sk = this.sources.k;
-    sk[0] = (TAG_SOURCE << 8) | fam;
-    sk[1] = w0;
-    sk[2] = w1;
-    sk[3] = sk[4] = 0;
+    ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
     if (this.sources.find() >= 0) return true;
-    const ak = this.admit.k;
-    for (let i = 0; i < SW; i++) ak[i] = sk[i]!;
+    ModernDetect.sourceKey(this.admit.k, fam, w0, w1);
     return this.admit.find() >= 0;
   }
 
@@ -1773,11 +1781,7 @@ export class ModernDetect {
     const fam = k[o + 8]! >>> 24;
     const w = this.tW[e * TW]!;
     this.tW[e * TW] = w & ~T_ADMIT;
-    const ak = this.admit.k;
-    ak[0] = (TAG_SOURCE << 8) | fam;
-    ak[1] = k[o]!;
-    ak[2] = fam === 4 ? 0 : k[o + 1]!;
-    ak[3] = ak[4] = 0;
+    ModernDetect.sourceKey(this.admit.k, fam, k[o]!, fam === 4 ? 0 : k[o + 1]!);
     this.admitAdd(this.admit.hash(), C_SYN, w & 0xff, this.tW[e * TW + 2]!, this.tW[e * TW + 1]!, k, o, (w >>> 8) & 0xff, this.tTime[e]!);
   }
 
