@@ -69,6 +69,38 @@ test('SYN flood from one source: the per-source form names it', async () => {
   assert.ok(lines.some((l) => l.startsWith(`TCP: SYN flood mode expired for ${S} - received a total of 1200 packets`)));
 });
 
+test('SYN flood to random ports (as Mirai sends it): one line for the destination, listing its ports', async () => {
+  const { h, events } = modern();
+  for (let i = 0; i < 3000; i++) h.feed(1000 + i / 1500, seg(spoofed(i), V, 1024 + (i % 50000), 1024 + ((i * 7919) % 60000), SYN, i));
+  const lines = await h.finish();
+  const flood = lines.filter((l) => l.includes('SYN flood'));
+  assert.equal(flood.length, 2, flood.join('\n'));
+  assert.match(flood[0]!, new RegExp(`^TCP: SYN flood detected to ${V.replace(/\./g, '\\.')} \\[ports (\\d+,){10}\\.\\.\\.\\] from many sources$`));
+  assert.equal(flood[1], `TCP: SYN flood mode to ${V} expired for many sources - received a total of 3000 packets (60000 bytes).`);
+  const ev = detected(events).find((e) => e.detector === 'syn-flood')!;
+  assert.equal(ev.src, null);
+  assert.equal(ev.detail?.source_role, 'aggregate');
+  assert.equal(ev.detail?.dports_truncated, true);
+  assert.equal((ev.detail?.dports as number[]).length, 10);
+  assert.equal(ev.count, 1000, 'the 1000th SYN to the destination decides, whatever its port');
+});
+
+test('SYN flood to one port of a busy server whose other port completes its handshakes: reported for the (destination, port)', async () => {
+  const { h, events } = modern();
+  // 600 completed connections to 443 and 1200 unanswered SYNs to 80 in 5 s: a third of the
+  // destination's SYNs complete, none of port 80's
+  for (let i = 0; i < 600; i++) {
+    const t = 1000 + i / 120;
+    session(h, t, `192.0.2.${(i % 250) + 1}`, 20000 + i, V, 443, 100000 + i * 1000);
+    for (let j = 0; j < 2; j++) h.feed(t + 0.06 + j * 0.001, seg(`203.0.113.${((i * 2 + j) % 250) + 1}`, V, 30000 + i * 2 + j, 80, SYN, i));
+  }
+  const lines = await h.finish();
+  assert.deepEqual(lines.filter((l) => l.includes('SYN flood detected')), [`TCP: SYN flood detected to ${V} [port 80] from many sources`]);
+  const ev = detected(events).find((e) => e.detector === 'syn-flood')!;
+  assert.deepEqual(ev.detail?.dports, [80]);
+  assert.equal(ev.detail?.completed, 0);
+});
+
 test('benign: a busy server (1500 connections in 5 s from 300 clients, all completing) and a NAT of clients are not a SYN flood', async () => {
   const { h } = modern();
   for (let i = 0; i < 1500; i++) session(h, 1000 + i / 300, spoofed(i % 300), 20000 + i, V, 443, 100000 + i * 1000);
@@ -328,31 +360,43 @@ test('IPv6 neighbour sweep: solicitations for 16 protected targets; duplicate-ad
   assert.deepEqual(det, ['ICMPv6: neighbour sweep detected to 2001:db8:5::/123 from 2001:db8:5::99']);
 });
 
-test('SYN-flood admission: a (destination, port) gets its aggregate entry at its second SYN, the first replayed into it; a handshake also makes it', async () => {
+test('SYN-flood admission: a destination and a (destination, port) each get their aggregate entry at their second SYN, the first replayed into it; a handshake also makes them', async () => {
   const { h } = modern();
   const g = h.engine.modern!.aggs;
-  const entry = (port: number): number => {
-    g.agg.key(1 /* AK_SYN */, 4, 0xc6336401 | 0, 0, 0, 0, port);
+  const entry = (kind: number, port: number): number => {
+    g.agg.key(kind, 4, 0xc6336401 | 0, 0, 0, 0, port);
     return g.agg.t.find();
   };
+  const SYN_PORT = 1; // AK_SYN
+  const SYN_DST = 5; // AK_SYND
   h.feed(1000, seg(spoofed(0), V, 40000, 80, SYN));
-  assert.equal(g.synAdmit.size, 1);
-  assert.equal(entry(80), -1, 'one SYN: admitted, no aggregate entry');
+  assert.equal(g.synAdmit.size, 2, 'the destination and the (destination, port), each admitted');
+  assert.equal(entry(SYN_DST, 0), -1, 'one SYN: admitted, no aggregate entry');
+  assert.equal(entry(SYN_PORT, 80), -1);
   h.feed(1000.5, seg(spoofed(1), V, 40001, 80, SYN));
   assert.equal(g.synAdmit.size, 0);
-  const a = entry(80);
-  assert.ok(a >= 0);
-  // as if the entry had been made at the first SYN: two packets, both sources, both in the ring
-  assert.equal(g.agg.count[a], 2);
-  assert.equal(g.agg.sources(a, 1000, 5), 2);
-  assert.equal(g.agg.sum(a, 1000, 1, 5, false), 2);
-  // a handshake completed to an admitted (destination, port) makes its entry and counts
-  h.feed(1001, seg(S, V, 40002, 443, SYN, 1, 0));
-  h.feed(1001.001, seg(V, S, 443, 40002, SYN | ACK, 9000, 2));
-  h.feed(1001.002, seg(S, V, 40002, 443, ACK, 2, 9001));
-  const b = entry(443);
+  for (const a of [entry(SYN_DST, 0), entry(SYN_PORT, 80)]) {
+    assert.ok(a >= 0);
+    // as if the entry had been made at the first SYN: two packets, both sources, both in the ring
+    assert.equal(g.agg.count[a], 2);
+    assert.equal(g.agg.sources(a, 1000, 5), 2);
+    assert.equal(g.agg.sum(a, 1000, 1, 5, false), 2);
+  }
+  assert.deepEqual(g.agg.portList(entry(SYN_DST, 0), 1000, 5, 10), [80], "the destination's first SYN's port is replayed too");
+  // a SYN to another port: counted for the destination, admitted for its (destination, port)
+  h.feed(1000.7, seg(spoofed(2), V, 40002, 22, SYN));
+  assert.equal(g.agg.count[entry(SYN_DST, 0)], 3);
+  assert.deepEqual(g.agg.portList(entry(SYN_DST, 0), 1000, 5, 10), [22, 80]);
+  assert.equal(entry(SYN_PORT, 22), -1);
+  assert.equal(g.synAdmit.size, 1);
+  // a handshake completed to an admitted (destination, port) makes its entry and counts, on both
+  h.feed(1001, seg(S, V, 40003, 443, SYN, 1, 0));
+  h.feed(1001.001, seg(V, S, 443, 40003, SYN | ACK, 9000, 2));
+  h.feed(1001.002, seg(S, V, 40003, 443, ACK, 2, 9001));
+  const b = entry(SYN_PORT, 443);
   assert.ok(b >= 0);
   assert.equal(g.agg.count[b], 1);
   assert.equal(g.agg.sum(b, 1001, 1, 5, true), 1, 'the completion is counted');
+  assert.equal(g.agg.sum(entry(SYN_DST, 0), 1001, 1, 5, true), 1, "and on the destination's entry");
   await h.finish();
 });

@@ -17,7 +17,7 @@ import { A, type Anomalies } from '../../decode/anomalies';
 import { aggregateEvent, event, type DetailValue } from '../../output/event';
 import type { DetectContext } from '../context';
 import { gradeOf } from '../../evidence/grade';
-import { Aggregates, AGG_K, AK_DECOY, AK_DSCAN, AK_SYN, AK_UDP, SYN_ADMIT_PER_ENTRY } from './aggregates';
+import { Aggregates, AGG_K, AK_DECOY, AK_DSCAN, AK_SYN, AK_SYND, AK_UDP, SYN_ADMIT_PER_ENTRY } from './aggregates';
 import { KeyedTable } from './table';
 import { MODERN_DETECTORS, M } from './index';
 
@@ -86,11 +86,12 @@ export class AggregateDetect {
   }
 
   /**
-   * The aggregate entry of the SYN-flood key in agg.t.k (just looked up: absent), made if the
-   * key was admitted, with its first SYN replayed into it; -1 (and the SYN admitted when
-   * `admit`) otherwise.
+   * The aggregate entry of the SYN-flood key in agg.t.k (a destination's or a (destination,
+   * port)'s; just looked up: absent), made if the key was admitted, with its first SYN
+   * replayed into it; -1 (and the SYN admitted when `admit`) otherwise. `port`: the SYN's
+   * destination port, kept for a destination's entry.
    */
-  private synEntry(admit: boolean, len: number, s0: number, s1: number, sport: number, now: number): number {
+  private synEntry(admit: boolean, len: number, s0: number, s1: number, sport: number, port: number, now: number): number {
     const g = this.agg;
     const q = this.synAdmit;
     const gk = g.t.k;
@@ -103,7 +104,7 @@ export class AggregateDetect {
       this.saW[n * 4] = len;
       this.saW[n * 4 + 1] = s0;
       this.saW[n * 4 + 2] = s1;
-      this.saW[n * 4 + 3] = sport;
+      this.saW[n * 4 + 3] = (sport & 0xffff) | (port << 16);
       this.saSec[n] = now;
       return -1;
     }
@@ -113,6 +114,7 @@ export class AggregateDetect {
     this.count(a, this.saW[e * 4]!, t, SYNF.windowSec);
     g.bump(a, t, 1, 1, 0);
     g.addSource(a, this.saW[e * 4 + 1]!, this.saW[e * 4 + 2]!, t, SYNF.windowSec);
+    if (g.kindOf(a) === AK_SYND) g.addPort(a, this.saW[e * 4 + 3]! >>> 16, t);
     q.remove(e);
     return a;
   }
@@ -124,23 +126,47 @@ export class AggregateDetect {
 
   // ---------------------------------------------------------------- SYN flood
 
-  /** a SYN-class segment from an originator to (dst, port); true: the destination is in SYN-flood mode (no per-packet line) */
+  /**
+   * A SYN-class segment from an originator to (dst, port); true: the destination, or the
+   * (destination, port), is in SYN-flood mode (no per-packet line). The destination's entry
+   * (all its ports) is judged first: a flood to one port or to random ports is reported on
+   * it, and while it is in mode the packet is counted there only. Otherwise the
+   * (destination, port)'s own entry is judged as well, so that a flood to one port of a busy
+   * server whose other ports complete their handshakes is still seen.
+   */
   syn(fam: number, d0: number, d1: number, d2: number, d3: number, port: number, s0: number, s1: number, sport: number, len: number, now: number): boolean {
     if (!this.ctx.flags.syn_flood) return false;
     const g = this.agg;
-    g.key(AK_SYN, fam, d0, d1, d2, d3, port);
     this.evictNow = now;
+    g.key(AK_SYND, fam, d0, d1, d2, d3, 0);
     let a = g.entry(false);
+    if (a < 0) a = this.synEntry(true, len, s0, s1, sport, port, now);
+    if (a >= 0) {
+      this.count(a, len, now, SYNF.windowSec);
+      // in mode only the episode's count matters: the window (ring, sources) is read again only
+      // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
+      if (g.state[a] === 1) return true;
+      g.bump(a, now, 1, 1, 0);
+      g.addSource(a, s0, s1, now, SYNF.windowSec);
+      g.addPort(a, port, now);
+      if (this.synFlood(a, sport, now)) return true;
+    }
+    g.key(AK_SYN, fam, d0, d1, d2, d3, port);
+    a = g.entry(false);
     if (a < 0) {
-      a = this.synEntry(true, len, s0, s1, sport, now);
+      a = this.synEntry(true, len, s0, s1, sport, port, now);
       if (a < 0) return false;
     }
     this.count(a, len, now, SYNF.windowSec);
-    // in mode only the episode's count matters: the window (ring, sources) is read again only
-    // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
     if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, SYNF.windowSec);
+    return this.synFlood(a, sport, now);
+  }
+
+  /** whether SYN-flood entry a (counted) crosses the threshold now: if so it is reported */
+  private synFlood(a: number, sport: number, now: number): boolean {
+    const g = this.agg;
     // the episode's count (reset after an idle window) is never below the window's: the
     // ring is summed only when the count could reach the threshold
     if (g.count[a]! < SYNF.threshold) return false;
@@ -151,15 +177,20 @@ export class AggregateDetect {
     return true;
   }
 
-  /** a handshake to (dst, port) completed (the originator's ACK of the responder's ISN + 1) */
+  /** a handshake to (dst, port) completed (the originator's ACK of the responder's ISN + 1): counted for the destination and for (dst, port) */
   handshake(fam: number, d0: number, d1: number, d2: number, d3: number, port: number, now: number): void {
+    this.completed(AK_SYND, fam, d0, d1, d2, d3, 0, now);
+    this.completed(AK_SYN, fam, d0, d1, d2, d3, port, now);
+  }
+
+  private completed(kind: number, fam: number, d0: number, d1: number, d2: number, d3: number, port: number, now: number): void {
     const g = this.agg;
-    g.key(AK_SYN, fam, d0, d1, d2, d3, port);
+    g.key(kind, fam, d0, d1, d2, d3, port);
     let a = g.t.find();
     if (a < 0) {
       // admitted: the entry is made now, as it was at the first SYN
       this.evictNow = now;
-      a = this.synEntry(false, 0, 0, 0, 0, now);
+      a = this.synEntry(false, 0, 0, 0, 0, 0, now);
     }
     if (a >= 0) g.bump(a, now, 1, 0, 1);
   }
@@ -335,11 +366,13 @@ export class AggregateDetect {
     const win = def.windowSec;
     const sources = g.sources(a, now, win);
     const top = d === M.DSCAN ? -1 : g.top(a, now, win);
-    const dports = d === M.DSCAN ? g.portList(a, now, win, 10) : [port];
+    // a destination's entries list their ports; the others' port is their key's
+    const listed = d === M.DSCAN || g.kindOf(a) === AK_SYND;
+    const dports = listed ? g.portList(a, now, win, 10) : [port];
     const detail: Record<string, DetailValue> = {
       title: def.title,
       dports,
-      dports_truncated: d === M.DSCAN && g.portCount(a, now, win) > 10,
+      dports_truncated: listed && g.portCount(a, now, win) > 10,
       sports: [],
       sports_truncated: false,
       sources,
@@ -378,7 +411,7 @@ export class AggregateDetect {
   private ended(a: number, now: number): void {
     const g = this.agg;
     const k = g.kindOf(a);
-    const d = k === AK_SYN ? M.SYNFLOOD : k === AK_DSCAN ? M.DSCAN : k === AK_DECOY ? M.DECOY : M.UDPFLOOD;
+    const d = k === AK_SYN || k === AK_SYND ? M.SYNFLOOD : k === AK_DSCAN ? M.DSCAN : k === AK_DECOY ? M.DECOY : M.UDPFLOOD;
     const def = MODERN_DETECTORS[d]!;
     const dst = this.dstOf(a);
     const fam = g.fromFam[a]!;

@@ -1,7 +1,8 @@
 /**
  * The modern profile's aggregate state (MODERN.md §5.3 AggTable): one entry per
  * (kind, destination, port), for the detectors that judge a destination rather than a
- * source — SYN flood (syn-flood.ts), distributed scan (distributed-scan.ts), decoy scan
+ * source — SYN flood (syn-flood.ts: a destination's entry, port 0, and a (destination, port)
+ * entry per port), distributed scan (distributed-scan.ts), decoy scan
  * (decoy-scan.ts: the episode of its line) and UDP flood to closed ports (udp-flood.ts).
  *
  * Each entry holds a ring of RING buckets (a true sliding window: bucket width 1 s for
@@ -21,6 +22,8 @@ export const AK_SYN = 1;
 export const AK_DSCAN = 2;
 export const AK_DECOY = 3;
 export const AK_UDP = 4;
+/** SYN flood, the destination's entry (all its ports; port 0 in the key) */
+export const AK_SYND = 5;
 
 /** key: kind<<24 | family<<16 | port, then the destination's 4 words */
 const AW = 5;
