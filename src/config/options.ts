@@ -210,7 +210,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: ['disable-resolver'], group: 'output', short: 'N', kind: 'switch', flag: 'disable_resolver', setKeyword: 'disable_resolver', origin: '2.2.3',
     doc: 'No reverse DNS at all.' },
   { long: ['detect-syn-flood'], group: 'detection', short: 's', kind: 'bool', flag: 'syn_flood', setKeyword: 'syn_flood', origin: '2.2.3',
-    doc: 'compat: stop resolving TCP hosts while a SYN flood goes on (iplog 2.2.3\'s global SYN counter; no line of its own); modern: report SYN floods per destination and port, `TCP: SYN flood detected to D [port N] from many sources` (or `from S` when one source sent 90 % of the SYNs), and write no connection-attempt line to that port while the flood lasts (docs/detectors.md).' },
+    doc: 'compat: stop resolving TCP hosts while a SYN flood goes on (iplog 2.2.3\'s global SYN counter; no line of its own); modern: report SYN floods per destination (all its ports), then per destination and port, `TCP: SYN flood detected to D [port N] from many sources` or `[ports a,b,...]` (or `from S` when one source sent 90 % of the SYNs), and write no connection-attempt line to that destination (or port) while the flood lasts (docs/detectors.md).' },
   { long: ['detect-frag', 'log-frag'], group: 'detection', short: 'y', kind: 'bool', flag: 'frag', setKeyword: 'frag', origin: '2.2.3',
     doc: 'Log fragment attacks.' },
   { long: ['detect-smurf', 'log-smurf'], group: 'detection', short: 'S', kind: 'bool', flag: 'smurf', setKeyword: 'smurf', origin: '2.2.3',

@@ -232,7 +232,7 @@ test('config/iplog.conf is the generator output, and every statement in it is va
 test('--detect-syn-flood (-s, set syn_flood): the option table, configuration doc and man page say what it does in each profile', () => {
   const o = OPTIONS.find((x) => x.long[0] === 'detect-syn-flood')!;
   // compat: 2.2.3's meaning (no line, TCP names not resolved during a flood); modern: the syn-flood detector's line
-  assert.match(o.doc, /^compat: stop resolving TCP hosts while a SYN flood goes on .*; modern: report SYN floods per destination and port, `TCP: SYN flood detected to D \[port N\] from many sources`/);
+  assert.match(o.doc, /^compat: stop resolving TCP hosts while a SYN flood goes on .*; modern: report SYN floods per destination \(all its ports\), then per destination and port, `TCP: SYN flood detected to D \[port N\] from many sources` or `\[ports a,b,\.\.\.\]`/);
   const row = readFileSync(resolve(ROOT, 'docs/configuration.md'), 'utf8').split('\n').find((l) => l.startsWith('| `--detect-syn-flood'))!;
   assert.ok(row.includes('compat: stop resolving') && row.includes('modern: report SYN floods'), row);
   const man = readFileSync(resolve(ROOT, 'docs/man/iplog.8'), 'utf8');

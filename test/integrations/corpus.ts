@@ -145,6 +145,9 @@ export function modernFormEntries(): Entry[] {
     'TCP: SYN flood detected to 198.51.100.1 [port 80] from many sources',
     'TCP: SYN flood detected to many (198.51.100.1) [port 80] from many sources',
     'TCP: SYN flood detected to 2001:db8::5 [port 443] from many sources',
+    // a destination's flood to several or random ports lists them
+    'TCP: SYN flood detected to 198.51.100.1 [ports 1,3736,7850,8744,9337,12147,21428,29997,32135,44236,...] from many sources',
+    'TCP: SYN flood detected to 198.51.100.1 [ports 80,443] from 203.0.113.11 [port 40000]',
     'TCP: SYN flood mode to 198.51.100.1 expired for many sources - received a total of 5000 packets (200000 bytes).',
     'TCP: distributed scan detected to 198.51.100.1 [ports 1,2,3,4,5,6,7,8,9,10,...] from many sources',
     'TCP: decoy scan detected to 198.51.100.1 [ports 21,22,23,25,80] from many sources',

@@ -45,13 +45,14 @@ const ENDSEC = 60;
 export class AggregateDetect {
   readonly agg: Aggregates;
   /**
-   * SYN-flood admission: a (destination, port) gets its aggregate entry at its second SYN
-   * (or a completed handshake), and the first, kept here, is replayed into it; so a flood of
-   * SYNs to random ports makes one small entry per packet instead of an aggregate entry,
-   * and a port that is hit again is counted exactly as if its entry had been made at once.
+   * SYN-flood admission: a destination, and a (destination, port), gets its aggregate entry
+   * at its second SYN (or a completed handshake), and the first, kept here, is replayed into
+   * it; so SYNs to random ports (of a destination not in mode) make one small entry per
+   * packet instead of an aggregate entry, and a key that is hit again is counted exactly as
+   * if its entry had been made at once.
    */
   readonly synAdmit: KeyedTable;
-  /** per admission entry: the first SYN's length, source words, source port; and its second */
+  /** per admission entry: the first SYN's length, source words, source and destination ports (low, high 16 bits); and its second */
   private readonly saW: Int32Array;
   private readonly saSec: Float64Array;
   // the alarm ring (decoy groups)
