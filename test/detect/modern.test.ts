@@ -231,6 +231,37 @@ test('bounded tables: 100,000 spoofed SYNs through small tables evict and count,
   assert.ok(detections(lines).some((l) => l.startsWith(`TCP: SYN scan detected`) && l.includes(`from ${S} `)), detections(lines).join('\n'));
 });
 
+test('a flood of one-off spoofed SYNs does not cut a known client\'s grace time short: its slow connections still succeed', async () => {
+  const h = modern({ stateMemory: 4 * 1024 * 1024 });
+  const m = h.engine.modern!;
+  const C = '203.0.113.50';
+  // C is known: three completed connections give it a source record, so its SYNs are contacts at once
+  for (let i = 0; i < 3; i++) session(h, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
+  // then eight connections to eight services of a slow server (SYN-ACK 1.5 s after the SYN) while 80,000 one-off
+  // spoofed SYNs arrive within two seconds: every SYN-ACK comes within the 3-s grace time
+  const ev: [number, Buffer][] = [];
+  for (let i = 0; i < 8; i++) {
+    const t = 1000 + i * 0.1;
+    ev.push([t, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0)]);
+    ev.push([t + 1.5, seg(V, C, 8000 + i, 51000 + i, SYN | ACK, 90000 + i * 1000, 101)]);
+    ev.push([t + 1.501, seg(C, V, 51000 + i, 8000 + i, ACK, 101, 90001 + i * 1000)]);
+  }
+  for (let i = 0; i < 80_000; i++) ev.push([1000 + i / 40_000, seg(`198.18.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN)]);
+  ev.sort((a, b) => a[0] - b[0]);
+  for (const [t, b] of ev) h.feed(t, b);
+  const lines = await h.finish();
+  assert.ok(m.counters().tierEvictions > 70_000, JSON.stringify(m.counters()));
+  // the flood's first SYNs keep their timers in the tier: the grace ring holds contacts only, and does not overflow
+  assert.equal(m.counters().graceOverflows, 0);
+  assert.deepEqual(detections(lines).filter((l) => l.includes(C)), [], 'eight connections that completed are not a scan');
+  // and without the flood the same eight connections are, of course, not a scan either; with
+  // their SYN-ACKs missing they are (the test can fail)
+  const h2 = modern({ stateMemory: 4 * 1024 * 1024 });
+  for (let i = 0; i < 3; i++) session(h2, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
+  for (let i = 0; i < 8; i++) h2.feed(1000 + i * 0.1, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0));
+  assert.equal(detections(await h2.finish()).filter((l) => l.includes(C)).length, 1);
+});
+
 test('admission: a first resolved contact makes no source record; the second makes it, with the first replayed into it', async () => {
   const h = modern();
   const m = h.engine.modern!;

@@ -136,13 +136,17 @@ const ADMIT_BYTES = KeyedTable.bytesPerEntry(SW) + AEW * 4 + 8;
 const ADMIT_PER_SOURCE = 2;
 /**
  * The SYN tier (tierAdmits): entries per source record; words per entry besides its contact
- * key (flags | outcome << 8 | TTL << 16, source port, length, the place of its grace timer);
- * bytes per entry; and the bit that marks a tier entry's grace timer.
+ * key (flags | outcome << 8 | TTL << 16, source port, length, its grace timer: TT_NONE,
+ * TT_OWN, or the slot of the contact it was handed to); bytes per entry (with its resolution
+ * time, its timer's due second and place among the grace ring's pushes, and the contact's
+ * generation: the tier keeps its entries' grace timers itself, in its own arrival order).
  */
 const TIER_PER_SOURCE = 2;
 const TW = 4;
-const TIER_BYTES = FifoTable.bytesPerEntry() + CW * 4 + TW * 4 + 8;
-const TIER_TAG = 1 << 30;
+const TIER_BYTES = FifoTable.bytesPerEntry() + CW * 4 + TW * 4 + 8 + 8 + 8 + 4;
+/** a tier entry's grace timer (its fourth word): none (fired, or handed on), or its own; a slot number: the contact's */
+const TT_NONE = -1;
+const TT_OWN = -2;
 /** ModernDetect.tierSrc: the tier was not looked up for this packet */
 const NOT_LOOKED = -2;
 /** tcp(): the forward contact key's hash was not computed (a hash is any 32-bit value: this one is only a marker, recomputed when met) */
@@ -201,7 +205,7 @@ export function modernSizes(total: number): ModernSizes {
   };
   const sources = fit(
     bytes * 0.25,
-    SOURCE_BYTES + 2 * TimerRing.BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES + TIER_PER_SOURCE * (TIER_BYTES + TimerRing.BYTES),
+    SOURCE_BYTES + 2 * TimerRing.BYTES + ADMIT_PER_SOURCE * ADMIT_BYTES + TIER_PER_SOURCE * TIER_BYTES,
     (n) => KeyedTable.headBytes(n) + KeyedTable.headBytes(n * ADMIT_PER_SOURCE),
     64,
   );
@@ -361,12 +365,15 @@ export class ModernDetect {
     const TI = sizes.tier ?? S * TIER_PER_SOURCE;
     this.tier = new FifoTable(TI, seed ^ 0x7f4a7c15, (e) => this.tierEvicted(e));
     this.tTime = new Float64Array(TI);
+    this.tDue = new Float64Array(TI);
+    this.tBefore = new Float64Array(TI);
+    this.tGen = new Int32Array(TI);
     this.tKey = new Int32Array(TI * CW);
     this.tW = new Int32Array(TI * TW);
     this.aggs = new AggregateDetect(sizes.aggregates ?? modernSizes(settings.stateMemory ?? DEFAULT_STATE_MEMORY).aggregates!, seed ^ 0x27d4eb2f, ctx, an);
     this.sweeps = new Sweeps(S);
     this.sSweep = new Int32Array(S * 3);
-    this.grace = new TimerRing(C + TI);
+    this.grace = new TimerRing(C);
     this.hold = new TimerRing(S * 2);
     this.epDue = new Float64Array(S);
     this.epSeq = new Float64Array(S);
@@ -867,7 +874,7 @@ export class ModernDetect {
   // ---------------------------------------------------------------- timers
 
   due(): number {
-    let d = this.grace.nextDue();
+    let d = this.tierTimerFirst() ? this.tDue[this.tg]! : this.grace.nextDue();
     const h = this.hold.nextDue();
     if (h < d) d = h;
     if (this.epN > 0 && this.epDue[0]! < d) d = this.epDue[0]!;
@@ -876,7 +883,17 @@ export class ModernDetect {
   }
 
   sweep(t: number): void {
-    while (this.grace.nextDue() <= t) this.fireGrace(t);
+    // the grace timers in the order they were set, as one ring would fire them: the ring's
+    // (contacts) and the tier's (first SYNs), each in its own order, merged by when they were set
+    for (;;) {
+      if (this.tierTimerFirst()) {
+        if (this.tDue[this.tg]! > t) break;
+        this.fireTierTimer(t);
+      } else {
+        if (this.grace.nextDue() > t) break;
+        this.fireGrace(t);
+      }
+    }
     while (this.hold.nextDue() <= t) this.fireHold(t);
     while (this.epN > 0 && this.epDue[0]! <= t) this.fireEpisode(t);
     this.aggs.sweep(t);
@@ -886,11 +903,28 @@ export class ModernDetect {
     const c = this.grace.headSlot();
     const g = this.grace.headGen();
     this.grace.pop();
-    if ((c & TIER_TAG) !== 0) {
-      const e = c ^ TIER_TAG;
-      if (this.tier.isLive(e, g) && ((this.tW[e * TW]! >>> 8) & 0xff) === O_PENDING) this.resolveTier(e, t);
-      return;
-    }
+    this.graceExpired(c, g, t);
+  }
+
+  /** the oldest tier timer is set before the grace ring's head (or the ring is empty) */
+  private tierTimerFirst(): boolean {
+    return this.tgN > 0 && this.tBefore[this.tg]! <= this.grace.popped;
+  }
+
+  /** the tier's oldest grace timer fires: its entry's, or the contact's it was handed to */
+  private fireTierTimer(t: number): void {
+    const e = this.tg;
+    this.tg = e + 1 === this.tier.capacity ? 0 : e + 1;
+    this.tgN--;
+    const v = this.tW[e * TW + 3]!;
+    this.tW[e * TW + 3] = TT_NONE;
+    if (v === TT_OWN) {
+      if (((this.tW[e * TW]! >>> 8) & 0xff) === O_PENDING) this.resolveTier(e, t);
+    } else if (v >= 0) this.graceExpired(v, this.tGen[e]!, t);
+  }
+
+  /** contact c's grace timer (generation g) fired: resolved with what is known, if it is still the same contact */
+  private graceExpired(c: number, g: number, t: number): void {
     if (!this.contacts.isLive(c, g)) return;
     this.contacts.setPinned(c, false);
     const cls = this.cCls[c]!;
@@ -1590,9 +1624,13 @@ export class ModernDetect {
    * resolves. It becomes a contact (materialize) as soon as any other packet of it comes
    * (a reply, the handshake, an ICMP error quoting it: tierPacket, quotedContact) or its
    * source makes a second contact (here); a repeat of the SYN leaves it waiting. Until then
-   * it is resolved and judged as a contact would be: SILENT at its grace time (its timer is
-   * in the contacts' grace ring, re-targeted to the contact when it becomes one, so that
-   * contacts resolve in the same order) or when the tier evicts it, first in, first out.
+   * it is resolved and judged as a contact would be: SILENT at its grace time or when the
+   * tier evicts it, first in, first out. Its grace timer is kept by the tier, in arrival
+   * order, with its place among the grace ring's timers (sweep() fires both in the order
+   * they were set, as one ring would); it becomes the contact's when the entry does, and
+   * moves to the ring if the tier evicts the entry before it fires. So a flood of one-off
+   * SYNs does not fill the ring with dead timers, which would pop live contacts' timers
+   * early.
    * Resolved, it stays in the tier as its source's admission entry (resolveTier). So a
    * flood of one-off spoofed sources costs a tier entry per SYN in a small table whose
    * lookups mostly hit the cache, not a contact and an admission entry in tables that do
@@ -1629,6 +1667,11 @@ export class ModernDetect {
       return false;
     }
     this.evictNow = now;
+    // the slot about to be taken is the oldest: when its timer has not fired, it goes with it (tierEvicted)
+    if (this.tgN === q.capacity) {
+      this.tg = this.tg + 1 === q.capacity ? 0 : this.tg + 1;
+      this.tgN--;
+    }
     const e = q.add(h, fam, w0, w1);
     const k = this.contacts.k;
     for (let i = 0, o = e * CW; i < CW; i++) this.tKey[o + i] = k[i]!;
@@ -1637,12 +1680,12 @@ export class ModernDetect {
     this.tW[w] = F_JUDGED | F_PROT | (df ? F_DF : 0) | (O_PENDING << 8) | (p.ttl << 16);
     this.tW[w + 1] = sport;
     this.tW[w + 2] = p.l4Len;
-    if (!this.grace.push(e | TIER_TAG, q.gen[e]!, now + GRACE_SEC)) {
-      this.grace.overflows++;
-      this.fireGrace(now);
-      this.grace.push(e | TIER_TAG, q.gen[e]!, now + GRACE_SEC);
-    }
-    this.tW[w + 3] = this.grace.lastPos;
+    // its grace timer, kept by the tier in arrival order (fireTierTimer), with its place among the ring's
+    this.tW[w + 3] = TT_OWN;
+    this.tDue[e] = now + GRACE_SEC;
+    this.tBefore[e] = this.grace.popped + this.grace.length;
+    if (this.tgN === 0) this.tg = e;
+    this.tgN++;
     this.synPacket(-1, p, raw, sport, dport, true, now);
     return true;
   }
@@ -1727,7 +1770,9 @@ export class ModernDetect {
     this.cLen[c] = this.tW[e * TW + 2]!;
     if (out === O_PENDING) {
       t.setPinned(c, true);
-      this.grace.retarget(this.tW[e * TW + 3]!, c, t.gen[c]!);
+      // its grace timer is the contact's from now on; its due and place stay
+      this.tW[e * TW + 3] = c;
+      this.tGen[e] = t.gen[c]!;
     }
     // no timer names the entry any more: it stays as its source's mark
     this.tW[e * TW] = T_MARK | (O_SILENT << 8);
@@ -1773,6 +1818,13 @@ export class ModernDetect {
 
   /** resolution time of a T_ADMIT tier entry (its admission entry's time) */
   private readonly tTime: Float64Array;
+  /** per tier entry, its grace timer: due second, the grace ring's pushes before it, the generation of the contact it was handed to */
+  private readonly tDue: Float64Array;
+  private readonly tBefore: Float64Array;
+  private readonly tGen: Int32Array;
+  /** the tier's timers not fired yet: the slots from tg on (arrival order), tgN of them */
+  private tg = 0;
+  private tgN = 0;
 
   /** the admission entry tier entry e stands for (T_ADMIT) is made now, with its resolution time */
   private admitTier(e: number): void {
@@ -1794,7 +1846,19 @@ export class ModernDetect {
 
   private tierEvicted(e: number): void {
     this.an.counts[A.modernSynTierEvicted]++;
+    const v = this.tW[e * TW + 3]!;
+    this.tW[e * TW + 3] = TT_NONE;
     if (((this.tW[e * TW]! >>> 8) & 0xff) === O_PENDING) this.resolveTier(e, this.evictNow);
+    else if (v >= 0) {
+      // a mark whose contact's grace timer has not fired: the timer moves to the grace ring, with its due
+      // (behind the ring's later timers, so it fires at most the tier's span late: only when the tier fills within the grace time)
+      const g = this.tGen[e]!;
+      if (!this.grace.push(v, g, this.tDue[e]!)) {
+        this.grace.overflows++;
+        this.fireGrace(this.evictNow);
+        this.grace.push(v, g, this.tDue[e]!);
+      }
+    }
   }
 
   private tcpResponder(c: number, p: DecodedPacket, raw: number, now: number): void {

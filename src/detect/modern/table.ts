@@ -400,6 +400,8 @@ export class TimerRing {
   private h = 0;
   private n = 0;
   overflows = 0;
+  /** timers taken out so far (fired or popped early): the head is the popped-th timer ever pushed */
+  popped = 0;
   constructor(readonly capacity: number) {
     this.slot = new Int32Array(capacity);
     this.gen = new Int32Array(capacity);
@@ -408,13 +410,10 @@ export class TimerRing {
   get length(): number {
     return this.n;
   }
-  /** where the last push() put its timer (see retarget) */
-  lastPos = 0;
   /** false when full (the caller must pop first) */
   push(slot: number, gen: number, due: number): boolean {
     if (this.n === this.capacity) return false;
     const i = (this.h + this.n) % this.capacity;
-    this.lastPos = i;
     this.slot[i] = slot;
     this.gen[i] = gen;
     this.due[i] = due;
@@ -433,10 +432,6 @@ export class TimerRing {
   pop(): void {
     this.h = (this.h + 1) % this.capacity;
     this.n--;
-  }
-  /** the timer at `pos` (lastPos after its push, not popped since) is for (slot, gen) from now on; its due and place stay */
-  retarget(pos: number, slot: number, gen: number): void {
-    this.slot[pos] = slot;
-    this.gen[pos] = gen;
+    this.popped++;
   }
 }
