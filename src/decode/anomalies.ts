@@ -80,14 +80,17 @@ export const ANOMALY_NAMES = [
   // the admission table (src/detect/modern/engine.ts admitOrFind): sources with one resolved
   // contact forgotten before a second came (no source record was made for them)
   'modern.admission_evicted',
-  // SYN-flood admission (src/detect/modern/aggregate-detect.ts): first SYNs to a (destination,
-  // port) forgotten before a second came (no aggregate entry was made for them)
+  // SYN-flood admission (src/detect/modern/aggregate-detect.ts): first SYNs to a destination
+  // or a (destination, port) forgotten before a second came (no aggregate entry was made for them)
   'modern.syn_admission_evicted',
   // the SYN tier (src/detect/modern/engine.ts tierAdmits): first SYNs of sources without a
   // record, forgotten before a second packet or contact came, still waiting (resolved with
   // what was known: silent) or standing for their source's admission entry; and the marks of
   // sources whose first SYN became a contact
   'modern.syn_tier_evicted',
+  // the contacts' grace ring (src/detect/modern/engine.ts) was full: its oldest timer fired
+  // before its time, so a contact still pending was resolved (silent, or half-open) early
+  'modern.grace_overflow',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -161,6 +164,7 @@ export const A = {
   modernAdmissionEvicted: anomalyIndex('modern.admission_evicted'),
   modernSynAdmissionEvicted: anomalyIndex('modern.syn_admission_evicted'),
   modernSynTierEvicted: anomalyIndex('modern.syn_tier_evicted'),
+  modernGraceOverflow: anomalyIndex('modern.grace_overflow'),
   modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
   modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),

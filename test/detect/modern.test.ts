@@ -253,6 +253,7 @@ test('a flood of one-off spoofed SYNs does not cut a known client\'s grace time 
   assert.ok(m.counters().tierEvictions > 70_000, JSON.stringify(m.counters()));
   // the flood's first SYNs keep their timers in the tier: the grace ring holds contacts only, and does not overflow
   assert.equal(m.counters().graceOverflows, 0);
+  assert.equal(h.engine.an.get('modern.grace_overflow'), 0);
   assert.deepEqual(detections(lines).filter((l) => l.includes(C)), [], 'eight connections that completed are not a scan');
   // and without the flood the same eight connections are, of course, not a scan either; with
   // their SYN-ACKs missing they are (the test can fail)
@@ -260,6 +261,18 @@ test('a flood of one-off spoofed SYNs does not cut a known client\'s grace time 
   for (let i = 0; i < 3; i++) session(h2, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
   for (let i = 0; i < 8; i++) h2.feed(1000 + i * 0.1, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0));
   assert.equal(detections(await h2.finish()).filter((l) => l.includes(C)).length, 1);
+});
+
+test('a grace ring that overflows is counted: modern.grace_overflow, one per timer fired early', async () => {
+  const h = modern({ stateMemory: 1024 * 1024 });
+  const m = h.engine.modern!;
+  // one source, SYNs to more distinct ports within a second than the contact table (and so the ring) holds
+  const n = m.contacts.capacity * 2;
+  for (let i = 0; i < n; i++) h.feed(1000 + i / n, seg(S, V, 40000, 1 + (i % 65535), SYN));
+  await h.finish();
+  const c = m.counters();
+  assert.ok(c.graceOverflows > 0, JSON.stringify(c));
+  assert.equal(h.engine.an.get('modern.grace_overflow'), c.graceOverflows);
 });
 
 test('admission: a first resolved contact makes no source record; the second makes it, with the first replayed into it', async () => {

@@ -899,6 +899,12 @@ export class ModernDetect {
     this.aggs.sweep(t);
   }
 
+  /** the grace ring is full: its oldest timer fires now, before its time (counted), to make room */
+  private graceOverflow(): void {
+    this.grace.overflows++;
+    this.an.counts[A.modernGraceOverflow]++;
+  }
+
   private fireGrace(t: number): void {
     const c = this.grace.headSlot();
     const g = this.grace.headGen();
@@ -1054,7 +1060,7 @@ export class ModernDetect {
     if (judged && cls !== C_STEALTH) {
       t.setPinned(c, true);
       if (!this.grace.push(c, t.gen[c]!, now + GRACE_SEC)) {
-        this.grace.overflows++;
+        this.graceOverflow();
         this.fireGrace(now);
         this.grace.push(c, t.gen[c]!, now + GRACE_SEC);
       }
@@ -1854,7 +1860,7 @@ export class ModernDetect {
       // (behind the ring's later timers, so it fires at most the tier's span late: only when the tier fills within the grace time)
       const g = this.tGen[e]!;
       if (!this.grace.push(v, g, this.tDue[e]!)) {
-        this.grace.overflows++;
+        this.graceOverflow();
         this.fireGrace(this.evictNow);
         this.grace.push(v, g, this.tDue[e]!);
       }
