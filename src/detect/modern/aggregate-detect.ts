@@ -142,32 +142,27 @@ export class AggregateDetect {
     g.key(AK_SYND, fam, d0, d1, d2, d3, 0);
     let a = g.entry(false);
     if (a < 0) a = this.synEntry(true, len, s0, s1, sport, port, now);
-    if (a >= 0) {
-      this.count(a, len, now, SYNF.windowSec);
-      // in mode only the episode's count matters: the window (ring, sources) is read again only
-      // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
-      if (g.state[a] === 1) return true;
-      g.bump(a, now, 1, 1, 0);
-      g.addSource(a, s0, s1, now, SYNF.windowSec);
-      g.addPort(a, port, now);
-      if (this.synFlood(a, sport, now)) return true;
-    }
+    if (a >= 0 && this.synCount(a, port, len, s0, s1, sport, now)) return true;
     g.key(AK_SYN, fam, d0, d1, d2, d3, port);
     a = g.entry(false);
-    if (a < 0) {
-      a = this.synEntry(true, len, s0, s1, sport, port, now);
-      if (a < 0) return false;
-    }
+    if (a < 0) a = this.synEntry(true, len, s0, s1, sport, port, now);
+    // a (destination, port)'s port is its key's: not listed
+    return a >= 0 && this.synCount(a, -1, len, s0, s1, sport, now);
+  }
+
+  /**
+   * One SYN counted on SYN-flood entry a (a destination's lists `port`; -1: none to list);
+   * true when the entry is in mode, or crosses the threshold now (it is then reported)
+   */
+  private synCount(a: number, port: number, len: number, s0: number, s1: number, sport: number, now: number): boolean {
+    const g = this.agg;
     this.count(a, len, now, SYNF.windowSec);
+    // in mode only the episode's count matters: the window (ring, sources) is read again only
+    // once the episode ended, ENDSEC after its last packet, when all of it is older than the window
     if (g.state[a] === 1) return true;
     g.bump(a, now, 1, 1, 0);
     g.addSource(a, s0, s1, now, SYNF.windowSec);
-    return this.synFlood(a, sport, now);
-  }
-
-  /** whether SYN-flood entry a (counted) crosses the threshold now: if so it is reported */
-  private synFlood(a: number, sport: number, now: number): boolean {
-    const g = this.agg;
+    if (port >= 0) g.addPort(a, port, now);
     // the episode's count (reset after an idle window) is never below the window's: the
     // ring is summed only when the count could reach the threshold
     if (g.count[a]! < SYNF.threshold) return false;

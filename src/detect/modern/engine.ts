@@ -899,10 +899,13 @@ export class ModernDetect {
     this.aggs.sweep(t);
   }
 
-  /** the grace ring is full: its oldest timer fires now, before its time (counted), to make room */
-  private graceOverflow(): void {
+  /** contact c's (generation g) grace timer, due at `due`, into the ring; a full ring first fires its oldest timer now, before its time (counted) */
+  private graceSet(c: number, g: number, due: number, now: number): void {
+    if (this.grace.push(c, g, due)) return;
     this.grace.overflows++;
     this.an.counts[A.modernGraceOverflow]++;
+    this.fireGrace(now);
+    this.grace.push(c, g, due);
   }
 
   private fireGrace(t: number): void {
@@ -1059,11 +1062,7 @@ export class ModernDetect {
     this.cLen[c] = len;
     if (judged && cls !== C_STEALTH) {
       t.setPinned(c, true);
-      if (!this.grace.push(c, t.gen[c]!, now + GRACE_SEC)) {
-        this.graceOverflow();
-        this.fireGrace(now);
-        this.grace.push(c, t.gen[c]!, now + GRACE_SEC);
-      }
+      this.graceSet(c, t.gen[c]!, now + GRACE_SEC, now);
     }
   }
 
@@ -1858,12 +1857,7 @@ export class ModernDetect {
     else if (v >= 0) {
       // a mark whose contact's grace timer has not fired: the timer moves to the grace ring, with its due
       // (behind the ring's later timers, so it fires at most the tier's span late: only when the tier fills within the grace time)
-      const g = this.tGen[e]!;
-      if (!this.grace.push(v, g, this.tDue[e]!)) {
-        this.graceOverflow();
-        this.fireGrace(this.evictNow);
-        this.grace.push(v, g, this.tDue[e]!);
-      }
+      this.graceSet(v, this.tGen[e]!, this.tDue[e]!, this.evictNow);
     }
   }
 
