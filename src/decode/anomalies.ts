@@ -91,6 +91,10 @@ export const ANOMALY_NAMES = [
   // the contacts' grace ring (src/detect/modern/engine.ts) was full: its oldest timer fired
   // before its time, so a contact still pending was resolved (silent, or half-open) early
   'modern.grace_overflow',
+  // the flood sieve (src/detect/modern/engine.ts floodSieve): SYNs to a destination in
+  // SYN-flood mode from sources not tracked (counted on the flood only), and the
+  // destination's answers to them
+  'modern.flood_shed',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
@@ -165,6 +169,7 @@ export const A = {
   modernSynAdmissionEvicted: anomalyIndex('modern.syn_admission_evicted'),
   modernSynTierEvicted: anomalyIndex('modern.syn_tier_evicted'),
   modernGraceOverflow: anomalyIndex('modern.grace_overflow'),
+  modernFloodShed: anomalyIndex('modern.flood_shed'),
   modernAggregateEvicted: anomalyIndex('modern.aggregate_evicted'),
   modernAggregateEvictedEvidence: anomalyIndex('modern.aggregate_evicted_evidence'),
   scanEvictedInMode: anomalyIndex('scan.evicted_in_mode'),

@@ -213,7 +213,8 @@ test('--home: a protected host\'s outbound connections are not judged; a remote\
 });
 
 test('bounded tables: 100,000 spoofed SYNs through small tables evict and count, and a real scanner among them is detected', async () => {
-  const h = modern({ stateMemory: 4 * 1024 * 1024 });
+  // with SYN-flood detection off, the SYN tier takes the flood: so it is what this tests
+  const h = new Harness({ syn_flood: false }, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', stateMemory: 4 * 1024 * 1024 });
   const m = h.engine.modern!;
   let t = 1000;
   for (let i = 0; i < 100_000; i++) {
@@ -229,35 +230,80 @@ test('bounded tables: 100,000 spoofed SYNs through small tables evict and count,
   assert.ok(m.contacts.size < 1000, `the flood made ${m.contacts.size} contacts`);
   assert.ok(m.contacts.size <= m.contacts.capacity && m.sources.size <= m.sources.capacity && m.admit.size <= m.admit.capacity && m.tier.size <= m.tier.capacity);
   assert.ok(detections(lines).some((l) => l.startsWith(`TCP: SYN scan detected`) && l.includes(`from ${S} `)), detections(lines).join('\n'));
+  assert.equal(h.engine.an.get('modern.flood_shed'), 0, 'no destination was in SYN-flood mode');
+});
+
+test('the flood sieve: SYNs to a destination in SYN-flood mode from sources seen once are counted on the flood only; a scanner among them is tracked and detected', async () => {
+  const h = modern({ stateMemory: 4 * 1024 * 1024 });
+  const m = h.engine.modern!;
+  let t = 1000;
+  for (let i = 0; i < 100_000; i++) {
+    if (i % 500 === 0) h.feed(t, seg(S, V, 40000, 3000 + i / 500, SYN));
+    h.feed((t += 0.0001), seg(`192.0.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN));
+  }
+  const lines = await h.finish();
+  const c = m.counters();
+  const shed = h.engine.an.get('modern.flood_shed');
+  // SYN-flood mode begins at the 1,000th SYN: almost all the rest are shed, and the tier hardly works
+  assert.ok(shed > 98_000, `shed ${shed}`);
+  assert.ok(c.tierEvictions < 1000, JSON.stringify(c));
+  // the contacts are the scanner's (200 SYNs), not the flood's
+  assert.ok(m.contacts.size <= 200, `the flood made ${m.contacts.size} contacts`);
+  const det = detections(lines);
+  assert.ok(det.some((l) => /^TCP: SYN flood detected to 198\.51\.100\.1 \[ports 80[,\d]*\] from many sources$/.test(l)), det.join('\n'));
+  // S comes back every 500 SYNs, within the sieve's span (2,048 at this budget): from its third SYN on it is tracked
+  assert.ok(det.some((l) => l.startsWith(`TCP: SYN scan detected`) && l.includes(`from ${S} `)), det.join('\n'));
+  // the flood's sources, each seen once, are never a subject
+  assert.deepEqual(det.filter((l) => l.includes('from 192.0.')), []);
+  // and the sieve is first in, first out: a scanner that comes back only after more other
+  // sources than its span is not tracked while the flood lasts (the documented limit); the
+  // same scanner without the flood is (the test can fail)
+  const slow = async (flood: boolean): Promise<string[]> => {
+    const g = modern({ stateMemory: 4 * 1024 * 1024 });
+    let u = 1000;
+    for (let i = 0; i < 100_000; i++) {
+      if (i % 5000 === 0) g.feed(u, seg(S, V, 40000, 3000 + i / 5000, SYN));
+      if (flood) g.feed(u, seg(`192.0.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN));
+      u += 0.0001;
+    }
+    return detections(await g.finish()).filter((l) => l.includes(`from ${S} `));
+  };
+  assert.deepEqual(await slow(true), []);
+  assert.equal((await slow(false)).length, 1);
 });
 
 test('a flood of one-off spoofed SYNs does not cut a known client\'s grace time short: its slow connections still succeed', async () => {
-  const h = modern({ stateMemory: 4 * 1024 * 1024 });
-  const m = h.engine.modern!;
-  const C = '203.0.113.50';
-  // C is known: three completed connections give it a source record, so its SYNs are contacts at once
-  for (let i = 0; i < 3; i++) session(h, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
-  // then eight connections to eight services of a slow server (SYN-ACK 1.5 s after the SYN) while 80,000 one-off
-  // spoofed SYNs arrive within two seconds: every SYN-ACK comes within the 3-s grace time
-  const ev: [number, Buffer][] = [];
-  for (let i = 0; i < 8; i++) {
-    const t = 1000 + i * 0.1;
-    ev.push([t, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0)]);
-    ev.push([t + 1.5, seg(V, C, 8000 + i, 51000 + i, SYN | ACK, 90000 + i * 1000, 101)]);
-    ev.push([t + 1.501, seg(C, V, 51000 + i, 8000 + i, ACK, 101, 90001 + i * 1000)]);
+  // with SYN-flood detection off the tier takes the flood; on, the flood sieve does (the client, known, is not sieved)
+  for (const syn_flood of [false, true]) {
+    const h = new Harness({ syn_flood }, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', stateMemory: 4 * 1024 * 1024 });
+    const m = h.engine.modern!;
+    const C = '203.0.113.50';
+    // C is known: three completed connections give it a source record, so its SYNs are contacts at once
+    for (let i = 0; i < 3; i++) session(h, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
+    // then eight connections to eight services of a slow server (SYN-ACK 1.5 s after the SYN) while 80,000 one-off
+    // spoofed SYNs arrive within two seconds: every SYN-ACK comes within the 3-s grace time
+    const ev: [number, Buffer][] = [];
+    for (let i = 0; i < 8; i++) {
+      const t = 1000 + i * 0.1;
+      ev.push([t, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0)]);
+      ev.push([t + 1.5, seg(V, C, 8000 + i, 51000 + i, SYN | ACK, 90000 + i * 1000, 101)]);
+      ev.push([t + 1.501, seg(C, V, 51000 + i, 8000 + i, ACK, 101, 90001 + i * 1000)]);
+    }
+    for (let i = 0; i < 80_000; i++) ev.push([1000 + i / 40_000, seg(`198.18.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN)]);
+    ev.sort((a, b) => a[0] - b[0]);
+    for (const [t, b] of ev) h.feed(t, b);
+    const lines = await h.finish();
+    if (syn_flood) assert.ok(h.engine.an.get('modern.flood_shed') > 70_000, JSON.stringify(m.counters()));
+    else assert.ok(m.counters().tierEvictions > 70_000, JSON.stringify(m.counters()));
+    // the flood's first SYNs keep their timers in the tier: the grace ring holds contacts only, and does not overflow
+    assert.equal(m.counters().graceOverflows, 0);
+    assert.equal(h.engine.an.get('modern.grace_overflow'), 0);
+    assert.deepEqual(detections(lines).filter((l) => l.includes(C)), [], 'eight connections that completed are not a scan');
   }
-  for (let i = 0; i < 80_000; i++) ev.push([1000 + i / 40_000, seg(`198.18.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN)]);
-  ev.sort((a, b) => a[0] - b[0]);
-  for (const [t, b] of ev) h.feed(t, b);
-  const lines = await h.finish();
-  assert.ok(m.counters().tierEvictions > 70_000, JSON.stringify(m.counters()));
-  // the flood's first SYNs keep their timers in the tier: the grace ring holds contacts only, and does not overflow
-  assert.equal(m.counters().graceOverflows, 0);
-  assert.equal(h.engine.an.get('modern.grace_overflow'), 0);
-  assert.deepEqual(detections(lines).filter((l) => l.includes(C)), [], 'eight connections that completed are not a scan');
   // and without the flood the same eight connections are, of course, not a scan either; with
   // their SYN-ACKs missing they are (the test can fail)
   const h2 = modern({ stateMemory: 4 * 1024 * 1024 });
+  const C = '203.0.113.50';
   for (let i = 0; i < 3; i++) session(h2, 990 + i, C, 50000 + i, V, 443, 10000 + i * 1000);
   for (let i = 0; i < 8; i++) h2.feed(1000 + i * 0.1, seg(C, V, 51000 + i, 8000 + i, SYN, 100, 0));
   assert.equal(detections(await h2.finish()).filter((l) => l.includes(C)).length, 1);

@@ -142,12 +142,63 @@ export class AggregateDetect {
     g.key(AK_SYND, fam, d0, d1, d2, d3, 0);
     let a = g.entry(false);
     if (a < 0) a = this.synEntry(true, len, s0, s1, sport, port, now);
-    if (a >= 0 && this.synCount(a, port, len, s0, s1, sport, now)) return true;
+    if (a >= 0 && this.synCount(a, port, len, s0, s1, sport, now)) {
+      if (g.state[a] === 1) this.floodedIs(a, fam, d0, d1, d2, d3);
+      return true;
+    }
     g.key(AK_SYN, fam, d0, d1, d2, d3, port);
     a = g.entry(false);
     if (a < 0) a = this.synEntry(true, len, s0, s1, sport, port, now);
     // a (destination, port)'s port is its key's: not listed
     return a >= 0 && this.synCount(a, -1, len, s0, s1, sport, now);
+  }
+
+  // ---------------------------------------------------------------- the flooded destination
+
+  /**
+   * The destination syn() last found in SYN-flood mode (all its ports: its AK_SYND entry),
+   * remembered with the entry's generation so that the engine can ask cheaply, per packet,
+   * whether a packet's address is it (flooded()), and count a SYN to it as syn() would
+   * (floodedSyn()). fdA < 0: none. One destination: a flood is almost always to one; a
+   * second one in mode at the same time is found by syn() as before, only not remembered.
+   */
+  private fdA = -1;
+  private fdGen = 0;
+  private fdFam = 0;
+  private fd0 = 0;
+  private fd1 = 0;
+  private fd2 = 0;
+  private fd3 = 0;
+
+  private floodedIs(a: number, fam: number, d0: number, d1: number, d2: number, d3: number): void {
+    this.fdA = a;
+    this.fdGen = this.agg.t.gen[a]!;
+    this.fdFam = fam;
+    this.fd0 = d0;
+    this.fd1 = d1;
+    this.fd2 = d2;
+    this.fd3 = d3;
+  }
+
+  /** whether (fam, d) is the remembered destination and still in SYN-flood mode */
+  flooded(fam: number, d0: number, d1: number, d2: number, d3: number): boolean {
+    const a = this.fdA;
+    if (a < 0 || d0 !== this.fd0 || fam !== this.fdFam || d1 !== this.fd1 || d2 !== this.fd2 || d3 !== this.fd3) return false;
+    const g = this.agg;
+    if (g.t.isLive(a, this.fdGen) && g.state[a] === 1) return true;
+    this.fdA = -1;
+    return false;
+  }
+
+  /**
+   * A SYN to the destination flooded() just said is in mode, counted on its entry exactly as
+   * syn() counts it in mode (the entry touched, the episode's count and bytes)
+   */
+  floodedSyn(len: number, now: number): void {
+    const a = this.fdA;
+    this.evictNow = now;
+    this.agg.t.touch(a);
+    this.count(a, len, now, SYNF.windowSec);
   }
 
   /**

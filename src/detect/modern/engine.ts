@@ -38,7 +38,7 @@ import { handleIcmp6, isLinkBackground } from '../icmp6';
 import { logConnection } from '../tcp';
 import type { DetectContext } from '../context';
 import type { Settings } from '../../config/settings';
-import { FifoTable, KeyedTable, TimerRing } from './table';
+import { FifoSet, FifoTable, KeyedTable, TimerRing } from './table';
 import { GRACE_SEC, TRW, TRW_MEMORY_SEC } from './define';
 import { MODERN_DETECTORS, M } from './index';
 import { gradeOf } from '../../evidence/grade';
@@ -147,6 +147,24 @@ const TIER_BYTES = FifoTable.bytesPerEntry() + CW * 4 + TW * 4 + 8 + 8 + 8 + 4;
 /** a tier entry's grace timer (its fourth word): none (fired, or handed on), or its own; a slot number: the contact's */
 const TT_NONE = -1;
 const TT_OWN = -2;
+/** floodSieve(): not a SYN it judges; shed; passed (made a contact at once) */
+const SIEVE_NONE = 0;
+const SIEVE_SHED = 1;
+const SIEVE_PASS = 2;
+/** the flood sieve passes a source at its SIEVE_K-th SYN, each within the sieve's span of the one before */
+const SIEVE_K = 3;
+/** bytes per flood sieve entry (its count included) */
+const SIEVE_BYTES = FifoSet.bytesPerEntry();
+/**
+ * The flood sieve's entries for a budget: one per 2 KiB of it, a power of two from 2,048
+ * to 16,384 (the default 48 MiB has the most). Not more: the span is what a flood's
+ * sources must come back within, SIEVE_K - 1 times in a row, to be tracked (docs/detectors.md).
+ */
+function sieveFor(bytes: number): number {
+  let n = 2048;
+  while (n < 16384 && n * 2 * 2048 <= bytes) n *= 2;
+  return n;
+}
 /** ModernDetect.tierSrc: the tier was not looked up for this packet */
 const NOT_LOOKED = -2;
 /** tcp(): the forward contact key's hash was not computed (a hash is any 32-bit value: this one is only a marker, recomputed when met) */
@@ -174,6 +192,8 @@ export interface ModernSizes {
   tier?: number;
   /** aggregate entries (per destination and port: aggregates.ts); default from the budget */
   aggregates?: number;
+  /** flood sieve entries (sources of SYNs to a destination in SYN-flood mode); default from the budget */
+  sieve?: number;
   /** counters of each of the two filters (origins, present): a power of two; default from the budget */
   filterBits?: number;
 }
@@ -186,7 +206,7 @@ function filterBitsFor(bytes: number): number {
 }
 
 /**
- * Table capacities for a memory budget: 11/16 for contacts, a quarter for sources (with
+ * Table capacities for a memory budget: the filters and the flood sieve off the top, then 11/16 for contacts, a quarter for sources (with
  * their admission table, ADMIT_PER_SOURCE entries per source), 1/16 for aggregates. Each
  * share pays for its entries, their timer-ring slots (TimerRing.BYTES: the grace ring per
  * contact, two hold slots per source) and its tables' bucket heads (a power of two of at
@@ -194,9 +214,10 @@ function filterBitsFor(bytes: number): number {
  * (test/detect/modern-bounds.test.ts measures them) unless the minimum sizes exceed it.
  */
 export function modernSizes(total: number): ModernSizes {
-  // the two filters come off the top
+  // the two filters and the flood sieve come off the top
   const filterBits = filterBitsFor(total);
-  const bytes = total - 2 * 2 ** filterBits;
+  const sieve = sieveFor(total);
+  const bytes = total - 2 * 2 ** filterBits - sieve * SIEVE_BYTES;
   const fit = (share: number, perEntry: number, heads: (n: number) => number, min: number): number => {
     let n = Math.floor(share / perEntry);
     // the heads jump at powers of two: shrink until entries and heads fit
@@ -221,6 +242,7 @@ export function modernSizes(total: number): ModernSizes {
       16,
     ),
     filterBits,
+    sieve,
   };
 }
 
@@ -364,6 +386,7 @@ export class ModernDetect {
     this.presentSeed = Math.imul(seed ^ 0x61c88647, 0x85ebca77) | 1;
     const TI = sizes.tier ?? S * TIER_PER_SOURCE;
     this.tier = new FifoTable(TI, seed ^ 0x7f4a7c15, (e) => this.tierEvicted(e));
+    this.sieve = new FifoSet(sizes.sieve ?? sieveFor(settings.stateMemory ?? DEFAULT_STATE_MEMORY), seed ^ 0x4cf5ad43);
     this.tTime = new Float64Array(TI);
     this.tDue = new Float64Array(TI);
     this.tBefore = new Float64Array(TI);
@@ -1368,6 +1391,16 @@ export class ModernDetect {
     const v4 = p.family === 4;
     const lookF = this.origins[this.originOf(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)] !== 0;
     const lookR = this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0;
+    // a plain SYN to the destination in SYN-flood mode, of no contact (either way): the flood
+    // sieve (floodSieve) decides whether its source is tracked at all; asked here, before the
+    // keys are made, when the origins say there is no contact to look up, and below otherwise
+    const sieved = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32 && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
+    let direct = false;
+    if (sieved && !lookF && !lookR) {
+      const r = this.floodSieve(p, raw, res, now);
+      if (r === SIEVE_SHED) return;
+      direct = r === SIEVE_PASS;
+    }
     let hr = 0;
     let firstR = -1;
     if (lookR) {
@@ -1403,10 +1436,20 @@ export class ModernDetect {
     }
     this.tierSrc = NOT_LOOKED;
     this.synSlot = -1;
+    if (sieved && (lookF || lookR)) {
+      const r = this.floodSieve(p, raw, res, now);
+      if (r === SIEVE_SHED) return;
+      direct = r === SIEVE_PASS;
+    }
     if (this.tier.size > 0 && this.tierPacket(p, raw, res, sport, dport, now)) return;
     // reply-typed without a contact: backscatter, never a subject; its contact (unjudged)
     // makes any answer to it an answer, not a probe
     if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
+      // the flooded destination's answer to a SYN the sieve shed: shed too
+      if (v4 ? this.aggs.flooded(4, p.src | 0, 0, 0, 0) : this.aggs.flooded(6, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0)) {
+        this.an.counts[A.modernFloodShed]++;
+        return;
+      }
       this.unsolicited++;
       this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), this.fwdHash(hf));
       return;
@@ -1424,7 +1467,7 @@ export class ModernDetect {
     // packet, not a probe
     const prot = judged;
     if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
-    if (cls === C_SYN && judged && p.ttl > 32 && this.tierAdmits(p, raw, sport, dport, now)) return;
+    if (cls === C_SYN && judged && p.ttl > 32 && !direct && this.tierAdmits(p, raw, sport, dport, now)) return;
     c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, this.fwdHash(hf));
     this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
   }
@@ -1693,6 +1736,45 @@ export class ModernDetect {
     this.tgN++;
     this.synPacket(-1, p, raw, sport, dport, true, now);
     return true;
+  }
+
+  // ---------------------------------------------------------------- the flood sieve
+
+  /**
+   * While a destination is in SYN-flood mode (all its ports: AggregateDetect.flooded), a
+   * plain SYN to it (TTL above 32) of no contact either way, from a source with no record or
+   * admission entry, is counted on the flood's entry and goes no further, unless its source
+   * came back within the sieve's span: the last `sieve.capacity` such sources, first in,
+   * first out (a FifoSet: what passes depends on the order of arrival and the exact keys,
+   * never on the seed). A source found there is put back as the newest, its count one up; at
+   * SIEVE_K it passes, and its SYN becomes a contact at once (not a tier entry: a source that
+   * keeps coming back under a flood is not a one-off). So a flood of spoofed sources, each
+   * seen once or once in a long while, costs a lookup in a table the cache mostly holds per
+   * SYN, and a scanner among them (its SYNs much closer together than the flood's sources
+   * come back) is tracked and judged as usual. The destination's answers (SYN-ACK, RST) to
+   * shed SYNs are shed too. Each shed packet counts in modern.flood_shed. Returns SIEVE_*.
+   */
+  readonly sieve: FifoSet;
+
+  private floodSieve(p: DecodedPacket, raw: number, res: number, now: number): number {
+    if (bogusReason(raw, res) !== null || this.ctx.hooks.foolNmap !== null || !this.protectedDst(p)) return SIEVE_NONE;
+    const v4 = p.family === 4;
+    const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
+    const w1 = v4 ? 0 : p.src6[1]! | 0;
+    // present only spares the lookups: whether the source is known is decided by what the tables hold
+    if (this.maybePresent(w0, w1) && this.recordOrAdmitted(p.family, w0, w1)) return SIEVE_NONE;
+    const q = this.sieve;
+    const e = q.find(p.family, w0, w1);
+    const h = q.lastHash;
+    if (e >= 0) {
+      const n = q.count[e]!;
+      q.kill(e);
+      q.count[q.add(h, p.family, w0, w1)] = n < 255 ? n + 1 : n;
+      if (n + 1 >= SIEVE_K) return SIEVE_PASS;
+    } else q.count[q.add(h, p.family, w0, w1)] = 1;
+    this.aggs.floodedSyn(p.l4Len, now);
+    this.an.counts[A.modernFloodShed]++;
+    return SIEVE_SHED;
   }
 
   /** the sender's record (slot and generation) as tierAdmits found it for the packet in hand, or -1 */

@@ -388,6 +388,122 @@ export class FifoTable {
 }
 
 /**
+ * The keys of the last `capacity` arrivals (a power of two; a key: family and two address
+ * words), in the order they came, for the modern profile's flood sieve: a ring of slots
+ * overwritten oldest first, with a seeded open-addressing index of one 32-bit cell per
+ * (hash tag << SB | slot + 1), four cells per slot. What a lookup finds, and what is
+ * overwritten, is decided by the order of arrival alone, never by a hash position, so no
+ * line depends on the seed. Cheaper than FifoTable where the table is hit by every packet
+ * of a flood: an overwritten slot leaves its index cell in place (stale: the slot no longer
+ * holds its key), so an arrival costs the lookup's one cache line and no removal; after
+ * every `capacity` arrivals the index is rebuilt from the ring (sequential, amortised to a
+ * few ns an arrival), so at most half of its cells are ever taken. No allocation after
+ * construction.
+ */
+export class FifoSet {
+  /** per slot: the key's family (0: empty, or killed) and words */
+  private readonly fam: Uint8Array;
+  private readonly w0: Int32Array;
+  private readonly w1: Int32Array;
+  /** per slot: the caller's count */
+  readonly count: Uint8Array;
+  private readonly ix: Int32Array;
+  private readonly mask: number;
+  /** bits of a cell for slot + 1 */
+  private readonly sb: number;
+  private readonly slotMask: number;
+  private next = 0;
+  private added = 0;
+  /** hash of the key of the last find() */
+  lastHash = 0;
+  /** index rebuilds (for tests) */
+  rebuilds = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly seed: number,
+  ) {
+    if (capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 1 << 20) throw new Error(`FifoSet: capacity ${capacity} is not a power of two from 2 to 2^20`);
+    this.fam = new Uint8Array(capacity);
+    this.w0 = new Int32Array(capacity);
+    this.w1 = new Int32Array(capacity);
+    this.count = new Uint8Array(capacity);
+    this.ix = new Int32Array(capacity * 4);
+    this.mask = capacity * 4 - 1;
+    this.sb = Math.log2(capacity) + 1;
+    this.slotMask = (1 << this.sb) - 1;
+  }
+
+  /** bytes held per entry, index included (for --state-memory accounting) */
+  static bytesPerEntry(): number {
+    return 1 /* fam */ + 4 + 4 /* words */ + 1 /* count */ + 4 * 4 /* index cells: four per slot */;
+  }
+
+  private hash(fam: number, w0: number, w1: number): number {
+    let h = Math.imul(this.seed ^ w0, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ w1, 0x85ebca77);
+    h ^= h >>> 13;
+    h = Math.imul(h ^ fam, 0xc2b2ae3d);
+    return h ^ (h >>> 16);
+  }
+
+  /** the slot holding (fam, w0, w1), or -1; its hash is left in lastHash for add() */
+  find(fam: number, w0: number, w1: number): number {
+    const h = this.hash(fam, w0, w1);
+    this.lastHash = h;
+    const ix = this.ix;
+    const sb = this.sb;
+    const tag = h >>> sb;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const v = ix[i]!;
+      if (v === 0) return -1;
+      if (v >>> sb === tag) {
+        const s = (v & this.slotMask) - 1;
+        if (this.w0[s] === w0 && this.w1[s] === w1 && this.fam[s] === fam) return s;
+      }
+    }
+  }
+
+  /** slot s no longer holds its key (its cell goes at the next rebuild) */
+  kill(s: number): void {
+    this.fam[s] = 0;
+  }
+
+  /** a slot for (fam, w0, w1) (fam 1 to 255), whose hash is h (the caller has checked it is absent): the oldest, overwritten */
+  add(h: number, fam: number, w0: number, w1: number): number {
+    if (this.added === this.capacity) this.rebuild();
+    const s = this.next;
+    this.next = (s + 1) & (this.capacity - 1);
+    this.fam[s] = fam;
+    this.w0[s] = w0;
+    this.w1[s] = w1;
+    this.count[s] = 0;
+    this.place(h, s);
+    this.added++;
+    return s;
+  }
+
+  private place(h: number, s: number): void {
+    const ix = this.ix;
+    let i = h & this.mask;
+    while (ix[i] !== 0) i = (i + 1) & this.mask;
+    ix[i] = ((h >>> this.sb) << this.sb) | (s + 1);
+  }
+
+  /** the index anew from the slots that hold a key: the stale cells go */
+  private rebuild(): void {
+    this.ix.fill(0);
+    for (let s = 0; s < this.capacity; s++) {
+      const f = this.fam[s]!;
+      if (f !== 0) this.place(this.hash(f, this.w0[s]!, this.w1[s]!), s);
+    }
+    this.added = 0;
+    this.rebuilds++;
+  }
+}
+
+/**
  * A FIFO of timers (slot, generation, due second) with one fixed delay, so deadlines come
  * out in order. Full: the oldest timer fires early (the caller counts it).
  */
