@@ -1396,6 +1396,7 @@ export class ModernDetect {
     // keys are made, when the origins say there is no contact to look up, and below otherwise
     const sieved = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32 && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
     let direct = false;
+    this.synSlot = -1;
     if (sieved && !lookF && !lookR) {
       const r = this.floodSieve(p, raw, res, now);
       if (r === SIEVE_SHED) return;
@@ -1435,7 +1436,6 @@ export class ModernDetect {
       this.contactKey(p, true, 6, dport);
     }
     this.tierSrc = NOT_LOOKED;
-    this.synSlot = -1;
     if (sieved && (lookF || lookR)) {
       const r = this.floodSieve(p, raw, res, now);
       if (r === SIEVE_SHED) return;
@@ -1762,7 +1762,18 @@ export class ModernDetect {
     const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = v4 ? 0 : p.src6[1]! | 0;
     // present only spares the lookups: whether the source is known is decided by what the tables hold
-    if (this.maybePresent(w0, w1) && this.recordOrAdmitted(p.family, w0, w1)) return SIEVE_NONE;
+    if (this.maybePresent(w0, w1)) {
+      ModernDetect.sourceKey(this.sources.k, p.family, w0, w1);
+      const s = this.sources.find();
+      if (s >= 0) {
+        // its SYN is a contact at once, as tierAdmits would make it; synPacket takes the record from here
+        this.synSlot = s;
+        this.synGen = this.sources.gen[s]!;
+        return SIEVE_PASS;
+      }
+      ModernDetect.sourceKey(this.admit.k, p.family, w0, w1);
+      if (this.admit.find() >= 0) return SIEVE_NONE;
+    }
     const q = this.sieve;
     const e = q.find(p.family, w0, w1);
     const h = q.lastHash;
