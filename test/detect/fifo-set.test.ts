@@ -11,13 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FifoSet } from '../../src/detect/modern/table';
 import { Rng } from '../helpers/rng';
+import { keyOf } from '../helpers/address-keys';
 
-/** key id -> (family, w0, w1): IPv4 keys (w1 = 0) and IPv6 ones, some sharing words */
-function keyOf(id: number): [number, number, number] {
-  if (id % 3 === 0) return [4, (0xc0000200 + id) | 0, 0];
-  if (id % 3 === 1) return [6, 0x20010db8 | 0, id | 0];
-  return [6, (0x20010db9 + (id & 7)) | 0, (id >>> 3) | 0];
-}
 
 /** the keys found, in order, over `ops` random operations */
 function run(capacity: number, seed: number, ops: number, rngSeed: number, hash?: (fam: number, w0: number, w1: number) => number): number[] {

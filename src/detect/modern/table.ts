@@ -265,6 +265,16 @@ export class KeyedTable {
   }
 }
 
+/** the seeded hash of an address key (family, two words) of FifoTable and FifoSet */
+function addressHash(seed: number, fam: number, w0: number, w1: number): number {
+  let h = Math.imul(seed ^ w0, 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w1, 0x85ebca77);
+  h ^= h >>> 13;
+  h = Math.imul(h ^ fam, 0xc2b2ae3d);
+  return h ^ (h >>> 16);
+}
+
 /**
  * A bounded table of source-keyed entries (a family and a source's first 64 bits) in the
  * order they came, for the modern profile's SYN tier: fixed capacity, a seeded hash into an
@@ -314,12 +324,7 @@ export class FifoTable {
   }
 
   private hash(fam: number, w0: number, w1: number): number {
-    let h = Math.imul(this.seed ^ w0, 0x9e3779b1);
-    h ^= h >>> 15;
-    h = Math.imul(h ^ w1, 0x85ebca77);
-    h ^= h >>> 13;
-    h = Math.imul(h ^ fam, 0xc2b2ae3d);
-    return h ^ (h >>> 16);
+    return addressHash(this.seed, fam, w0, w1);
   }
 
   /** the slot holding (fam, w0, w1), or -1; its hash is left in lastHash for add() */
@@ -440,12 +445,7 @@ export class FifoSet {
   }
 
   private hash(fam: number, w0: number, w1: number): number {
-    let h = Math.imul(this.seed ^ w0, 0x9e3779b1);
-    h ^= h >>> 15;
-    h = Math.imul(h ^ w1, 0x85ebca77);
-    h ^= h >>> 13;
-    h = Math.imul(h ^ fam, 0xc2b2ae3d);
-    return h ^ (h >>> 16);
+    return addressHash(this.seed, fam, w0, w1);
   }
 
   /** the slot holding (fam, w0, w1), or -1; its hash is left in lastHash for add() */
