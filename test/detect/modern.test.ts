@@ -212,15 +212,20 @@ test('--home: a protected host\'s outbound connections are not judged; a remote\
   assert.match(det[0]!, /from 203\.0\.113\.9 \[port 41000\]$/);
 });
 
-test('bounded tables: 100,000 spoofed SYNs through small tables evict and count, and a real scanner among them is detected', async () => {
-  // with SYN-flood detection off, the SYN tier takes the flood: so it is what this tests
-  const h = new Harness({ syn_flood: false }, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', stateMemory: 4 * 1024 * 1024 });
-  const m = h.engine.modern!;
+/** 100,000 one-off spoofed SYNs to V's port 80, 0.1 ms apart, and among them S's SYN scan, one new port every 500 of them */
+function floodWithScanner(h: Harness): void {
   let t = 1000;
   for (let i = 0; i < 100_000; i++) {
     if (i % 500 === 0) h.feed(t, seg(S, V, 40000, 3000 + i / 500, SYN));
     h.feed((t += 0.0001), seg(`192.0.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN));
   }
+}
+
+test('bounded tables: 100,000 spoofed SYNs through small tables evict and count, and a real scanner among them is detected', async () => {
+  // with SYN-flood detection off, the SYN tier takes the flood: so it is what this tests
+  const h = new Harness({ syn_flood: false }, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', stateMemory: 4 * 1024 * 1024 });
+  const m = h.engine.modern!;
+  floodWithScanner(h);
   const lines = await h.finish();
   const c = m.counters();
   // each spoofed source sends one SYN: it waits in the SYN tier, never becomes a contact, is
@@ -236,11 +241,7 @@ test('bounded tables: 100,000 spoofed SYNs through small tables evict and count,
 test('the flood sieve: SYNs to a destination in SYN-flood mode from sources seen once are counted on the flood only; a scanner among them is tracked and detected', async () => {
   const h = modern({ stateMemory: 4 * 1024 * 1024 });
   const m = h.engine.modern!;
-  let t = 1000;
-  for (let i = 0; i < 100_000; i++) {
-    if (i % 500 === 0) h.feed(t, seg(S, V, 40000, 3000 + i / 500, SYN));
-    h.feed((t += 0.0001), seg(`192.0.${(i >>> 8) & 255}.${i & 255}`, V, 1024 + (i & 1023), 80, SYN));
-  }
+  floodWithScanner(h);
   const lines = await h.finish();
   const c = m.counters();
   const shed = h.engine.an.get('modern.flood_shed');

@@ -1688,16 +1688,8 @@ export class ModernDetect {
     const fam = p.family;
     const w0 = fam === 4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = fam === 4 ? 0 : p.src6[1]! | 0;
-    if (this.maybePresent(w0, w1)) {
-      ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
-      const s = this.sources.find();
-      if (s >= 0) {
-        // synPacket takes it from here rather than looking it up again
-        this.synSlot = s;
-        this.synGen = this.sources.gen[s]!;
-        return false;
-      }
-    }
+    // synPacket takes the sender's record from here rather than looking it up again
+    if (this.maybePresent(w0, w1) && this.takeRecord(fam, w0, w1)) return false;
     const q = this.tier;
     // tierPacket looked the sender up (unless the tier was empty)
     let e0 = this.tierSrc;
@@ -1763,14 +1755,8 @@ export class ModernDetect {
     const w1 = v4 ? 0 : p.src6[1]! | 0;
     // present only spares the lookups: whether the source is known is decided by what the tables hold
     if (this.maybePresent(w0, w1)) {
-      ModernDetect.sourceKey(this.sources.k, p.family, w0, w1);
-      const s = this.sources.find();
-      if (s >= 0) {
-        // its SYN is a contact at once, as tierAdmits would make it; synPacket takes the record from here
-        this.synSlot = s;
-        this.synGen = this.sources.gen[s]!;
-        return SIEVE_PASS;
-      }
+      // its SYN is a contact at once, as tierAdmits would make it
+      if (this.takeRecord(p.family, w0, w1)) return SIEVE_PASS;
       ModernDetect.sourceKey(this.admit.k, p.family, w0, w1);
       if (this.admit.find() >= 0) return SIEVE_NONE;
     }
@@ -1788,9 +1774,19 @@ export class ModernDetect {
     return SIEVE_SHED;
   }
 
-  /** the sender's record (slot and generation) as tierAdmits found it for the packet in hand, or -1 */
+  /** the sender's record (slot and generation) as tierAdmits or floodSieve found it for the packet in hand (takeRecord), or -1 */
   private synSlot = -1;
   private synGen = 0;
+
+  /** whether the source (fam, w0, w1 as in its key) has a record: if so it is the packet's sender's (synSlot), for synPacket */
+  private takeRecord(fam: number, w0: number, w1: number): boolean {
+    ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
+    const s = this.sources.find();
+    if (s < 0) return false;
+    this.synSlot = s;
+    this.synGen = this.sources.gen[s]!;
+    return true;
+  }
 
   /** the sender's tier entry as tierPacket found it for the packet in hand (-1: none), or NOT_LOOKED; and its key's hash */
   private tierSrc = NOT_LOOKED;
