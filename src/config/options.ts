@@ -278,7 +278,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Serve Prometheus metrics (text format, GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9108 (live sensor; docs/operations.md). Off unless given; keep it on loopback or a management network: the counters tell what is watched.' },
   { long: ['state-memory'], group: 'detection', kind: 'string', setting: 'stateMemory', statement: 'state_memory', setKeyword: 'state_memory', missing: 'state memory parameter',
     arg: 'SIZE', defaultText: '48M', origin: '3',
-    doc: 'Modern profile: memory for the detection tables (contacts and sources), fixed at start: bytes, or with K, M or G. Full tables evict the least recently active entries, keeping those that hold evidence (docs/detectors.md).' },
+    doc: 'Modern profile: memory for the detection tables (contacts, sources, the flood sieve), fixed at start: bytes, or with K, M or G. Full tables evict the least recently active entries, keeping those that hold evidence (docs/detectors.md).' },
   { long: ['hash-seed'], group: 'detection', kind: 'string', setting: 'hashSeed', statement: 'hash_seed', setKeyword: 'hash_seed', missing: 'hash seed parameter',
     arg: 'N', defaultText: '(random live; 1 in a replay)', origin: '3',
     doc: 'Modern profile: the seed of the detection tables\' keyed hash (0..4294967295). No line depends on it; a random seed keeps attackers from aiming keys at one hash chain.' },
