@@ -310,6 +310,82 @@ test('a flood of one-off spoofed SYNs does not cut a known client\'s grace time 
   assert.equal(detections(await h2.finish()).filter((l) => l.includes(C)).length, 1);
 });
 
+test('a source in SYN-scan mode: its further SYNs to the host it scans are counted on its episode without contacts; the host\'s RSTs to them are answers, not backscatter (IPv4, IPv6)', async () => {
+  for (const [src, dst] of [
+    [S, V],
+    ['2001:db8:7::9', '2001:db8::1'],
+  ] as const) {
+    const h = modern();
+    const m = h.engine.modern!;
+    // 900 ports, 5 ms apart (slower than a SYN flood), each refused within 0.5 ms
+    for (let i = 0; i < 900; i++) {
+      const t = 1000 + i * 0.005;
+      h.feed(t, seg(src, dst, 55555, 1 + i, SYN, 1, 0, { ttl: 40 }));
+      h.feed(t + 0.0005, seg(dst, src, 1 + i, 55555, RST | ACK, 0, 2));
+    }
+    const lines = await h.finish();
+    const c = m.counters();
+    const det = detections(lines);
+    assert.equal(det.length, 1, lines.join('\n'));
+    assert.ok(det[0]!.startsWith('TCP: SYN scan detected [ports 1,2,3,4,5,6,7,8,9,10,...] from ') && det[0]!.includes(src), det[0]);
+    // the episode counts every SYN, whether it made a contact (before the line) or not
+    assert.ok(lines.some((l) => l.startsWith(`TCP: SYN scan mode expired for ${src} - received a total of 900 packets`)), lines.join('\n'));
+    // all but the SYNs before the line were taken in mode, each with its answer; none of the answers is backscatter
+    assert.ok(c.inModeSyns > 850, JSON.stringify(c));
+    assert.equal(c.inModeAnswers, c.inModeSyns);
+    assert.equal(c.unsolicited, 0);
+    assert.ok(m.contacts.size < 50, `${m.contacts.size} contacts`);
+  }
+});
+
+test('a source in SYN-scan mode: an open port\'s SYN-ACK makes the contact its SYN did not, so the rest of the handshake is judged as before (a connect scan is no ACK scan)', async () => {
+  const h = modern();
+  const m = h.engine.modern!;
+  let t = 1000;
+  for (let i = 0; i < 40; i++) {
+    h.feed((t += 0.001), seg(S, V, 55555, 1 + i, SYN, 1, 0, { ttl: 40 }));
+    h.feed(t + 0.0005, seg(V, S, 1 + i, 55555, RST | ACK, 0, 2));
+  }
+  const before = m.counters().inModeAnswers;
+  // then eight open ports, each connect()ed and closed by RST (nmap -sT): SYN, SYN-ACK, ACK, RST
+  for (let j = 0; j < 8; j++) {
+    const port = 8000 + j;
+    const isn = 90000 + j * 1000;
+    h.feed((t += 0.01), seg(S, V, 41000 + j, port, SYN, 100, 0, { ttl: 40 }));
+    h.feed(t + 0.0005, seg(V, S, port, 41000 + j, SYN | ACK, isn, 101));
+    h.feed(t + 0.001, seg(S, V, 41000 + j, port, ACK, 101, isn + 1, { ttl: 40 }));
+    h.feed(t + 0.002, seg(S, V, 41000 + j, port, RST | ACK, 101, isn + 1, { ttl: 40 }));
+  }
+  const lines = await h.finish();
+  const c = m.counters();
+  // the eight SYNs came in mode, and their SYN-ACKs found no contact
+  assert.equal(c.inModeAnswers - before, 8, JSON.stringify(c));
+  // the ACKs completed the contacts the SYN-ACKs made: no ACK (or any other) scan besides the SYN scan
+  assert.deepEqual(
+    detections(lines).map((l) => l.replace(/ \[ports.*/, '')),
+    ['TCP: SYN scan detected'],
+  );
+  // and the episode completed handshakes: it ended as a connect() scan
+  assert.ok(lines.some((l) => l.startsWith(`TCP: port scan mode expired for ${S} - received a total of 48 packets`)), lines.join('\n'));
+});
+
+test('a source in SYN-scan mode: its SYNs to other hosts are still judged contact by contact (a port sweep is still found)', async () => {
+  const h = modern({ home: ['198.51.100.0/24'] });
+  const m = h.engine.modern!;
+  let t = 1000;
+  for (let i = 0; i < 40; i++) {
+    h.feed((t += 0.001), seg(S, V, 55555, 1 + i, SYN, 1, 0, { ttl: 40 }));
+    h.feed(t + 0.0005, seg(V, S, 1 + i, 55555, RST | ACK, 0, 2));
+  }
+  const taken = m.counters().inModeSyns;
+  assert.ok(taken > 20, `${taken}`);
+  // port 22 of twenty other hosts, none of which answers
+  for (let i = 2; i < 22; i++) h.feed((t += 0.01), seg(S, `198.51.100.${i}`, 55555, 22, SYN, 1, 0, { ttl: 40 }));
+  const lines = await h.finish();
+  assert.equal(m.counters().inModeSyns, taken);
+  assert.ok(detections(lines).some((l) => /^TCP: port sweep detected to 198\.51\.100\.0\/\d+ \[port 22\] from 203\.0\.113\.9/.test(l)), lines.join('\n'));
+});
+
 test('a grace ring that overflows is counted: modern.grace_overflow, one per timer fired early', async () => {
   const h = modern({ stateMemory: 1024 * 1024 });
   const m = h.engine.modern!;

@@ -1,13 +1,14 @@
 /** TCP segments with sequence numbers and whole sessions, for the modern profile's tests. */
 import { Harness } from './engine';
-import { ipv4, tcp, SYN, ACK, FIN, PSH, DF } from './packets';
+import { ipv4, ipv6, tcp, SYN, ACK, FIN, PSH, DF } from './packets';
 
-/** one TCP segment src:sport -> dst:dport (o.res: the reserved bits of byte 12) */
+/** one TCP segment src:sport -> dst:dport, IPv4 or IPv6 by the addresses (o.res: the reserved bits of byte 12; o.ttl: the hop limit for IPv6) */
 export function seg(src: string, dst: string, sport: number, dport: number, flags: number, seq = 1000, ack = 0, o: { ttl?: number; frag?: number; data?: number; res?: number } = {}): Buffer {
   const t = Buffer.from(tcp(sport, dport, flags, new Uint8Array(o.data ?? 0)));
   t.writeUInt32BE(seq >>> 0, 4);
   t.writeUInt32BE(ack >>> 0, 8);
   t[12] = (5 << 4) | (o.res ?? 0);
+  if (src.includes(':')) return ipv6({ src, dst, nh: 6, hlim: o.ttl ?? 64 }, t);
   return ipv4({ src, dst, proto: 6, ttl: o.ttl ?? 64, frag: o.frag ?? 0 }, t);
 }
 

@@ -262,6 +262,10 @@ export interface ModernCounters {
   /** entries the SYN tier evicted (first SYNs still waiting, standing for an admission entry, or marks) */
   tierEvictions: number;
   unsolicited: number;
+  /** plain SYNs of sources in SYN-scan mode to the destination they scan, counted on the episode without a contact (inModeSyn) */
+  inModeSyns: number;
+  /** that destination's answers to them (RST, SYN-ACK) that found no contact (answerInMode) */
+  inModeAnswers: number;
   graceOverflows: number;
   aggregateEvictions: number;
   aggregateEvidenceEvictions: number;
@@ -307,6 +311,8 @@ export class ModernDetect {
   private epN = 0;
   private epSeqNext = 0;
   unsolicited = 0;
+  inModeSyns = 0;
+  inModeAnswers = 0;
 
   // contacts
   private readonly cCls: Uint8Array;
@@ -471,6 +477,8 @@ export class ModernDetect {
       admissionEvictions: this.admit.evictions,
       tierEvictions: this.tier.evictions,
       unsolicited: this.unsolicited,
+      inModeSyns: this.inModeSyns,
+      inModeAnswers: this.inModeAnswers,
       graceOverflows: this.grace.overflows,
       aggregateEvictions: this.aggs.agg.t.evictions,
       aggregateEvidenceEvictions: this.aggs.agg.t.evidenceEvictions,
@@ -1394,9 +1402,11 @@ export class ModernDetect {
     // a plain SYN to the destination in SYN-flood mode, of no contact (either way): the flood
     // sieve (floodSieve) decides whether its source is tracked at all; asked here, before the
     // keys are made, when the origins say there is no contact to look up, and below otherwise
-    const sieved = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32 && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
-    let direct = false;
+    const plain = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32;
     this.synSlot = -1;
+    if (plain && this.inModeSyn(p, raw, res, sport, dport, now)) return;
+    const sieved = plain && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
+    let direct = false;
     if (sieved && !lookF && !lookR) {
       const r = this.floodSieve(p, raw, res, now);
       if (r === SIEVE_SHED) return;
@@ -1450,6 +1460,7 @@ export class ModernDetect {
         this.an.counts[A.modernFloodShed]++;
         return;
       }
+      if (this.answerInMode(p, raw, sport, dport, now)) return;
       this.unsolicited++;
       this.newContact(C_UNSOL, false, p.ttl, sport, p.l4Len, now, this.protectedDst(p), this.fwdHash(hf));
       return;
@@ -1663,6 +1674,65 @@ export class ModernDetect {
     return this.present[this.presentOf(w0, w1)] !== 0;
   }
 
+  // ---------------------------------------------------------------- sources in SYN-scan mode
+
+  /**
+   * A plain SYN (TTL above 32, flags not bogus) to a protected destination from a source in
+   * SYN-scan mode (its line written, D_MODE) against that same destination: counted on the
+   * episode (synPacket: the SYN-flood aggregate, traceroute, the episode's count, sport and
+   * end time) and nothing more. No contact is made, none is looked up: the decision is made,
+   * and a contact per SYN would only add to outcome counts that no line shows (they are
+   * written with the detection, and reset when the episode ends). The destination's answer
+   * to it is taken by answerInMode. Not taken (false): a source not in mode, or only armed
+   * (its line still to come, with the outcomes); a SYN to another destination (a sweep goes
+   * on being judged contact by contact). The sender's record is left in synSlot either way.
+   */
+  private inModeSyn(p: DecodedPacket, raw: number, res: number, sport: number, dport: number, now: number): boolean {
+    const v4 = p.family === 4;
+    if (!this.maybePresent(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0) || !this.takeRecord(p.family, v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)) return false;
+    const s = this.synSlot;
+    if (this.dState[s * ND + M.SYN] !== D_MODE || !this.scanning(s, p.family, p.dst, p.dst6) || bogusReason(raw, res) !== null || !this.protectedDst(p)) return false;
+    const hook = this.ctx.hooks.foolNmap;
+    if (hook !== null && v4) hook.probe(p, raw, now);
+    this.inModeSyns++;
+    this.synPacket(-1, p, raw, sport, dport, false, now);
+    return true;
+  }
+
+  /** whether source s's scan is of destination (fam, a4: the IPv4 address, a6: the IPv6 one's words) */
+  private scanning(s: number, fam: number, a4: number, a6: Uint32Array): boolean {
+    const o = s * 4;
+    const d = this.sDst;
+    if (this.sDstFam[s] !== fam) return false;
+    if (fam === 4) return d[o] === (a4 | 0);
+    return d[o] === (a6[0]! | 0) && d[o + 1] === (a6[1]! | 0) && d[o + 2] === (a6[2]! | 0) && d[o + 3] === (a6[3]! | 0);
+  }
+
+  /**
+   * An answer (RST, or SYN-ACK) of no contact from the destination of a source in SYN-scan
+   * mode to that source: the answer to a SYN that inModeSyn counted without a contact. A
+   * RST (a closed port) ends there. A SYN-ACK (an open port) makes the contact the SYN
+   * would have made, judged and its SYN counted, so that the rest of the handshake (the
+   * scanner's RST, or its ACK: a connect scan) resolves it as before and is not taken for
+   * a probe of its own. Both count in inModeAnswers.
+   */
+  private answerInMode(p: DecodedPacket, raw: number, sport: number, dport: number, now: number): boolean {
+    const v4 = p.family === 4;
+    const w0 = v4 ? p.dst | 0 : p.dst6[0]! | 0;
+    const w1 = v4 ? 0 : p.dst6[1]! | 0;
+    if (!this.maybePresent(w0, w1)) return false;
+    ModernDetect.sourceKey(this.sources.k, p.family, w0, w1);
+    const s = this.sources.find();
+    if (s < 0 || this.dState[s * ND + M.SYN] !== D_MODE || !this.scanning(s, p.family, p.src, p.src6) || !this.protectedSrc(p)) return false;
+    this.inModeAnswers++;
+    if ((raw & SYN) === 0) return true;
+    this.contactKey(p, false, 6, sport);
+    const c = this.newContact(C_SYN, true, 0, dport, 0, now, true);
+    this.cFlags[c]! |= F_COUNTED;
+    this.tcpResponder(c, p, raw, now);
+    return true;
+  }
+
   // ---------------------------------------------------------------- the SYN tier
 
   /**
@@ -1689,7 +1759,7 @@ export class ModernDetect {
     const w0 = fam === 4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = fam === 4 ? 0 : p.src6[1]! | 0;
     // synPacket takes the sender's record from here rather than looking it up again
-    if (this.maybePresent(w0, w1) && this.takeRecord(fam, w0, w1)) return false;
+    if (this.hasRecord(fam, w0, w1)) return false;
     const q = this.tier;
     // tierPacket looked the sender up (unless the tier was empty)
     let e0 = this.tierSrc;
@@ -1754,9 +1824,8 @@ export class ModernDetect {
     const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = v4 ? 0 : p.src6[1]! | 0;
     // present only spares the lookups: whether the source is known is decided by what the tables hold
+    if (this.hasRecord(p.family, w0, w1)) return SIEVE_PASS; // its SYN is a contact at once, as tierAdmits would make it
     if (this.maybePresent(w0, w1)) {
-      // its SYN is a contact at once, as tierAdmits would make it
-      if (this.takeRecord(p.family, w0, w1)) return SIEVE_PASS;
       ModernDetect.sourceKey(this.admit.k, p.family, w0, w1);
       if (this.admit.find() >= 0) return SIEVE_NONE;
     }
@@ -1777,6 +1846,12 @@ export class ModernDetect {
   /** the sender's record (slot and generation) as tierAdmits or floodSieve found it for the packet in hand (takeRecord), or -1 */
   private synSlot = -1;
   private synGen = 0;
+
+  /** whether the packet's sender (fam, w0, w1 as in its key) has a record: the one inModeSyn took (still live), or else looked up (takeRecord) */
+  private hasRecord(fam: number, w0: number, w1: number): boolean {
+    if (this.synSlot >= 0 && this.sources.isLive(this.synSlot, this.synGen)) return true;
+    return this.maybePresent(w0, w1) && this.takeRecord(fam, w0, w1);
+  }
 
   /** whether the source (fam, w0, w1 as in its key) has a record: if so it is the packet's sender's (synSlot), for synPacket */
   private takeRecord(fam: number, w0: number, w1: number): boolean {
