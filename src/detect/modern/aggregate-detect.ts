@@ -137,6 +137,11 @@ export class AggregateDetect {
    */
   syn(fam: number, d0: number, d1: number, d2: number, d3: number, port: number, s0: number, s1: number, sport: number, len: number, now: number): boolean {
     if (!this.ctx.flags.syn_flood) return false;
+    // the remembered flooded destination: counted as below, without the lookup
+    if (this.flooded(fam, d0, d1, d2, d3)) {
+      this.floodedSyn(len, now);
+      return true;
+    }
     const g = this.agg;
     this.evictNow = now;
     g.key(AK_SYND, fam, d0, d1, d2, d3, 0);

@@ -1396,15 +1396,15 @@ export class ModernDetect {
     // a direction whose originator has no contact at all is not looked up (origins); the
     // others' bucket heads (and the next victim's) are loaded together, so that their cache
     // misses overlap (KeyedTable.headOf)
+    const plain = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32;
+    this.synSlot = -1;
+    if (plain && this.inModeSyn(p, raw, res, sport, dport, now)) return;
     const v4 = p.family === 4;
     const lookF = this.origins[this.originOf(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)] !== 0;
     const lookR = this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0;
     // a plain SYN to the destination in SYN-flood mode, of no contact (either way): the flood
     // sieve (floodSieve) decides whether its source is tracked at all; asked here, before the
     // keys are made, when the origins say there is no contact to look up, and below otherwise
-    const plain = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32;
-    this.synSlot = -1;
-    if (plain && this.inModeSyn(p, raw, res, sport, dport, now)) return;
     const sieved = plain && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
     let direct = false;
     if (sieved && !lookF && !lookR) {
