@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from '../helpers/engine';
+import { PENDING_QUOTA } from '../../src/detect/modern/engine';
 import { seg, session } from '../helpers/flows';
 import { ipv4, udp, icmp, SYN, ACK, RST, FIN, PSH, URG, ECE, CWR, DF } from '../helpers/packets';
 
@@ -386,10 +387,85 @@ test('a source in SYN-scan mode: its SYNs to other hosts are still judged contac
   assert.ok(detections(lines).some((l) => /^TCP: port sweep detected to 198\.51\.100\.0\/\d+ \[port 22\] from 203\.0\.113\.9/.test(l)), lines.join('\n'));
 });
 
-test('a grace ring that overflows is counted: modern.grace_overflow, one per timer fired early', async () => {
-  const h = modern({ stateMemory: 1024 * 1024 });
+test('a source with a record holds at most PENDING_QUOTA pending first contacts to the host it scans: its further SYNs are counted on its episode, and the decision is the same', async () => {
+  const h = modern();
   const m = h.engine.modern!;
-  // one source, SYNs to more distinct ports within a second than the contact table (and so the ring) holds
+  // two completed connections (two first contacts) give S its record
+  session(h, 990, S, 50000, V, 443, 10000);
+  session(h, 991, S, 50001, V, 80, 20000);
+  assert.equal(m.sources.size, 1);
+  // then 500 ports in one second, none answered (a host that drops them)
+  for (let i = 0; i < 500; i++) h.feed(1000 + i * 0.002, seg(S, V, 55555, 1000 + i, SYN, 1, 0, { ttl: 40 }));
+  // all sent before the first grace time: 64 contacts pending, the rest counted without one
+  assert.equal(m.counters().quotaSyns, 500 - PENDING_QUOTA);
+  assert.ok(m.contacts.size <= PENDING_QUOTA + 2, `${m.contacts.size} contacts`);
+  const lines = await h.finish();
+  // the 64 resolve silent at their grace time (second 1003, 00:16:43): the line, with the first ten ports (a port
+  // scan: its two connections completed handshakes); the episode counts all 500 SYNs, and the connections' two
+  const stamped = h.stamped().filter((l) => l.includes(' detected'));
+  assert.deepEqual(stamped, ['Jan  1 00:16:43 TCP: port scan detected [ports 1000,1001,1002,1003,1004,1005,1006,1007,1008,1009,...] from 203.0.113.9 [ports 50000,50001,55555]']);
+  assert.ok(lines.some((l) => l.startsWith(`TCP: port scan mode expired for ${S} - received a total of 502 packets`)), lines.join('\n'));
+  assert.equal(m.counters().graceOverflows, 0);
+});
+
+test('a source at its quota: an open port\'s SYN-ACK to a SYN counted without a contact makes the contact, so a client of a slow server with many open ports is no scanner', async () => {
+  const h = modern();
+  const m = h.engine.modern!;
+  session(h, 990, S, 50000, V, 443, 10000);
+  session(h, 991, S, 50001, V, 443, 20000);
+  // 100 connections to 100 open ports of a server that answers 1.5 s later; each completes
+  const ev: [number, Buffer][] = [];
+  for (let i = 0; i < 100; i++) {
+    const t = 1000 + i * 0.005;
+    const isn = 100000 + i * 1000;
+    ev.push([t, seg(S, V, 40000 + i, 2000 + i, SYN, 100, 0)]);
+    ev.push([t + 1.5, seg(V, S, 2000 + i, 40000 + i, SYN | ACK, isn, 101)]);
+    ev.push([t + 1.501, seg(S, V, 40000 + i, 2000 + i, ACK, 101, isn + 1)]);
+  }
+  ev.sort((a, b) => a[0] - b[0]);
+  for (const [t, b] of ev) h.feed(t, b);
+  const lines = await h.finish();
+  const c = m.counters();
+  assert.equal(c.quotaSyns, 100 - PENDING_QUOTA, JSON.stringify(c));
+  assert.equal(c.inModeAnswers, 100 - PENDING_QUOTA, JSON.stringify(c));
+  assert.equal(c.unsolicited, 0);
+  assert.deepEqual(detections(lines), []);
+  // the quota counts pending contacts only: the same 100 connections answered at once never reach it
+  const h2 = modern();
+  session(h2, 990, S, 50000, V, 443, 10000);
+  session(h2, 991, S, 50001, V, 80, 20000);
+  for (let i = 0; i < 100; i++) session(h2, 1000 + i * 0.1, S, 40000 + i, V, 2000 + i, 100000 + i * 1000);
+  assert.deepEqual(detections(await h2.finish()), []);
+  assert.equal(h2.engine.modern!.counters().quotaSyns, 0);
+});
+
+test('a flood from a pool small enough to pass the flood sieve: each source gets its record as it passes, and its quota bounds its pending contacts', async () => {
+  const h = modern();
+  const m = h.engine.modern!;
+  // 32 sources, 400 SYNs each to random ports of V, interleaved at 20,000 SYNs/s; V answers none
+  let t = 1000;
+  let x = 12345;
+  for (let r = 0; r < 400; r++) {
+    for (let i = 0; i < 32; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      h.feed((t += 0.00005), seg(`192.0.2.${100 + i}`, V, 1024 + i, 1 + ((x >>> 16) % 65535), SYN));
+    }
+  }
+  assert.ok(m.contacts.size < 32 * (PENDING_QUOTA + 40), `${m.contacts.size} contacts`);
+  const lines = await h.finish();
+  const c = m.counters();
+  assert.ok(c.quotaSyns > 32 * 250, JSON.stringify(c));
+  assert.equal(c.graceOverflows, 0);
+  const det = detections(lines);
+  assert.ok(det.some((l) => /^TCP: SYN flood detected to 198\.51\.100\.1 /.test(l)), det.join('\n'));
+  for (let i = 0; i < 32; i++) assert.ok(det.some((l) => l.startsWith('TCP: SYN scan detected') && l.includes(`from 192.0.2.${100 + i} `)), `192.0.2.${100 + i}: ${det.join('\n')}`);
+});
+
+test('a grace ring that overflows is counted: modern.grace_overflow, one per timer fired early', async () => {
+  // SYN-flood detection off: on, the flood sieve would give the source its record at its third SYN, and its quota of pending first contacts would keep the ring from filling
+  const h = new Harness({ syn_flood: false }, { profile: 'modern', hashSeed: 1, replayFile: 'synthetic', stateMemory: 1024 * 1024 });
+  const m = h.engine.modern!;
+  // one source without a record, SYNs to more distinct ports within a second than the contact table (and so the ring) holds
   const n = m.contacts.capacity * 2;
   for (let i = 0; i < n; i++) h.feed(1000 + i / n, seg(S, V, 40000, 1 + (i % 65535), SYN));
   await h.finish();

@@ -69,6 +69,16 @@ const F_PROT = 16;
 const F_DF = 32;
 /** the contact's first packet was counted for its source's episode when it came */
 const F_COUNTED = 64;
+/** a first SYN counted in its source record's pending first contacts (sPending) until it resolves */
+const F_QUOTA = 128;
+/**
+ * Pending first contacts (judged SYNs not yet resolved) a source with a record may hold to
+ * the destination it scans; its further SYNs to it are counted on its episode without a
+ * contact until some resolve (inModeSyn). At least the port list's 10 and TRW's 4, so the
+ * decision is the same; far above what a client holds (one contact per port, whatever its
+ * number of connections to it).
+ */
+export const PENDING_QUOTA = 64;
 // detector record states
 const D_IDLE = 0;
 const D_ARMED = 1;
@@ -127,7 +137,7 @@ const BOGUS_LINE_EVERY = 60;
 
 /** bytes per contact and per source, for sizing from --state-memory */
 const CONTACT_BYTES = KeyedTable.bytesPerEntry(CW) + 1 + 1 + 1 + 4 + 1 + 2 + 8 + 4 + 2;
-const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 12 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
+const SOURCE_BYTES = KeyedTable.bytesPerEntry(SW) + SWEEP_BYTES + 12 + 8 + 16 + 1 + 1 + 16 + 1 + 8 + 1 + 1 + 32 + 12 + 8 + 4 + 8 + 24 + 8 + 2 + 1 + RING * 6 + WIN_TOTAL * 4 + 1 + ND * (1 + 8 + 8 + 8 + DPORTS * 2 + 1 + SPORTS * 2 + 1);
 
 /** admission table: words per entry of the admitted contact (class | flags << 8 | outcome << 16, length, source port, contact key) */
 const AEW = 3 + CW;
@@ -264,6 +274,8 @@ export interface ModernCounters {
   unsolicited: number;
   /** plain SYNs of sources in SYN-scan mode to the destination they scan, counted on the episode without a contact (inModeSyn) */
   inModeSyns: number;
+  /** plain SYNs of sources at their PENDING_QUOTA to the destination they scan, counted on the episode without a contact (inModeSyn) */
+  quotaSyns: number;
   /** that destination's answers to them (RST, SYN-ACK) that found no contact (answerInMode) */
   inModeAnswers: number;
   graceOverflows: number;
@@ -312,6 +324,7 @@ export class ModernDetect {
   private epSeqNext = 0;
   unsolicited = 0;
   inModeSyns = 0;
+  quotaSyns = 0;
   inModeAnswers = 0;
 
   // contacts
@@ -348,6 +361,10 @@ export class ModernDetect {
   private readonly sRingSec: Float64Array;
   private readonly sWin: Int32Array;
   private readonly sEpQueued: Uint8Array;
+  /** the source's pending first SYNs counted against PENDING_QUOTA (F_QUOTA contacts) */
+  private readonly sPending: Uint16Array;
+  /** 1: some SYN of the source to the destination it scans was taken without a contact (inModeSyn) while it was not in mode; its answers are then answerInMode's */
+  private readonly sThrottled: Uint8Array;
   /**
    * Parts of a source record set up on first use rather than when the source is made (a
    * flood of new sources makes one per resolved contact): bit d, detector d's record
@@ -437,6 +454,8 @@ export class ModernDetect {
     this.sRingSec = new Float64Array(S * RING);
     this.sWin = new Int32Array(Math.max(1, S * WIN_TOTAL));
     this.sEpQueued = new Uint8Array(S);
+    this.sPending = new Uint16Array(S);
+    this.sThrottled = new Uint8Array(S);
     this.sLazy = new Int32Array(S);
     this.dState = new Uint8Array(S * ND);
     this.dCount = new Float64Array(S * ND);
@@ -478,6 +497,7 @@ export class ModernDetect {
       tierEvictions: this.tier.evictions,
       unsolicited: this.unsolicited,
       inModeSyns: this.inModeSyns,
+      quotaSyns: this.quotaSyns,
       inModeAnswers: this.inModeAnswers,
       graceOverflows: this.grace.overflows,
       aggregateEvictions: this.aggs.agg.t.evictions,
@@ -600,6 +620,8 @@ export class ModernDetect {
     for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
     this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
     this.sEpQueued[s] = 0;
+    this.sPending[s] = 0;
+    this.sThrottled[s] = 0;
     // the rest is set up on first use (sLazy): under a flood of new sources most records
     // are made for one resolved contact and evicted before a second
     this.sLazy[s] = 0;
@@ -1011,6 +1033,7 @@ export class ModernDetect {
         this.sTrw[s] = 0;
         this.sOut.fill(0, s * 8, s * 8 + 4);
         this.sSyn[s] = this.sDf[s] = this.sHs[s] = 0;
+        this.sThrottled[s] = 0;
       } else if (d === M.UDP) {
         this.sTrwU[s] = 0;
         this.sOut.fill(0, s * 8 + 4, s * 8 + 8);
@@ -1108,11 +1131,22 @@ export class ModernDetect {
   private resolve(c: number, out: number, now: number): void {
     const cls = this.cCls[c]!;
     if (cls !== C_UDP && this.cOut[c] !== O_PENDING) return;
+    if ((this.cFlags[c]! & F_QUOTA) !== 0) this.release(c);
     if (out === O_SILENT && this.listeners !== null && (cls === C_SYN || cls === C_UDP) && (this.cFlags[c]! & F_JUDGED) !== 0 && !this.listeners.listening(cls === C_SYN ? 6 : 17, this.contacts.keys[c * CW + 8]! & 0xffff)) out = O_REJECT;
     this.cOut[c] = out;
     this.contacts.setPinned(c, false);
     if ((this.cFlags[c]! & F_JUDGED) === 0) return;
     this.judge(cls, this.cFlags[c]!, this.cLen[c]!, this.cSport[c]!, this.contacts.keys, c * CW, out, now);
+  }
+
+  /** contact c (F_QUOTA) resolves: its source's pending count goes down (a record made anew since starts at 0) */
+  private release(c: number): void {
+    this.cFlags[c]! &= ~F_QUOTA;
+    const k = this.contacts.keys;
+    const o = c * CW;
+    ModernDetect.sourceKey(this.sources.k, k[o + 8]! >>> 24, k[o]!, k[o + 1]!);
+    const s = this.sources.find();
+    if (s >= 0 && this.sPending[s]! > 0) this.sPending[s]!--;
   }
 
   /** whether a judged first contact of class cls with outcome out (contact key at k[o]) counts for its originator */
@@ -1480,6 +1514,11 @@ export class ModernDetect {
     if ((cls === C_ACK || cls === C_FINACK) && (p.l4Len > (b[o + 12]! >> 4) * 4 || (sport < 1024 && dport >= 1024))) judged = false;
     if (cls === C_SYN && judged && p.ttl > 32 && !direct && this.tierAdmits(p, raw, sport, dport, now)) return;
     c = this.newContact(cls, judged, p.ttl, sport, p.l4Len, now, prot, this.fwdHash(hf));
+    if (cls === C_SYN && judged && this.synSlot >= 0 && this.sources.isLive(this.synSlot, this.synGen)) {
+      // a first SYN of a source with a record: counted against its quota (inModeSyn)
+      this.cFlags[c]! |= F_QUOTA;
+      this.sPending[this.synSlot]!++;
+    }
     this.tcpOriginator(c, p, raw, res, sport, dport, true, now);
   }
 
@@ -1691,11 +1730,19 @@ export class ModernDetect {
     const v4 = p.family === 4;
     if (!this.maybePresent(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0) || !this.takeRecord(p.family, v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)) return false;
     const s = this.synSlot;
-    if (this.dState[s * ND + M.SYN] !== D_MODE || !this.scanning(s, p.family, p.dst, p.dst6) || bogusReason(raw, res) !== null || !this.protectedDst(p)) return false;
+    const mode = this.dState[s * ND + M.SYN] === D_MODE;
+    if ((!mode && this.sPending[s]! < PENDING_QUOTA) || !this.scanning(s, p.family, p.dst, p.dst6) || bogusReason(raw, res) !== null || !this.protectedDst(p)) return false;
     const hook = this.ctx.hooks.foolNmap;
     if (hook !== null && v4) hook.probe(p, raw, now);
-    this.inModeSyns++;
     this.synPacket(-1, p, raw, sport, dport, false, now);
+    if (mode) this.inModeSyns++;
+    else {
+      // at its quota: counted on its episode now (in mode synPacket counted it)
+      this.quotaSyns++;
+      this.sThrottled[s] = 1;
+      const f = this.ctx.flags;
+      if (f.syn_scan || f.portscan) this.countPacket(s, M.SYN, p.l4Len, sport, now);
+    }
     return true;
   }
 
@@ -1723,7 +1770,7 @@ export class ModernDetect {
     if (!this.maybePresent(w0, w1)) return false;
     ModernDetect.sourceKey(this.sources.k, p.family, w0, w1);
     const s = this.sources.find();
-    if (s < 0 || this.dState[s * ND + M.SYN] !== D_MODE || !this.scanning(s, p.family, p.src, p.src6) || !this.protectedSrc(p)) return false;
+    if (s < 0 || (this.dState[s * ND + M.SYN] !== D_MODE && this.sThrottled[s] === 0) || !this.scanning(s, p.family, p.src, p.src6) || !this.protectedSrc(p)) return false;
     this.inModeAnswers++;
     if ((raw & SYN) === 0) return true;
     this.contactKey(p, false, 6, sport);
@@ -1836,7 +1883,14 @@ export class ModernDetect {
       const n = q.count[e]!;
       q.kill(e);
       q.count[q.add(h, p.family, w0, w1)] = n < 255 ? n + 1 : n;
-      if (n + 1 >= SIEVE_K) return SIEVE_PASS;
+      if (n + 1 >= SIEVE_K) {
+        // a source that keeps coming back under the flood has its record from now on: its next
+        // SYNs pass on it (hasRecord) without the sieve, and count against its quota (inModeSyn)
+        const r = this.sourceOfPacket(p, now);
+        this.synSlot = r;
+        this.synGen = this.sources.gen[r]!;
+        return SIEVE_PASS;
+      }
     } else q.count[q.add(h, p.family, w0, w1)] = 1;
     this.aggs.floodedSyn(p.l4Len, now);
     this.an.counts[A.modernFloodShed]++;
