@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from '../helpers/engine';
-import { PENDING_QUOTA } from '../../src/detect/modern/engine';
+import { PENDING_QUOTA } from '../../src/detect/modern/define';
 import { seg, session } from '../helpers/flows';
 import { ipv4, udp, icmp, SYN, ACK, RST, FIN, PSH, URG, ECE, CWR, DF } from '../helpers/packets';
 

@@ -69,3 +69,12 @@ export const TRW = Object.freeze({
 export const GRACE_SEC = 3;
 /** seconds of idleness after which a source's TRW scores are forgotten (trw.bro's 30 min) */
 export const TRW_MEMORY_SEC = 1800;
+
+/**
+ * Pending first contacts (judged SYNs not yet resolved) a source with a record may hold to
+ * the destination it scans; its further SYNs to it are counted on its episode without a
+ * contact until some resolve (engine.ts inModeSyn). At least the port list's 10 and TRW's 4,
+ * so the decision is the same; far above what a client holds (one contact per port, however
+ * many connections it makes to it).
+ */
+export const PENDING_QUOTA = 64;

@@ -39,7 +39,7 @@ import { logConnection } from '../tcp';
 import type { DetectContext } from '../context';
 import type { Settings } from '../../config/settings';
 import { FifoSet, FifoTable, KeyedTable, TimerRing } from './table';
-import { GRACE_SEC, TRW, TRW_MEMORY_SEC } from './define';
+import { GRACE_SEC, PENDING_QUOTA, TRW, TRW_MEMORY_SEC } from './define';
 import { MODERN_DETECTORS, M } from './index';
 import { gradeOf } from '../../evidence/grade';
 
@@ -71,14 +71,6 @@ const F_DF = 32;
 const F_COUNTED = 64;
 /** a first SYN counted in its source record's pending first contacts (sPending) until it resolves */
 const F_QUOTA = 128;
-/**
- * Pending first contacts (judged SYNs not yet resolved) a source with a record may hold to
- * the destination it scans; its further SYNs to it are counted on its episode without a
- * contact until some resolve (inModeSyn). At least the port list's 10 and TRW's 4, so the
- * decision is the same; far above what a client holds (one contact per port, whatever its
- * number of connections to it).
- */
-export const PENDING_QUOTA = 64;
 // detector record states
 const D_IDLE = 0;
 const D_ARMED = 1;
