@@ -590,6 +590,7 @@ export class ModernDetect {
       this.sTrw[s] = 0;
       this.sTrwU[s] = 0;
       for (let j = s * 8, e = j + 8; j < e; j++) this.sOut[j] = 0;
+      this.sThrottled[s] = 0;
     }
     this.sources.touch(s);
     this.sLast[s] = now;
@@ -1729,11 +1730,11 @@ export class ModernDetect {
     this.synPacket(-1, p, raw, sport, dport, false, now);
     if (mode) this.inModeSyns++;
     else {
-      // at its quota: counted on its episode now (in mode synPacket counted it)
+      // at its quota: counted on its episode now (synPacket counted it if the source is armed)
       this.quotaSyns++;
       this.sThrottled[s] = 1;
       const f = this.ctx.flags;
-      if (f.syn_scan || f.portscan) this.countPacket(s, M.SYN, p.l4Len, sport, now);
+      if ((f.syn_scan || f.portscan) && this.dState[s * ND + M.SYN] === D_IDLE) this.countPacket(s, M.SYN, p.l4Len, sport, now);
     }
     return true;
   }
