@@ -1137,8 +1137,7 @@ export class ModernDetect {
     this.cFlags[c]! &= ~F_QUOTA;
     const k = this.contacts.keys;
     const o = c * CW;
-    ModernDetect.sourceKey(this.sources.k, k[o + 8]! >>> 24, k[o]!, k[o + 1]!);
-    const s = this.sources.find();
+    const s = this.recordOf(k[o + 8]! >>> 24, k[o]!, k[o + 1]!);
     if (s >= 0 && this.sPending[s]! > 0) this.sPending[s]!--;
   }
 
@@ -1420,12 +1419,13 @@ export class ModernDetect {
     }
     if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
     const t = this.contacts;
-    // a direction whose originator has no contact at all is not looked up (origins); the
-    // others' bucket heads (and the next victim's) are loaded together, so that their cache
-    // misses overlap (KeyedTable.headOf)
+    // a plain SYN of a source in SYN-scan mode, or at its quota, to the host it scans: counted, no contact (inModeSyn)
     const plain = (raw & (SYN | ACK | FIN | RST)) === SYN && p.ttl > 32;
     this.synSlot = -1;
     if (plain && this.inModeSyn(p, raw, res, sport, dport, now)) return;
+    // a direction whose originator has no contact at all is not looked up (origins); the
+    // others' bucket heads (and the next victim's) are loaded together, so that their cache
+    // misses overlap (KeyedTable.headOf)
     const v4 = p.family === 4;
     const lookF = this.origins[this.originOf(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)] !== 0;
     const lookR = this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0;
@@ -1721,7 +1721,7 @@ export class ModernDetect {
    */
   private inModeSyn(p: DecodedPacket, raw: number, res: number, sport: number, dport: number, now: number): boolean {
     const v4 = p.family === 4;
-    if (!this.maybePresent(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0) || !this.takeRecord(p.family, v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)) return false;
+    if (!this.hasRecord(p.family, v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)) return false;
     const s = this.synSlot;
     const mode = this.dState[s * ND + M.SYN] === D_MODE;
     if ((!mode && this.sPending[s]! < PENDING_QUOTA) || !this.scanning(s, p.family, p.dst, p.dst6) || bogusReason(raw, res) !== null || !this.protectedDst(p)) return false;
@@ -1760,13 +1760,12 @@ export class ModernDetect {
     const v4 = p.family === 4;
     const w0 = v4 ? p.dst | 0 : p.dst6[0]! | 0;
     const w1 = v4 ? 0 : p.dst6[1]! | 0;
-    if (!this.maybePresent(w0, w1)) return false;
-    ModernDetect.sourceKey(this.sources.k, p.family, w0, w1);
-    const s = this.sources.find();
+    const s = this.maybePresent(w0, w1) ? this.recordOf(p.family, w0, w1) : -1;
     if (s < 0 || (this.dState[s * ND + M.SYN] !== D_MODE && this.sThrottled[s] === 0) || !this.scanning(s, p.family, p.src, p.src6) || !this.protectedSrc(p)) return false;
     this.inModeAnswers++;
     if ((raw & SYN) === 0) return true;
     this.contactKey(p, false, 6, sport);
+    // the SYN's TTL and length are not known here (0): its packet was counted when it came
     const c = this.newContact(C_SYN, true, 0, dport, 0, now, true);
     this.cFlags[c]! |= F_COUNTED;
     this.tcpResponder(c, p, raw, now);
@@ -1849,8 +1848,8 @@ export class ModernDetect {
    * came back within the sieve's span: the last `sieve.capacity` such sources, first in,
    * first out (a FifoSet: what passes depends on the order of arrival and the exact keys,
    * never on the seed). A source found there is put back as the newest, its count one up; at
-   * SIEVE_K it passes, and its SYN becomes a contact at once (not a tier entry: a source that
-   * keeps coming back under a flood is not a one-off). So a flood of spoofed sources, each
+   * SIEVE_K it passes: it gets its record, and its SYN becomes a contact at once (not a tier
+   * entry: a source that keeps coming back under a flood is not a one-off). So a flood of spoofed sources, each
    * seen once or once in a long while, costs a lookup in a table the cache mostly holds per
    * SYN, and a scanner among them (its SYNs much closer together than the flood's sources
    * come back) is tracked and judged as usual. The destination's answers (SYN-ACK, RST) to
@@ -1890,7 +1889,7 @@ export class ModernDetect {
     return SIEVE_SHED;
   }
 
-  /** the sender's record (slot and generation) as tierAdmits or floodSieve found it for the packet in hand (takeRecord), or -1 */
+  /** the sender's record (slot and generation) as inModeSyn, tierAdmits or floodSieve found (or floodSieve made) it for the packet in hand, or -1 */
   private synSlot = -1;
   private synGen = 0;
 
@@ -1902,8 +1901,7 @@ export class ModernDetect {
 
   /** whether the source (fam, w0, w1 as in its key) has a record: if so it is the packet's sender's (synSlot), for synPacket */
   private takeRecord(fam: number, w0: number, w1: number): boolean {
-    ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
-    const s = this.sources.find();
+    const s = this.recordOf(fam, w0, w1);
     if (s < 0) return false;
     this.synSlot = s;
     this.synGen = this.sources.gen[s]!;
@@ -2024,10 +2022,15 @@ export class ModernDetect {
     this.aggs.failure(fam, k, o + 4, k[o + 8]! & 0xffff, k[o]!, k[o + 1]!, this.tW[e * TW + 2]!, now);
   }
 
+  /** the record of the source (fam, w0, w1 as in its key), or -1 (looked up, nothing touched) */
+  private recordOf(fam: number, w0: number, w1: number): number {
+    ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
+    return this.sources.find();
+  }
+
   /** whether the source (fam, w0, w1 as in its key) has a record or an admission entry (looked up, nothing touched) */
   private recordOrAdmitted(fam: number, w0: number, w1: number): boolean {
-    ModernDetect.sourceKey(this.sources.k, fam, w0, w1);
-    if (this.sources.find() >= 0) return true;
+    if (this.recordOf(fam, w0, w1) >= 0) return true;
     ModernDetect.sourceKey(this.admit.k, fam, w0, w1);
     return this.admit.find() >= 0;
   }
