@@ -89,6 +89,9 @@ export class JournalFollower {
     const child = spawn(prog, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const split = new LineSplitter((line) => {
+      // after stop() the session flushes the cursor it has: an entry taken now would be
+      // acted on and its cursor never kept, so the next start would read it again
+      if (this.stopped) return;
       const e = journalEntry(line);
       if (e === null) {
         this.badEntries++;
