@@ -493,24 +493,13 @@ export class FifoSet {
 
   /** the index anew from the slots that hold a key: the stale cells go */
   private rebuild(): void {
-    this.added = 0;
-    this.rebuilds++;
     this.ix.fill(0);
-    this.reindex();
-  }
-
-  /**
-   * Every slot that holds a key placed in the (empty) index. The loop is all of this
-   * function: V8 compiles a long loop on the stack while it runs, and with the counters
-   * after the loop (which had never run then) that code was left for the interpreter at
-   * the same point on later rebuilds (`node --trace-deopt`, unbundled replay of the bench
-   * flood: the same optimized code deoptimized there up to seven times in one run)
-   */
-  private reindex(): void {
     for (let s = 0; s < this.capacity; s++) {
       const f = this.fam[s]!;
       if (f !== 0) this.place(this.hash(f, this.w0[s]!, this.w1[s]!), s);
     }
+    this.added = 0;
+    this.rebuilds++;
   }
 }
 
