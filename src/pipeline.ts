@@ -440,8 +440,9 @@ export class Engine {
     const m = this.modern;
     switch (p.proto) {
       case 6:
-        if (m !== null) m.tcp(p, now);
-        else handleTcp(this.ctx, p, now);
+        if (m !== null) {
+          if (!m.floodSyn(p, now)) m.tcp(p, now);
+        } else handleTcp(this.ctx, p, now);
         break;
       case 17:
         if (m !== null) m.udp(p, now);
@@ -465,7 +466,9 @@ export class Engine {
   dispatchIp6(p: DecodedPacket, now: number): void {
     const m = this.modern;
     if (m !== null) {
-      if (p.proto === 6) m.tcp(p, now);
+      if (p.proto === 6) {
+        if (!m.floodSyn(p, now)) m.tcp(p, now);
+      }
       else if (p.proto === 17) m.udp(p, now);
       else if (p.proto === 58) m.icmp(p, now);
       return;

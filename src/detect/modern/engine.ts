@@ -1400,6 +1400,58 @@ export class ModernDetect {
 
   // ---------------------------------------------------------------- TCP
 
+  /**
+   * The common packet of a SYN flood, ahead of tcp() (the pipeline offers it every TCP
+   * packet first): a plain SYN (TTL above 32) to the destination in SYN-flood mode, from a
+   * source with no record nor admission entry (present), no contact in either direction
+   * (origins), flags not bogus, that the flood sieve sheds. Done here exactly as tcp() does
+   * it (the handshake tracker, the filter rules, the sieve, the flood's count), in a
+   * function small enough to stay compiled through an attack: tcp() is large, and each
+   * first event of an attack after it was compiled (the first source the sieve passes, the
+   * first source in mode, the first answer) sends it back to V8's compiler, a cost a flood
+   * then paid on every packet until it was compiled again. False: nothing was done (no
+   * state touched), tcp() takes the packet; that includes a SYN the sieve would pass.
+   */
+  floodSyn(p: DecodedPacket, now: number): boolean {
+    if (p.l4Avail < 14 || p.ttl <= 32) return false;
+    const b = p.buf;
+    const o = p.l4Off;
+    const raw = b[o + 13]!;
+    if ((raw & (SYN | ACK | FIN | RST)) !== SYN) return false;
+    const v4 = p.family === 4;
+    if (v4 ? !this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : !this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0)) return false;
+    const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
+    const w1 = v4 ? 0 : p.src6[1]! | 0;
+    // no record (inModeSyn and floodSieve pass on one), no admission entry (floodSieve leaves the SYN to tcp())
+    if (this.maybePresent(w0, w1)) return false;
+    // no contact to look up (tcp()'s lookF and lookR)
+    if (this.origins[this.originOf(w0, w1)] !== 0 || this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0) return false;
+    const res = b[o + 12]! & 0x0f;
+    if (bogusReason(raw, res) !== null || this.ctx.hooks.foolNmap !== null || !this.protectedDst(p)) return false;
+    const q = this.sieve;
+    const e = q.find(p.family, w0, w1);
+    const h = q.lastHash;
+    const n = e >= 0 ? q.count[e]! : 0;
+    if (e >= 0 && n + 1 >= SIEVE_K) return false;
+    // handled: what tcp() does with it, in its order
+    const sport = be16(b, o);
+    const dport = be16(b, o + 2);
+    const c = this.ctx;
+    if (c.trust !== null) {
+      if (v4) c.trust.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
+      else c.trust.packet(p, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, now);
+    }
+    if (v4 && c.rules !== null && c.rules.tcp(p.src, p.dst, sport, dport)) return true;
+    this.synSlot = -1;
+    if (e >= 0) {
+      q.kill(e);
+      q.count[q.add(h, p.family, w0, w1)] = n + 1;
+    } else q.count[q.add(h, p.family, w0, w1)] = 1;
+    this.aggs.floodedSyn(p.l4Len, now);
+    this.an.counts[A.modernFloodShed]++;
+    return true;
+  }
+
   tcp(p: DecodedPacket, now: number): void {
     if (p.l4Avail < 14) {
       this.an.counts[A.tcpTruncated]++;
