@@ -468,8 +468,7 @@ export class Engine {
     if (m !== null) {
       if (p.proto === 6) {
         if (!m.floodSyn(p, now)) m.tcp(p, now);
-      }
-      else if (p.proto === 17) m.udp(p, now);
+      } else if (p.proto === 17) m.udp(p, now);
       else if (p.proto === 58) m.icmp(p, now);
       return;
     }

@@ -1436,12 +1436,9 @@ export class ModernDetect {
     // handled: what tcp() does with it, in its order
     const sport = be16(b, o);
     const dport = be16(b, o + 2);
-    const c = this.ctx;
-    if (c.trust !== null) {
-      if (v4) c.trust.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
-      else c.trust.packet(p, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, now);
-    }
-    if (v4 && c.rules !== null && c.rules.tcp(p.src, p.dst, sport, dport)) return true;
+    this.trackHandshake(p, now);
+    const rules = this.ctx.rules;
+    if (v4 && rules !== null && rules.tcp(p.src, p.dst, sport, dport)) return true;
     this.synSlot = -1;
     if (e >= 0) {
       q.kill(e);
@@ -1450,6 +1447,14 @@ export class ModernDetect {
     this.aggs.floodedSyn(p.l4Len, now);
     this.an.counts[A.modernFloodShed]++;
     return true;
+  }
+
+  /** proof is not logging: the handshake tracker sees every TCP packet, before the filter rules */
+  private trackHandshake(p: DecodedPacket, now: number): void {
+    const t = this.ctx.trust;
+    if (t === null) return;
+    if (p.family === 4) t.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
+    else t.packet(p, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, now);
   }
 
   tcp(p: DecodedPacket, now: number): void {
@@ -1464,11 +1469,7 @@ export class ModernDetect {
     const raw = b[o + 13]!;
     const res = b[o + 12]! & 0x0f;
     const e = this.ctx;
-    // proof is not logging: the handshake tracker sees every TCP packet, before the filter rules
-    if (e.trust !== null) {
-      if (p.family === 4) e.trust.packet(p, 0, 0, 0xffff, p.src | 0, 0, 0, 0xffff, p.dst | 0, now);
-      else e.trust.packet(p, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0, now);
-    }
+    this.trackHandshake(p, now);
     if (p.family === 4 && e.rules !== null && e.rules.tcp(p.src, p.dst, sport, dport)) return;
     const t = this.contacts;
     // a plain SYN of a source in SYN-scan mode, or at its quota, to the host it scans: counted, no contact (inModeSyn)
