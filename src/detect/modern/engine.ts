@@ -1419,15 +1419,14 @@ export class ModernDetect {
     const raw = b[o + 13]!;
     if ((raw & (SYN | ACK | FIN | RST)) !== SYN) return false;
     const v4 = p.family === 4;
-    if (v4 ? !this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : !this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0)) return false;
+    if (!this.floodedAt(p, true)) return false;
     const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = v4 ? 0 : p.src6[1]! | 0;
     // no record (inModeSyn and floodSieve pass on one), no admission entry (floodSieve leaves the SYN to tcp())
     if (this.maybePresent(w0, w1)) return false;
     // no contact to look up (tcp()'s lookF and lookR)
-    if (this.origins[this.originOf(w0, w1)] !== 0 || this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0) return false;
-    const res = b[o + 12]! & 0x0f;
-    if (bogusReason(raw, res) !== null || this.ctx.hooks.foolNmap !== null || !this.protectedDst(p)) return false;
+    if (this.originates(w0, w1) || this.originates(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)) return false;
+    if (!this.sievable(p, raw, b[o + 12]! & 0x0f)) return false;
     const q = this.sieve;
     const e = q.find(p.family, w0, w1);
     const h = q.lastHash;
@@ -1439,11 +1438,7 @@ export class ModernDetect {
     this.trackHandshake(p, now);
     const rules = this.ctx.rules;
     if (v4 && rules !== null && rules.tcp(p.src, p.dst, sport, dport)) return true;
-    this.synSlot = -1;
-    if (e >= 0) {
-      q.kill(e);
-      q.count[q.add(h, p.family, w0, w1)] = n + 1;
-    } else q.count[q.add(h, p.family, w0, w1)] = 1;
+    this.sieveAgain(h, e, n, p.family, w0, w1);
     this.aggs.floodedSyn(p.l4Len, now);
     this.an.counts[A.modernFloodShed]++;
     return true;
@@ -1480,12 +1475,12 @@ export class ModernDetect {
     // others' bucket heads (and the next victim's) are loaded together, so that their cache
     // misses overlap (KeyedTable.headOf)
     const v4 = p.family === 4;
-    const lookF = this.origins[this.originOf(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0)] !== 0;
-    const lookR = this.origins[this.originOf(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0)] !== 0;
+    const lookF = this.originates(v4 ? p.src | 0 : p.src6[0]! | 0, v4 ? 0 : p.src6[1]! | 0);
+    const lookR = this.originates(v4 ? p.dst | 0 : p.dst6[0]! | 0, v4 ? 0 : p.dst6[1]! | 0);
     // a plain SYN to the destination in SYN-flood mode, of no contact (either way): the flood
     // sieve (floodSieve) decides whether its source is tracked at all; asked here, before the
     // keys are made, when the origins say there is no contact to look up, and below otherwise
-    const sieved = plain && (v4 ? this.aggs.flooded(4, p.dst | 0, 0, 0, 0) : this.aggs.flooded(6, p.dst6[0]! | 0, p.dst6[1]! | 0, p.dst6[2]! | 0, p.dst6[3]! | 0));
+    const sieved = plain && this.floodedAt(p, true);
     let direct = false;
     if (sieved && !lookF && !lookR) {
       const r = this.floodSieve(p, raw, res, now);
@@ -1536,7 +1531,7 @@ export class ModernDetect {
     // makes any answer to it an answer, not a probe
     if (((raw & RST) !== 0 && (raw & SYN) === 0) || (raw & (SYN | ACK | FIN | RST)) === (SYN | ACK)) {
       // the flooded destination's answer to a SYN the sieve shed: shed too
-      if (v4 ? this.aggs.flooded(4, p.src | 0, 0, 0, 0) : this.aggs.flooded(6, p.src6[0]! | 0, p.src6[1]! | 0, p.src6[2]! | 0, p.src6[3]! | 0)) {
+      if (this.floodedAt(p, false)) {
         this.an.counts[A.modernFloodShed]++;
         return;
       }
@@ -1697,6 +1692,18 @@ export class ModernDetect {
   }
 
   // ---------------------------------------------------------------- originators
+
+  /** whether an originator (its first 64 bits; IPv4: w1 = 0) may have contacts: origins' counter is not 0 */
+  private originates(w0: number, w1: number): boolean {
+    return this.origins[this.originOf(w0, w1)] !== 0;
+  }
+
+  /** whether the packet's destination (dst), or its source, is the destination in SYN-flood mode the aggregates remember */
+  private floodedAt(p: DecodedPacket, dst: boolean): boolean {
+    if (p.family === 4) return this.aggs.flooded(4, (dst ? p.dst : p.src) | 0, 0, 0, 0);
+    const a = dst ? p.dst6 : p.src6;
+    return this.aggs.flooded(6, a[0]! | 0, a[1]! | 0, a[2]! | 0, a[3]! | 0);
+  }
 
   /** the counter of origins for an originator's first 64 bits (IPv4: w1 = 0) */
   private originOf(w0: number, w1: number): number {
@@ -1911,7 +1918,7 @@ export class ModernDetect {
   readonly sieve: FifoSet;
 
   private floodSieve(p: DecodedPacket, raw: number, res: number, now: number): number {
-    if (bogusReason(raw, res) !== null || this.ctx.hooks.foolNmap !== null || !this.protectedDst(p)) return SIEVE_NONE;
+    if (!this.sievable(p, raw, res)) return SIEVE_NONE;
     const v4 = p.family === 4;
     const w0 = v4 ? p.src | 0 : p.src6[0]! | 0;
     const w1 = v4 ? 0 : p.src6[1]! | 0;
@@ -1923,23 +1930,34 @@ export class ModernDetect {
     }
     const q = this.sieve;
     const e = q.find(p.family, w0, w1);
-    const h = q.lastHash;
-    if (e >= 0) {
-      const n = q.count[e]!;
-      q.kill(e);
-      q.count[q.add(h, p.family, w0, w1)] = n < 255 ? n + 1 : n;
-      if (n + 1 >= SIEVE_K) {
-        // a source that keeps coming back under the flood has its record from now on: its next
-        // SYNs pass on it (hasRecord) without the sieve, and count against its quota (inModeSyn)
-        const r = this.sourceOfPacket(p, now);
-        this.synSlot = r;
-        this.synGen = this.sources.gen[r]!;
-        return SIEVE_PASS;
-      }
-    } else q.count[q.add(h, p.family, w0, w1)] = 1;
+    const n = e >= 0 ? q.count[e]! : 0;
+    this.sieveAgain(q.lastHash, e, n, p.family, w0, w1);
+    if (e >= 0 && n + 1 >= SIEVE_K) {
+      // a source that keeps coming back under the flood has its record from now on: its next
+      // SYNs pass on it (hasRecord) without the sieve, and count against its quota (inModeSyn)
+      const r = this.sourceOfPacket(p, now);
+      this.synSlot = r;
+      this.synGen = this.sources.gen[r]!;
+      return SIEVE_PASS;
+    }
     this.aggs.floodedSyn(p.l4Len, now);
     this.an.counts[A.modernFloodShed]++;
     return SIEVE_SHED;
+  }
+
+  /** whether the sieve judges a plain SYN with these flags to the packet's destination (floodSieve, floodSyn) */
+  private sievable(p: DecodedPacket, raw: number, res: number): boolean {
+    return bogusReason(raw, res) === null && this.ctx.hooks.foolNmap === null && this.protectedDst(p);
+  }
+
+  /**
+   * The sender (fam, w0, w1; the sieve's find() gave slot e, -1 if absent, count n, and hash h)
+   * put in the sieve as its newest arrival, its count one up
+   */
+  private sieveAgain(h: number, e: number, n: number, fam: number, w0: number, w1: number): void {
+    const q = this.sieve;
+    if (e >= 0) q.kill(e);
+    q.count[q.add(h, fam, w0, w1)] = n < 255 ? n + 1 : n;
   }
 
   /** the sender's record (slot and generation) as inModeSyn, tierAdmits or floodSieve found (or floodSieve made) it for the packet in hand, or -1 */
